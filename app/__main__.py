@@ -1,0 +1,67 @@
+"""Entry point: ``python -m app`` / ``jupei``.
+
+    jupei [--config PATH]                 the counter GUI
+    jupei --screenshot PNG [--demo S]     scripted offscreen demo, then a PNG of the window
+    jupei --smoke                         bundle smoke test: one order through to delivered
+    jupei serve                           the core headless (no Qt imported)
+    jupei sandbox [--carriers ..] [--port N]   the six carrier sandboxes
+    jupei pos-sim [--rate R] [--count N]  a sample POS posting signed orders
+    jupei --version
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jupei", description="JuPei 聚配 — aggregated delivery desk")
+    p.add_argument("--version", action="version", version=f"JuPei {__version__}")
+    p.add_argument("--config", type=Path, help="settings TOML (default: platform config dir)")
+    p.add_argument("--screenshot", type=Path, help="run a scripted demo offscreen, save a PNG")
+    p.add_argument("--demo", type=float, default=8.0, help="demo length in seconds")
+    p.add_argument("--smoke", action="store_true", help="self-test: one order to delivered")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language")
+    sub = p.add_subparsers(dest="cmd")
+    sub.add_parser("serve", help="run the core headless until SIGINT/SIGTERM")
+    sb = sub.add_parser("sandbox", help="serve the carrier sandboxes on loopback")
+    sb.add_argument("--carriers", default="", help="comma-separated ids (default: all six)")
+    sb.add_argument("--port", type=int, default=8740)
+    sb.add_argument("--speed", type=float, default=10.0)
+    sb.add_argument("--seed", type=int, default=7)
+    ps = sub.add_parser("pos-sim", help="post realistic signed orders like a POS would")
+    ps.add_argument("--rate", type=float, default=1.0, help="orders per second")
+    ps.add_argument("--count", type=int, default=10)
+    ps.add_argument("--url", default="", help="listener base URL (default from config)")
+    ps.add_argument("--secret", default="", help="POS secret (default: env/secret store)")
+    ps.add_argument("--concurrency", type=int, default=10)
+    ps.add_argument("--dup-rate", type=float, default=0.0, help="share of repeated posts")
+    ps.add_argument("--dispatch", choices=["auto", "manual"], default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.cmd == "serve":
+        from app.cli import run_serve
+
+        return run_serve(args)
+    if args.cmd == "sandbox":
+        from app.cli import run_sandbox
+
+        return run_sandbox(args)
+    if args.cmd == "pos-sim":
+        from app.cli import run_pos_sim
+
+        return run_pos_sim(args)
+    from app.ui.app import run_gui
+
+    return run_gui(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

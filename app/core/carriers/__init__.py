@@ -1,0 +1,1 @@
+"""Carrier gateway: one package per carrier, listed explicitly in ``registry``."""

@@ -1,0 +1,249 @@
+"""The one declarative settings schema, read by the app, ``serve`` and the settings dialog.
+
+Sources, strongest first: environment (``JUPEI_`` prefix, ``__`` for nesting, e.g.
+``JUPEI_DISPATCH__ACCEPT_TIMEOUT_S=20``), then the TOML file (``--config PATH`` or
+``config.toml`` in the platform config dir), then the defaults below. Secrets are never
+read from or written to the file: they live in the secret store (``app.core.secrets``)
+and only their env overrides pass through here.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from app.core import paths
+
+log = logging.getLogger(__name__)
+
+SECRET_KEYS = frozenset({"app_secret", "dev_key", "access_token", "secret"})
+
+
+class StoreSettings(BaseModel):
+    name: str = "聚配演示店（人民广场店）"
+    address: str = "上海市黄浦区南京东路300号"
+    phone: str = "021-63500000"
+    city: str = "上海市"
+    city_code: str = "021"
+    lat: float = 31.23593  # GCJ-02
+    lng: float = 121.48054
+
+
+class DatabaseSettings(BaseModel):
+    url: str = ""  # empty: SQLite file in the platform data dir
+
+
+class PosSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8731
+    allow_remote: bool = False  # must be true to bind a non-loopback host
+    default_dispatch: Literal["auto", "manual"] | None = None  # None: [dispatch] mode
+    webhook_url: str = ""  # outbound status webhook to the POS (optional)
+    secret: str | None = None  # only via JUPEI_POS__SECRET; else the secret store
+    max_body_bytes: int = 256 * 1024
+    clock_skew_s: int = 300
+
+
+class DistanceBand(BaseModel):
+    max_m: int
+    carriers: list[str]
+
+
+class ChannelOverride(BaseModel):
+    strategy: Literal["cheapest", "fastest", "balanced"] | None = None
+    preferred: list[str] | None = None
+    excluded: list[str] | None = None
+
+
+class DispatchSettings(BaseModel):
+    mode: Literal["auto", "manual"] = "manual"
+    strategy: Literal["cheapest", "fastest", "balanced"] = "cheapest"
+    quote_deadline_s: float = 8.0
+    quote_timeout_s: float = 5.0  # per carrier
+    accept_timeout_s: int | None = None  # set: overrides every carrier's default
+    race: bool = False
+    race_max: int = 2
+    preferred: list[str] = Field(default_factory=list)
+    preferred_minutes: float = 0.0
+    excluded: list[str] = Field(default_factory=list)
+    fee_cap_fen: int | None = None
+    max_pickup_s: int | None = None
+    distance_bands: list[DistanceBand] = Field(default_factory=list)
+    channel_overrides: dict[str, ChannelOverride] = Field(default_factory=dict)
+    weight_price: float = 0.6
+    weight_time: float = 0.3
+    weight_reliability: float = 0.1
+    tip_ladder_fen: list[int] = Field(default_factory=list)  # tips tried before failover
+    breaker_failures: int = 3
+    breaker_reset_s: float = 60.0
+    offline_retry_s: float = 20.0
+    stale_tracking_s: int = 300
+
+
+class CarrierSettings(BaseModel):
+    """``[carriers.<id>]``: ``enabled``, ``base_url`` (default: production host), the
+    carrier's own credential names in snake_case, and ``accept_timeout_s``."""
+
+    model_config = ConfigDict(extra="allow")
+    enabled: bool = True
+    base_url: str = ""
+    accept_timeout_s: int | None = None
+    options: dict[str, Any] = Field(default_factory=dict)  # knobs for [?] facts
+
+    def credential(self, key: str) -> str | None:
+        v = (self.model_extra or {}).get(key)
+        return None if v in (None, "") else str(v)
+
+
+class CarriersSettings(BaseModel):
+    dada: CarrierSettings = Field(default_factory=CarrierSettings)
+    shansong: CarrierSettings = Field(default_factory=CarrierSettings)
+    sf: CarrierSettings = Field(default_factory=CarrierSettings)
+    meituan: CarrierSettings = Field(default_factory=CarrierSettings)
+    fengniao: CarrierSettings = Field(default_factory=CarrierSettings)
+    uupt: CarrierSettings = Field(default_factory=CarrierSettings)
+
+    def get(self, carrier_id: str) -> CarrierSettings:
+        return getattr(self, carrier_id)
+
+
+class PrinterSettings(BaseModel):
+    name: str
+    kind: Literal["network", "usb", "serial", "system", "pdf", "dummy"] = "network"
+    host: str = ""
+    port: int = 9100
+    usb_vendor: int | None = None
+    usb_product: int | None = None
+    serial_port: str = ""
+    baudrate: int = 9600
+    system_name: str = ""  # OS printer name for kind=system
+    pdf_dir: str = ""  # for kind=pdf; default the data dir
+    encoding: Literal["gb18030", "gbk", "utf-8"] = "gb18030"
+    width: Literal[58, 80] = 80
+    copies: int = 1
+    fallback: str = ""  # name of the printer to use when this one is down
+    templates: list[str] = Field(default_factory=lambda: ["receipt"])
+
+
+class PrintingSettings(BaseModel):
+    printers: list[PrinterSettings] = Field(default_factory=list)
+    on_new_order: bool = True
+    on_dispatched: bool = False
+    on_rider_accepted: bool = False
+    template: str = "standard"
+    label_template: str = "label"
+
+
+class AlertSettings(BaseModel):
+    sound: bool = True
+    voice: bool = True
+    repeat_s: int = 30
+    no_rider_after_min: float = 10.0
+    volume: float = 0.8
+
+
+class RehearsalSettings(BaseModel):
+    mode: Literal["auto", "on", "off"] = "auto"  # auto: on when no carrier has credentials
+    speed: float = 10.0  # sim seconds per real second
+    port: int = 0  # 0: any free loopback port
+    seed: int = 7
+    sandbox_url: str = ""  # use sandboxes already running there instead of starting them
+
+
+class UiSettings(BaseModel):
+    language: Literal["zh_CN", "en"] = "zh_CN"
+    board_days: int = 1
+    show_full_phone: bool = False
+
+
+class CallbackSettings(BaseModel):
+    enabled: bool = False  # needs a public relay to reach a counter PC behind NAT
+    host: str = "127.0.0.1"
+    port: int = 8732
+    public_base_url: str = ""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JUPEI_", env_nested_delimiter="__", extra="ignore", toml_file=None
+    )
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    pos: PosSettings = Field(default_factory=PosSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    carriers: CarriersSettings = Field(default_factory=CarriersSettings)
+    printing: PrintingSettings = Field(default_factory=PrintingSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    rehearsal: RehearsalSettings = Field(default_factory=RehearsalSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
+    callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_CONFIG_PATH.get("path"))
+        return (init_settings, env_settings, toml)
+
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{paths.data_dir() / 'jupei.db'}"
+
+
+_CONFIG_PATH: dict[str, Path | None] = {"path": None}
+
+
+def load_settings(config_path: Path | None = None) -> Settings:
+    path = config_path or paths.default_config_file()
+    _CONFIG_PATH["path"] = path if path.exists() else None
+    try:
+        settings = Settings()
+    finally:
+        _CONFIG_PATH["path"] = None
+    if path.exists():
+        _refuse_file_secrets(path)
+    return settings
+
+
+def _refuse_file_secrets(path: Path) -> None:
+    import tomllib
+
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    for cid, table in (data.get("carriers") or {}).items():
+        leaked = SECRET_KEYS & set(table or {})
+        if leaked:
+            raise ValueError(
+                f"{path}: [carriers.{cid}] holds {', '.join(sorted(leaked))}; secrets belong in "
+                "the OS keyring (settings dialog) or JUPEI_CARRIERS__<ID>__<KEY>, never in files"
+            )
+    if "secret" in (data.get("pos") or {}):
+        raise ValueError(f"{path}: [pos] secret belongs in the keyring or JUPEI_POS__SECRET")
+
+
+def file_data(settings: Settings) -> dict[str, Any]:
+    """What the settings dialog writes: everything but secrets and env-only fields."""
+    data = settings.model_dump(mode="json", exclude_none=True)
+    data.get("pos", {}).pop("secret", None)
+    for table in data.get("carriers", {}).values():
+        for k in SECRET_KEYS:
+            table.pop(k, None)
+    return data
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    target = path or paths.default_config_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps(file_data(settings)), encoding="utf-8")
+    tmp.replace(target)
+    return target

@@ -1,0 +1,35 @@
+"""Frozen domain values and pure rules; no I/O."""
+
+from app.core.domain.attempt import DeliveryAttempt, Rider
+from app.core.domain.order import (
+    Address,
+    Channel,
+    CoordSystem,
+    Customer,
+    DispatchMode,
+    Item,
+    Order,
+    OrderState,
+    Store,
+)
+from app.core.domain.quote import Quote
+from app.core.domain.status import CancelledBy, DeliveryStatus, Transition, apply_update
+
+__all__ = [
+    "Address",
+    "CancelledBy",
+    "Channel",
+    "CoordSystem",
+    "Customer",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "DispatchMode",
+    "Item",
+    "Order",
+    "OrderState",
+    "Quote",
+    "Rider",
+    "Store",
+    "Transition",
+    "apply_update",
+]

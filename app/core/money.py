@@ -1,0 +1,49 @@
+"""Money is integer fen inside the core; yuan only at carrier edges and in what people read.
+
+Conversions go through ``Decimal`` with half-up rounding. No float ever carries money:
+a float that a carrier sends is turned into a Decimal through its ``repr`` (``str``),
+which is the shortest string that round-trips, so 12.3 becomes Decimal("12.3").
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+_FEN = Decimal(100)
+
+
+def to_decimal(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("bool is not money")
+    if isinstance(value, (int, str)):
+        return Decimal(str(value).strip() or "0")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if value is None:
+        return Decimal(0)
+    raise TypeError(f"not a money value: {value!r}")
+
+
+def yuan_to_fen(value: object) -> int:
+    """'12.345' yuan -> 1235 fen (half-up)."""
+    return int((to_decimal(value) * _FEN).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def fen_to_yuan(fen: int, places: int = 2) -> Decimal:
+    """1235 fen -> Decimal('12.35'); ``places=1`` for carriers that take one decimal."""
+    q = Decimal(1).scaleb(-places)
+    return (Decimal(int(fen)) / _FEN).quantize(q, rounding=ROUND_HALF_UP)
+
+
+def yuan_str(fen: int, places: int = 2) -> str:
+    return format(fen_to_yuan(fen, places), "f")
+
+
+def fmt_yuan(fen: int | None) -> str:
+    """For people: ``¥12.35``; ``—`` for unknown."""
+    if fen is None:
+        return "—"
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{yuan_str(abs(fen))}"

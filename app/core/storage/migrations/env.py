@@ -1,0 +1,29 @@
+"""Alembic environment: the engine comes from the app (``config.attributes``)."""
+
+from alembic import context
+
+from app.core.storage.tables import metadata
+
+engine = context.config.attributes.get("engine")
+
+
+def run() -> None:
+    if engine is None:
+        url = context.config.get_main_option("sqlalchemy.url")
+        from app.core.storage.db import make_engine
+
+        eng = make_engine(url)
+    else:
+        eng = engine
+    with eng.connect() as conn:
+        context.configure(
+            connection=conn,
+            target_metadata=metadata,
+            render_as_batch=conn.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        conn.commit()
+
+
+run()

@@ -1,0 +1,334 @@
+"""Repositories over the tables; they take and return domain objects only.
+
+All methods are synchronous and are meant to be called through ``asyncio.to_thread``
+by the service (``Database.run``)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.core.clock import local
+from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, OrderState, Quote
+from app.core.storage import tables as t
+from app.core.storage.convert import (
+    attempt_to_row,
+    order_to_row,
+    quote_to_row,
+    row_to_attempt,
+    row_to_order,
+    row_to_quote,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    id: int
+    order_id: int
+    at: datetime
+    kind: str
+    actor: str
+    message: str
+    data: dict
+
+
+@dataclass(frozen=True, slots=True)
+class InsertOutcome:
+    order: Order
+    outcome: str  # "created" | "duplicate" | "conflict"
+
+
+def payload_hash(payload: Any) -> str:
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Database:
+    """The storage facade the service holds."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def run(self, fn: Callable[..., T], *args, **kw) -> T:
+        return await asyncio.to_thread(fn, *args, **kw)
+
+    # ------------------------------------------------------------------ orders
+    def insert_orders(
+        self, batch: Iterable[tuple[Order, str, str]], now: datetime
+    ) -> list[InsertOutcome]:
+        """Insert many (order, payload_hash, source) in ONE transaction (group commit).
+        Existing pos_order_ids answer duplicate (same hash) or conflict."""
+        out: list[InsertOutcome] = []
+        with self.engine.begin() as c:
+            for order, phash, source in batch:
+                existing = c.execute(
+                    select(t.orders).where(t.orders.c.pos_order_id == order.pos_order_id)
+                ).first()
+                if existing is not None:
+                    kind = "duplicate" if existing.payload_hash == phash else "conflict"
+                    out.append(InsertOutcome(row_to_order(existing), kind))
+                    continue
+                row = order_to_row(order)
+                row.update(
+                    payload_hash=phash,
+                    received_at=now,
+                    updated_at=now,
+                    business_date=local(now).date().isoformat(),
+                    source=source,
+                    attention="",
+                )
+                oid = c.execute(insert(t.orders).values(**row)).inserted_primary_key[0]
+                c.execute(
+                    insert(t.order_events).values(
+                        order_id=oid,
+                        at=now,
+                        kind="received",
+                        actor=source,
+                        message="order received",
+                        data={"pos_order_id": order.pos_order_id},
+                    )
+                )
+                created = c.execute(select(t.orders).where(t.orders.c.id == oid)).one()
+                out.append(InsertOutcome(row_to_order(created), "created"))
+        return out
+
+    def get_order(self, order_id: int) -> Order | None:
+        with self.engine.connect() as c:
+            r = c.execute(select(t.orders).where(t.orders.c.id == order_id)).first()
+        return row_to_order(r) if r else None
+
+    def get_order_by_pos_id(self, pos_order_id: str) -> Order | None:
+        with self.engine.connect() as c:
+            r = c.execute(select(t.orders).where(t.orders.c.pos_order_id == pos_order_id)).first()
+        return row_to_order(r) if r else None
+
+    def set_order_state(
+        self, order_id: int, state: OrderState, now: datetime, attention: str | None = None
+    ) -> None:
+        vals: dict[str, Any] = {"state": state.value, "updated_at": now}
+        if attention is not None:
+            vals["attention"] = attention[:200]
+        with self.engine.begin() as c:
+            c.execute(update(t.orders).where(t.orders.c.id == order_id).values(**vals))
+
+    def set_order_distance(self, order_id: int, distance_m: int) -> None:
+        with self.engine.begin() as c:
+            c.execute(
+                update(t.orders).where(t.orders.c.id == order_id).values(distance_m=distance_m)
+            )
+
+    def list_orders(
+        self,
+        *,
+        since: datetime | None = None,
+        states: Iterable[OrderState] | None = None,
+        search: str = "",
+        limit: int = 5000,
+        ids: Iterable[int] | None = None,
+    ) -> list[Order]:
+        q = select(t.orders).order_by(t.orders.c.received_at.desc()).limit(limit)
+        if since is not None:
+            q = q.where(t.orders.c.received_at >= since)
+        if states:
+            q = q.where(t.orders.c.state.in_([s.value for s in states]))
+        if ids is not None:
+            q = q.where(t.orders.c.id.in_(list(ids)))
+        if search:
+            like = f"%{search}%"
+            q = q.where(
+                or_(
+                    t.orders.c.pos_order_id.like(like),
+                    t.orders.c.pickup_no.like(like),
+                    t.orders.c.customer_name.like(like),
+                    t.orders.c.address.like(like),
+                    t.orders.c.customer_phone.like(like),
+                )
+            )
+        with self.engine.connect() as c:
+            return [row_to_order(r) for r in c.execute(q)]
+
+    def count_orders(self) -> int:
+        with self.engine.connect() as c:
+            return c.execute(select(func.count()).select_from(t.orders)).scalar_one()
+
+    # ------------------------------------------------------------------ attempts
+    def insert_attempt(self, a: DeliveryAttempt) -> DeliveryAttempt:
+        """Commit the attempt (with its idempotency key) BEFORE any create call."""
+        row = attempt_to_row(a)
+        row["updated_at"] = a.created_at
+        with self.engine.begin() as c:
+            aid = c.execute(insert(t.attempts).values(**row)).inserted_primary_key[0]
+        return a.with_(id=aid)
+
+    def next_attempt_no(self, order_id: int) -> int:
+        with self.engine.connect() as c:
+            n = c.execute(
+                select(func.max(t.attempts.c.attempt_no)).where(t.attempts.c.order_id == order_id)
+            ).scalar()
+        return (n or 0) + 1
+
+    def save_attempt(self, a: DeliveryAttempt, now: datetime) -> None:
+        row = attempt_to_row(a)
+        row["updated_at"] = now
+        row["tip_count"] = int(a.extra.get("tip_count", 0))
+        with self.engine.begin() as c:
+            c.execute(update(t.attempts).where(t.attempts.c.id == a.id).values(**row))
+
+    def get_attempt(self, attempt_id: int) -> DeliveryAttempt | None:
+        with self.engine.connect() as c:
+            r = c.execute(select(t.attempts).where(t.attempts.c.id == attempt_id)).first()
+        return row_to_attempt(r) if r else None
+
+    def attempts_for_order(self, order_id: int) -> list[DeliveryAttempt]:
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(t.attempts)
+                .where(t.attempts.c.order_id == order_id)
+                .order_by(t.attempts.c.attempt_no)
+            )
+            return [row_to_attempt(r) for r in rows]
+
+    def attempts_for_orders(self, order_ids: Iterable[int]) -> dict[int, list[DeliveryAttempt]]:
+        out: dict[int, list[DeliveryAttempt]] = {}
+        ids = list(order_ids)
+        with self.engine.connect() as c:
+            for i in range(0, len(ids), 900):
+                rows = c.execute(
+                    select(t.attempts)
+                    .where(t.attempts.c.order_id.in_(ids[i : i + 900]))
+                    .order_by(t.attempts.c.attempt_no)
+                )
+                for r in rows:
+                    a = row_to_attempt(r)
+                    out.setdefault(a.order_id, []).append(a)
+        return out
+
+    def live_attempts(self) -> list[DeliveryAttempt]:
+        done = [s.value for s in DeliveryStatus if s.terminal] + [DeliveryStatus.QUOTED.value]
+        with self.engine.connect() as c:
+            rows = c.execute(select(t.attempts).where(t.attempts.c.status.not_in(done)))
+            return [row_to_attempt(r) for r in rows]
+
+    def find_attempt(self, carrier: str, *, key: str = "", carrier_order_id: str = ""):
+        conds = [t.attempts.c.carrier == carrier]
+        ors = []
+        if key:
+            ors.append(t.attempts.c.idempotency_key == key)
+        if carrier_order_id:
+            ors.append(t.attempts.c.carrier_order_id == carrier_order_id)
+        if not ors:
+            return None
+        with self.engine.connect() as c:
+            r = c.execute(select(t.attempts).where(and_(*conds, or_(*ors)))).first()
+        return row_to_attempt(r) if r else None
+
+    # ------------------------------------------------------------------ quotes
+    def replace_quotes(self, order_id: int, quotes: Iterable[Quote]) -> None:
+        with self.engine.begin() as c:
+            c.execute(delete(t.quotes).where(t.quotes.c.order_id == order_id))
+            rows = [quote_to_row(order_id, q) for q in quotes]
+            if rows:
+                c.execute(insert(t.quotes), rows)
+
+    def add_quote(self, order_id: int, q: Quote) -> None:
+        with self.engine.begin() as c:
+            c.execute(
+                delete(t.quotes).where(
+                    and_(t.quotes.c.order_id == order_id, t.quotes.c.carrier == q.carrier)
+                )
+            )
+            c.execute(insert(t.quotes).values(**quote_to_row(order_id, q)))
+
+    def quotes_for_order(self, order_id: int) -> list[Quote]:
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(t.quotes).where(t.quotes.c.order_id == order_id).order_by(t.quotes.c.fee_fen)
+            )
+            return [row_to_quote(r) for r in rows]
+
+    # ------------------------------------------------------------------ event log
+    def append_event(
+        self,
+        order_id: int,
+        at: datetime,
+        kind: str,
+        actor: str,
+        message: str,
+        data: dict | None = None,
+        dedupe_key: str | None = None,
+    ) -> bool:
+        """Append to the order's log; a repeated ``dedupe_key`` is ignored (False)."""
+        try:
+            with self.engine.begin() as c:
+                c.execute(
+                    insert(t.order_events).values(
+                        order_id=order_id,
+                        at=at,
+                        kind=kind,
+                        actor=actor,
+                        message=message,
+                        data=data or {},
+                        dedupe_key=dedupe_key,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def events_for_order(self, order_id: int) -> list[OrderEvent]:
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(t.order_events)
+                .where(t.order_events.c.order_id == order_id)
+                .order_by(t.order_events.c.id)
+            )
+            return [
+                OrderEvent(r.id, r.order_id, r.at, r.kind, r.actor, r.message, r.data or {})
+                for r in rows
+            ]
+
+    # ------------------------------------------------------------------ POS nonces
+    def remember_nonce(self, nonce: str, now: datetime, window_s: int) -> bool:
+        """True if fresh; False if seen within the window (a replay)."""
+        with self.engine.begin() as c:
+            c.execute(
+                delete(t.pos_nonces).where(
+                    t.pos_nonces.c.seen_at < now - timedelta(seconds=2 * window_s)
+                )
+            )
+            try:
+                with c.begin_nested():
+                    c.execute(insert(t.pos_nonces).values(nonce=nonce, seen_at=now))
+            except IntegrityError:
+                return False
+        return True
+
+    # ------------------------------------------------------------------ audit + kv
+    def audit(self, at: datetime, actor: str, action: str, detail: dict) -> None:
+        with self.engine.begin() as c:
+            c.execute(insert(t.audit_log).values(at=at, actor=actor, action=action, detail=detail))
+
+    def audit_entries(self, limit: int = 200) -> list[dict]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(t.audit_log).order_by(t.audit_log.c.id.desc()).limit(limit))
+            return [dict(r._mapping) for r in rows]
+
+    def kv_get(self, key: str, default: Any = None) -> Any:
+        with self.engine.connect() as c:
+            v = c.execute(select(t.kv.c.value).where(t.kv.c.key == key)).first()
+        return default if v is None else v[0]
+
+    def kv_set(self, key: str, value: Any) -> None:
+        with self.engine.begin() as c:
+            c.execute(delete(t.kv).where(t.kv.c.key == key))
+            c.execute(insert(t.kv).values(key=key, value=value))

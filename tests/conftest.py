@@ -1,0 +1,115 @@
+"""Suite-wide setup: offscreen Qt, qasync loops for async tests, an in-memory keyring,
+a hang watchdog, and failing on unexpected WARNING logs."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
+os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+
+import asyncio
+import faulthandler
+import logging
+import sys
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+# no test reads the developer's real config or env overrides
+for _k in [k for k in os.environ if k.startswith("JUPEI_")]:
+    del os.environ[_k]
+
+
+def pytest_asyncio_loop_factories(config, item):
+    """Async tests marked ``gui`` run on a qasync loop so Qt timers fire; others on a
+    plain asyncio loop (faster, and proves the core needs no Qt)."""
+    if item.get_closest_marker("gui") is None:
+        return {"asyncio": asyncio.new_event_loop}
+
+    def qasync_loop():
+        import qasync
+        from PySide6.QtWidgets import QApplication
+
+        return qasync.QEventLoop(QApplication.instance() or QApplication([]))
+
+    return {"qasync": qasync_loop}
+
+
+class InMemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        try:
+            del self.store[(service, username)]
+        except KeyError:
+            raise PasswordDeleteError(username) from None
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    prev = keyring.get_keyring()
+    kr = InMemoryKeyring()
+    keyring.set_keyring(kr)
+    yield kr
+    keyring.set_keyring(prev)
+
+
+@pytest.fixture(autouse=True)
+def _hang_watchdog():
+    # pytest-timeout cannot break a qasync hang (stack notes §3.2 G1): a C-level dump
+    # and exit turns a hang into a failure instead of a stalled CI.
+    faulthandler.dump_traceback_later(180, exit=True, file=sys.__stderr__)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_warning_logs(caplog, request):
+    """An unexpected WARNING log is a failure (qutebrowser's rule). Tests that expect one
+    mark themselves ``@pytest.mark.allow_warnings`` or clear caplog."""
+    caplog.set_level(logging.INFO)
+    yield
+    if request.node.get_closest_marker("allow_warnings"):
+        return
+    bad = [
+        r
+        for r in caplog.get_records("call")
+        if r.levelno >= logging.WARNING and not getattr(r, "expected", False)
+    ]
+    if bad:
+        pytest.fail("unexpected warning logs: " + "; ".join(r.getMessage() for r in bad[:5]))
+
+
+@pytest.fixture
+def tmp_data(tmp_path, monkeypatch):
+    """Point every platform dir at a temp folder."""
+    monkeypatch.setenv("JUPEI_HOME", str(tmp_path))
+    return tmp_path
+
+
+async def wait_until(pred, timeout: float = 5.0, interval: float = 0.01):
+    """Async replacement for qtbot.waitUntil (never use qtbot.wait* in async tests)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        res = pred()
+        if asyncio.iscoroutine(res):
+            res = await res
+        if res:
+            return res
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
