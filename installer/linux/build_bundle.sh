@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Build the Linux one-folder bundle with Python 3.12+ (PySide6 6.12 on 3.11 crashes; the
+# bundle is always built on 3.12+), run --smoke on it, and pack a tarball.
+#   bash installer/linux/build_bundle.sh          (prints build time and bundle size)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS=0
+PY="${PYTHON312:-$(command -v python3.12 || command -v python3.13 || true)}"
+[ -n "$PY" ] || { echo "need python3.12+ to build the bundle"; exit 2; }
+[ -x .venv-build/bin/python ] || "$PY" -m venv .venv-build
+.venv-build/bin/python -m pip install -q --disable-pip-version-check ".[build]"
+.venv-build/bin/pyinstaller --noconfirm --clean --log-level WARN build.spec
+echo "== build took ${SECONDS}s"
+du -sh dist/JuPei
+QT_QPA_PLATFORM=offscreen timeout 120 dist/JuPei/JuPei --smoke
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
+tar -C dist -czf "dist/JuPei-$VERSION-linux-x86_64.tar.gz" JuPei
+ls -lh "dist/JuPei-$VERSION-linux-x86_64.tar.gz"
+echo "== total ${SECONDS}s"
