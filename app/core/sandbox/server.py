@@ -83,12 +83,14 @@ class SandboxServer:
         port: int = 0,
         carriers: tuple[str, ...] = CARRIER_IDS,
         push_callbacks: bool = True,
+        shutdown_timeout: float = 0.5,
     ) -> None:
         self.engine = engine or SandboxEngine()
         self.host, self.port, self.carriers = host, port, carriers
         self._runner: web.AppRunner | None = None
         self._pusher: asyncio.Task | None = None
         self._push = push_callbacks
+        self._shutdown_timeout = shutdown_timeout  # a hung fault must not hold stop() 60 s
 
     @property
     def base_url(self) -> str:
@@ -98,7 +100,11 @@ class SandboxServer:
         return f"{self.base_url}/{carrier}"
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(build_app(self.engine, self.carriers), access_log=None)
+        self._runner = web.AppRunner(
+            build_app(self.engine, self.carriers),
+            access_log=None,
+            shutdown_timeout=self._shutdown_timeout,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

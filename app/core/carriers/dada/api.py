@@ -1,0 +1,179 @@
+"""Dada adapter: thin I/O around ``mapping``. Every request goes through CarrierHttp.
+
+Dada keys everything by our ``origin_id`` (= ``attempt.idempotency_key``), so that is
+also the carrier order id we report. A binding quote's ``deliveryNo`` carries the
+origin_id it was quoted with; when that differs from the attempt's key (or the quote
+has expired) the order is placed one-shot with ``addOrder`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from app.core.carriers.base import (
+    CarrierContext,
+    CreateResult,
+    RejectedError,
+    RiderPosition,
+    StatusSnapshot,
+)
+from app.core.carriers.dada import codes, mapping
+from app.core.carriers.dada.rules import DEFAULT_OPTIONS, RULES
+from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
+
+log = logging.getLogger(__name__)
+
+
+class Adapter:
+    id = "dada"
+    rules = RULES
+
+    def __init__(self, ctx: CarrierContext) -> None:
+        self.ctx = ctx
+        self.opts = {**DEFAULT_OPTIONS, **dict(ctx.options)}
+
+    # ------------------------------------------------------------ transport
+    async def _call(self, path: str, params: dict, *, mutating: bool):
+        ctx = self.ctx
+        body = mapping.dumps(params)
+        ts = int(ctx.clock.now().timestamp())
+        content = mapping.envelope(
+            ctx.credentials, body, ts, keep_empty=bool(self.opts["sign_empty_body"])
+        )
+        resp = await ctx.http.post(
+            self.id,
+            ctx.base_url.rstrip("/") + path,
+            content=content,
+            content_type=mapping.CONTENT_TYPE,
+            mutating=mutating,
+        )
+        return mapping.unwrap(resp.body, mutating=mutating, overrides=self._codes())
+
+    def _codes(self):
+        return self.opts.get("error_codes") or None
+
+    def _order_params(self, order: Order, origin_id: str) -> dict:
+        ctx = self.ctx
+        return mapping.order_params(
+            order, ctx.store, ctx.credentials, origin_id, ctx.callback_url, self.opts
+        )
+
+    # ------------------------------------------------------------ operations
+    async def quote(self, order: Order) -> Quote:
+        origin_id = str(order.extra.get("idempotency_key") or order.pos_order_id)
+        result = await self._call(
+            mapping.PATH_QUOTE, self._order_params(order, origin_id), mutating=False
+        )
+        return mapping.parse_quote(
+            result or {},
+            origin_id=origin_id,
+            now=self.ctx.clock.now(),
+            ttl_s=int(self.opts["quote_ttl_s"]),  # type: ignore[call-overload]
+        )
+
+    async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
+        key = attempt.idempotency_key
+        bound = (
+            quote.carrier == self.id
+            and quote.token
+            and quote.raw.get("origin_id") == key
+            and not quote.expired(self.ctx.clock.now())
+        )
+        try:
+            if bound:
+                result = await self._call(
+                    mapping.PATH_ADD_AFTER_QUERY,
+                    mapping.add_after_query_body(quote.token),
+                    mutating=True,
+                )
+                return mapping.parse_create(result, origin_id=key, fallback_fee_fen=quote.fee_fen)
+            result = await self._call(
+                mapping.PATH_ADD_ORDER, self._order_params(order, key), mutating=True
+            )
+            return mapping.parse_create(result, origin_id=key, fallback_fee_fen=None)
+        except RejectedError as e:
+            if not codes.is_duplicate(e, self._codes()):
+                raise
+        log.info("dada: origin_id %s already exists, resolving by query", key)
+        snap = await self.query(attempt)
+        return CreateResult(
+            carrier_order_id=key,
+            fee_fen=snap.actual_fee_fen if snap.actual_fee_fen is not None else quote.fee_fen,
+            raw=snap.raw,
+        )
+
+    async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:
+        key = attempt.idempotency_key
+        result = await self._call(mapping.PATH_QUERY, mapping.order_id_body(key), mutating=False)
+        return mapping.parse_status(
+            result or {},
+            origin_id=key,
+            time_format=str(self.opts["time_format"]),
+            fee_includes_tips=bool(self.opts["actual_fee_includes_tips"]),
+        )
+
+    async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
+        """Dada has no preview call: estimate from the status and the documented rule."""
+        snap = await self.query(attempt)
+        if snap.status in (DeliveryStatus.PENDING_ACCEPT, DeliveryStatus.SUBMITTING):
+            return 0
+        if snap.status not in (DeliveryStatus.ACCEPTED, DeliveryStatus.AT_PICKUP):
+            raise RejectedError(self.id, f"not cancellable in status {snap.raw_status}")
+        accepted = mapping.parse_time(snap.raw.get("acceptTime"), str(self.opts["time_format"]))
+        if accepted is None:
+            return int(self.opts["cancel_fee_fen"])  # type: ignore[call-overload]
+        since = (self.ctx.clock.now() - accepted).total_seconds()
+        free_s = int(self.opts["cancel_free_after_accept_s"])  # type: ignore[call-overload]
+        paid_until = int(self.opts["cancel_paid_until_s"])  # type: ignore[call-overload]
+        if since <= free_s:
+            return 0
+        if since > paid_until and snap.status is DeliveryStatus.ACCEPTED:
+            return 0  # rider did not reach the shop in time: free
+        return int(self.opts["cancel_fee_fen"])  # type: ignore[call-overload]
+
+    async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
+        body = mapping.cancel_body(
+            attempt.idempotency_key,
+            reason,
+            int(self.opts["cancel_reason_id"]),  # type: ignore[call-overload]
+        )
+        result = await self._call(mapping.PATH_CANCEL, body, mutating=True)
+        return mapping.parse_cancel_fee(result)
+
+    async def add_tip(self, attempt: DeliveryAttempt, amount_fen: int) -> int:
+        total = attempt.tip_fen + amount_fen
+        if amount_fen <= 0 or total % RULES.tips.step_fen:
+            raise RejectedError(self.id, "tip must be a positive amount in whole jiao (0.1 yuan)")
+        body = mapping.tip_body(attempt.idempotency_key, total)
+        await self._call(mapping.PATH_TIP, body, mutating=True)
+        return total
+
+    async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
+        out: list[RiderPosition] = []
+        keys = [a.idempotency_key for a in attempts]
+        step = RULES.position_batch
+        for i in range(0, len(keys), step):
+            result = await self._call(
+                mapping.PATH_POSITION, mapping.positions_body(keys[i : i + step]), mutating=False
+            )
+            out.extend(mapping.parse_positions(result))
+        return out
+
+    def parse_callback(self, request):
+        return mapping.parse_callback(request.body)
+
+    # ------------------------------------------------------------ extras (capabilities)
+    async def track_url(self, attempt: DeliveryAttempt) -> str:
+        result = await self._call(
+            mapping.PATH_TRACK, mapping.order_id_body(attempt.idempotency_key), mutating=False
+        )
+        return str((result or {}).get("trackUrl") or "")
+
+    async def confirm_return(self, attempt: DeliveryAttempt) -> None:
+        """Goods are back at the shop (9 -> 10); Dada auto-confirms if we never call."""
+        await self._call(
+            mapping.PATH_CONFIRM_GOODS,
+            mapping.order_id_body(attempt.idempotency_key),
+            mutating=True,
+        )

@@ -1,0 +1,79 @@
+"""Dada's rules as data (shared/carriers/dada.md). Facts tagged [?] upstream are knobs
+read from ``ctx.options`` by the adapter; their defaults are listed in ``unverified``."""
+
+from __future__ import annotations
+
+from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
+from app.core.domain import DeliveryStatus
+
+# ctx.options knobs and their defaults (each one is an unverified fact, see UNVERIFIED)
+DEFAULT_OPTIONS: dict[str, object] = {
+    "sign_empty_body": True,  # keep the `body` key in the plaintext when body == ""
+    "send_city_code": True,  # city_code may no longer be required; harmless to send
+    "time_format": "%Y-%m-%d %H:%M:%S",  # createTime/acceptTime/... in status/query
+    "cancel_fee_fen": 200,  # preview estimate: penalty 1-15 min after acceptance
+    "cancel_free_after_accept_s": 60,  # preview estimate: free window after acceptance
+    "cancel_paid_until_s": 900,  # preview estimate: free again if rider not at shop by then
+    "cancel_reason_id": 10000,  # 其他 (then cancel_reason text is required)
+    "cargo_type": 1,  # 食品小吃
+    "quote_ttl_s": 180,
+    "actual_fee_includes_tips": True,  # status/query actualFee = freight + tips
+    "error_codes": {},  # {"auth": [..], "rate_limit": [..], ...} overrides codes.ERROR_CODES
+}
+
+UNVERIFIED: tuple[str, ...] = (
+    "sign_empty_body=True: an empty `body` keeps its key in the signed plaintext",
+    "send_city_code=True: city_code still sent although newer SDKs dropped it",
+    "time_format='%Y-%m-%d %H:%M:%S': format of status/query createTime/acceptTime/...",
+    "error_codes: Dada's error-code table is not public; codes + message keywords guessed",
+    "rate_limit_per_s=5: Dada's QPS limit is not public",
+    "duplicate origin_id on addOrder/addAfterQuery: answered with an error (code guessed)",
+    "callback reply body {'code':200,'msg':'success'} and Dada's retry policy",
+    "cancel_fee_fen=200 / cancel_free_after_accept_s=60 / cancel_paid_until_s=900: "
+    "preview is an estimate from the example rule; the real fee is deduct_fee",
+    "actual_fee_includes_tips=True: status/query actualFee includes the tip",
+    "sandbox host scheme http:// (some SDKs use https://)",
+    "query result carries no Dada order number: carrier_order_id is our origin_id",
+)
+
+RULES = CarrierRules(
+    id="dada",
+    name_zh="达达",
+    name_en="Dada",
+    production_base_url="https://newopen.imdada.cn",
+    sandbox_base_url="http://newopen.qa.imdada.cn",
+    quote_binding=True,
+    quote_ttl_s=180,
+    tips=TipRules(
+        supported=True,
+        mode="replace",
+        min_fen=10,
+        step_fen=10,
+        only_before_accept=True,
+        note="each call replaces the previous tip with a larger total; yuan, 1 decimal; 待接单 only",
+    ),
+    cancel=CancelRules(
+        allowed_until=DeliveryStatus.AT_PICKUP,
+        has_preview=False,
+        free_after_accept_s=60,
+        free_before_accept=True,
+        note="only before pickup; the preview is estimated locally, the fee is deduct_fee",
+    ),
+    position_batch=50,
+    rate_limit_per_s=5.0,
+    coord_system="gcj02",
+    money_unit="yuan",
+    accept_timeout_s=300,
+    capabilities=frozenset(
+        {"tip", "cancel_preview", "rider_position", "callback", "track_url", "return_confirm"}
+    ),
+    credential_keys=("app_key", "app_secret", "source_id", "shop_no"),
+    secret_keys=("app_secret",),
+    rehearsal_credentials={
+        "app_key": "rehearsal-dada",
+        "app_secret": "rehearsal-dada-secret",
+        "source_id": "73753",
+        "shop_no": "11047059",
+    },
+    unverified=UNVERIFIED,
+)

@@ -1,0 +1,195 @@
+"""Fengniao v3 adapter: thin I/O over ``mapping`` through the shared ``CarrierHttp``.
+
+Quotes are estimates (``preCreateOrder``); ``createOrder`` is keyed by
+``partner_order_code`` = ``attempt.idempotency_key``, and a duplicate answer (50011
+重复提交) is resolved by ``getOrderDetail``, never by a second order. Cancels go
+``getCancelReasonList`` -> ``preCancelOrder`` -> ``cancelOrder`` echoing the fee.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from app.core.carriers.base import (
+    AuthError,
+    CallbackRequest,
+    CallbackResult,
+    CarrierContext,
+    CarrierError,
+    CreateResult,
+    NotFoundError,
+    OutcomeUnknownError,
+    RejectedError,
+    RiderPosition,
+    StatusSnapshot,
+    UnavailableError,
+)
+from app.core.carriers.fengniao import codes, mapping
+from app.core.carriers.fengniao.rules import RULES, option
+from app.core.domain import DeliveryAttempt, Order, Quote
+
+log = logging.getLogger(__name__)
+CARRIER = "fengniao"
+
+
+class Adapter:
+    id = CARRIER
+    rules = RULES
+
+    def __init__(self, ctx: CarrierContext) -> None:
+        self.ctx = ctx
+
+    # ------------------------------------------------------------------ plumbing
+    def _opt(self, key: str):
+        return option(self.ctx.options, key)
+
+    def _creds(self) -> dict[str, str]:
+        c = dict(self.ctx.credentials)
+        missing = [k for k in (*RULES.credential_keys, "access_token") if not c.get(k)]
+        if missing:
+            raise AuthError(CARRIER, "missing credentials: " + ", ".join(missing))
+        return c
+
+    def _now_ms(self) -> int:
+        return int(self.ctx.clock.now().timestamp() * 1000)
+
+    async def _call(self, api: str, business: dict, *, mutating: bool):
+        req = mapping.envelope(api, business, self._creds(), self._now_ms(), self._opt("version"))
+        url = self.ctx.base_url.rstrip("/") + req.path
+        resp = await self.ctx.http.post(
+            CARRIER,
+            url,
+            content=req.content,
+            content_type=req.content_type,
+            headers=req.headers,
+            mutating=mutating,
+        )
+        if resp.status in (401, 403):
+            raise AuthError(CARRIER, f"HTTP {resp.status}", code=resp.status)
+        try:
+            return mapping.unwrap(
+                resp.body, self._opt("success_code"), self._opt("extra_error_codes")
+            )
+        except CarrierError:
+            raise
+        except (ValueError, TypeError, AttributeError, KeyError) as e:
+            kind = OutcomeUnknownError if mutating else UnavailableError
+            raise kind(CARRIER, f"malformed answer to {api} ({type(e).__name__})") from None
+
+    def _shop(self) -> dict[str, str]:
+        return mapping.store_fields(self.ctx.credentials["shop_id"], self._opt("store_id_field"))
+
+    @staticmethod
+    def _ref(attempt: DeliveryAttempt) -> dict[str, str]:
+        return mapping.order_ref(attempt.idempotency_key, attempt.carrier_order_id)
+
+    # ------------------------------------------------------------------ operations
+    async def quote(self, order: Order) -> Quote:
+        body = mapping.quote_body(
+            order,
+            self.ctx.store,
+            self._shop(),
+            order.pos_order_id,
+            transport=bool(self._opt("send_transport_point")),
+        )
+        data = await self._call("preCreateOrder", body, mutating=False)
+        try:
+            return mapping.parse_quote(
+                data,
+                self.ctx.clock.now(),
+                token_field=str(self._opt("quote_token_field")),
+                validity_s=int(self._opt("quote_validity_s")),
+            )
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            raise UnavailableError(CARRIER, f"malformed quote ({type(e).__name__})") from None
+
+    async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
+        cb_field = str(self._opt("callback_url_field"))
+        body = mapping.create_body(
+            order,
+            self.ctx.store,
+            self._shop(),
+            attempt.idempotency_key,
+            quote,
+            link_field=str(self._opt("create_link_field")),
+            transport=bool(self._opt("send_transport_point")),
+            callback=(cb_field, self.ctx.callback_url),
+        )
+        try:
+            data = await self._call("createOrder", body, mutating=True)
+        except RejectedError as e:
+            if not codes.is_duplicate(e):
+                raise
+            log.info("fengniao: %s already exists, resolving by query", attempt.idempotency_key)
+            snap = await self.query(attempt.with_(carrier_order_id=""))
+            return CreateResult(snap.carrier_order_id, fee_fen=snap.actual_fee_fen, raw=snap.raw)
+        try:
+            return mapping.parse_create(data)
+        except (ValueError, TypeError) as e:
+            raise OutcomeUnknownError(CARRIER, f"malformed create answer: {e}") from None
+
+    async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:
+        data = await self._call("getOrderDetail", self._ref(attempt), mutating=False)
+        if not data or not isinstance(data, dict) or "order_status" not in data:
+            raise NotFoundError(CARRIER, "no such order", code="50037")
+        return mapping.parse_status(data, self._opt("status_overrides"))
+
+    async def _reason_code(self, attempt: DeliveryAttempt) -> object:
+        fixed = self._opt("cancel_reason_code")
+        if fixed is not None:
+            return fixed
+        data = await self._call("getCancelReasonList", self._ref(attempt), mutating=False)
+        return mapping.parse_reason_code(data)
+
+    async def _pre_cancel(self, attempt: DeliveryAttempt, code: object) -> int:
+        data = await self._call(
+            "preCancelOrder", {**self._ref(attempt), "order_cancel_code": code}, mutating=False
+        )
+        return int(data["actual_cancel_cost_cent"])
+
+    async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
+        return await self._pre_cancel(attempt, await self._reason_code(attempt))
+
+    async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
+        code = await self._reason_code(attempt)
+        fee = await self._pre_cancel(attempt, code)
+        body = mapping.cancel_body(
+            self._ref(attempt), code, fee, reason, int(self._opt("cancel_role"))
+        )
+        await self._call("cancelOrder", body, mutating=True)
+        return fee
+
+    async def add_tip(self, attempt: DeliveryAttempt, amount_fen: int) -> int:
+        why = RULES.tips.validate(attempt.tip_fen, amount_fen, 0)
+        if why:
+            raise RejectedError(CARRIER, why)
+        total = attempt.tip_fen + amount_fen
+        fields = (str(self._opt("tip_amount_field")), str(self._opt("tip_serial_field")))
+        await self._call(
+            "addTip", mapping.tip_body(self._ref(attempt), amount_fen, total, fields), mutating=True
+        )
+        return total
+
+    async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
+        out: list[RiderPosition] = []
+        for a in attempts:
+            try:
+                data = await self._call("getKnightInfo", self._ref(a), mutating=False)
+            except RejectedError:
+                continue  # no rider yet / order gone: nothing to draw
+            pos = mapping.parse_knight(
+                data, a.idempotency_key, str(self._opt("rider_coord_system"))
+            )
+            if pos is not None:
+                out.append(pos)
+        return out
+
+    def parse_callback(self, request: CallbackRequest) -> CallbackResult:
+        return mapping.parse_callback(
+            request.body,
+            self.ctx.credentials,
+            verify=str(self._opt("callback_verify")),
+            reply=str(self._opt("callback_reply")),
+            overrides=self._opt("status_overrides"),
+        )

@@ -1,0 +1,352 @@
+"""Pure build/parse for the Fengniao v3 openapi: signature, envelope, business bodies,
+response parsing into domain values, callback verification.
+
+The envelope is JSON ``{app_id, merchant_id, timestamp(ms), version, access_token,
+business_data, signature}``; ``business_data`` is a compact JSON string built once,
+signed and sent as is. Signature = sha256_hex(secret + sorted "k=v&..." of the non-empty
+params) (shared/carriers/fengniao.md §3). Money is fen (``*_cent``); coordinates are
+GCJ-02 with ``position_source`` 3 (高德).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from app.core.carriers.base import (
+    CallbackEvent,
+    CallbackRejected,
+    CallbackResult,
+    CreateResult,
+    RejectedError,
+    RiderPosition,
+    StatusSnapshot,
+)
+from app.core.carriers.fengniao import codes
+from app.core.clock import from_unix
+from app.core.domain import CancelledBy, DeliveryStatus, Order, Quote, Rider, Store
+from app.core.geo import to_gcj02
+
+CARRIER = "fengniao"
+API_PREFIX = "/v3/invoke/"
+POSITION_SOURCE_GAODE = 3
+SIGNED_KEYS = ("app_id", "merchant_id", "timestamp", "version", "access_token", "business_data")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Exactly what goes on the wire."""
+
+    path: str
+    content: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def dumps(obj: object) -> str:
+    """Compact JSON, Chinese unescaped: the one serialisation we sign and send."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def sign(secret: str, params: Mapping[str, object]) -> str:
+    pairs = sorted(
+        (k, str(v)) for k, v in params.items() if k != "signature" and v not in (None, "")
+    )
+    plain = secret + "&".join(f"{k}={v}" for k, v in pairs)
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()
+
+
+def envelope(
+    api: str, business: Mapping[str, object], creds: Mapping[str, str], ts_ms: int, version: str
+) -> Request:
+    params: dict[str, str] = {
+        "app_id": creds["app_id"],
+        "merchant_id": creds["merchant_id"],
+        "timestamp": str(ts_ms),
+        "version": version,
+        "access_token": creds.get("access_token", ""),
+        "business_data": dumps(business),
+    }
+    params["signature"] = sign(creds["app_secret"], params)
+    return Request(API_PREFIX + api, dumps(params).encode("utf-8"))
+
+
+def token_request(creds: Mapping[str, str], ts_ms: int, *, code: str = "", refresh: str = ""):
+    """``/openapi/token``: exchange an authorisation code (or a refresh token)."""
+    params = {
+        "grant_type": "refresh_token" if refresh else "authorization_code",
+        "code": code,
+        "refresh_token": refresh,
+        "app_id": creds["app_id"],
+        "merchant_id": creds["merchant_id"],
+        "timestamp": str(ts_ms),
+    }
+    params = {k: v for k, v in params.items() if v}
+    params["signature"] = sign(creds["app_secret"], params)
+    return Request("/openapi/token", dumps(params).encode("utf-8"))
+
+
+# ---------------------------------------------------------------------------- bodies
+def _ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+def store_fields(shop_id: str, field_name: str) -> dict[str, str]:
+    if field_name == "auto":
+        field_name = "chain_store_id" if shop_id.isdigit() else "out_shop_code"
+    return {field_name: shop_id}
+
+
+def _items(order: Order) -> list[dict[str, object]]:
+    if not order.items:
+        value = order.goods_value_fen or order.total_fen
+        return [
+            {
+                "item_name": "商品",
+                "item_quantity": 1,
+                "item_amount_cent": value,
+                "item_actual_amount_cent": value,
+            }
+        ]
+    return [
+        {
+            "item_name": i.name,
+            "item_quantity": i.qty,
+            "item_amount_cent": i.price_fen,
+            "item_actual_amount_cent": i.price_fen,
+        }
+        for i in order.items
+    ]
+
+
+def quote_body(
+    order: Order, store: Store, shop: Mapping[str, str], key: str, *, transport: bool = True
+) -> dict[str, object]:
+    """``preCreateOrder``; ``createOrder`` adds the receiver and the goods ids."""
+    addr = order.customer.address
+    body: dict[str, object] = {
+        "partner_order_code": key,
+        **shop,
+        "order_type": 3 if order.scheduled_at else 1,
+        "position_source": POSITION_SOURCE_GAODE,
+        "receiver_address": addr.text,
+        "receiver_longitude": addr.lng,
+        "receiver_latitude": addr.lat,
+        "goods_total_amount_cent": order.goods_value_fen or order.total_fen,
+        "goods_actual_amount_cent": order.goods_value_fen or order.total_fen,
+        "goods_weight": max(math.ceil(order.weight_g / 100) / 10, 0.1),
+        "goods_count": sum(i.qty for i in order.items) or 1,
+        "goods_item_list": _items(order),
+        "order_add_time": _ms(order.created_at),
+    }
+    if order.scheduled_at:
+        body["require_receive_time"] = _ms(order.scheduled_at)
+    if transport:  # the pickup point, in case the store id alone is not enough
+        body.update(
+            transport_name=store.name,
+            transport_address=store.address,
+            transport_tel=store.phone,
+            transport_longitude=store.lng,
+            transport_latitude=store.lat,
+        )
+    return body
+
+
+def create_body(
+    order: Order,
+    store: Store,
+    shop: Mapping[str, str],
+    key: str,
+    quote: Quote,
+    *,
+    link_field: str = "",
+    transport: bool = True,
+    callback: tuple[str, str] = ("", ""),
+) -> dict[str, object]:
+    body = quote_body(order, store, shop, key, transport=transport)
+    body.update(
+        receiver_name=order.customer.name,
+        receiver_primary_phone=order.customer.phone,
+        order_tip_amount_cent=0,
+    )
+    for k in ("service_goods_id", "base_goods_id"):
+        if quote.raw.get(k) not in (None, ""):
+            body[k] = quote.raw[k]
+    if order.pickup_no:
+        body["serial_number"] = order.pickup_no
+    if link_field and quote.token:
+        body[link_field] = quote.token
+    if callback[0] and callback[1]:
+        body[callback[0]] = callback[1]
+    return body
+
+
+def order_ref(key: str, carrier_order_id: str = "") -> dict[str, str]:
+    ref = {"partner_order_code": key}
+    if carrier_order_id:
+        ref["order_id"] = carrier_order_id
+    return ref
+
+
+def cancel_body(ref: Mapping[str, str], code: object, fee_fen: int, reason: str, role: int):
+    return {
+        **ref,
+        "order_cancel_code": code,
+        "order_cancel_role": role,
+        "order_cancel_other_reason": reason[:20],
+        "actual_cancel_cost_cent": fee_fen,
+    }
+
+
+def tip_body(ref: Mapping[str, str], amount_fen: int, new_total: int, fields: tuple[str, str]):
+    amount_field, serial_field = fields
+    serial = f"{ref['partner_order_code']}-T{new_total}"  # retrying the same tip is a no-op
+    return {**ref, amount_field: amount_fen, serial_field: serial}
+
+
+# ---------------------------------------------------------------------------- parsing
+def unwrap(body: bytes, success_code: object, extra: Mapping[str, object] | None = None):
+    """The decoded ``business_data`` of a success envelope; raise the mapped CarrierError
+    otherwise. Not-JSON raises ValueError (the caller knows whether the call mutated)."""
+    env = json.loads(body)
+    if not isinstance(env, dict):
+        raise ValueError("envelope is not an object")
+    if str(env.get("code")) != str(success_code):
+        raise codes.error_for(env.get("code"), str(env.get("msg") or ""), extra)
+    data = env.get("business_data")
+    if isinstance(data, str):
+        data = json.loads(data) if data.strip() else {}
+    return data if data is not None else {}
+
+
+def _fen(value: object) -> int | None:
+    return None if value in (None, "") else int(value)  # type: ignore[arg-type]
+
+
+def parse_quote(data: Mapping, now: datetime, *, token_field: str, validity_s: int) -> Quote:
+    infos = data.get("goods_infos") or []
+    valid = [g for g in infos if str(g.get("is_valid", 1)) in ("1", "True", "true")]
+    if not valid:
+        raise RejectedError(CARRIER, str(data.get("msg") or "no delivery service available"))
+    g = valid[0]
+    fee = _fen(g.get("actual_delivery_amount_cent"))
+    if fee is None:
+        fee = int(g["total_delivery_amount_cent"])
+    return Quote(
+        carrier=CARRIER,
+        fee_fen=fee,
+        distance_m=int(data.get("distance") or 0),
+        quoted_at=now,
+        binding=False,
+        expires_at=now + timedelta(seconds=validity_s) if validity_s else None,
+        token=str(data.get(token_field) or ""),
+        delivery_eta_s=int(data["time"]) if data.get("time") else None,
+        raw={
+            "service_goods_id": g.get("service_goods_id"),
+            "base_goods_id": g.get("base_goods_id"),
+            "response": dict(data),
+        },
+    )
+
+
+def parse_create(data: Mapping) -> CreateResult:
+    cid = str(data.get("order_id") or "")
+    if not cid:
+        raise ValueError("createOrder answer without order_id")
+    fee = data.get("actual_delivery_amount_cent", data.get("order_actual_amount_cent"))
+    dist = data.get("distance")
+    return CreateResult(
+        cid, fee_fen=_fen(fee), distance_m=int(dist) if dist else None, raw=dict(data)
+    )
+
+
+def _cancelled_by(status: DeliveryStatus, code: str, reason: object) -> CancelledBy | None:
+    if status is not DeliveryStatus.CANCELLED:
+        return None
+    if code in codes.EXCEPTION_CODES:
+        return CancelledBy.CARRIER_SYSTEM
+    return {"1": CancelledBy.CUSTOMER, "2": CancelledBy.MERCHANT}.get(
+        str(reason), CancelledBy.UNKNOWN
+    )
+
+
+def parse_status(p: Mapping, overrides: Mapping[str, str] | None = None) -> StatusSnapshot:
+    """A ``getOrderDetail`` answer or a callback ``param`` (v2 field names, [?] for v3)."""
+    code = str(p.get("order_status", ""))
+    status = codes.status_of(code, overrides)
+    name, phone = str(p.get("carrier_driver_name") or ""), str(p.get("carrier_driver_phone") or "")
+    at = from_unix(int(p["push_time"]) / 1000) if p.get("push_time") else None
+    exc = str(p.get("description") or p.get("error_code") or "")
+    return StatusSnapshot(
+        status=status,
+        raw_status=code,
+        carrier_order_id=str(p.get("order_id") or p.get("open_order_code") or ""),
+        idempotency_key=str(p.get("partner_order_code") or ""),
+        rider=Rider(name=name, phone=phone, at=at) if (name or phone) else None,
+        at=at,
+        actual_fee_fen=_fen(p.get("order_actual_amount_cent")),
+        tip_fen=_fen(p.get("order_tip_amount_cent")),
+        cancel_fee_fen=_fen(p.get("actual_cancel_cost_cent")),
+        cancelled_by=_cancelled_by(status, code, p.get("cancel_reason")),
+        cancel_reason=str(p.get("cancel_reason_desc") or ""),
+        exception=exc if code in codes.EXCEPTION_CODES else "",
+        raw=dict(p),
+    )
+
+
+def parse_reason_code(data: object) -> object:
+    """First code of ``getCancelReasonList``, preferring a merchant-side reason."""
+    items = data.get("cancel_reason_list") if isinstance(data, dict) else data
+    if not items:
+        raise RejectedError(CARRIER, "no cancel reason offered")
+    return items[0]["order_cancel_code"]
+
+
+def parse_knight(data: Mapping, key: str, coord_system: str) -> RiderPosition | None:
+    lng, lat = data.get("carrier_driver_longitude"), data.get("carrier_driver_latitude")
+    if lng in (None, "") or lat in (None, ""):
+        return None
+    g_lat, g_lng = to_gcj02(coord_system, float(lat), float(lng))
+    return RiderPosition(
+        key,
+        g_lat,
+        g_lng,
+        name=str(data.get("carrier_driver_name") or ""),
+        phone=str(data.get("carrier_driver_phone") or ""),
+    )
+
+
+# ---------------------------------------------------------------------------- callbacks
+def parse_callback(
+    body: bytes,
+    creds: Mapping[str, str],
+    *,
+    verify: str,
+    reply: str,
+    overrides: Mapping[str, str] | None = None,
+) -> CallbackResult:
+    try:
+        env = json.loads(body)
+        data = json.loads(env["business_data"])
+    except (ValueError, KeyError, TypeError):
+        raise CallbackRejected("not a fengniao v3 callback", 400) from None
+    if str(env.get("app_id", "")) != creds.get("app_id"):
+        raise CallbackRejected("callback for another app_id")
+    if verify == "sha256":
+        expected = sign(creds["app_secret"], {k: v for k, v in env.items() if k in SIGNED_KEYS})
+        if not hmac.compare_digest(expected, str(env.get("signature", ""))):
+            raise CallbackRejected("bad callback signature")
+    reply_bytes = reply.encode("utf-8")
+    if data.get("callback_business_type") != "orderStatusNotify":
+        return CallbackResult((), reply_body=reply_bytes)  # authNotify etc.: not ours to act on
+    param = data.get("param") or {}
+    if isinstance(param, str):
+        param = json.loads(param)
+    snap = parse_status(param, overrides)
+    event_id = f"{snap.idempotency_key}:{snap.raw_status}:{param.get('push_time', '')}"
+    return CallbackResult((CallbackEvent(snap, event_id),), reply_body=reply_bytes)

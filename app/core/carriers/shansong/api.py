@@ -1,0 +1,147 @@
+"""Shansong adapter: thin I/O around ``mapping``. Every request goes through CarrierHttp.
+
+The quote's ``orderNumber`` (``quote.token``, persisted by the caller as
+``attempt.quote_token``) is Shansong's order number ``issOrderNo`` from then on, so an
+outcome-unknown ``orderPlace`` is resolved by ``orderInfo(issOrderNo, thirdOrderNo)``.
+Our key is ``receiverList[].orderNo`` / ``thirdOrderNo``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from app.core.carriers.base import (
+    CarrierContext,
+    CreateResult,
+    NotFoundError,
+    RejectedError,
+    RiderPosition,
+    StatusSnapshot,
+)
+from app.core.carriers.shansong import codes, mapping
+from app.core.carriers.shansong.rules import DEFAULT_OPTIONS, RULES
+from app.core.domain import DeliveryAttempt, Order, Quote
+
+log = logging.getLogger(__name__)
+
+
+class Adapter:
+    id = "shansong"
+    rules = RULES
+
+    def __init__(self, ctx: CarrierContext) -> None:
+        self.ctx = ctx
+        self.opts = {**DEFAULT_OPTIONS, **dict(ctx.options)}
+
+    # ------------------------------------------------------------ transport
+    async def _call(self, path: str, params: dict | None, *, mutating: bool):
+        ctx = self.ctx
+        data = mapping.dumps(params) if params else None
+        ts_ms = int(ctx.clock.now().timestamp() * 1000)
+        resp = await ctx.http.post(
+            self.id,
+            ctx.base_url.rstrip("/") + path,
+            content=mapping.form(ctx.credentials, data, ts_ms),
+            content_type=mapping.CONTENT_TYPE,
+            mutating=mutating,
+        )
+        return mapping.unwrap(resp.body, mutating=mutating, overrides=self._codes())
+
+    def _codes(self):
+        return self.opts.get("error_codes") or None
+
+    @staticmethod
+    def _iss(attempt: DeliveryAttempt) -> str:
+        return attempt.carrier_order_id or attempt.quote_token
+
+    # ------------------------------------------------------------ operations
+    async def quote(self, order: Order) -> Quote:
+        order_no = str(order.extra.get("idempotency_key") or order.pos_order_id)
+        body = mapping.calculate_body(order, self.ctx.store, order_no, self.opts)
+        data = await self._call(mapping.PATH_QUOTE, body, mutating=False)
+        return mapping.parse_quote(
+            data or {},
+            order_no=order_no,
+            now=self.ctx.clock.now(),
+            ttl_s=int(self.opts["quote_ttl_s"]),  # type: ignore[call-overload]
+        )
+
+    async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
+        iss = quote.token or attempt.quote_token
+        if not iss:
+            raise RejectedError(self.id, "no orderNumber: quote before placing")
+        try:
+            data = await self._call(mapping.PATH_PLACE, mapping.iss_body(iss), mutating=True)
+            return mapping.parse_place(data, iss_order_no=iss, fallback_fee_fen=quote.fee_fen)
+        except RejectedError as e:
+            if not codes.is_duplicate(e, self._codes()):
+                raise
+        log.info("shansong: %s already placed, resolving by orderInfo", iss)
+        snap = await self.query(attempt.with_(carrier_order_id=iss))
+        fee = snap.actual_fee_fen if snap.actual_fee_fen is not None else quote.fee_fen
+        return CreateResult(carrier_order_id=iss, fee_fen=fee, raw=snap.raw)
+
+    async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:
+        iss = self._iss(attempt)
+        body = mapping.info_body(iss, attempt.idempotency_key)
+        data = await self._call(mapping.PATH_INFO, body, mutating=False)
+        if not data:
+            raise NotFoundError(self.id, "no such order", code=None)
+        return mapping.parse_info(
+            data,
+            iss_order_no=str(data.get("orderNumber") or iss),
+            order_no=attempt.idempotency_key,
+            returned_after_pickup=bool(self.opts["returned_after_pickup"]),
+        )
+
+    async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
+        data = await self._call(
+            mapping.PATH_PRE_ABORT, mapping.iss_body(self._iss(attempt)), mutating=False
+        )
+        return mapping.parse_abort_fee(data)
+
+    async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
+        """abortOrder takes no reason; ``reason`` stays on our side."""
+        body = mapping.abort_body(self._iss(attempt), bool(self.opts["deduct_flag"]))
+        data = await self._call(mapping.PATH_ABORT, body, mutating=True)
+        return mapping.parse_abort_fee(data)
+
+    async def add_tip(self, attempt: DeliveryAttempt, amount_fen: int) -> int:
+        tips = RULES.tips
+        why = tips.validate(attempt.tip_fen, amount_fen, 0)
+        if why:
+            raise RejectedError(self.id, why)
+        body = mapping.addition_body(self._iss(attempt), amount_fen)
+        await self._call(mapping.PATH_ADDITION, body, mutating=True)
+        return attempt.tip_fen + amount_fen
+
+    async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
+        """One courierInfo call per attempt (no batch endpoint)."""
+        out: list[RiderPosition] = []
+        for a in attempts:
+            try:
+                data = await self._call(
+                    mapping.PATH_COURIER, mapping.iss_body(self._iss(a)), mutating=False
+                )
+            except NotFoundError:
+                continue
+            pos = mapping.parse_courier(data, order_no=a.idempotency_key)
+            if pos is not None:
+                out.append(pos)
+        return out
+
+    def parse_callback(self, request):
+        return mapping.parse_callback(
+            request.body,
+            self.ctx.credentials,
+            check_ids=bool(self.opts["check_callback_ids"]),
+            returned_after_pickup=bool(self.opts["returned_after_pickup"]),
+        )
+
+    # ------------------------------------------------------------ extras (capabilities)
+    async def confirm_return(self, attempt: DeliveryAttempt) -> None:
+        """Goods are back at the shop: 40 (物品送回中) -> 60."""
+        await self._call(
+            mapping.PATH_CONFIRM_RETURN, mapping.iss_body(self._iss(attempt)), mutating=True
+        )

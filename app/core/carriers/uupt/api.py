@@ -1,0 +1,174 @@
+"""UU v3 adapter: thin I/O over ``mapping`` through the shared ``CarrierHttp``.
+
+Quotes are binding (``priceToken``, short TTL); ``addOrder`` is keyed by ``originId`` =
+``attempt.idempotency_key``; a "重复" answer is resolved by ``orderDetail``, never by a
+second order. Cancels go ``cancelFee`` -> ``cancelOrder``; never after pickup.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from app.core.carriers.base import (
+    AuthError,
+    CallbackRequest,
+    CallbackResult,
+    CarrierContext,
+    CarrierError,
+    CreateResult,
+    NotFoundError,
+    OutcomeUnknownError,
+    RejectedError,
+    RiderPosition,
+    StatusSnapshot,
+    UnavailableError,
+)
+from app.core.carriers.uupt import codes, mapping
+from app.core.carriers.uupt.rules import OPTION_DEFAULTS, RULES
+from app.core.domain import DeliveryAttempt, Order, Quote
+
+log = logging.getLogger(__name__)
+CARRIER = "uupt"
+_MALFORMED = (ValueError, TypeError, AttributeError, KeyError)
+
+
+class Adapter:
+    id = CARRIER
+    rules = RULES
+
+    def __init__(self, ctx: CarrierContext) -> None:
+        self.ctx = ctx
+        self.opts: dict[str, object] = {**OPTION_DEFAULTS, **ctx.options}
+
+    # ------------------------------------------------------------------ plumbing
+    def _creds(self) -> dict[str, str]:
+        c = dict(self.ctx.credentials)
+        missing = [k for k in RULES.credential_keys if not c.get(k)]
+        if missing:
+            raise AuthError(CARRIER, "missing credentials: " + ", ".join(missing))
+        return c
+
+    @property
+    def _fields(self) -> dict[str, str]:
+        return {
+            "fee": str(self.opts["fee_field"]),
+            "tip": str(self.opts["tip_amount_field"]),
+            "cancel": str(self.opts["cancel_fee_field"]),
+        }
+
+    async def _call(self, name: str, biz: dict, *, mutating: bool) -> dict:
+        ts = mapping.timestamp(self.ctx.clock.now(), str(self.opts["timestamp_unit"]))
+        req = mapping.envelope("/order/" + name, biz, self._creds(), ts)
+        resp = await self.ctx.http.post(
+            CARRIER,
+            self.ctx.base_url.rstrip("/") + req.path,
+            content=req.content,
+            content_type=req.content_type,
+            headers=req.headers,
+            mutating=mutating,
+        )
+        if resp.status in (401, 403):
+            raise AuthError(CARRIER, f"HTTP {resp.status}", code=resp.status)
+        try:
+            return mapping.unwrap(
+                resp.body, self.opts["success_codes"], self.opts["extra_error_codes"]
+            )  # type: ignore[arg-type]
+        except CarrierError:
+            raise
+        except _MALFORMED as e:
+            kind = OutcomeUnknownError if mutating else UnavailableError
+            raise kind(CARRIER, f"malformed answer to {name} ({type(e).__name__})") from None
+
+    @staticmethod
+    def _ref(attempt: DeliveryAttempt) -> dict[str, str]:
+        return mapping.order_ref(attempt.idempotency_key, attempt.carrier_order_id)
+
+    # ------------------------------------------------------------------ operations
+    async def quote(self, order: Order) -> Quote:
+        data = await self._call(
+            "orderPrice", mapping.price_body(order, self.ctx.store, self.opts), mutating=False
+        )
+        try:
+            return mapping.parse_quote(
+                data,
+                self.ctx.clock.now(),
+                ttl_s=int(self.opts["price_token_ttl_s"]),  # type: ignore[call-overload]
+                fee_field=str(self.opts["fee_field"]),
+            )
+        except _MALFORMED as e:
+            raise UnavailableError(CARRIER, f"malformed quote ({type(e).__name__})") from None
+
+    async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
+        if quote.expired(self.ctx.clock.now()):
+            raise RejectedError(CARRIER, "priceToken expired: quote again", code="-2002")
+        body = mapping.add_order_body(
+            order, quote, attempt.idempotency_key, self.ctx.callback_url, self.opts
+        )
+        try:
+            data = await self._call("addOrder", body, mutating=True)
+        except RejectedError as e:
+            if not codes.is_duplicate(e, self.opts["extra_error_codes"]):  # type: ignore[arg-type]
+                raise
+            log.info("uupt: %s already exists, resolving by query", attempt.idempotency_key)
+            snap = await self.query(attempt.with_(carrier_order_id=""))
+            return CreateResult(snap.carrier_order_id, fee_fen=snap.actual_fee_fen, raw=snap.raw)
+        try:
+            return mapping.parse_create(data, quote)
+        except (ValueError, TypeError) as e:
+            raise OutcomeUnknownError(CARRIER, f"malformed create answer: {e}") from None
+
+    async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:
+        data = await self._call("orderDetail", self._ref(attempt), mutating=False)
+        if not data.get("orderCode") and data.get("state") in (None, ""):
+            raise NotFoundError(CARRIER, "no such order", code="-4002")
+        f = self._fields
+        return mapping.parse_status(
+            data,
+            fee_field=f["fee"],
+            tip_field=f["tip"],
+            cancel_field=f["cancel"],
+            overrides=self.opts["status_overrides"],
+        )  # type: ignore[arg-type]
+
+    async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
+        data = await self._call("cancelFee", self._ref(attempt), mutating=False)
+        return int(data.get(self._fields["cancel"]) or 0)
+
+    async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
+        fee = await self.cancel_preview(attempt)
+        data = await self._call(
+            "cancelOrder", {**self._ref(attempt), "reason": reason or "商家取消"}, mutating=True
+        )
+        charged = data.get(self._fields["cancel"])
+        return int(charged) if charged not in (None, "") else fee
+
+    async def add_tip(self, attempt: DeliveryAttempt, amount_fen: int) -> int:
+        why = RULES.tips.validate(attempt.tip_fen, amount_fen, 0)
+        if why:
+            raise RejectedError(CARRIER, why)
+        body = {**self._ref(attempt), self._fields["tip"]: amount_fen}
+        await self._call("addGratuity", body, mutating=True)
+        return attempt.tip_fen + amount_fen
+
+    async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
+        out: list[RiderPosition] = []
+        for a in attempts:
+            try:
+                data = await self._call("driverTrack", self._ref(a), mutating=False)
+            except RejectedError:
+                continue  # no rider yet / order gone
+            pos = mapping.parse_track(data, a.idempotency_key)
+            if pos is not None:
+                out.append(pos)
+        return out
+
+    def parse_callback(self, request: CallbackRequest) -> CallbackResult:
+        return mapping.parse_callback(
+            request.body,
+            self.ctx.credentials,
+            verify=str(self.opts["callback_verify"]),
+            reply=str(self.opts["callback_reply"]),
+            fields=self._fields,
+            overrides=self.opts["status_overrides"],  # type: ignore[arg-type]
+        )

@@ -1,0 +1,266 @@
+"""Pure build/parse for UU v3: signature, envelope, biz bodies, response parsing into
+domain values, callback verification.
+
+Envelope: JSON ``{openId, timestamp, biz, sign}`` with header ``X-App-Id``; ``biz`` is a
+compact JSON string (Chinese unescaped) built once, signed and sent as is.
+Sign = UPPER(MD5(biz + appSecret + timestamp)). Money fen; coordinates BD-09 on the wire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from app.core.carriers.base import (
+    CallbackEvent,
+    CallbackRejected,
+    CallbackResult,
+    CreateResult,
+    InsufficientBalanceError,
+    RiderPosition,
+    StatusSnapshot,
+)
+from app.core.carriers.uupt import codes
+from app.core.clock import from_unix
+from app.core.domain import Order, Quote, Rider, Store
+from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
+
+CARRIER = "uupt"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Exactly what goes on the wire."""
+
+    path: str
+    content: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def sign(biz: str, secret: str, timestamp: object) -> str:
+    return hashlib.md5(f"{biz}{secret}{timestamp}".encode()).hexdigest().upper()
+
+
+def timestamp(now: datetime, unit: str) -> int:
+    return int(now.timestamp() * 1000) if unit == "ms" else int(now.timestamp())
+
+
+def envelope(path: str, biz: Mapping[str, object], creds: Mapping[str, str], ts: int) -> Request:
+    biz_s = dumps(biz)
+    body = {
+        "openId": creds["open_id"],
+        "timestamp": ts,
+        "biz": biz_s,
+        "sign": sign(biz_s, creds["app_secret"], ts),
+    }
+    return Request(path, dumps(body).encode("utf-8"), headers={"X-App-Id": creds["app_id"]})
+
+
+# ---------------------------------------------------------------------------- bodies
+def split_city(city: str) -> tuple[str, str]:
+    """'郑州市金水区' -> ('郑州市', '金水区'); '上海' -> ('上海市', '')."""
+    if "市" in city:
+        head, _, tail = city.partition("市")
+        return head + "市", tail
+    return (city + "市" if city else ""), ""
+
+
+def _bd(lat: float, lng: float) -> tuple[float, float]:
+    b_lat, b_lng = gcj02_to_bd09(lat, lng)
+    return round(b_lat, 6), round(b_lng, 6)
+
+
+def price_body(order: Order, store: Store, opts: Mapping[str, object]) -> dict[str, object]:
+    addr = order.customer.address
+    f_lat, f_lng = _bd(store.lat, store.lng)
+    t_lat, t_lng = _bd(addr.lat, addr.lng)
+    body: dict[str, object] = {
+        "sendType": opts["send_type"],
+        "fromAddress": store.address,
+        "fromLat": f_lat,
+        "fromLng": f_lng,
+        "toAddress": addr.text,
+        "toLat": t_lat,
+        "toLng": t_lng,
+        "goodsType": opts["goods_type"],
+        "goodsWeight": max(1, math.ceil(order.weight_g / 1000)),
+    }
+    if opts.get("ad_code"):
+        body["adCode"] = opts["ad_code"]
+    else:
+        city, county = split_city(store.city)
+        body["cityName"], body["countyName"] = city, str(opts.get("county_name") or county)
+    return body
+
+
+def add_order_body(
+    order: Order, quote: Quote, key: str, callback_url: str, opts: Mapping[str, object]
+) -> dict[str, object]:
+    body: dict[str, object] = {
+        "priceToken": quote.token,
+        "originId": key,
+        "receiver": order.customer.name,
+        "receiverPhone": order.customer.phone,
+        "pushType": opts["push_type"],
+        "payType": opts["pay_type"],
+        "specialType": opts["special_type"],
+    }
+    if callback_url:
+        body["callbackUrl"] = callback_url
+    note = " ".join(
+        x for x in (f"取餐号{order.pickup_no}" if order.pickup_no else "", order.note) if x
+    )
+    if note:
+        body["note"] = note
+    return body
+
+
+def order_ref(key: str, order_code: str = "") -> dict[str, str]:
+    ref = {"originId": key}
+    if order_code:
+        ref["orderCode"] = order_code
+    return ref
+
+
+# ---------------------------------------------------------------------------- parsing
+def unwrap(body: bytes, success_codes, extra: Mapping[str, object] | None = None) -> dict:
+    """The ``body`` object of a success answer; raise the mapped CarrierError otherwise.
+    Not-JSON raises ValueError (the caller knows whether the call mutated)."""
+    env = json.loads(body)
+    if not isinstance(env, dict):
+        raise ValueError("envelope is not an object")
+    code = env.get("code")
+    if str(code) not in {str(c) for c in success_codes}:
+        raise codes.error_for(code, str(env.get("msg") or ""), extra)
+    data = env.get("body")
+    if isinstance(data, str):
+        data = json.loads(data) if data.strip() else {}
+    return data if isinstance(data, dict) else {}
+
+
+def _fen(value: object) -> int | None:
+    return None if value in (None, "") else int(value)  # type: ignore[arg-type]
+
+
+def _fee(data: Mapping, fee_field: str) -> int | None:
+    v = _fen(data.get(fee_field))
+    return v if v is not None else _fen(data.get("totalMoney"))
+
+
+def parse_quote(data: Mapping, now: datetime, *, ttl_s: int, fee_field: str) -> Quote:
+    token, fee = str(data.get("priceToken") or ""), _fee(data, fee_field)
+    if not token or fee is None:
+        raise ValueError("orderPrice answer without priceToken/fee")
+    return Quote(
+        carrier=CARRIER,
+        fee_fen=fee,
+        distance_m=int(data.get("distance") or 0),
+        quoted_at=now,
+        binding=True,
+        expires_at=now + timedelta(seconds=ttl_s),
+        token=token,
+        raw={"totalMoney": data.get("totalMoney"), "needPayMoney": data.get("needPayMoney")},
+    )
+
+
+def parse_create(data: Mapping, quote: Quote) -> CreateResult:
+    code = str(data.get("orderCode") or "")
+    if not code:
+        if data.get("orderUrl"):  # balance too low: UU answers with a payment link
+            raise InsufficientBalanceError(CARRIER, "余额不足，需支付: " + str(data["orderUrl"]))
+        raise ValueError("addOrder answer without orderCode")
+    return CreateResult(code, fee_fen=quote.fee_fen, distance_m=quote.distance_m, raw=dict(data))
+
+
+def _time(value: object) -> datetime | None:
+    if value in (None, ""):
+        return None
+    t = float(value)  # type: ignore[arg-type]
+    return from_unix(t / 1000 if t > 1e11 else t)  # the unit is itself [?]
+
+
+def parse_status(
+    p: Mapping,
+    *,
+    fee_field: str,
+    tip_field: str,
+    cancel_field: str,
+    overrides: Mapping[str, str] | None = None,
+) -> StatusSnapshot:
+    """An ``orderDetail`` body or a callback ``biz``."""
+    code = str(p.get("state", ""))
+    name, phone = str(p.get("driverName") or ""), str(p.get("driverMobile") or "")
+    at = _time(p.get("changeTime"))
+    return StatusSnapshot(
+        status=codes.status_of(code, overrides),
+        raw_status=code,
+        carrier_order_id=str(p.get("orderCode") or ""),
+        idempotency_key=str(p.get("originId") or ""),
+        rider=Rider(name=name, phone=phone, at=at) if (name or phone) else None,
+        at=at,
+        reassignment=code in codes.REASSIGNMENT_CODES,
+        actual_fee_fen=_fee(p, fee_field),
+        tip_fen=_fen(p.get(tip_field)),
+        cancel_fee_fen=_fen(p.get(cancel_field)),
+        cancel_reason=str(p.get("cancelReason") or ""),
+        exception=str(p.get("stateText") or "异常订单") if code in codes.EXCEPTION_CODES else "",
+        raw=dict(p),
+    )
+
+
+def parse_track(data: Mapping, key: str) -> RiderPosition | None:
+    loc = str(data.get("driverLastLoc") or "")
+    if "," not in loc:
+        return None
+    lng, lat = (float(x) for x in loc.split(",", 1))
+    g_lat, g_lng = bd09_to_gcj02(lat, lng)
+    return RiderPosition(
+        key,
+        g_lat,
+        g_lng,
+        name=str(data.get("driverName") or ""),
+        phone=str(data.get("driverMobile") or ""),
+    )
+
+
+# ---------------------------------------------------------------------------- callbacks
+def parse_callback(
+    body: bytes,
+    creds: Mapping[str, str],
+    *,
+    verify: str,
+    reply: str,
+    fields: Mapping[str, str],
+    overrides: Mapping[str, str] | None = None,
+) -> CallbackResult:
+    try:
+        env = json.loads(body)
+        biz_s = env["biz"]
+        biz = json.loads(biz_s)
+    except (ValueError, KeyError, TypeError):
+        raise CallbackRejected("not a UU v3 callback", 400) from None
+    if str(env.get("openId", "")) != creds.get("open_id"):
+        raise CallbackRejected("callback for another openId")
+    if verify == "md5":
+        expected = sign(biz_s, creds["app_secret"], env.get("timestamp", ""))
+        if not hmac.compare_digest(expected, str(env.get("sign", "")).upper()):
+            raise CallbackRejected("bad callback sign")
+    snap = parse_status(
+        biz,
+        fee_field=fields["fee"],
+        tip_field=fields["tip"],
+        cancel_field=fields["cancel"],
+        overrides=overrides,
+    )
+    event_id = f"{snap.carrier_order_id}:{snap.raw_status}:{biz.get('changeTime', '')}"
+    return CallbackResult((CallbackEvent(snap, event_id),), reply_body=reply.encode("utf-8"))

@@ -1,0 +1,102 @@
+"""UU跑腿 (UUPT open API v3) rules as data, plus the [?] knobs.
+
+Public sources contradict each other on several v3 details (shared/carriers/uupt.md):
+each [?] fact is an entry of ``OPTION_DEFAULTS`` that ``CarrierContext.options`` may
+override, and is listed in ``RULES.unverified`` for the first sandbox run to settle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
+from app.core.domain import DeliveryStatus
+
+PRICE_TOKEN_TTL_S = 120
+
+OPTION_DEFAULTS: dict[str, object] = {
+    # UU's skill and CRMEB send seconds; an official example reportedly uses ms: "s" | "ms"
+    "timestamp_unit": "s",
+    # skill: 0, CRMEB 2026: 1. Every documented UU error code is negative, so accepting both
+    # cannot swallow a known error; a false "success" still fails on the missing body fields.
+    "success_codes": (0, 1),
+    "price_token_ttl_s": PRICE_TOKEN_TTL_S,  # "有时效性", TTL unpublished
+    "fee_field": "needPayMoney",  # quote/detail: what the merchant pays (fen); else totalMoney
+    "status_overrides": {},  # {"code": "unified status"} e.g. if 11/20 differ in callbacks
+    "extra_error_codes": {},  # {"auth"|"rate_limit"|"balance"|"not_found"|"duplicate": [...]}
+    "send_type": "SEND",
+    "goods_type": "OTHER",
+    "push_type": "OPEN_ORDER",  # test accounts may need the test push type
+    "pay_type": "BALANCE_PAY",
+    "special_type": "NOT_NEED_WARM",
+    "ad_code": "",  # takes precedence over cityName/countyName when set
+    "county_name": "",  # override when store.city does not carry the district
+    "cancel_fee_field": "cancelFee",  # cancelFee / cancelOrder / orderDetail answer field
+    "tip_amount_field": "gratuityFee",  # addGratuity request field (fen)
+    "callback_verify": "md5",  # same MD5(biz + secret + timestamp) as requests; or "none"
+    "callback_reply": '{"code":0,"msg":"success"}',
+}
+
+
+def option(options: Mapping[str, object], key: str):
+    """A knob from ``ctx.options`` or its default."""
+    return options.get(key, OPTION_DEFAULTS[key])
+
+
+RULES = CarrierRules(
+    id="uupt",
+    name_zh="UU跑腿",
+    name_en="UU Paotui",
+    production_base_url="https://api-open.uupt.com/openapi/v3",
+    sandbox_base_url="http://api-open.test.uupt.com/openapi/v3",
+    quote_binding=True,  # addOrder takes the priceToken from orderPrice
+    quote_ttl_s=PRICE_TOKEN_TTL_S,
+    tips=TipRules(
+        supported=True,
+        mode="add",
+        min_fen=100,
+        step_fen=100,
+        max_total_fen=None,
+        only_before_accept=True,
+        note="addGratuity fields/limits unverified [?]; gratuityFee in fen assumed",
+    ),
+    cancel=CancelRules(
+        allowed_until=DeliveryStatus.AT_PICKUP,  # not after pickup (customer service only)
+        has_preview=True,
+        free_after_accept_s=0,
+        free_before_accept=True,
+        note="cancelFee preview, then cancelOrder; after pickup call UU customer service",
+    ),
+    position_batch=1,
+    rate_limit_per_s=5.0,  # unknown (-10001 发送频率过快 exists): modest default
+    coord_system="bd09",
+    money_unit="fen",
+    accept_timeout_s=300,
+    poll_interval_s=30,
+    capabilities=frozenset(
+        {"quote", "binding_quote", "cancel_preview", "tip", "rider_position", "callback"}
+    ),
+    credential_keys=("app_id", "app_secret", "open_id"),
+    secret_keys=("app_secret",),
+    rehearsal_credentials={
+        "app_id": "rehearsal-uu",
+        "app_secret": "rehearsal-uu-secret",
+        "open_id": "rehearsal-open-id",
+    },
+    unverified=(
+        "timestamp_unit: request timestamp in seconds (default) or milliseconds",
+        "success_codes: response code(s) meaning success (default 0 and 1)",
+        "price_token_ttl_s: priceToken lifetime (default 120 s)",
+        "fee_field: needPayMoney vs totalMoney as the merchant's fee (default needPayMoney)",
+        "status_overrides: orderDetail 11/20 vs callback 2/6/-1..-3 state tables",
+        "extra_error_codes: v3 error codes assumed = v2 (-104 签名, -10001 频率, -4002 订单无效);"
+        " balance/duplicate matched by message text",
+        "push_type/pay_type/special_type/send_type/goods_type enum values",
+        "ad_code/county_name: city resolution from store.city",
+        "cancel_fee_field: cancelFee response field name and unit (fen)",
+        "tip_amount_field: addGratuity field (gratuityFee, fen) and limits",
+        "callback_verify: callback signed like requests (md5) [M]",
+        "callback_reply: reply body UU expects (default {code:0,msg:success})",
+        "rate limit (default 5 req/s)",
+    ),
+)

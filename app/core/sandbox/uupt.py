@@ -1,0 +1,239 @@
+"""UU v3 sandbox: ``/order/<name>`` over the shared engine in UU's own envelope
+(``{code, msg, body}``, success code 0), checking ``X-App-Id``, ``openId`` and the MD5
+sign against ``RULES.rehearsal_credentials``. Coordinates are BD-09 on the wire.
+Codes are UU's v2 table where one exists; the duplicate-originId and cancel-after-pickup
+codes (-2014, -4005) are the sandbox's own, matched by the adapter on their message.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from aiohttp import web
+
+from app.core.carriers.uupt.mapping import dumps, sign
+from app.core.carriers.uupt.rules import RULES
+from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
+from app.core.sandbox.engine import SandboxEngine, SimOrder, SimState, Snapshot
+from app.core.sandbox.server import fault_response
+
+CARRIER = "uupt"
+CREDS = RULES.rehearsal_credentials
+CANCELLABLE = {SimState.PENDING, SimState.ACCEPTED, SimState.AT_PICKUP}
+STATE = {
+    SimState.PENDING: (1, "下单成功"),
+    SimState.ACCEPTED: (3, "跑男已接单"),
+    SimState.AT_PICKUP: (4, "跑男已到达"),
+    SimState.PICKED_UP: (5, "跑男已取件"),
+    SimState.AT_DROPOFF: (6, "跑男送达中"),
+    SimState.DELIVERED: (10, "已完成"),
+    SimState.CANCELLED: (11, "已取消"),
+    SimState.RETURNING: (20, "异常订单"),
+    SimState.RETURNED: (-3, "订单取消"),
+}
+
+
+class UuError(Exception):
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(msg)
+        self.code, self.msg = code, msg
+
+
+def _reply(code: int, msg: str, body: object = None) -> web.Response:
+    return web.Response(
+        body=dumps({"code": code, "msg": msg, "body": body}).encode(),
+        content_type="application/json",
+    )
+
+
+def _verify(headers, env: dict) -> dict:
+    if headers.get("X-App-Id") != CREDS["app_id"]:
+        raise UuError(-103, "appid无效")
+    if env.get("openId") != CREDS["open_id"]:
+        raise UuError(-105, "openid无效")
+    ts = env.get("timestamp")
+    if not isinstance(ts, int):
+        raise UuError(-102, "timestamp错误")
+    now = time.time() * (1000 if ts > 10**11 else 1)  # both units accepted: the unit is [?]
+    if abs(now - ts) > 600 * (1000 if ts > 10**11 else 1):
+        raise UuError(-102, "timestamp错误")
+    if sign(env.get("biz", ""), CREDS["app_secret"], ts) != env.get("sign"):
+        raise UuError(-104, "签名校验失败")
+    return json.loads(env["biz"])
+
+
+def _need(biz: dict, *keys: str) -> None:
+    missing = [k for k in keys if biz.get(k) in (None, "")]
+    if missing:
+        raise UuError(-101, "参数格式校验错误: " + ",".join(missing))
+
+
+def _order(engine: SandboxEngine, biz: dict) -> SimOrder:
+    o = None
+    if biz.get("originId"):
+        o = engine.find(CARRIER, str(biz["originId"]))
+    elif biz.get("orderCode"):
+        o = engine.find_by_carrier_id(CARRIER, str(biz["orderCode"]))
+    if o is None:
+        raise UuError(-4002, "订单编号无效")
+    return o
+
+
+def detail(o: SimOrder, snap: Snapshot, *, callback: bool = False) -> dict:
+    state, text = STATE[snap.state]
+    if snap.state is SimState.PENDING and snap.reassigned:
+        state, text = 2, "跑男取消，重新派单"
+    if callback and state == 11:
+        state, text = -1, "订单取消"  # the callback table's cancel code
+    d: dict = {
+        "orderCode": o.carrier_order_id,
+        "originId": o.key,
+        "state": state,
+        "stateText": text,
+        "totalMoney": o.fee_fen,
+        "needPayMoney": o.fee_fen,
+        "gratuityFee": o.tip_fen,
+        "distance": o.distance_m,
+    }
+    if snap.rider:
+        d["driverName"], d["driverMobile"] = snap.rider
+    if snap.state is SimState.CANCELLED:
+        d["cancelFee"] = snap.cancel_fee_fen
+    return d
+
+
+def _price(engine: SandboxEngine, biz: dict) -> dict:
+    _need(biz, "fromLat", "fromLng", "toLat", "toLng", "goodsWeight", "sendType")
+    if not biz.get("adCode") and not biz.get("cityName"):
+        raise UuError(-1003, "无法获取订单城市相关信息")
+    src = bd09_to_gcj02(float(biz["fromLat"]), float(biz["fromLng"]))
+    dst = bd09_to_gcj02(float(biz["toLat"]), float(biz["toLng"]))
+    q = engine.quote(
+        CARRIER, src, dst, int(float(biz["goodsWeight"]) * 1000), ttl_s=RULES.quote_ttl_s or 120
+    )
+    return {
+        "priceToken": q.token,
+        "totalMoney": q.fee_fen,
+        "needPayMoney": q.fee_fen,
+        "distance": q.distance_m,
+    }
+
+
+async def _add(engine: SandboxEngine, biz: dict, balance_fault: bool) -> dict:
+    _need(biz, "priceToken", "originId", "receiver", "receiverPhone", "pushType", "payType")
+    q = engine.quote_valid(str(biz["priceToken"]))
+    if q is None:
+        raise UuError(-2002, "price_token无效或已过期")
+    if balance_fault:  # UU answers with a payment link instead of an order
+        return {"orderUrl": f"https://pay.sandbox.uupt.invalid/{q.token}"}
+    o, created = engine.create(
+        CARRIER,
+        str(biz["originId"]),
+        src=q.src,
+        dst=q.dst,
+        fee_fen=q.fee_fen,
+        distance_m=q.distance_m,
+        callback_url=str(biz.get("callbackUrl") or ""),
+    )
+    if not created:
+        raise UuError(-2014, "订单重复提交: originId已存在")
+    await engine.after_create(CARRIER)
+    return {"orderCode": o.carrier_order_id, "originId": o.key}
+
+
+def _cancellable(engine: SandboxEngine, o: SimOrder) -> None:
+    if engine.snapshot(o).state not in CANCELLABLE:
+        raise UuError(-4005, "跑男已取件，无法取消，请联系客服")
+
+
+def _cancel(engine: SandboxEngine, biz: dict) -> dict:
+    o = _order(engine, biz)
+    if not biz.get("reason"):
+        raise UuError(-4001, "取消原因不能为空")
+    _cancellable(engine, o)
+    return {"cancelFee": engine.cancel(o, by="merchant")}
+
+
+def _tip(engine: SandboxEngine, biz: dict) -> dict:
+    o = _order(engine, biz)
+    _need(biz, "gratuityFee")
+    amount = int(biz["gratuityFee"])
+    if engine.snapshot(o).state is not SimState.PENDING:
+        raise UuError(-2006, "跑男已接单，不能加小费")
+    if amount < RULES.tips.min_fen or amount % RULES.tips.step_fen:
+        raise UuError(-2006, "小费金额错误")
+    return {"gratuityFee": engine.tip(o, amount)}
+
+
+def _track(engine: SandboxEngine, biz: dict) -> dict:
+    snap = engine.snapshot(_order(engine, biz))
+    if snap.rider is None or snap.position is None:
+        raise UuError(-5004, "暂无跑男位置")
+    b_lat, b_lng = gcj02_to_bd09(*snap.position)
+    return {
+        "driverName": snap.rider[0],
+        "driverMobile": snap.rider[1],
+        "driverLastLoc": f"{b_lng:.6f},{b_lat:.6f}",
+    }
+
+
+async def _dispatch(engine: SandboxEngine, name: str, biz: dict, action: str | None) -> object:
+    if name == "addOrder":
+        return await _add(engine, biz, action == "balance")
+    if name == "orderPrice":
+        return _price(engine, biz)
+    if name == "orderDetail":
+        o = _order(engine, biz)
+        return detail(o, engine.snapshot(o))
+    if name == "cancelFee":
+        o = _order(engine, biz)
+        _cancellable(engine, o)
+        return {"cancelFee": engine.cancel_fee(o)}
+    if name == "cancelOrder":
+        return _cancel(engine, biz)
+    if name == "addGratuity":
+        return _tip(engine, biz)
+    if name == "driverTrack":
+        return _track(engine, biz)
+    raise UuError(-199, f"接口不存在: {name}")
+
+
+def make_app(engine: SandboxEngine) -> web.Application:
+    async def order(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        action = await engine.before_request(CARRIER, op="create" if name == "addOrder" else name)
+        if action in ("5xx", "malformed"):
+            return fault_response(action)  # type: ignore[return-value]
+        if action == "auth":
+            return _reply(-104, "签名校验失败")
+        if action == "rate_limit":
+            return _reply(-10001, "发送频率过快")
+        try:
+            biz = _verify(request.headers, await request.json())
+            return _reply(0, "success", await _dispatch(engine, name, biz, action))
+        except UuError as e:
+            return _reply(e.code, e.msg)
+        except (ValueError, KeyError, TypeError):
+            return _reply(-199, "参数格式校验错误")
+
+    app = web.Application()
+    app.router.add_post("/order/{name}", order)
+    return app
+
+
+def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
+    """A v3 status push ``{openId, timestamp, biz, sign}`` signed like requests."""
+    if not order.callback_url:
+        return None
+    biz = dumps(
+        {**detail(order, snap, callback=True), "changeTime": int(engine.wall().timestamp())}
+    )
+    ts = int(time.time())
+    env = {
+        "openId": CREDS["open_id"],
+        "timestamp": ts,
+        "biz": biz,
+        "sign": sign(biz, CREDS["app_secret"], ts),
+    }
+    return order.callback_url, {"Content-Type": "application/json"}, dumps(env).encode()

@@ -1,0 +1,499 @@
+"""Dada adapter: worked signature examples, golden requests, parsing, error mapping, and
+the whole flow against the Dada sandbox over loopback."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from app.core.carriers.base import (
+    AuthError,
+    CallbackRejected,
+    CallbackRequest,
+    CarrierContext,
+    InsufficientBalanceError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RejectedError,
+    UnavailableError,
+)
+from app.core.carriers.dada import RULES, Adapter, mapping
+from app.core.carriers.http import CarrierHttp
+from app.core.clock import FakeClock
+from app.core.domain import (
+    Address,
+    CancelledBy,
+    Channel,
+    Customer,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Item,
+    Order,
+    Store,
+)
+from app.core.sandbox import dada as dada_sandbox
+from app.core.sandbox.engine import Faults, SandboxEngine, SimState
+from app.core.sandbox.server import SandboxServer
+
+DATA = Path(__file__).parents[2] / "data" / "carriers" / "dada"
+CREDS = RULES.rehearsal_credentials
+STORE = Store(
+    "聚配测试店", "上海市黄浦区人民大道1号", "02112345678", "上海市", "021", 31.2304, 121.4737
+)
+T0 = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
+
+
+def make_order(key: str = "JP1001-1", note: str = "少放辣") -> Order:
+    addr = Address("上海市黄浦区南京东路100号", 31.2380, 121.4800)
+    return Order(
+        pos_order_id="JP1001",
+        channel=Channel.POS,
+        created_at=T0,
+        customer=Customer("张三", "13800001111", addr),
+        items=(Item("牛肉面", 2, 1800),),
+        total_fen=3600,
+        goods_value_fen=3600,
+        weight_g=1500,
+        note=note,
+        pickup_no="#M001",
+        extra={"idempotency_key": key},
+    )
+
+
+def attempt(key: str = "JP1001-1", **kw) -> DeliveryAttempt:
+    return DeliveryAttempt(order_id=1, attempt_no=1, carrier="dada", idempotency_key=key, **kw)
+
+
+# ------------------------------------------------------------------ worked examples
+def test_request_signature_worked_example():
+    params = {
+        "app_key": "test_key",
+        "body": '{"order_id":"A1001"}',
+        "format": "json",
+        "source_id": "73753",
+        "timestamp": "1700000000",
+        "v": "1.0",
+    }
+    assert mapping.sign("test_secret", params) == "4C243F9F7BAFB7041E6958F0A5A47832"
+
+
+def test_callback_signature_worked_example():
+    sig = mapping.callback_signature("123456789", "A1001", "1700000100")
+    assert sig == "3cdfa57ff129d27546c1200ce090961f"
+
+
+def test_empty_body_knob_changes_plaintext():
+    params = {
+        "app_key": "k",
+        "body": "",
+        "format": "json",
+        "source_id": "1",
+        "timestamp": "1",
+        "v": "1.0",
+    }
+    assert mapping.sign("s", params) != mapping.sign("s", params, keep_empty=False)
+
+
+def test_adapter_satisfies_protocol_and_registry():
+    from app.core.carriers import registry
+    from app.core.carriers.base import CarrierAdapter
+
+    a, _ = recorded_adapter(None)
+    assert isinstance(a, CarrierAdapter) and a.rules is RULES
+    assert registry.rules("dada") is RULES and RULES.unverified
+    assert set(RULES.rehearsal_credentials) == set(RULES.credential_keys)
+
+
+# ------------------------------------------------------------------ golden requests
+class Recorder:
+    """A CarrierHttp stand-in that records the request and answers a canned body."""
+
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+        self.calls: list[tuple[str, bytes, str, bool]] = []
+
+    async def post(self, carrier, url, *, content, content_type, mutating, **kw):
+        from app.core.carriers.http import HttpResponse
+
+        self.calls.append((url, content, content_type, mutating))
+        body = {"status": "success", "code": 0, "msg": "成功", "result": self.answer}
+        return HttpResponse(200, json.dumps(body).encode(), {})
+
+
+def recorded_adapter(answer: object = None) -> tuple[Adapter, Recorder]:
+    rec = Recorder(answer)
+    ctx = CarrierContext(
+        carrier="dada",
+        base_url="https://newopen.imdada.cn",
+        credentials=CREDS,
+        store=STORE,
+        http=rec,
+        clock=FakeClock(T0),  # type: ignore[arg-type]
+        callback_url="https://relay.example/cb/dada/tok",
+    )
+    return Adapter(ctx), rec
+
+
+async def _op_quote(a: Adapter):
+    return await a.quote(make_order())
+
+
+async def _op_add_after_query(a: Adapter):
+    q = mapping.parse_quote(
+        {"fee": 12.3, "deliveryNo": "DN1", "distance": 1200},
+        origin_id="JP1001-1",
+        now=T0,
+        ttl_s=180,
+    )
+    return await a.create(make_order(), q, attempt())
+
+
+async def _op_add_order(a: Adapter):
+    q = mapping.parse_quote(
+        {"fee": 12.3, "deliveryNo": "DN1"}, origin_id="OTHER", now=T0, ttl_s=180
+    )
+    return await a.create(make_order(), q, attempt())
+
+
+GOLDEN = {
+    "quote": (_op_quote, mapping.PATH_QUOTE, False),
+    "add_after_query": (_op_add_after_query, mapping.PATH_ADD_AFTER_QUERY, True),
+    "add_order": (_op_add_order, mapping.PATH_ADD_ORDER, True),
+    "query": (lambda a: a.query(attempt()), mapping.PATH_QUERY, False),
+    "cancel": (lambda a: a.cancel(attempt(), "顾客不要了"), mapping.PATH_CANCEL, True),
+    "tip": (lambda a: a.add_tip(attempt(tip_fen=100), 50), mapping.PATH_TIP, True),
+    "positions": (
+        lambda a: a.rider_positions([attempt(), attempt("JP1002-1")]),
+        mapping.PATH_POSITION,
+        False,
+    ),
+}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("op", sorted(GOLDEN))
+async def test_golden_request(op):
+    run, path, mutating = GOLDEN[op]
+    a, rec = recorded_adapter({} if op != "positions" else [])
+    await run(a)
+    url, content, ctype, mut = rec.calls[0]
+    assert url == "https://newopen.imdada.cn" + path
+    assert ctype == "application/json; charset=utf-8" and mut is mutating
+    expected = (DATA / f"request_{op}.json").read_bytes().rstrip(b"\n")
+    assert content == expected
+    doc = json.loads(content)  # and the signature covers exactly the sent body
+    assert doc["signature"] == mapping.sign(CREDS["app_secret"], doc)
+
+
+# ------------------------------------------------------------------ canned responses
+def canned(name: str):
+    return json.loads((DATA / f"response_{name}.json").read_text("utf-8"))
+
+
+def test_parse_quote():
+    q = mapping.parse_quote(canned("quote")["result"], origin_id="JP1001-1", now=T0, ttl_s=180)
+    assert (q.fee_fen, q.distance_m, q.token, q.binding) == (1230, 1523, "DN20261124001", True)
+    assert q.expires_at == datetime(2026, 11, 24, 4, 3, tzinfo=UTC)
+
+
+def test_parse_status_delivered():
+    s = mapping.parse_status(
+        canned("status_delivered")["result"], origin_id="JP1001-1", time_format="%Y-%m-%d %H:%M:%S"
+    )
+    assert s.status is DeliveryStatus.DELIVERED and s.raw_status == "4"
+    assert (s.actual_fee_fen, s.tip_fen, s.cancel_fee_fen) == (1230, 120, None)
+    assert s.rider.name == "王伟" and s.rider.lat == pytest.approx(31.2371)
+    assert s.at == datetime(2026, 11, 24, 4, 20, tzinfo=UTC)  # 12:20 Beijing
+
+
+def test_parse_positions_and_cancel_fee():
+    pos = mapping.parse_positions(canned("positions")["result"])
+    assert [(p.idempotency_key, p.lat, p.lng) for p in pos] == [("JP1001-1", 31.2371, 121.4791)]
+    assert mapping.parse_cancel_fee({"deduct_fee": 2}) == 200
+
+
+@pytest.mark.parametrize(
+    ("code", "msg", "exc"),
+    [
+        (2003, "签名错误", AuthError),
+        (9999, "app_key无效", AuthError),
+        (2999, "请求过于频繁", RateLimitedError),
+        (2076, "账户余额不足", InsufficientBalanceError),
+        (2012, "订单不存在", NotFoundError),
+        (2062, "订单状态不允许取消", RejectedError),
+    ],
+)
+def test_error_mapping(code, msg, exc):
+    raw = json.dumps({"status": "fail", "code": code, "msg": msg, "result": None}).encode()
+    with pytest.raises(exc) as info:
+        mapping.unwrap(raw, mutating=False)
+    assert type(info.value) is exc and info.value.code == code
+
+
+def test_error_codes_are_configurable():
+    raw = json.dumps({"status": "fail", "code": 7777, "msg": "x"}).encode()
+    with pytest.raises(AuthError):
+        mapping.unwrap(raw, mutating=False, overrides={"auth": [7777]})
+
+
+def test_malformed_answer():
+    with pytest.raises(UnavailableError):
+        mapping.unwrap(b'{"code":0,"result":{', mutating=False)
+    with pytest.raises(OutcomeUnknownError):
+        mapping.unwrap(b"<html>", mutating=True)
+
+
+def test_callback_repeat_and_message_push():
+    doc = {
+        "client_id": "9",
+        "order_id": "K1",
+        "order_status": 1,
+        "repeat_reason_type": 1,
+        "cancel_from": 0,
+        "update_time": 1700000100,
+        "signature": mapping.callback_signature("9", "K1", 1700000100),
+    }
+    ev = mapping.parse_callback(json.dumps(doc).encode()).events[0].snapshot
+    assert ev.status is DeliveryStatus.PENDING_ACCEPT and ev.reassignment
+    msg = {"messageType": 1, "messageBody": json.dumps({"orderId": "K1", "cancelReason": "太远"})}
+    res = mapping.parse_callback(json.dumps(msg).encode())
+    assert res.events[0].snapshot.status is DeliveryStatus.CANCEL_REQUESTED
+    assert res.reply_body == b'{"status":"ok"}'
+
+
+# ------------------------------------------------------------------ against the sandbox
+class EngineClock:
+    """The adapter's clock follows the sandbox's simulated wall time."""
+
+    def __init__(self, engine: SandboxEngine) -> None:
+        self.engine = engine
+
+    def now(self):
+        return self.engine.wall()
+
+    def monotonic(self):
+        return self.engine.now()
+
+
+@pytest_asyncio.fixture
+async def world():
+    engine = SandboxEngine(seed=1, speed=0)
+    server = SandboxServer(engine, carriers=("dada",), push_callbacks=False)
+    await server.start()
+    http = CarrierHttp(timeout_s=2)
+    ctx = CarrierContext(
+        carrier="dada",
+        base_url=server.carrier_url("dada"),
+        credentials=CREDS,
+        store=STORE,
+        http=http,
+        clock=EngineClock(engine),
+        callback_url="http://127.0.0.1:9/cb",
+    )
+    try:
+        yield engine, Adapter(ctx), ctx
+    finally:
+        await http.aclose()
+        await server.stop()
+
+
+async def _dispatch(adapter: Adapter, key: str = "JP1001-1"):
+    order = make_order(key)
+    q = await adapter.quote(order)
+    att = attempt(key, quote_token=q.token)
+    res = await adapter.create(order, q, att)
+    return q, att.with_(carrier_order_id=res.carrier_order_id), res
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_happy_path(world):
+    engine, adapter, _ = world
+    q, att, res = await _dispatch(adapter)
+    assert q.binding and q.fee_fen > 0 and res.fee_fen == q.fee_fen
+    assert (await adapter.query(att)).status is DeliveryStatus.PENDING_ACCEPT
+    assert await adapter.add_tip(att, 100) == 100
+    att = att.with_(tip_fen=100)
+    assert await adapter.add_tip(att, 50) == 150
+    engine.advance(31)
+    s = await adapter.query(att)
+    assert s.status is DeliveryStatus.ACCEPTED and s.rider and s.rider.phone
+    with pytest.raises(RejectedError):
+        await adapter.add_tip(att.with_(tip_fen=150), 100)  # only while 待接单
+    engine.advance(150)
+    assert (await adapter.query(att)).status is DeliveryStatus.AT_PICKUP
+    engine.advance(200)
+    assert (await adapter.query(att)).status is DeliveryStatus.PICKED_UP
+    [pos] = await adapter.rider_positions([att, attempt("NOPE")])
+    assert pos.idempotency_key == "JP1001-1" and 31.22 < pos.lat < 31.25
+    engine.advance(600)
+    s = await adapter.query(att)
+    assert s.status is DeliveryStatus.DELIVERED and s.actual_fee_fen == q.fee_fen
+    assert s.tip_fen == 150
+    assert s.at is not None
+    assert engine.create_calls["dada"] == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_cancel_with_fee(world):
+    engine, adapter, _ = world
+    _, att, _ = await _dispatch(adapter)
+    assert await adapter.cancel_preview(att) == 0
+    engine.advance(30 + 61)
+    assert await adapter.cancel_preview(att) == 200
+    assert await adapter.cancel(att, "顾客不要了") == 200
+    s = await adapter.query(att)
+    assert s.status is DeliveryStatus.CANCELLED and s.cancel_fee_fen == 200
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_no_cancel_after_pickup(world):
+    engine, adapter, _ = world
+    _, att, _ = await _dispatch(adapter)
+    engine.advance(301)
+    with pytest.raises(RejectedError) as info:
+        await adapter.cancel(att, "")
+    assert type(info.value) is RejectedError
+    with pytest.raises(RejectedError):
+        await adapter.cancel_preview(att)
+    assert (await adapter.query(att)).status is DeliveryStatus.PICKED_UP
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_duplicate_create_resolves_existing(world):
+    engine, adapter, _ = world
+    q, att, res = await _dispatch(adapter)
+    again = await adapter.create(make_order(), q, att)  # same origin_id: no second order
+    assert again.carrier_order_id == res.carrier_order_id
+    q2 = await adapter.quote(make_order("OTHER-KEY"))
+    third = await adapter.create(make_order(), q2, att)  # addOrder with the same key
+    assert third.carrier_order_id == "JP1001-1"
+    assert len(engine.orders["dada"]) == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_callback_roundtrip(world):
+    engine, adapter, _ = world
+    await _dispatch(adapter)
+    engine.advance(31)
+    o = engine.find("dada", "JP1001-1")
+    url, headers, body = dada_sandbox.callback_payload(engine, o, engine.snapshot(o))
+    assert url == "http://127.0.0.1:9/cb" and headers["Content-Type"] == "application/json"
+    res = adapter.parse_callback(CallbackRequest("POST", "/cb", {}, headers, body))
+    snap = res.events[0].snapshot
+    assert snap.status is DeliveryStatus.ACCEPTED and snap.rider.name
+    assert res.reply_status == 200
+    tampered = body.replace(b'"order_id":"JP1001-1"', b'"order_id":"JP9999-1"')
+    with pytest.raises(CallbackRejected):
+        adapter.parse_callback(CallbackRequest("POST", "/cb", {}, headers, tampered))
+    engine.cancel(o, by="merchant")
+    _, _, body = dada_sandbox.callback_payload(engine, o, engine.snapshot(o))
+    snap = adapter.parse_callback(CallbackRequest("POST", "/cb", {}, {}, body)).events[0].snapshot
+    assert snap.status is DeliveryStatus.CANCELLED and snap.cancelled_by is CancelledBy.MERCHANT
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_5xx_on_create_then_query_by_key(world):
+    engine, adapter, _ = world
+    order = make_order()
+    q = await adapter.quote(order)
+    engine.set_faults("dada", Faults(error_5xx=1.0))
+    with pytest.raises(OutcomeUnknownError):
+        await adapter.create(order, q, attempt())
+    engine.set_faults("dada", Faults())
+    with pytest.raises(NotFoundError):
+        await adapter.query(attempt())  # resolved: the carrier never made it
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_hang_after_create_then_query_by_key(world):
+    engine, _, ctx = world
+    http = CarrierHttp(timeout_s=0.3)
+    adapter = Adapter(ctx.__class__(**{**_ctx_dict(ctx), "http": http}))
+    try:
+        order = make_order()
+        q = await adapter.quote(order)
+        engine.set_faults("dada", Faults(hang_after_create=True))
+        with pytest.raises(OutcomeUnknownError):
+            await adapter.create(order, q, attempt())
+        engine.set_faults("dada", Faults())
+        assert (await adapter.query(attempt())).status is DeliveryStatus.PENDING_ACCEPT
+        engine.set_faults("dada", Faults(hang=True))
+        with pytest.raises(OutcomeUnknownError):
+            await adapter.create(make_order("JP1002-1"), q, attempt("JP1002-1"))
+    finally:
+        await http.aclose()
+
+
+def _ctx_dict(ctx: CarrierContext) -> dict:
+    names = (
+        "carrier",
+        "base_url",
+        "credentials",
+        "store",
+        "http",
+        "clock",
+        "callback_url",
+        "options",
+    )
+    return {n: getattr(ctx, n) for n in names}
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("faults", "exc"),
+    [
+        (Faults(rate_limit=1.0), RateLimitedError),
+        (Faults(auth=True), AuthError),
+        (Faults(insufficient_balance=True), InsufficientBalanceError),
+    ],
+)
+async def test_sandbox_fault_errors_on_create(world, faults, exc):
+    engine, adapter, _ = world
+    order = make_order()
+    q = await adapter.quote(order)
+    engine.set_faults("dada", faults)
+    with pytest.raises(exc):
+        await adapter.create(order, q, attempt())
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_malformed_read_and_bad_signature(world):
+    engine, adapter, ctx = world
+    engine.set_faults("dada", Faults(malformed=1.0))
+    with pytest.raises(UnavailableError):
+        await adapter.query(attempt())
+    engine.set_faults("dada", Faults())
+    wrong = Adapter(
+        ctx.__class__(**{**_ctx_dict(ctx), "credentials": {**CREDS, "app_secret": "nope"}})
+    )
+    with pytest.raises(AuthError):
+        await wrong.quote(make_order())
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_return_trip_and_confirm(world):
+    from app.core.sandbox.engine import Scenario
+
+    engine, adapter, _ = world
+    engine.set_scenario("dada", Scenario.RETURN)
+    _, att, _ = await _dispatch(adapter)
+    engine.advance(900 + 121)
+    assert (await adapter.query(att)).status is DeliveryStatus.RETURNING
+    await adapter.confirm_return(att)
+    assert (await adapter.query(att)).status is DeliveryStatus.RETURNED
+    assert engine.snapshot(engine.find("dada", att.idempotency_key)).state is SimState.RETURNED

@@ -1,0 +1,441 @@
+"""Fengniao v3: signature worked example, golden requests, canned responses, error
+mapping, and the adapter against its own sandbox over loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from app.core.carriers.base import (
+    AuthError,
+    CallbackRejected,
+    CallbackRequest,
+    CarrierContext,
+    InsufficientBalanceError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RejectedError,
+    UnavailableError,
+)
+from app.core.carriers.fengniao import RULES, Adapter, codes, mapping
+from app.core.carriers.http import CarrierHttp
+from app.core.clock import FakeClock, SystemClock
+from app.core.domain import (
+    Address,
+    CancelledBy,
+    Channel,
+    Customer,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Item,
+    Order,
+    Store,
+)
+from app.core.sandbox import fengniao as fn_sandbox
+from app.core.sandbox.engine import Faults, SandboxEngine
+from app.core.sandbox.server import SandboxServer
+
+DATA = Path(__file__).parents[2] / "data" / "carriers" / "fengniao"
+CID = "fengniao"
+STORE = Store(
+    "聚配测试店",
+    "郑州市金水区花园路1号",
+    "037112345678",
+    "郑州市金水区",
+    "410100",
+    34.7725,
+    113.6645,
+)
+ORDER = Order(
+    "POS-1001",
+    Channel.POS,
+    datetime(2026, 11, 24, 3, 55, tzinfo=UTC),
+    Customer("张三", "13800000000", Address("郑州市金水区经三路10号", 34.7800, 113.6800)),
+    items=(Item("牛肉面", 2, 1800),),
+    total_fen=3600,
+    goods_value_fen=3600,
+    weight_g=1500,
+    pickup_no="A12",
+)
+ATTEMPT = DeliveryAttempt(1, 1, CID, "JP-1001-1", carrier_order_id="300000123456")
+
+
+# ---------------------------------------------------------------------------- pure
+def test_signature_worked_example():
+    params = {
+        "app_id": "fn_app",
+        "merchant_id": "4103883",
+        "timestamp": "1700000000000",
+        "version": "1.0",
+        "access_token": "fn_token",
+        "business_data": '{"partner_order_code":"A1001"}',
+    }
+    assert mapping.sign("fn_secret", params) == (
+        "359bb948c4c7823f1b3c1aa910793b8d746a5c8821df2ec5151933685b9e6c2d"
+    )
+    req = mapping.envelope(
+        "getOrderDetail",
+        {"partner_order_code": "A1001"},
+        {
+            "app_id": "fn_app",
+            "merchant_id": "4103883",
+            "app_secret": "fn_secret",
+            "access_token": "fn_token",
+        },
+        1700000000000,
+        "1.0",
+    )
+    sent = json.loads(req.content)
+    assert sent["signature"] == "359bb948c4c7823f1b3c1aa910793b8d746a5c8821df2ec5151933685b9e6c2d"
+    assert req.path == "/v3/invoke/getOrderDetail"
+
+
+def test_rules_shape():
+    assert RULES.credential_keys == ("app_id", "app_secret", "merchant_id", "shop_id")
+    assert RULES.secret_keys == ("app_secret", "access_token")
+    assert RULES.coord_system == "gcj02" and RULES.money_unit == "fen"
+    assert RULES.unverified and not RULES.quote_binding
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        (1, "pending_accept"),
+        (20, "accepted"),
+        (80, "at_pickup"),
+        (2, "picked_up"),
+        (3, "delivered"),
+        (4, "cancelled"),
+        (5, "cancelled"),
+        (0, "pending_accept"),
+        (99, "unknown"),
+    ],
+)
+def test_status_codes(code, status):
+    assert codes.status_of(code) is DeliveryStatus(status)
+
+
+def test_status_override_knob():
+    assert codes.status_of(6, {"6": "at_dropoff"}) is DeliveryStatus.AT_DROPOFF
+
+
+@pytest.mark.parametrize(
+    ("code", "msg", "kind"),
+    [
+        (40002, "验证签名失败", AuthError),
+        (40004, "token不正确或已失效", AuthError),
+        (40000, "请求过于频繁", RateLimitedError),
+        (40000, "商户余额不足", InsufficientBalanceError),
+        (50037, "订单不存在", NotFoundError),
+        (50102, "当前订单状态不允许取消", RejectedError),
+    ],
+)
+def test_error_envelope_maps(code, msg, kind):
+    body = json.dumps({"code": code, "msg": msg, "business_data": ""}).encode()
+    with pytest.raises(kind) as ei:
+        mapping.unwrap(body, 200)
+    assert type(ei.value) is kind and ei.value.code == str(code)
+
+
+def test_duplicate_detected():
+    with pytest.raises(RejectedError) as ei:
+        mapping.unwrap(
+            b'{"code":50011,"msg":"\\u8ba2\\u5355\\u53f7\\u91cd\\u590d\\u63d0\\u4ea4"}', 200
+        )
+    assert codes.is_duplicate(ei.value)
+
+
+# ---------------------------------------------------------------------------- golden
+def _recorder():
+    sent: dict[str, dict] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        api = request.url.path.rsplit("/", 1)[-1]
+        sent[api] = json.loads(request.content)
+        assert request.headers["content-type"] == "application/json"
+        return httpx.Response(200, content=(DATA / f"{api}.response.json").read_bytes())
+
+    return sent, handler
+
+
+def _offline_adapter(handler, **options) -> tuple[Adapter, CarrierHttp]:
+    http = CarrierHttp(transport=httpx.MockTransport(handler))
+    ctx = CarrierContext(
+        CID,
+        RULES.sandbox_base_url,
+        RULES.rehearsal_credentials,
+        STORE,
+        http,
+        FakeClock(),
+        options=options,
+    )
+    return Adapter(ctx), http
+
+
+def _golden(sent: dict[str, dict]) -> None:
+    for api, body in sent.items():
+        path = DATA / f"{api}.request.json"
+        if os.environ.get("REGEN_GOLDEN"):
+            path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        assert body == json.loads(path.read_text("utf-8")), api
+
+
+@pytest.mark.asyncio
+async def test_golden_requests_and_canned_responses():
+    sent, handler = _recorder()
+    adapter, http = _offline_adapter(handler)
+    try:
+        q = await adapter.quote(ORDER)
+        assert (q.fee_fen, q.distance_m, q.binding, q.expires_at) == (850, 2350, False, None)
+        assert q.raw["service_goods_id"] == 30002
+        res = await adapter.create(ORDER, q, ATTEMPT.with_(carrier_order_id=""))
+        assert (res.carrier_order_id, res.fee_fen, res.distance_m) == ("300000123456", 850, 2350)
+        snap = await adapter.query(ATTEMPT)
+        assert snap.status is DeliveryStatus.DELIVERED and snap.raw_status == "3"
+        assert (snap.actual_fee_fen, snap.tip_fen) == (850, 200)
+        assert snap.rider is not None and snap.rider.name == "王伟"
+        assert await adapter.cancel(ATTEMPT, "顾客不要了") == 200
+        assert await adapter.add_tip(ATTEMPT.with_(tip_fen=100), 200) == 300
+        [pos] = await adapter.rider_positions([ATTEMPT])
+        assert (pos.lat, pos.lng, pos.idempotency_key) == (34.775, 113.67, "JP-1001-1")
+    finally:
+        await http.aclose()
+    _golden(sent)
+    biz = json.loads(sent["createOrder"]["business_data"])
+    assert biz["partner_order_code"] == "JP-1001-1" and biz["position_source"] == 3
+    assert biz["out_shop_code"] == "JP-STORE-1" and biz["service_goods_id"] == 30002
+
+
+@pytest.mark.asyncio
+async def test_missing_access_token_is_auth_error():
+    creds = {k: v for k, v in RULES.rehearsal_credentials.items() if k != "access_token"}
+    http = CarrierHttp(transport=httpx.MockTransport(lambda r: httpx.Response(500)))
+    adapter = Adapter(CarrierContext(CID, "http://x", creds, STORE, http, FakeClock()))
+    try:
+        with pytest.raises(AuthError):
+            await adapter.quote(ORDER)
+    finally:
+        await http.aclose()
+
+
+# ---------------------------------------------------------------------------- sandbox
+@pytest_asyncio.fixture
+async def world():
+    engine = SandboxEngine(seed=1, speed=0)
+    server = SandboxServer(engine, carriers=(CID,), push_callbacks=False)
+    await server.start()
+    http = CarrierHttp(timeout_s=2)
+    try:
+        yield engine, _adapter(server, http)
+    finally:
+        await http.aclose()
+        await server.stop()
+
+
+def _adapter(server: SandboxServer, http: CarrierHttp) -> Adapter:
+    ctx = CarrierContext(
+        CID, server.carrier_url(CID), RULES.rehearsal_credentials, STORE, http, SystemClock()
+    )
+    return Adapter(ctx)
+
+
+def _att(key: str) -> DeliveryAttempt:
+    return DeliveryAttempt(1, 1, CID, key)
+
+
+async def _dispatch(adapter: Adapter, key: str) -> DeliveryAttempt:
+    q = await adapter.quote(ORDER)
+    res = await adapter.create(ORDER, q, _att(key))
+    return _att(key).with_(carrier_order_id=res.carrier_order_id, quoted_fee_fen=q.fee_fen)
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_lifecycle(world):
+    engine, adapter = world
+    q = await adapter.quote(ORDER)
+    assert q.fee_fen > 0 and q.distance_m > 0
+    res = await adapter.create(ORDER, q, _att("K1"))
+    assert res.fee_fen == q.fee_fen
+    att = _att("K1").with_(carrier_order_id=res.carrier_order_id)
+    seen = []
+    for dt in (0, 40, 150, 130, 700):
+        engine.advance(dt)
+        seen.append((await adapter.query(att)).status)
+    assert seen == [
+        DeliveryStatus.PENDING_ACCEPT,
+        DeliveryStatus.ACCEPTED,
+        DeliveryStatus.AT_PICKUP,
+        DeliveryStatus.PICKED_UP,
+        DeliveryStatus.DELIVERED,
+    ]
+    final = await adapter.query(att)
+    assert final.actual_fee_fen == q.fee_fen and final.rider is not None
+    # a second create with the same key resolves to the same order, never a second one
+    again = await adapter.create(ORDER, q, _att("K1"))
+    assert again.carrier_order_id == res.carrier_order_id
+    assert len(engine.orders[CID]) == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_cancel_with_fee_tip_positions(world):
+    engine, adapter = world
+    att = await _dispatch(adapter, "K2")
+    assert await adapter.add_tip(att, 200) == 200
+    with pytest.raises(RejectedError):
+        await adapter.add_tip(att, 150)  # not a multiple of the 100-fen step
+    engine.advance(100)  # accepted at 30 s, 70 s ago
+    with pytest.raises(RejectedError):
+        await adapter.add_tip(att, 100)  # only before a rider accepts
+    [pos] = await adapter.rider_positions([att])
+    assert 34.7 < pos.lat < 34.8 and 113.6 < pos.lng < 113.7 and pos.name
+    assert await adapter.cancel_preview(att) == 200
+    assert await adapter.cancel(att, "顾客取消") == 200
+    snap = await adapter.query(att)
+    assert snap.status is DeliveryStatus.CANCELLED and snap.cancel_fee_fen == 200
+    assert snap.cancelled_by is CancelledBy.MERCHANT and snap.tip_fen == 200
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_cancel_refused_after_pickup(world):
+    engine, adapter = world
+    att = await _dispatch(adapter, "K3")
+    engine.advance(400)
+    with pytest.raises(RejectedError) as ei:
+        await adapter.cancel(att, "x")
+    assert ei.value.code == "50102"
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_callback_roundtrip(world):
+    engine, adapter = world
+    att = await _dispatch(adapter, "K4")
+    engine.advance(40)
+    o = engine.find(CID, "K4")
+    o.callback_url = "http://127.0.0.1:9/cb/secret"
+    url, headers, body = fn_sandbox.callback_payload(engine, o, engine.snapshot(o))
+    assert url == o.callback_url
+    req = CallbackRequest("POST", "/cb/secret", {}, headers, body)
+    result = adapter.parse_callback(req)
+    [ev] = result.events
+    assert ev.snapshot.status is DeliveryStatus.ACCEPTED
+    assert ev.snapshot.idempotency_key == "K4" and ev.snapshot.carrier_order_id == (
+        att.carrier_order_id
+    )
+    assert json.loads(result.reply_body)["code"] == 200
+    tampered = body.replace(b'\\"order_status\\":20', b'\\"order_status\\":3')
+    assert tampered != body
+    with pytest.raises(CallbackRejected):
+        adapter.parse_callback(CallbackRequest("POST", "/cb/secret", {}, headers, tampered))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_query_unknown_key_is_not_found(world):
+    _, adapter = world
+    with pytest.raises(NotFoundError):
+        await adapter.query(_att("NOPE"))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_fault_5xx_on_create_then_query_resolves(world):
+    engine, adapter = world
+    q = await adapter.quote(ORDER)
+    engine.set_faults(CID, Faults(error_5xx=1.0))
+    with pytest.raises(OutcomeUnknownError):
+        await adapter.create(ORDER, q, _att("K5"))
+    engine.faults.clear()
+    with pytest.raises(NotFoundError):  # resolved: the carrier never made it
+        await adapter.query(_att("K5"))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("faults", "kind"),
+    [
+        (Faults(rate_limit=1.0), RateLimitedError),
+        (Faults(auth=True), AuthError),
+        (Faults(malformed=1.0), UnavailableError),
+    ],
+)
+async def test_fault_on_read(world, faults, kind):
+    engine, adapter = world
+    engine.set_faults(CID, faults)
+    with pytest.raises(kind):
+        await adapter.quote(ORDER)
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_fault_insufficient_balance(world):
+    engine, adapter = world
+    q = await adapter.quote(ORDER)
+    engine.set_faults(CID, Faults(insufficient_balance=True))
+    with pytest.raises(InsufficientBalanceError):
+        await adapter.create(ORDER, q, _att("K6"))
+    assert engine.find(CID, "K6") is None
+
+
+@pytest_asyncio.fixture
+async def short_world():
+    """The sandbox with a client that gives up after 0.3 s (hang faults)."""
+    engine = SandboxEngine(seed=1, speed=0)
+    server = SandboxServer(engine, carriers=(CID,), push_callbacks=False)
+    await server.start()
+    # a hung handler would hold server.stop() for aiohttp's 60 s shutdown grace
+    server._runner._shutdown_timeout = 0.2  # type: ignore[union-attr]
+    http = CarrierHttp(timeout_s=0.3)
+    try:
+        yield engine, _adapter(server, http)
+    finally:
+        await http.aclose()
+        await server.stop()
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_fault_hang_after_create_resolved_by_query(short_world):
+    engine, adapter = short_world
+    q = await adapter.quote(ORDER)
+    engine.set_faults(CID, Faults(hang_after_create=True))
+    with pytest.raises(OutcomeUnknownError):
+        await adapter.create(ORDER, q, _att("K7"))
+    engine.faults.clear()
+    snap = await adapter.query(_att("K7"))
+    assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.carrier_order_id
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_fault_hang_short_timeout(short_world):
+    engine, adapter = short_world
+    q = await adapter.quote(ORDER)
+    engine.set_faults(CID, Faults(hang=True))
+    with pytest.raises(OutcomeUnknownError):
+        await adapter.create(ORDER, q, _att("K8"))
+    engine.faults.clear()
+    with pytest.raises(NotFoundError):
+        await adapter.query(_att("K8"))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_rejects_bad_signature(world):
+    _, adapter = world
+    bad = dict(RULES.rehearsal_credentials, app_secret="wrong")
+    ctx = CarrierContext(CID, adapter.ctx.base_url, bad, STORE, adapter.ctx.http, SystemClock())
+    with pytest.raises(AuthError) as ei:
+        await Adapter(ctx).quote(ORDER)
+    assert ei.value.code == "40002"

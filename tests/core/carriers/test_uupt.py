@@ -1,0 +1,490 @@
+"""UU v3: signature worked example, golden requests, canned responses, error mapping,
+and the adapter against its own sandbox over loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from app.core.carriers.base import (
+    AuthError,
+    CallbackRejected,
+    CallbackRequest,
+    CarrierContext,
+    InsufficientBalanceError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RejectedError,
+    UnavailableError,
+)
+from app.core.carriers.http import CarrierHttp
+from app.core.carriers.uupt import RULES, Adapter, codes, mapping
+from app.core.clock import FakeClock, SystemClock
+from app.core.domain import (
+    Address,
+    Channel,
+    Customer,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Item,
+    Order,
+    Store,
+)
+from app.core.geo import gcj02_to_bd09
+from app.core.sandbox import uupt as uu_sandbox
+from app.core.sandbox.engine import Faults, SandboxEngine, Scenario
+from app.core.sandbox.server import SandboxServer
+
+DATA = Path(__file__).parents[2] / "data" / "carriers" / "uupt"
+CID = "uupt"
+STORE = Store(
+    "聚配测试店",
+    "郑州市金水区花园路1号",
+    "037112345678",
+    "郑州市金水区",
+    "410100",
+    34.7725,
+    113.6645,
+)
+ORDER = Order(
+    "POS-1001",
+    Channel.POS,
+    datetime(2026, 11, 24, 3, 55, tzinfo=UTC),
+    Customer("张三", "13800000000", Address("郑州市金水区经三路10号", 34.7800, 113.6800)),
+    items=(Item("牛肉面", 2, 1800),),
+    total_fen=3600,
+    goods_value_fen=3600,
+    weight_g=1500,
+    pickup_no="A12",
+    note="不要辣",
+)
+ATTEMPT = DeliveryAttempt(1, 1, CID, "JP-1001-1", carrier_order_id="U60001234567")
+
+
+# ---------------------------------------------------------------------------- pure
+def test_signature_worked_example():
+    assert mapping.sign('{"orderCode":"U1001"}', "uu_secret", 1700000000) == (
+        "C3B2AE714F2D6F3F3CE7EB59D31941CB"
+    )
+    req = mapping.envelope(
+        "/order/orderDetail",
+        {"orderCode": "U1001"},
+        {"app_id": "a", "app_secret": "uu_secret", "open_id": "o"},
+        1700000000,
+    )
+    assert json.loads(req.content) == {
+        "openId": "o",
+        "timestamp": 1700000000,
+        "biz": '{"orderCode":"U1001"}',
+        "sign": "C3B2AE714F2D6F3F3CE7EB59D31941CB",
+    }
+    assert req.headers == {"X-App-Id": "a"}
+
+
+def test_rules_shape():
+    assert RULES.credential_keys == ("app_id", "app_secret", "open_id")
+    assert RULES.secret_keys == ("app_secret",)
+    assert RULES.coord_system == "bd09" and RULES.quote_binding and RULES.quote_ttl_s == 120
+
+
+def test_timestamp_unit_knob():
+    now = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
+    assert mapping.timestamp(now, "s") * 1000 == mapping.timestamp(now, "ms")
+
+
+@pytest.mark.parametrize(
+    ("city", "expected"),
+    [("郑州市金水区", ("郑州市", "金水区")), ("上海", ("上海市", "")), ("北京市", ("北京市", ""))],
+)
+def test_split_city(city, expected):
+    assert mapping.split_city(city) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        (1, "pending_accept"),
+        (2, "pending_accept"),
+        (3, "accepted"),
+        (4, "at_pickup"),
+        (5, "picked_up"),
+        (6, "at_dropoff"),
+        (10, "delivered"),
+        (11, "cancelled"),
+        (-1, "cancelled"),
+        (-3, "cancelled"),
+        (20, "unknown"),
+        (7, "unknown"),
+    ],
+)
+def test_status_codes(code, status):
+    assert codes.status_of(code) is DeliveryStatus(status)
+
+
+def test_rider_withdrew_is_reassignment():
+    snap = mapping.parse_status(
+        {"state": 2, "originId": "K"},
+        fee_field="needPayMoney",
+        tip_field="gratuityFee",
+        cancel_field="cancelFee",
+    )
+    assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.reassignment
+
+
+@pytest.mark.parametrize(
+    ("code", "msg", "kind"),
+    [
+        (-104, "签名校验失败", AuthError),
+        (-105, "openid无效", AuthError),
+        (-10001, "发送频率过快", RateLimitedError),
+        (-3001, "账户余额不足", InsufficientBalanceError),
+        (-4002, "订单编号无效", NotFoundError),
+        (-2002, "price_token无效", RejectedError),
+    ],
+)
+def test_error_envelope_maps(code, msg, kind):
+    body = json.dumps({"code": code, "msg": msg, "body": None}).encode()
+    with pytest.raises(kind) as ei:
+        mapping.unwrap(body, (0, 1))
+    assert type(ei.value) is kind and ei.value.code == str(code)
+
+
+def test_success_codes_knob():
+    assert mapping.unwrap(b'{"code":1,"msg":"ok","body":{"a":1}}', (0, 1)) == {"a": 1}
+    with pytest.raises(RejectedError):
+        mapping.unwrap(b'{"code":1,"msg":"ok","body":{"a":1}}', (0,))
+
+
+def test_balance_payment_link_is_insufficient_balance():
+    q = mapping.parse_quote(
+        {"priceToken": "T", "needPayMoney": 900},
+        datetime.now(UTC),
+        ttl_s=120,
+        fee_field="needPayMoney",
+    )
+    with pytest.raises(InsufficientBalanceError):
+        mapping.parse_create({"orderUrl": "https://pay"}, q)
+
+
+# ---------------------------------------------------------------------------- golden
+def _recorder():
+    sent: dict[str, dict] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        name = request.url.path.rsplit("/", 1)[-1]
+        assert request.headers["x-app-id"] == "rehearsal-uu"
+        sent[name] = json.loads(request.content)
+        return httpx.Response(200, content=(DATA / f"{name}.response.json").read_bytes())
+
+    return sent, handler
+
+
+def _golden(sent: dict[str, dict]) -> None:
+    for name, body in sent.items():
+        path = DATA / f"{name}.request.json"
+        if os.environ.get("REGEN_GOLDEN"):
+            path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        assert body == json.loads(path.read_text("utf-8")), name
+
+
+@pytest.mark.asyncio
+async def test_golden_requests_and_canned_responses():
+    sent, handler = _recorder()
+    http = CarrierHttp(transport=httpx.MockTransport(handler))
+    clock = FakeClock()
+    ctx = CarrierContext(
+        CID,
+        RULES.sandbox_base_url,
+        RULES.rehearsal_credentials,
+        STORE,
+        http,
+        clock,
+        callback_url="https://relay.example/cb/uupt/t0k3n",
+    )
+    adapter = Adapter(ctx)
+    try:
+        q = await adapter.quote(ORDER)
+        assert (q.fee_fen, q.distance_m, q.token, q.binding) == (
+            1100,
+            2410,
+            "PT-20261124-0001",
+            True,
+        )
+        assert q.expires_at == clock.now() + timedelta(seconds=120)
+        res = await adapter.create(ORDER, q, ATTEMPT.with_(carrier_order_id=""))
+        assert (res.carrier_order_id, res.fee_fen) == ("U60001234567", 1100)
+        snap = await adapter.query(ATTEMPT)
+        assert snap.status is DeliveryStatus.DELIVERED and snap.raw_status == "10"
+        assert (snap.actual_fee_fen, snap.tip_fen) == (1100, 200)
+        assert snap.rider is not None and snap.rider.phone == "13700000000"
+        assert await adapter.cancel(ATTEMPT, "顾客取消") == 200
+        assert await adapter.add_tip(ATTEMPT.with_(tip_fen=100), 200) == 300
+        [pos] = await adapter.rider_positions([ATTEMPT])
+        b_lat, b_lng = gcj02_to_bd09(pos.lat, pos.lng)  # GCJ-02 inside, BD-09 on the wire
+        assert abs(b_lat - 34.781204) < 1e-6 and abs(b_lng - 113.676512) < 1e-6
+    finally:
+        await http.aclose()
+    _golden(sent)
+    biz = json.loads(sent["orderPrice"]["biz"])
+    assert (biz["cityName"], biz["countyName"]) == ("郑州市", "金水区")
+    assert (biz["fromLat"], biz["fromLng"]) == tuple(
+        round(x, 6) for x in gcj02_to_bd09(STORE.lat, STORE.lng)
+    )
+    assert sent["addOrder"]["timestamp"] == int(clock.now().timestamp())
+
+
+@pytest.mark.asyncio
+async def test_expired_price_token_refused_locally():
+    http = CarrierHttp(transport=httpx.MockTransport(lambda r: httpx.Response(500)))
+    clock = FakeClock()
+    adapter = Adapter(
+        CarrierContext(CID, "http://x", RULES.rehearsal_credentials, STORE, http, clock)
+    )
+    q = mapping.parse_quote(
+        {"priceToken": "T", "needPayMoney": 900}, clock.now(), ttl_s=120, fee_field="needPayMoney"
+    )
+    clock.advance(121)
+    try:
+        with pytest.raises(RejectedError):
+            await adapter.create(ORDER, q, ATTEMPT)
+    finally:
+        await http.aclose()
+
+
+# ---------------------------------------------------------------------------- sandbox
+async def _world(timeout_s: float):
+    engine = SandboxEngine(seed=1, speed=0)
+    server = SandboxServer(engine, carriers=(CID,), push_callbacks=False)
+    await server.start()
+    # a hung handler would hold server.stop() for aiohttp's 60 s shutdown grace
+    server._runner._shutdown_timeout = 0.2  # type: ignore[union-attr]
+    http = CarrierHttp(timeout_s=timeout_s)
+    ctx = CarrierContext(
+        CID, server.carrier_url(CID), RULES.rehearsal_credentials, STORE, http, SystemClock()
+    )
+    return engine, server, http, Adapter(ctx)
+
+
+@pytest_asyncio.fixture
+async def world():
+    engine, server, http, adapter = await _world(2)
+    try:
+        yield engine, adapter
+    finally:
+        await http.aclose()
+        await server.stop()
+
+
+@pytest_asyncio.fixture
+async def short_world():
+    engine, server, http, adapter = await _world(0.3)
+    try:
+        yield engine, adapter
+    finally:
+        await http.aclose()
+        await server.stop()
+
+
+def _att(key: str) -> DeliveryAttempt:
+    return DeliveryAttempt(1, 1, CID, key)
+
+
+async def _dispatch(adapter: Adapter, key: str) -> DeliveryAttempt:
+    q = await adapter.quote(ORDER)
+    res = await adapter.create(ORDER, q, _att(key))
+    return _att(key).with_(carrier_order_id=res.carrier_order_id, quoted_fee_fen=q.fee_fen)
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_lifecycle(world):
+    engine, adapter = world
+    q = await adapter.quote(ORDER)
+    assert q.fee_fen > 0 and q.token
+    res = await adapter.create(ORDER, q, _att("K1"))
+    att = _att("K1").with_(carrier_order_id=res.carrier_order_id)
+    seen = []
+    for dt in (0, 40, 150, 130, 600, 100):
+        engine.advance(dt)
+        seen.append((await adapter.query(att)).status)
+    assert seen == [
+        DeliveryStatus.PENDING_ACCEPT,
+        DeliveryStatus.ACCEPTED,
+        DeliveryStatus.AT_PICKUP,
+        DeliveryStatus.PICKED_UP,
+        DeliveryStatus.AT_DROPOFF,
+        DeliveryStatus.DELIVERED,
+    ]
+    final = await adapter.query(_att("K1"))  # by originId alone
+    assert final.actual_fee_fen == q.fee_fen and final.carrier_order_id == res.carrier_order_id
+    # same key again (fresh token): resolved to the same order, never a second one
+    again = await adapter.create(ORDER, await adapter.quote(ORDER), _att("K1"))
+    assert again.carrier_order_id == res.carrier_order_id and len(engine.orders[CID]) == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_rider_withdraws_is_reassignment(world):
+    engine, adapter = world
+    engine.set_scenario(CID, Scenario.RIDER_CANCELS)
+    att = await _dispatch(adapter, "K9")
+    engine.advance(80)
+    snap = await adapter.query(att)
+    assert snap.raw_status == "2" and snap.reassignment
+    assert snap.status is DeliveryStatus.PENDING_ACCEPT
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_expired_token_is_rejected(world):
+    engine, adapter = world
+    q = await adapter.quote(ORDER)
+    engine.advance(200)  # sim clock past the token's TTL, the local clock not
+    with pytest.raises(RejectedError) as ei:
+        await adapter.create(ORDER, q, _att("K10"))
+    assert ei.value.code == "-2002"
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_cancel_with_fee_tip_positions(world):
+    engine, adapter = world
+    att = await _dispatch(adapter, "K2")
+    assert await adapter.add_tip(att, 200) == 200
+    engine.advance(100)
+    with pytest.raises(RejectedError):
+        await adapter.add_tip(att.with_(tip_fen=200), 100)  # a rider has accepted
+    [pos] = await adapter.rider_positions([att])
+    assert 34.7 < pos.lat < 34.8 and 113.6 < pos.lng < 113.7 and pos.name
+    assert await adapter.cancel_preview(att) == 200
+    assert await adapter.cancel(att, "顾客取消") == 200
+    snap = await adapter.query(att)
+    assert snap.status is DeliveryStatus.CANCELLED and snap.cancel_fee_fen == 200
+    assert snap.tip_fen == 200
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_cancel_refused_after_pickup(world):
+    engine, adapter = world
+    att = await _dispatch(adapter, "K3")
+    engine.advance(400)
+    with pytest.raises(RejectedError):
+        await adapter.cancel_preview(att)
+    with pytest.raises(RejectedError):
+        await adapter.cancel(att, "x")
+    assert (await adapter.query(att)).status is DeliveryStatus.PICKED_UP
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_callback_roundtrip(world):
+    engine, adapter = world
+    att = await _dispatch(adapter, "K4")
+    o = engine.find(CID, "K4")
+    o.callback_url = "http://127.0.0.1:9/cb/secret"
+    assert await adapter.cancel(att, "不要了") == 0
+    url, headers, body = uu_sandbox.callback_payload(engine, o, engine.snapshot(o))
+    assert url == o.callback_url
+    result = adapter.parse_callback(CallbackRequest("POST", "/cb/secret", {}, headers, body))
+    [ev] = result.events
+    assert ev.snapshot.status is DeliveryStatus.CANCELLED and ev.snapshot.raw_status == "-1"
+    assert ev.snapshot.carrier_order_id == att.carrier_order_id
+    assert json.loads(result.reply_body)["code"] == 0
+    tampered = body.replace(b'\\"state\\":-1', b'\\"state\\":10')
+    assert tampered != body
+    with pytest.raises(CallbackRejected):
+        adapter.parse_callback(CallbackRequest("POST", "/cb/secret", {}, headers, tampered))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_query_unknown_key_is_not_found(world):
+    _, adapter = world
+    with pytest.raises(NotFoundError):
+        await adapter.query(_att("NOPE"))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_fault_5xx_on_create_then_query_resolves(world):
+    engine, adapter = world
+    q = await adapter.quote(ORDER)
+    engine.set_faults(CID, Faults(error_5xx=1.0))
+    with pytest.raises(OutcomeUnknownError):
+        await adapter.create(ORDER, q, _att("K5"))
+    engine.faults.clear()
+    with pytest.raises(NotFoundError):  # resolved: no order was made
+        await adapter.query(_att("K5"))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("faults", "kind"),
+    [
+        (Faults(rate_limit=1.0), RateLimitedError),
+        (Faults(auth=True), AuthError),
+        (Faults(malformed=1.0), UnavailableError),
+    ],
+)
+async def test_fault_on_read(world, faults, kind):
+    engine, adapter = world
+    engine.set_faults(CID, faults)
+    with pytest.raises(kind):
+        await adapter.quote(ORDER)
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_fault_insufficient_balance(world):
+    engine, adapter = world
+    q = await adapter.quote(ORDER)
+    engine.set_faults(CID, Faults(insufficient_balance=True))
+    with pytest.raises(InsufficientBalanceError):
+        await adapter.create(ORDER, q, _att("K6"))
+    assert engine.find(CID, "K6") is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_fault_hang_after_create_resolved_by_query(short_world):
+    engine, adapter = short_world
+    q = await adapter.quote(ORDER)
+    engine.set_faults(CID, Faults(hang_after_create=True))
+    with pytest.raises(OutcomeUnknownError):
+        await adapter.create(ORDER, q, _att("K7"))
+    engine.faults.clear()
+    snap = await adapter.query(_att("K7"))
+    assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.carrier_order_id
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_fault_hang_short_timeout(short_world):
+    engine, adapter = short_world
+    q = await adapter.quote(ORDER)
+    engine.set_faults(CID, Faults(hang=True))
+    with pytest.raises(OutcomeUnknownError):
+        await adapter.create(ORDER, q, _att("K8"))
+    engine.faults.clear()
+    with pytest.raises(NotFoundError):
+        await adapter.query(_att("K8"))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_rejects_bad_signature(world):
+    _, adapter = world
+    bad = dict(RULES.rehearsal_credentials, app_secret="wrong")
+    ctx = CarrierContext(CID, adapter.ctx.base_url, bad, STORE, adapter.ctx.http, SystemClock())
+    with pytest.raises(AuthError) as ei:
+        await Adapter(ctx).quote(ORDER)
+    assert ei.value.code == "-104"
