@@ -1,0 +1,133 @@
+"""Meituan (legacy) adapter: thin I/O around ``mapping``.
+
+Idempotency: ``order_id`` (<=32 chars) and ``delivery_id`` (int64) are both derived from
+``attempt.idempotency_key``; Meituan documents that resending createByShop with the same
+ids names the same activity and returns the same ``mt_peisong_id``. ``query`` without a
+``mt_peisong_id`` asks by ``delivery_id`` + ``order_id`` (knob ``query_by_delivery_id``)
+and never re-creates, so ``NotFoundError`` stays a trustworthy "no order" answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from app.core.carriers.base import (
+    CallbackRequest,
+    CallbackResult,
+    CarrierContext,
+    CarrierError,
+    CreateResult,
+    NotFoundError,
+    RejectedError,
+    RiderPosition,
+    StatusSnapshot,
+)
+from app.core.carriers.meituan import mapping
+from app.core.carriers.meituan.rules import RULES, MtOptions
+from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
+
+log = logging.getLogger(__name__)
+
+CALLBACK_HEADER = "X-Sandbox-Callback-Url"  # ignored by Meituan (console-configured URLs)
+
+
+class Adapter:
+    id = "meituan"
+    rules = RULES
+
+    def __init__(self, ctx: CarrierContext) -> None:
+        self.ctx = ctx
+        self.opts = MtOptions.from_mapping(ctx.options)
+        self.creds = ctx.credentials
+
+    def _now(self) -> int:
+        return int(self.ctx.clock.now().timestamp())
+
+    async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict:
+        url = self.ctx.base_url.rstrip("/") + wire.path
+        headers = {CALLBACK_HEADER: self.ctx.callback_url} if self.ctx.callback_url else None
+        resp = await self.ctx.http.post(
+            self.id,
+            url,
+            content=wire.content,
+            content_type=wire.content_type,
+            headers=headers,
+            mutating=mutating,
+        )
+        return mapping.unwrap(resp.body, mutating=mutating)
+
+    async def quote(self, order: Order) -> Quote:
+        wire = mapping.build_quote(order, self.creds, self.opts, self._now())
+        data = await self._call(wire, mutating=False)
+        return mapping.parse_quote(data, self.ctx.clock.now(), self.opts)
+
+    async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
+        # A duplicate order_id+delivery_id is answered with the existing mt_peisong_id,
+        # so "already exists" needs no separate path here.
+        wire = mapping.build_create(order, attempt, self.creds, self.opts, self._now())
+        return mapping.parse_create(await self._call(wire, mutating=True))
+
+    async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:
+        if not attempt.carrier_order_id and not self.opts.query_by_delivery_id:
+            raise NotFoundError(self.id, "no mt_peisong_id and lookup by delivery_id disabled")
+        wire = mapping.build_query(attempt, self.creds, self._now())
+        data = await self._call(wire, mutating=False)
+        previous = attempt.rider if attempt.status.rank >= DeliveryStatus.ACCEPTED.rank else None
+        return mapping.parse_status(data, attempt.idempotency_key, previous)
+
+    async def _with_peisong_id(self, attempt: DeliveryAttempt) -> DeliveryAttempt:
+        if attempt.carrier_order_id:
+            return attempt
+        snap = await self.query(attempt)
+        return attempt.with_(carrier_order_id=snap.carrier_order_id)
+
+    async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
+        """No preview API: free while waiting for a rider, else the configured estimate
+        (the real fee shows up as ``pay_amount`` after the cancel)."""
+        snap = await self.query(attempt)
+        if not self.rules.cancel.cancellable(snap.status):
+            raise RejectedError(self.id, f"cannot cancel in status {snap.raw_status}")
+        if snap.status is DeliveryStatus.PENDING_ACCEPT:
+            return 0
+        return self.opts.cancel_fee_estimate_fen
+
+    async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
+        attempt = await self._with_peisong_id(attempt)
+        wire = mapping.build_cancel(attempt, reason, self.creds, self.opts, self._now())
+        await self._call(wire, mutating=True)
+        try:
+            snap = await self.query(attempt)
+        except CarrierError:  # the cancel went through; the fee is reconciled later
+            log.info("meituan: fee query after cancel failed for %s", attempt.idempotency_key)
+            return 0
+        return snap.cancel_fee_fen or 0
+
+    async def add_tip(self, attempt: DeliveryAttempt, amount_fen: int) -> int:
+        times = int(attempt.extra.get("tip_count", 0) or 0)
+        problem = self.rules.tips.validate(attempt.tip_fen, amount_fen, times)
+        if problem:
+            raise RejectedError(self.id, problem)
+        attempt = await self._with_peisong_id(attempt)
+        wire = mapping.build_tip(attempt, amount_fen, self.creds, self.opts, self._now())
+        await self._call(wire, mutating=True)
+        return attempt.tip_fen + amount_fen
+
+    async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
+        out: list[RiderPosition] = []
+        for attempt in attempts:
+            if not attempt.carrier_order_id:
+                continue
+            wire = mapping.build_position(attempt, self.creds, self._now())
+            try:
+                data = await self._call(wire, mutating=False)
+            except RejectedError as e:  # e.g. no rider yet; the others still count
+                log.info("meituan: no position for %s (%s)", attempt.idempotency_key, e.code)
+                continue
+            pos = mapping.parse_position(data, attempt.idempotency_key)
+            if pos is not None:
+                out.append(pos)
+        return out
+
+    def parse_callback(self, request: CallbackRequest) -> CallbackResult:
+        return mapping.parse_callback(request, self.creds)

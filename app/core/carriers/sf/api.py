@@ -1,0 +1,109 @@
+"""SF same-city adapter: thin I/O around ``mapping`` (all shapes live there).
+
+Idempotency key = ``shop_order_id``. Outcome-unknown creates are resolved by
+``getorderstatus`` with ``order_type=2``; a duplicate ``shop_order_id`` on create is
+resolved the same way and never makes a second order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from app.core.carriers.base import (
+    CallbackRequest,
+    CallbackResult,
+    CarrierContext,
+    CreateResult,
+    RejectedError,
+    RiderPosition,
+    StatusSnapshot,
+)
+from app.core.carriers.sf import codes, mapping
+from app.core.carriers.sf.rules import RULES, SfOptions
+from app.core.domain import DeliveryAttempt, Order, Quote
+
+log = logging.getLogger(__name__)
+
+CALLBACK_HEADER = "X-Sandbox-Callback-Url"  # ignored by SF (console-configured URLs)
+
+
+class Adapter:
+    id = "sf"
+    rules = RULES
+
+    def __init__(self, ctx: CarrierContext) -> None:
+        self.ctx = ctx
+        self.opts = SfOptions.from_mapping(ctx.options)
+        self.creds = ctx.credentials
+
+    def _now(self) -> int:
+        return int(self.ctx.clock.now().timestamp())
+
+    async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict:
+        url = self.ctx.base_url.rstrip("/") + mapping.PATH + wire.method
+        headers = {CALLBACK_HEADER: self.ctx.callback_url} if self.ctx.callback_url else None
+        resp = await self.ctx.http.post(
+            self.id,
+            url,
+            content=wire.content,
+            content_type=wire.content_type,
+            headers=headers,
+            params=wire.params,
+            mutating=mutating,
+        )
+        return mapping.unwrap(resp.body, mutating=mutating)
+
+    async def quote(self, order: Order) -> Quote:
+        wire = mapping.build_quote(order, self.ctx.store, self.creds, self.opts, self._now())
+        result = await self._call(wire, mutating=False)
+        return mapping.parse_quote(result, self.ctx.clock.now())
+
+    async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
+        wire = mapping.build_create(
+            order, self.ctx.store, attempt, self.creds, self.opts, self._now()
+        )
+        try:
+            result = await self._call(wire, mutating=True)
+        except codes.DuplicateOrderError:
+            log.info("sf: shop_order_id %s exists, resolving by query", attempt.idempotency_key)
+            snap = await self.query(attempt.with_(carrier_order_id=""))
+            return CreateResult(snap.carrier_order_id, fee_fen=snap.actual_fee_fen, raw=snap.raw)
+        return mapping.parse_create(result)
+
+    async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:
+        wire = mapping.build_ref_call("getorderstatus", attempt, self.creds, self.opts, self._now())
+        result = await self._call(wire, mutating=False)
+        return mapping.parse_status(result, attempt.idempotency_key)
+
+    async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
+        wire = mapping.build_ref_call("precancelorder", attempt, self.creds, self.opts, self._now())
+        return mapping.parse_precancel(await self._call(wire, mutating=False))
+
+    async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
+        wire = mapping.build_cancel(attempt, reason, self.creds, self.opts, self._now())
+        return mapping.parse_cancel(await self._call(wire, mutating=True))
+
+    async def add_tip(self, attempt: DeliveryAttempt, amount_fen: int) -> int:
+        problem = self.rules.tips.validate(attempt.tip_fen, amount_fen, 0)
+        if problem:
+            raise RejectedError(self.id, problem)
+        wire = mapping.build_tip(attempt, amount_fen, self.creds, self.opts, self._now())
+        total = mapping.parse_tip(await self._call(wire, mutating=True))
+        return total if total is not None else attempt.tip_fen + amount_fen
+
+    async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
+        out: list[RiderPosition] = []
+        for attempt in attempts:
+            wire = mapping.build_ref_call(
+                "riderlatestposition", attempt, self.creds, self.opts, self._now()
+            )
+            pos = mapping.parse_position(
+                await self._call(wire, mutating=False), attempt.idempotency_key
+            )
+            if pos is not None:
+                out.append(pos)
+        return out
+
+    def parse_callback(self, request: CallbackRequest) -> CallbackResult:
+        return mapping.parse_callback(request, self.creds)

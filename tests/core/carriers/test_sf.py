@@ -1,0 +1,392 @@
+"""SF same-city adapter: signer, golden requests, parsers, error mapping, and the
+whole lifecycle against its sandbox over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import pytest_asyncio
+
+from app.core.carriers.base import (
+    AuthError,
+    CallbackRejected,
+    CallbackRequest,
+    CarrierContext,
+    InsufficientBalanceError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RejectedError,
+    UnavailableError,
+)
+from app.core.carriers.http import CarrierHttp
+from app.core.carriers.sf import RULES, Adapter, codes, mapping
+from app.core.carriers.sf.rules import SfOptions
+from app.core.clock import SystemClock
+from app.core.domain import (
+    Address,
+    Channel,
+    Customer,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Item,
+    Order,
+    Store,
+)
+from app.core.sandbox import sf as sf_sandbox
+from app.core.sandbox.engine import Faults, SandboxEngine
+from app.core.sandbox.server import SandboxServer
+
+DATA = Path(__file__).parents[2] / "data" / "carriers" / "sf"
+CREDS = RULES.rehearsal_credentials
+OPTS = SfOptions()
+NOW = 1764000000
+
+STORE = Store(
+    "聚配小馆", "北京市东城区东长安街1号", "01065550000", "北京", "010", 39.9087, 116.3975
+)
+ORDER = Order(
+    pos_order_id="POS-1001",
+    channel=Channel.POS,
+    created_at=datetime(2025, 11, 24, 16, 0, tzinfo=UTC),
+    customer=Customer("张三", "13800000000", Address("北京市朝阳区建国路88号", 39.9075, 116.4600)),
+    items=(Item("宫保鸡丁", 2, 2800), Item("米饭", 2, 200)),
+    total_fen=6000,
+    weight_g=1500,
+    note="少辣",
+    pickup_no="A12",
+)
+ATTEMPT = DeliveryAttempt(order_id=1, attempt_no=1, carrier="sf", idempotency_key="JP1001A1")
+
+
+def fixture(name: str) -> dict:
+    return json.loads((DATA / f"{name}.json").read_text("utf-8"))
+
+
+# ----------------------------------------------------------------------------- signer
+def test_doc_signature_example():
+    body = '{"dev_id":1234567,"order_id":"3165848793513984","order_type":1,"push_time":1700000000}'
+    assert mapping.sign(body, "1234567", "sf_dev_key") == (
+        "MjUxYWUwZmE0ZjI2MjVmNTYzY2U4ZTM1NjJlYTYzY2Q="
+    )
+
+
+def test_envelope_signs_exactly_the_bytes_sent():
+    wire = mapping.envelope(
+        "getorderstatus",
+        {"order_id": "3165848793513984", "order_type": 1},
+        {"dev_id": "1234567", "dev_key": "sf_dev_key", "shop_id": "x"},
+        1700000000,
+    )
+    assert wire.content.decode() == (
+        '{"dev_id":1234567,"order_id":"3165848793513984","order_type":1,"push_time":1700000000}'
+    )
+    assert wire.params == {"sign": "MjUxYWUwZmE0ZjI2MjVmNTYzY2U4ZTM1NjJlYTYzY2Q="}
+
+
+# ----------------------------------------------------------------------------- golden
+def _builds() -> dict[str, mapping.Wire]:
+    with_id = ATTEMPT.with_(carrier_order_id="3165848793513984")
+    return {
+        "quote": mapping.build_quote(ORDER, STORE, CREDS, OPTS, NOW),
+        "create": mapping.build_create(ORDER, STORE, ATTEMPT, CREDS, OPTS, NOW),
+        "query_by_key": mapping.build_ref_call("getorderstatus", ATTEMPT, CREDS, OPTS, NOW),
+        "query": mapping.build_ref_call("getorderstatus", with_id, CREDS, OPTS, NOW),
+        "precancel": mapping.build_ref_call("precancelorder", with_id, CREDS, OPTS, NOW),
+        "cancel": mapping.build_cancel(with_id, "顾客不要了", CREDS, OPTS, NOW),
+        "tip": mapping.build_tip(with_id.with_(tip_fen=200), 300, CREDS, OPTS, NOW),
+        "position": mapping.build_ref_call("riderlatestposition", with_id, CREDS, OPTS, NOW),
+    }
+
+
+@pytest.mark.parametrize("name", list(_builds()))
+def test_golden_request(name):
+    wire, want = _builds()[name], fixture(f"request_{name}")
+    assert wire.method == want["method"]
+    assert wire.content.decode("utf-8") == want["body"]
+    assert wire.params == {"sign": want["sign"]}
+    assert wire.content_type.startswith("application/json")
+
+
+# ----------------------------------------------------------------------------- parsers
+def test_parse_quote():
+    result = mapping.unwrap(json.dumps(fixture("response_quote")).encode(), mutating=False)
+    q = mapping.parse_quote(result, datetime(2025, 11, 24, tzinfo=UTC))
+    assert (q.carrier, q.fee_fen, q.distance_m, q.binding, q.expires_at) == (
+        "sf",
+        1150,
+        4210,
+        False,
+        None,
+    )
+    assert q.delivery_eta_s == 45 * 60
+
+
+def test_parse_create():
+    result = mapping.unwrap(json.dumps(fixture("response_create")).encode(), mutating=True)
+    cr = mapping.parse_create(result)
+    assert (cr.carrier_order_id, cr.fee_fen, cr.distance_m) == ("3165848793513984", 1150, 4210)
+
+
+def test_parse_status_delivered_and_reassignment():
+    snap = mapping.parse_status(
+        mapping.unwrap(json.dumps(fixture("response_status")).encode(), mutating=False)
+    )
+    assert snap.status is DeliveryStatus.DELIVERED
+    assert (snap.raw_status, snap.actual_fee_fen, snap.tip_fen) == ("17", 1150, 300)
+    assert snap.rider is not None and snap.rider.name == "李强"
+    assert snap.idempotency_key == "JP1001A1"
+    withdrew = mapping.parse_status({"order_status": 22, "sf_order_id": "1"})
+    assert withdrew.status is DeliveryStatus.PENDING_ACCEPT and withdrew.reassignment
+    assert mapping.parse_status({"order_status": 99}).status is DeliveryStatus.UNKNOWN
+
+
+def test_parse_cancel_preview_tip_position():
+    assert mapping.parse_precancel({"could_cancel": 1, "deduction_fee": 200}) == 200
+    with pytest.raises(RejectedError):
+        mapping.parse_precancel({"could_cancel": 0})
+    assert mapping.parse_cancel({"deduction_detail": {"deduction_fee": 200}}) == 200
+    assert mapping.parse_tip({"gratuity_fee": 300, "total_gratuity_fee": 500}) == 500
+    pos = mapping.parse_position({"rider_lat": "39.9", "rider_lng": "116.4"}, "K")
+    assert pos is not None and (pos.lat, pos.lng) == (39.9, 116.4)
+
+
+@pytest.mark.parametrize(
+    ("code", "msg", "kind"),
+    [
+        (codes.AUTH_SIGN, "签名错误", AuthError),
+        (9999, "sign error", AuthError),
+        (codes.RATE_LIMITED, "请求过于频繁", RateLimitedError),
+        (codes.BALANCE, "账户余额不足", InsufficientBalanceError),
+        (codes.NOT_FOUND, "订单不存在", NotFoundError),
+        (codes.DUPLICATE, "商家订单号重复", codes.DuplicateOrderError),
+        (1234, "地址超区", RejectedError),
+    ],
+)
+def test_error_mapping(code, msg, kind):
+    body = json.dumps({"error_code": code, "error_msg": msg, "result": None}).encode()
+    with pytest.raises(kind) as info:
+        mapping.unwrap(body, mutating=False)
+    assert type(info.value) is kind and info.value.code == code
+
+
+def test_unreadable_body():
+    with pytest.raises(UnavailableError):
+        mapping.unwrap(b"<html>", mutating=False)
+    with pytest.raises(OutcomeUnknownError):
+        mapping.unwrap(b'{"error_code":0,"result":{', mutating=True)
+
+
+# ----------------------------------------------------------------------------- sandbox
+def _ctx(server: SandboxServer, http: CarrierHttp, creds=None) -> CarrierContext:
+    return CarrierContext(
+        carrier="sf",
+        base_url=server.carrier_url("sf"),
+        credentials=creds or RULES.rehearsal_credentials,
+        store=STORE,
+        http=http,
+        clock=SystemClock(),
+    )
+
+
+@pytest_asyncio.fixture
+async def sandbox():
+    engine = SandboxEngine(seed=1, speed=0)
+    server = SandboxServer(engine, carriers=("sf",), push_callbacks=False)
+    await server.start()
+    http = CarrierHttp(timeout_s=2)
+    try:
+        yield engine, server, Adapter(_ctx(server, http))
+    finally:
+        await http.aclose()
+        await _cancel_hung_handlers()
+        await server.stop()
+
+
+async def _cancel_hung_handlers() -> None:
+    """Handlers parked in a ``hang`` fault sleep for an hour; the runner's graceful
+    shutdown would wait for them, so cancel them first."""
+    hung = []
+    for task in asyncio.all_tasks():
+        coro = task.get_coro()
+        while coro is not None and hasattr(coro, "cr_code"):
+            if coro.cr_code.co_name in ("before_request", "after_create"):
+                hung.append(task)
+                task.cancel()
+                break
+            coro = coro.cr_await
+    for task in hung:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _attempt(key: str) -> DeliveryAttempt:
+    return DeliveryAttempt(order_id=1, attempt_no=1, carrier="sf", idempotency_key=key)
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_lifecycle(sandbox):
+    engine, _server, sf = sandbox
+    quote = await sf.quote(ORDER)
+    assert quote.fee_fen > 0 and quote.distance_m > 0 and not quote.binding
+    att = _attempt("JP-LIFE-1")
+    created = await sf.create(ORDER, quote, att)
+    att = att.with_(carrier_order_id=created.carrier_order_id)
+    assert (await sf.query(att)).status is DeliveryStatus.PENDING_ACCEPT
+    assert await sf.add_tip(att, 200) == 200
+    att = att.with_(tip_fen=200)
+    assert await sf.add_tip(att, 100) == 300
+    assert await sf.add_tip(att, 100) == 300  # retry with the same state: same serial
+    engine.advance(31)
+    snap = await sf.query(att)
+    assert snap.status is DeliveryStatus.ACCEPTED and snap.rider and snap.rider.phone
+    (pos,) = await sf.rider_positions([att])
+    assert pos.idempotency_key == "JP-LIFE-1" and 39 < pos.lat < 41
+    engine.advance(300)
+    assert (await sf.query(att)).status is DeliveryStatus.PICKED_UP
+    with pytest.raises(RejectedError):
+        await sf.add_tip(att.with_(tip_fen=300), 100)  # only before acceptance
+    engine.advance(700)
+    done = await sf.query(att)
+    assert done.status is DeliveryStatus.DELIVERED and done.actual_fee_fen == created.fee_fen
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_cancel_with_fee_and_callbacks(sandbox):
+    engine, _server, sf = sandbox
+    att = _attempt("JP-CXL-1")
+    created = await sf.create(ORDER, await sf.quote(ORDER), att)
+    att = att.with_(carrier_order_id=created.carrier_order_id)
+    engine.advance(100)  # accepted at 30 s, 70 s ago
+    order = engine.find("sf", "JP-CXL-1")
+    order.callback_url = "http://127.0.0.1:9/cb?t=1"
+    url, headers, body = sf_sandbox.callback_payload(engine, order, engine.snapshot(order))
+    query = dict(parse_qsl(urlsplit(url).query))
+    assert query["t"] == "1"
+    req = CallbackRequest("POST", "/cb", query, headers, body)
+    result = sf.parse_callback(req)
+    assert result.events[0].snapshot.status is DeliveryStatus.ACCEPTED
+    assert result.reply_body == b'{"error_code":0,"error_msg":"success"}'
+    with pytest.raises(CallbackRejected):
+        sf.parse_callback(
+            CallbackRequest(
+                "POST",
+                "/cb",
+                query,
+                headers,
+                body.replace(b'"order_status":10', b'"order_status":17'),
+            )
+        )
+    assert await sf.cancel_preview(att) == 200
+    assert await sf.cancel(att, "顾客取消") == 200
+    snap = await sf.query(att)
+    assert snap.status is DeliveryStatus.CANCELLED and snap.cancel_fee_fen == 200
+    with pytest.raises(RejectedError):
+        await sf.cancel(att, "again")
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_create_5xx_then_query_by_key_and_duplicate(sandbox):
+    engine, _server, sf = sandbox
+    att = _attempt("JP-5XX-1")
+    with pytest.raises(NotFoundError):
+        await sf.query(att)
+    engine.set_faults("sf", Faults(error_5xx=1.0))
+    with pytest.raises(OutcomeUnknownError):
+        await sf.create(ORDER, await _quote_unfaulted(engine, sf), att)
+    engine.set_faults("sf", Faults())
+    with pytest.raises(NotFoundError):
+        await sf.query(att)  # the 5xx came before the create was recorded
+    engine.set_faults("sf", Faults(hang_after_create=True))
+    fast = Adapter(_ctx(_server, CarrierHttp(timeout_s=0.3)))
+    try:
+        with pytest.raises(OutcomeUnknownError):
+            await fast.create(ORDER, await _quote_unfaulted(engine, sf), att)
+    finally:
+        await fast.ctx.http.aclose()
+    engine.set_faults("sf", Faults())
+    snap = await sf.query(att)  # resolved by shop_order_id
+    assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.carrier_order_id
+    again = await sf.create(ORDER, await sf.quote(ORDER), att)  # duplicate -> same order
+    assert again.carrier_order_id == snap.carrier_order_id
+    assert len(engine.orders["sf"]) == 1
+
+
+async def _quote_unfaulted(engine, sf):
+    saved = engine.faults.pop("sf", None)
+    try:
+        return await sf.quote(ORDER)
+    finally:
+        if saved is not None:
+            engine.faults["sf"] = saved
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("faults", "kind", "op"),
+    [
+        (Faults(rate_limit=1.0), RateLimitedError, "quote"),
+        (Faults(auth=True), AuthError, "quote"),
+        (Faults(malformed=1.0), UnavailableError, "query"),
+        (Faults(insufficient_balance=True), InsufficientBalanceError, "create"),
+        (Faults(malformed=1.0), OutcomeUnknownError, "create"),
+    ],
+)
+async def test_sandbox_faults(sandbox, faults, kind, op):
+    engine, _server, sf = sandbox
+    engine.set_faults("sf", faults)
+    att = _attempt("JP-FLT-1")
+    with pytest.raises(kind):
+        if op == "quote":
+            await sf.quote(ORDER)
+        elif op == "query":
+            await sf.query(att)
+        else:
+            await sf.create(ORDER, await _quote_unfaulted(engine, sf), att)
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_rejects_bad_signature(sandbox):
+    _engine, server, sf = sandbox
+    wrong = {**RULES.rehearsal_credentials, "dev_key": "wrong"}
+    bad = Adapter(_ctx(server, sf.ctx.http, wrong))
+    with pytest.raises(AuthError):
+        await bad.quote(ORDER)
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_hang_is_outcome_unknown(sandbox):
+    engine, server, _sf = sandbox
+    engine.set_faults("sf", Faults(hang=True))
+    http = CarrierHttp(timeout_s=0.2)
+    try:
+        with pytest.raises(OutcomeUnknownError):
+            await Adapter(_ctx(server, http)).create(ORDER, _fake_quote(), _attempt("JP-HANG"))
+    finally:
+        await http.aclose()
+    assert "sf" not in engine.orders
+
+
+def _fake_quote():
+    from app.core.domain import Quote
+
+    return Quote("sf", 1000, 1000, datetime(2025, 11, 24, tzinfo=UTC), False)
+
+
+def test_rules_shape():
+    assert RULES.credential_keys == ("dev_id", "dev_key", "shop_id")
+    assert RULES.secret_keys == ("dev_key",)
+    assert RULES.tips.validate(0, 100, 0) is None and RULES.tips.validate(0, 50, 0)
+    assert RULES.unverified and not RULES.quote_binding
