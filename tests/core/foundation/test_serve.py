@@ -39,6 +39,7 @@ def test_serve_starts_and_stops_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
     rest = proc.stderr.read()
+    proc.stderr.close()
     assert rc == 0, rest
     assert took < 5.0
     assert "JuPei core stopped" in rest
