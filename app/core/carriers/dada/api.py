@@ -55,8 +55,13 @@ class Adapter:
 
     def _order_params(self, order: Order, origin_id: str) -> dict:
         ctx = self.ctx
+        # Dada requires a per-order callback URL; a counter PC behind NAT usually has none
+        # (polling is first-class), so send a never-resolving placeholder (RFC 2606 .invalid).
+        callback = ctx.callback_url or str(
+            self.opts.get("callback_placeholder", "https://callback.invalid/jupei/dada")
+        )
         return mapping.order_params(
-            order, ctx.store, ctx.credentials, origin_id, ctx.callback_url, self.opts
+            order, ctx.store, ctx.credentials, origin_id, callback, self.opts
         )
 
     # ------------------------------------------------------------ operations
