@@ -14,9 +14,7 @@ def resources_dir() -> Path:
     src = Path(__file__).resolve().parents[2] / "resources"
     if src.is_dir():
         return src
-    import importlib.resources
-
-    return Path(str(importlib.resources.files("app.resources")))
+    return Path(sys.prefix) / "share" / "jupei" / "resources"  # pip install . (data-files)
 
 
 def resource(*parts: str) -> Path:

@@ -5,8 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS=0
-PY="${PYTHON312:-$(command -v python3.12 || command -v python3.13 || true)}"
+# a Python >= 3.12 that really runs (pyenv shims exist without the version being active)
+PY="${PYTHON312:-}"
+if [ -z "$PY" ]; then
+  for cand in python3.13 python3.12 ~/.pyenv/versions/3.1[2-9]*/bin/python3; do
+    if "$cand" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then PY="$cand"; break; fi
+  done
+fi
 [ -n "$PY" ] || { echo "need python3.12+ to build the bundle"; exit 2; }
+echo "building with $("$PY" --version)"
 [ -x .venv-build/bin/python ] || "$PY" -m venv .venv-build
 .venv-build/bin/python -m pip install -q --disable-pip-version-check ".[build]"
 .venv-build/bin/pyinstaller --noconfirm --clean --log-level WARN build.spec
