@@ -1,0 +1,275 @@
+"""The POS intake listener: aiohttp on loopback (``[pos] host``/``port``), run with
+``AppRunner`` + ``TCPSite`` inside whatever loop is running (asyncio or qasync).
+
+Every request but ``GET /api/v1/health`` and ``GET /api/v1/openapi.json`` is signed (see
+``signature``). A 2xx for an order goes out only after the order is committed durably
+(``service.receive_order`` -> group commit). Errors always have the shape
+``{"error": {"code", "message", "field"}}``."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from app import __version__
+from app.core.pos import openapi, views
+from app.core.pos.auth import AuthError, NonceBatcher, authenticate
+from app.core.pos.schema import OrderValidationError, parse_order
+from app.core.storage.outbox_repo import OutboxRepo
+from app.core.storage.repos import payload_hash
+
+log = logging.getLogger(__name__)
+API = "/api/v1"
+PUBLIC = frozenset({f"{API}/health", f"{API}/openapi.json"})
+
+
+class PosListenerError(RuntimeError):
+    """The listener refuses to start (e.g. a non-loopback host without allow_remote)."""
+
+
+def error(status: int, code: str, message: str, field: str | None = None) -> web.Response:
+    body = {"error": {"code": code, "message": message, "field": field}}
+    return web.json_response(body, status=status)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _http_error(e: web.HTTPException) -> web.Response:
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+    code = codes.get(e.status, "http_error")
+    return error(e.status, code, e.reason or code)
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Callable[..., Awaitable]) -> web.StreamResponse:
+    """Every failure in the error shape; a bug is a logged 500, never a traceback page."""
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        return _http_error(e)
+    except Exception:
+        log.exception("POS API %s %s failed", request.method, request.path)
+        return error(500, "internal_error", "internal error; the request was not applied")
+
+
+class PosListener:
+    def __init__(self, service) -> None:
+        self.service = service
+        cfg = service.settings.pos
+        self.host: str = cfg.host
+        self.port: int = cfg.port
+        self._runner: web.AppRunner | None = None
+        self._nonces = NonceBatcher(
+            OutboxRepo(service.db.engine), service.clock.now, cfg.clock_skew_s
+        )
+        self.webhook = None
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        cfg = self.service.settings.pos
+        self._check_host(cfg.host, cfg.allow_remote)
+        app = self._app(cfg.max_body_bytes)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, cfg.host, cfg.port).start()
+        except OSError as e:
+            await runner.cleanup()
+            raise PosListenerError(f"cannot listen on {cfg.host}:{cfg.port}: {e}") from e
+        self._runner = runner
+        self.host, self.port = cfg.host, int(runner.addresses[0][1])
+        self._nonces.start()
+        await self._start_webhook()
+        log.info("POS API listening on %s%s", self.base_url, API)
+
+    @staticmethod
+    def _check_host(host: str, allow_remote: bool) -> None:
+        if is_loopback(host):
+            return
+        if not allow_remote:
+            raise PosListenerError(
+                f"[pos] host = {host!r} is not a loopback address; the POS API takes orders "
+                "from this machine only unless [pos] allow_remote = true is set"
+            )
+        log.warning(
+            "POS API is bound to NON-LOOPBACK address %s: any host on the network "
+            "that knows the POS secret can post orders ([pos] allow_remote = true)",
+            host,
+        )
+
+    async def _start_webhook(self) -> None:
+        if not self.service.settings.pos.webhook_url:
+            return
+        from app.core.pos.webhook import WebhookSender
+
+        self.webhook = WebhookSender(self.service)
+        await self.webhook.start()
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish (their commits included)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self._nonces.stop()
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+
+    def _app(self, max_body: int) -> web.Application:
+        app = web.Application(client_max_size=max_body, middlewares=[_errors])
+        app.router.add_get(f"{API}/health", self.health)
+        app.router.add_get(f"{API}/openapi.json", self.spec)
+        app.router.add_post(f"{API}/orders", self.create_order)
+        app.router.add_get(f"{API}/orders/{{pos_order_id}}", self.get_order)
+        app.router.add_post(f"{API}/orders/{{pos_order_id}}/cancel", self.cancel_order)
+        return app
+
+    # ------------------------------------------------------------------ plumbing
+    async def _signed_body(self, request: web.Request) -> bytes:
+        """Size limit, then auth; returns the raw body. Raises ``_Reply``."""
+        cfg = self.service.settings.pos
+        if request.content_length is not None and request.content_length > cfg.max_body_bytes:
+            raise _Reply(error(413, "body_too_large", f"body above {cfg.max_body_bytes} bytes"))
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise _Reply(
+                error(413, "body_too_large", f"body above {cfg.max_body_bytes} bytes")
+            ) from None
+        try:
+            await authenticate(
+                request.headers,
+                body,
+                secret=self.service.pos_secret(),
+                now=time.time(),
+                skew_s=cfg.clock_skew_s,
+                nonces=self._nonces,
+            )
+        except AuthError as e:
+            log.info("POS request refused: %s (%s %s)", e.code, request.method, request.path)
+            raise _Reply(error(401, e.code, e.message, e.field)) from None
+        return body
+
+    @staticmethod
+    def _json(request: web.Request, body: bytes, *, allow_empty: bool = False):
+        if allow_empty and not body.strip():
+            return {}
+        if request.content_type != "application/json":
+            raise _Reply(
+                error(
+                    415, "unsupported_media_type", "send the body as Content-Type: application/json"
+                )
+            )
+        try:
+            return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise _Reply(error(400, "malformed", "body is not valid UTF-8 JSON")) from None
+
+    # ------------------------------------------------------------------ handlers
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "version": __version__})
+
+    async def spec(self, request: web.Request) -> web.Response:
+        return web.json_response(openapi.spec(self.base_url))
+
+    async def create_order(self, request: web.Request) -> web.Response:
+        try:
+            body = await self._signed_body(request)
+            payload = self._json(request, body)
+            order = parse_order(payload, default_dispatch=self._default_dispatch())
+            phash = _hash(payload)
+        except _Reply as r:
+            return r.response
+        except OrderValidationError as e:
+            return error(e.status, e.code, e.message, e.field)
+        out = await self.service.receive_order(order, phash, source="pos")
+        if out.outcome == "conflict":
+            return error(
+                409,
+                "conflict",
+                "this pos_order_id was already received with a different payload",
+                "pos_order_id",
+            )
+        status = 201 if out.outcome == "created" else 200
+        return web.json_response(views.order_ref(out.order), status=status)
+
+    def _default_dispatch(self) -> str:
+        s = self.service.settings
+        return s.pos.default_dispatch or s.dispatch.mode
+
+    async def get_order(self, request: web.Request) -> web.Response:
+        try:
+            await self._signed_body(request)
+        except _Reply as r:
+            return r.response
+        detail = await self.service.order_detail_by_pos_id(request.match_info["pos_order_id"])
+        if detail is None:
+            return error(404, "not_found", "no order with this pos_order_id", "pos_order_id")
+        return web.json_response(views.order_detail(detail))
+
+    async def cancel_order(self, request: web.Request) -> web.Response:
+        try:
+            body = await self._signed_body(request)
+            reason, confirm = _cancel_args(self._json(request, body, allow_empty=True))
+        except _Reply as r:
+            return r.response
+        detail = await self.service.order_detail_by_pos_id(request.match_info["pos_order_id"])
+        if detail is None:
+            return error(404, "not_found", "no order with this pos_order_id", "pos_order_id")
+        try:
+            return web.json_response(await views.cancel(self.service, detail, reason, confirm))
+        except views.CancelRefused as e:
+            return error(e.status, e.code, e.message)
+
+
+class _Reply(Exception):
+    """Short-circuit a handler with a ready response."""
+
+    def __init__(self, response: web.Response) -> None:
+        self.response = response
+
+
+def _hash(payload) -> str:
+    try:
+        return payload_hash(payload)
+    except UnicodeEncodeError:  # a lone surrogate in a field we do not read
+        raise _Reply(error(400, "malformed", "body holds invalid Unicode")) from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _cancel_args(payload) -> tuple[str, bool]:
+    if not isinstance(payload, dict):
+        raise _Reply(error(400, "malformed", "body must be a JSON object", "body"))
+    reason = payload.get("reason") or ""
+    confirm = payload.get("confirm", False)
+    if not isinstance(reason, str) or len(reason) > 200:
+        raise _Reply(
+            error(422, "invalid_field", "reason must be a string of ≤ 200 chars", "reason")
+        )
+    try:
+        reason.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Reply(error(422, "invalid_field", "reason is not valid Unicode", "reason")) from None
+    if not isinstance(confirm, bool):
+        raise _Reply(error(422, "invalid_field", "confirm must be true or false", "confirm"))
+    return reason.strip(), confirm

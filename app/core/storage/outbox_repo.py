@@ -1,0 +1,141 @@
+"""Storage for the POS API: the durable webhook outbox and batched replay-nonce memory.
+
+Synchronous like ``repos.Database``; callers go through ``asyncio.to_thread``. The
+nonce batch is the POS listener's group commit: many requests' nonces are remembered in
+ONE transaction (one fsync) instead of one durable commit per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.core.storage import tables as t
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    kind: str
+    payload: dict
+    created_at: datetime
+    next_try_at: datetime
+    tries: int
+    done_at: datetime | None = None
+    last_error: str = ""
+
+
+def _message(r) -> OutboxMessage:
+    return OutboxMessage(
+        r.id,
+        r.kind,
+        dict(r.payload or {}),
+        r.created_at,
+        r.next_try_at,
+        r.tries,
+        r.done_at,
+        r.last_error,
+    )
+
+
+class OutboxRepo:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # ------------------------------------------------------------------ nonces
+    def remember_nonces(self, nonces: Iterable[str], now: datetime, window_s: int) -> list[bool]:
+        """Like ``Database.remember_nonce`` for many nonces in one transaction:
+        True for each fresh nonce, False for one seen within the window (a replay)."""
+        out: list[bool] = []
+        with self.engine.begin() as c:
+            c.execute(
+                delete(t.pos_nonces).where(
+                    t.pos_nonces.c.seen_at < now - timedelta(seconds=2 * window_s)
+                )
+            )
+            for nonce in nonces:
+                try:
+                    with c.begin_nested():
+                        c.execute(insert(t.pos_nonces).values(nonce=nonce, seen_at=now))
+                except IntegrityError:
+                    out.append(False)
+                else:
+                    out.append(True)
+        return out
+
+    # ------------------------------------------------------------------ outbox
+    def enqueue(self, kind: str, payloads: Iterable[dict], now: datetime) -> list[int]:
+        ids = []
+        with self.engine.begin() as c:
+            for p in payloads:
+                r = c.execute(
+                    insert(t.outbox).values(
+                        kind=kind,
+                        payload=p,
+                        created_at=now,
+                        next_try_at=now,
+                        tries=0,
+                        last_error="",
+                    )
+                )
+                ids.append(r.inserted_primary_key[0])
+        return ids
+
+    def due(self, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+        q = (
+            select(t.outbox)
+            .where(and_(t.outbox.c.done_at.is_(None), t.outbox.c.next_try_at <= now))
+            .order_by(t.outbox.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as c:
+            return [_message(r) for r in c.execute(q)]
+
+    def next_due_at(self) -> datetime | None:
+        q = select(func.min(t.outbox.c.next_try_at)).where(t.outbox.c.done_at.is_(None))
+        with self.engine.connect() as c:
+            v = c.execute(q).scalar()
+        if v is None:
+            return None
+        return t.UTCDateTime().process_result_value(v, self.engine.dialect)
+
+    def mark_done(self, msg_id: int, now: datetime) -> None:
+        with self.engine.begin() as c:
+            c.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == msg_id)
+                .values(done_at=now, tries=t.outbox.c.tries + 1, last_error="")
+            )
+
+    def mark_failed(self, msg_id: int, error: str, next_try_at: datetime) -> None:
+        with self.engine.begin() as c:
+            c.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == msg_id)
+                .values(tries=t.outbox.c.tries + 1, next_try_at=next_try_at, last_error=error[:300])
+            )
+
+    def get(self, msg_id: int) -> OutboxMessage | None:
+        with self.engine.connect() as c:
+            r = c.execute(select(t.outbox).where(t.outbox.c.id == msg_id)).first()
+        return _message(r) if r else None
+
+    def all(self, kind: str | None = None) -> list[OutboxMessage]:
+        q = select(t.outbox).order_by(t.outbox.c.id)
+        if kind:
+            q = q.where(t.outbox.c.kind == kind)
+        with self.engine.connect() as c:
+            return [_message(r) for r in c.execute(q)]
+
+    def prune(self, before: datetime) -> int:
+        """Forget delivered messages older than ``before``."""
+        with self.engine.begin() as c:
+            r = c.execute(
+                delete(t.outbox).where(
+                    and_(t.outbox.c.done_at.is_not(None), t.outbox.c.done_at < before)
+                )
+            )
+        return r.rowcount or 0
