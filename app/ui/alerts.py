@@ -1,0 +1,131 @@
+"""Alerts: distinct sounds (+ optional zh_CN voice) for new order, needs attention and
+delivered; repeating until acknowledged, then quiet. Never a blocking dialog.
+
+Audio goes through ``QSoundEffect``. With no audio device (servers, CI) playback fails
+quietly: one INFO log line, never a WARNING."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+
+from app.ui.resources import sound
+
+log = logging.getLogger(__name__)
+
+CATEGORY = {"new_order": "new_order", "delivered": "delivered"}  # everything else: attention
+REPEATING = {"new_order", "attention"}
+
+
+@dataclass(frozen=True)
+class Alert:
+    order_id: int | None
+    kind: str
+    message: str
+    severity: str = "warning"
+
+    @property
+    def category(self) -> str:
+        return CATEGORY.get(self.kind, "attention")
+
+
+class SoundPlayer:
+    """Lazily builds one ``QSoundEffect`` per file; any failure disables audio quietly."""
+
+    def __init__(self) -> None:
+        self._effects: dict[str, object] = {}
+        self._disabled = False
+        self.played: list[str] = []  # for tests and the status bar
+
+    def play(self, name: str, volume: float = 0.8) -> None:
+        self.played.append(name)
+        if self._disabled:
+            return
+        try:
+            eff = self._effects.get(name) or self._make(name)
+            eff.setVolume(volume)  # type: ignore[attr-defined]
+            eff.play()  # type: ignore[attr-defined]
+        except Exception as e:  # no QtMultimedia, no libpulse, no device
+            self._disabled = True
+            log.info("sound disabled: %s", e)
+
+    def _make(self, name: str):
+        from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
+
+        if not QMediaDevices.audioOutputs():
+            raise RuntimeError("no audio output device")
+        eff = QSoundEffect()
+        eff.setSource(QUrl.fromLocalFile(str(sound(f"{name}.wav"))))
+        self._effects[name] = eff
+        return eff
+
+
+class AlertCenter(QObject):
+    """Holds unacknowledged alerts; ``unread_changed`` drives the banner and tray badge."""
+
+    unread_changed = Signal(int)
+    alert_added = Signal(object)
+
+    def __init__(self, settings_getter, player: SoundPlayer | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self._settings = settings_getter  # () -> AlertSettings
+        self.player = player or SoundPlayer()
+        self.unacked: dict[tuple[int | None, str], Alert] = {}
+        self._repeat = QTimer(self)
+        self._repeat.timeout.connect(self._ring)
+
+    @property
+    def unread(self) -> int:
+        return len(self.unacked)
+
+    def raise_alert(self, alert: Alert) -> None:
+        key = (alert.order_id, alert.kind)
+        if key in self.unacked:
+            return
+        if alert.category in REPEATING:
+            self.unacked[key] = alert
+            self._arm()
+        self._play(alert.category)
+        self.alert_added.emit(alert)
+        self.unread_changed.emit(self.unread)
+
+    def clear(self, order_id: int | None, kind: str | None = None) -> None:
+        keys = [k for k in self.unacked if k[0] == order_id and (kind is None or k[1] == kind)]
+        for k in keys:
+            del self.unacked[k]
+        if keys:
+            self._after_change()
+
+    def acknowledge(self, order_id: int | None = None) -> int:
+        """Acknowledge one order's alerts, or all of them; returns how many."""
+        keys = [k for k in self.unacked if order_id is None or k[0] == order_id]
+        for k in keys:
+            del self.unacked[k]
+        self._after_change()
+        return len(keys)
+
+    def _after_change(self) -> None:
+        if not self.unacked:
+            self._repeat.stop()
+        self.unread_changed.emit(self.unread)
+
+    def _arm(self) -> None:
+        s = self._settings()
+        if s.repeat_s > 0 and not self._repeat.isActive():
+            self._repeat.start(int(s.repeat_s * 1000))
+
+    def _ring(self) -> None:
+        if not self.unacked:
+            self._repeat.stop()
+            return
+        cats = {a.category for a in self.unacked.values()}
+        self._play("attention" if "attention" in cats else "new_order")
+
+    def _play(self, category: str) -> None:
+        s = self._settings()
+        if s.sound:
+            self.player.play(category, s.volume)
+        if s.voice:
+            QTimer.singleShot(700, lambda: self.player.play(f"voice_{category}", s.volume))

@@ -1,0 +1,135 @@
+"""GUI entry: logging, settings, QApplication + qasync loop, translations, single
+instance, the core, the main window; ``--screenshot`` runs the scripted demo instead."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def run_gui(args) -> int:
+    if getattr(args, "smoke", False):
+        try:
+            from app.smoke import run_smoke
+        except ImportError:
+            print("smoke test not available in this build", file=sys.stderr)
+            return 2
+        return run_smoke(args)
+    if getattr(args, "screenshot", None):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from app.core import paths
+    from app.core.config import load_settings
+    from app.core.logs import setup_logging
+
+    settings = load_settings(getattr(args, "config", None))
+    setup_logging(paths.log_dir(), settings.log_level)
+    return _run_qt(args, settings)
+
+
+def _make_app(args, settings):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)  # run_gui ends on lastWindowClosed itself
+    app.setApplicationName("JuPei")
+    app.setOrganizationName("JuPei")
+    app.setApplicationDisplayName("聚配 JuPei")
+    from app.ui.i18n import install_translators
+    from app.ui.tray import app_icon
+
+    app.setWindowIcon(app_icon())
+    install_translators(app, getattr(args, "lang", None) or settings.ui.language)
+    return app
+
+
+def _run_qt(args, settings) -> int:
+    import qasync
+
+    from app.core import paths
+    from app.ui.single_instance import SingleInstance, server_name
+
+    app = _make_app(args, settings)
+    single = None
+    if not getattr(args, "screenshot", None):
+        single = SingleInstance(server_name(str(paths.data_dir())))
+        if single.already_running():
+            log.info("JuPei is already running; asked it to show its window")
+            return 0
+        single.listen()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(_main(app, args, settings, single))
+    finally:
+        if single is not None:
+            single.close()
+        loop.close()
+
+
+async def _main(app, args, settings, single) -> int:
+    from app.bootstrap import build_core
+    from app.ui.main_window import MainWindow
+
+    core = build_core(settings, config_path=getattr(args, "config", None))
+    await core.start()
+    from app.ui.prefs import tile_source
+
+    window = MainWindow(core.service, tile_source=tile_source())
+    try:
+        await window.start()
+        if getattr(args, "screenshot", None):
+            return await _screenshot(core, window, args)
+        closed = asyncio.get_running_loop().create_future()
+        window.destroyed.connect(lambda *_: closed.done() or closed.set_result(0))
+        app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(0))
+        if single is not None:
+            single.activated.connect(
+                lambda: (window.showNormal(), window.raise_(), window.activateWindow())
+            )
+        _stop_on_signals(window)
+        window.show()
+        return await closed
+    finally:
+        window.hide()
+        await core.stop()
+
+
+def _stop_on_signals(window) -> None:
+    """SIGINT/SIGTERM close the window, so the core stops cleanly. A heartbeat timer
+    gives the interpreter a chance to run Python signal handlers while Qt waits."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: window.close())
+    beat = QTimer(window, interval=300)
+    beat.timeout.connect(lambda: None)
+    beat.start()
+
+
+async def _screenshot(core, window, args) -> int:
+    from app.ui.demo import run_demo, save_detail_shot
+
+    path = Path(args.screenshot)
+    await run_demo(core, window, float(getattr(args, "demo", 8.0) or 8.0), path)
+    from app.core.board import Lane
+
+    last = window.model.order_ids()[:1]
+    if last:
+        await save_detail_shot(window, path, last[0])
+    trouble = window.model.order_ids([Lane.ATTENTION])[:1]
+    if trouble:
+        await save_detail_shot(window, path, trouble[0], suffix="attention")
+    print(f"screenshot: {path}")
+    return 0

@@ -1,0 +1,1 @@
+"""The order board: table model, lane/search filter and the widget around them."""

@@ -1,0 +1,126 @@
+"""Core events -> Qt signals, and the one ``async_slot`` wrapper for UI handlers.
+
+The bus publishes on the asyncio loop thread; under qasync that is the Qt thread, so the
+bridge re-emits directly. Each event type has its own signal carrying the event object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core import events as ev
+
+log = logging.getLogger(__name__)
+
+# a sink for user-visible errors (the main window's status bar); set by the main window
+_error_sink: list[Callable[[str], None]] = []
+
+
+def set_error_sink(sink: Callable[[str], None] | None) -> None:
+    _error_sink.clear()
+    if sink is not None:
+        _error_sink.append(sink)
+
+
+def report_error(text: str) -> None:
+    for sink in _error_sink:
+        try:
+            sink(text)
+        except RuntimeError:  # the widget is gone
+            pass
+
+
+class EventBridge(QObject):
+    """One Qt signal per core event type; ``any_event`` carries every event."""
+
+    order_received = Signal(object)
+    order_changed = Signal(object)
+    quote_collected = Signal(object)
+    quote_failed = Signal(object)
+    quotes_completed = Signal(object)
+    dispatch_decided = Signal(object)
+    attempt_status_changed = Signal(object)
+    rider_moved = Signal(object)
+    alert_raised = Signal(object)
+    alert_cleared = Signal(object)
+    print_job_changed = Signal(object)
+    settings_changed = Signal(object)
+    connectivity_changed = Signal(object)
+    any_event = Signal(object)
+
+    _ROUTES: dict[type, str] = {
+        ev.OrderReceived: "order_received",
+        ev.OrderChanged: "order_changed",
+        ev.QuoteCollected: "quote_collected",
+        ev.QuoteFailed: "quote_failed",
+        ev.QuotesCompleted: "quotes_completed",
+        ev.DispatchDecided: "dispatch_decided",
+        ev.AttemptStatusChanged: "attempt_status_changed",
+        ev.RiderMoved: "rider_moved",
+        ev.AlertRaised: "alert_raised",
+        ev.AlertCleared: "alert_cleared",
+        ev.PrintJobChanged: "print_job_changed",
+        ev.SettingsChanged: "settings_changed",
+        ev.ConnectivityChanged: "connectivity_changed",
+    }
+
+    def __init__(self, bus: ev.EventBus, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._unsubscribe: Callable[[], None] | None = bus.subscribe_all(self._on_event)
+
+    def _on_event(self, event: ev.Event) -> None:
+        name = self._ROUTES.get(type(event))
+        if name is not None:
+            getattr(self, name).emit(event)
+        self.any_event.emit(event)
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+
+_tasks: set[asyncio.Task] = set()
+
+
+def spawn(coro: Coroutine[Any, Any, Any], what: str = "") -> asyncio.Task:
+    """Run a coroutine on the loop, keeping a reference; errors are logged and shown."""
+    task = asyncio.ensure_future(coro)
+    _tasks.add(task)
+    task.add_done_callback(functools.partial(_done, what or getattr(coro, "__name__", "task")))
+    return task
+
+
+def _done(what: str, task: asyncio.Task) -> None:
+    _tasks.discard(task)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is None:
+        return
+    log.error("UI action %s failed: %s", what, exc, exc_info=exc)
+    report_error(f"{what}: {exc}")
+
+
+def async_slot(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., asyncio.Task]:
+    """Wrap an ``async def`` handler so Qt can call it: schedules a task, returns it.
+
+    Errors are logged and shown in the status bar (never a blocking dialog); a
+    cancelled task is ignored. Extra positional args Qt passes (e.g. ``checked``) are
+    dropped when the coroutine does not take them."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> asyncio.Task:
+        try:
+            coro = fn(*args, **kwargs)
+        except TypeError:
+            coro = fn(*args[:1], **kwargs)  # bound method called with a Qt ``checked``
+        return spawn(coro, fn.__name__)
+
+    return wrapper

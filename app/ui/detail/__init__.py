@@ -1,0 +1,1 @@
+"""Order detail: items, customer, timeline, quote comparison and the order's actions."""

@@ -1,0 +1,270 @@
+"""``OrderDetailPanel``: everything about one order and the buttons that act on it."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.board import Lane
+from app.core.money import fmt_yuan
+from app.core.privacy import mask_name, mask_phone
+from app.ui import labels
+from app.ui.bridge import report_error, spawn
+from app.ui.detail.actions import NotAvailable, OrderActions
+from app.ui.detail.quotes import QuoteTable
+from app.ui.detail.timeline import Timeline
+
+# what resolves each needs-attention reason (button object name)
+RESOLUTIONS = {
+    "no rider yet": "tip",
+    "tracking stale": "refresh",
+    "goods returning": "self",
+    "cancel pending": "refresh",
+    "rider cancelled": "redispatch",
+    "carrier error": "redispatch",
+    "needs attention": "redispatch",
+}
+
+_KEYWORDS = (("no rider", "tip"), ("stale", "refresh"), ("return", "self"), ("cancel", "redispatch"),
+             ("error", "redispatch"), ("fail", "redispatch"))  # fmt: skip
+
+
+def resolution_for(reason: str) -> str:
+    """The button that resolves a needs-attention reason (exact, then by keyword)."""
+    if reason in RESOLUTIONS:
+        return RESOLUTIONS[reason]
+    low = reason.lower()
+    return next((key for word, key in _KEYWORDS if word in low), "redispatch")
+
+
+class OrderDetailPanel(QWidget):
+    def __init__(self, service, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("orderDetail")
+        self.service = service
+        self.actions = OrderActions(service, self)
+        self.order_id: int | None = None
+        self.detail = None
+        self.header = QLabel(self.tr("选择一个订单查看详情"), self)
+        self.header.setObjectName("detailHeader")
+        self.header.setWordWrap(True)
+        self.info = QLabel(self)
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.quotes = QuoteTable(service.clock.now, self)
+        self.quotes.dispatch_requested.connect(lambda cid: self.run(self.dispatch(cid)))
+        self.timeline = Timeline(self)
+        self.buttons: dict[str, QPushButton] = {}
+        self.busy = QProgressBar(self)
+        self.busy.setObjectName("detailBusy")
+        self.busy.setRange(0, 0)  # indeterminate
+        self.busy.setMaximumHeight(6)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self._busy = 0
+        self._build()
+        self._sync_buttons()
+
+    def _build(self) -> None:
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.header)
+        lay.addWidget(self.info)
+        lay.addWidget(self.busy)
+        qbox = QGroupBox(self.tr("比价"), self)
+        ql = QVBoxLayout(qbox)
+        ql.addWidget(self.quotes)
+        ql.addLayout(self._button_grid())
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(qbox)
+        tbox = QGroupBox(self.tr("时间线"), self)
+        QVBoxLayout(tbox).addWidget(self.timeline)
+        split.addWidget(tbox)
+        split.setSizes([300, 160])
+        lay.addWidget(split, 1)
+
+    def _button_grid(self) -> QGridLayout:
+        specs = [
+            ("quote", self.tr("询价"), "F5", lambda: self.run(self.collect())),
+            ("best", self.tr("一键派单（最优）"), "Ctrl+D", lambda: self.run(self.dispatch(None))),
+            ("tip", self.tr("加小费"), "Ctrl+T", lambda: self.run(self.tip())),
+            ("cancel", self.tr("取消配送"), "Ctrl+K", lambda: self.run(self.cancel())),
+            ("redispatch", self.tr("重新派单"), "Ctrl+R", lambda: self.run(self.redispatch())),
+            ("print", self.tr("打印小票"), "Ctrl+P", lambda: self.run(self.print_ticket())),
+            ("self", self.tr("标记自配送"), "", lambda: self.run(self.self_delivered())),
+            ("refresh", self.tr("刷新状态"), "", lambda: self.run(self.refresh())),
+        ]
+        grid = QGridLayout()
+        for i, (key, text, shortcut, handler) in enumerate(specs):
+            b = QPushButton(f"{text} ({shortcut})" if shortcut else text, self)
+            b.setObjectName(f"btn_{key}")
+            if shortcut:
+                b.setShortcut(QKeySequence(shortcut))
+            b.clicked.connect(handler)
+            self.buttons[key] = b
+            grid.addWidget(b, i // 4, i % 4)
+        self.buttons["best"].setStyleSheet("font-weight: bold;")
+        return grid
+
+    def run(self, coro) -> None:
+        spawn(self._guard(coro), "order action")
+
+    async def _guard(self, coro) -> None:
+        """Shows a busy bar while the action runs (quotes take up to the deadline)."""
+        self._busy += 1
+        self.busy.show()
+        try:
+            await coro
+        except NotAvailable as e:
+            report_error(str(e))
+        finally:
+            self._busy -= 1
+            self.busy.setVisible(self._busy > 0)
+
+    # ----------------------------------------------------------------- loading
+    async def show_order(self, order_id: int | None) -> None:
+        self.order_id = order_id
+        await self.reload()
+
+    async def reload(self) -> None:
+        oid = self.order_id
+        self.detail = None if oid is None else await self.service.order_detail(oid)
+        if oid != self.order_id:
+            return  # the cashier moved on while we were reading
+        self._render()
+
+    def _render(self) -> None:
+        d = self.detail
+        if d is None:
+            self.header.setText(self.tr("选择一个订单查看详情"))
+            self.info.clear()
+            self.quotes.set_quotes([])
+            self.timeline.clear()
+            self._sync_buttons()
+            return
+        row = self.service.board_row(d.order, d.attempts)
+        self.header.setText(self._header_html(row))
+        self.info.setText(self._info_html(d))
+        self.quotes.set_quotes(self._latest_quotes(d.quotes), enabled=self._can_dispatch(row))
+        self.timeline.set_events(d.events)
+        self._sync_buttons(row)
+
+    def _header_html(self, row) -> str:
+        o = row.order
+        color = labels.LANE_COLORS[row.lane]
+        status = labels.lane_label(row.lane)
+        if row.attempt is not None and row.attempt.status.live:
+            status = labels.status_label(row.attempt.status.value)
+        extra = ""
+        if row.lane is Lane.ATTENTION:
+            extra = f"<br><span style='color:{color}'>⚠ {html.escape(labels.attention_label(row.attention))}</span>"
+        return (f"<span style='font-size:16pt;font-weight:bold'>#{html.escape(o.pickup_no or o.pos_order_id)}</span>"
+                f"&nbsp;&nbsp;<span style='color:{color};font-weight:bold'>{html.escape(status)}</span>{extra}")  # fmt: skip
+
+    def _info_html(self, d) -> str:
+        o = d.order
+        c = o.customer
+        items = "、".join(f"{html.escape(i.name)}×{i.qty}" for i in o.items)
+        t_customer, t_addr, t_items = self.tr("顾客"), self.tr("地址"), self.tr("商品")
+        t_total, t_note = self.tr("合计"), self.tr("备注")
+        parts = [
+            f"<b>{t_customer}</b>: {html.escape(mask_name(c.name))} {mask_phone(c.phone)}",
+            f"<b>{t_addr}</b>: {html.escape(c.address.text)}",
+            f"<b>{t_items}</b>: {items} &nbsp; <b>{t_total}</b> {fmt_yuan(o.total_fen)}",
+        ]
+        if o.note:
+            parts.append(f"<b>{t_note}</b>: {html.escape(o.note)}")
+        a = d.attempt
+        if a is not None:
+            rider = f"{html.escape(a.rider.name)} {mask_phone(a.rider.phone)}".strip() or "—"
+            fee = fmt_yuan(a.actual_fee_fen if a.actual_fee_fen is not None else a.quoted_fee_fen)
+            t_carrier, t_tip, t_rider = self.tr("运力"), self.tr("小费"), self.tr("骑手")
+            parts.append(f"<b>{t_carrier}</b>: {labels.carrier_label(a.carrier)} {fee}"
+                         f" + {t_tip} {fmt_yuan(a.tip_fen)} &nbsp; <b>{t_rider}</b>: {rider}")  # fmt: skip
+        return "<br>".join(parts)
+
+    @staticmethod
+    def _latest_quotes(quotes):
+        latest = {}
+        for q in quotes:
+            if q.carrier not in latest or q.quoted_at >= latest[q.carrier].quoted_at:
+                latest[q.carrier] = q
+        return list(latest.values())
+
+    @staticmethod
+    def _can_dispatch(row) -> bool:
+        return row.lane in (Lane.NEW,) or (
+            row.lane is Lane.ATTENTION and (row.attempt is None or not row.attempt.status.live)
+        )
+
+    def _sync_buttons(self, row=None) -> None:
+        has_disp = self.service.dispatcher is not None
+        live = row is not None and row.attempt is not None and row.attempt.status.live
+        open_ = row is not None and row.lane not in (Lane.DONE, Lane.CANCELLED)
+        enabled = {
+            "quote": open_ and has_disp and not live,
+            "best": open_ and has_disp and self._can_dispatch(row),
+            "tip": live and has_disp,
+            "cancel": live and has_disp,
+            "redispatch": open_ and has_disp and row.lane is Lane.ATTENTION,
+            "print": row is not None,
+            "self": open_ and has_disp,
+            "refresh": live and has_disp,
+        }
+        hint = (
+            resolution_for(row.attention) if row is not None and row.lane is Lane.ATTENTION else ""
+        )
+        for key, b in self.buttons.items():
+            b.setEnabled(bool(enabled[key]) or (key == hint and has_disp))
+            b.setProperty("resolves", key == hint)
+            b.setStyleSheet("font-weight: bold; color: #cf222e;" if key == hint else
+                            ("font-weight: bold;" if key == "best" else ""))  # fmt: skip
+
+    # ----------------------------------------------------------------- actions
+    async def collect(self) -> None:
+        if self.order_id is not None:
+            self.quotes.set_quotes(await self.actions.collect(self.order_id))
+            await self.reload()
+
+    async def dispatch(self, carrier: str | None) -> None:
+        if self.order_id is not None:
+            await self.actions.dispatch(self.order_id, carrier)
+            await self.reload()
+
+    async def tip(self) -> None:
+        a = self.detail.attempt if self.detail else None
+        if self.order_id is not None and a is not None:
+            await self.actions.tip(self.order_id, a.carrier, a.tip_fen)
+            await self.reload()
+
+    async def cancel(self) -> None:
+        if self.order_id is not None and await self.actions.cancel(self.order_id) is not None:
+            await self.reload()
+
+    async def redispatch(self) -> None:
+        if self.order_id is not None and await self.actions.redispatch(self.order_id):
+            await self.reload()
+
+    async def self_delivered(self) -> None:
+        if self.order_id is not None and await self.actions.self_delivered(self.order_id):
+            await self.reload()
+
+    async def print_ticket(self) -> None:
+        if self.order_id is not None:
+            await self.actions.print_ticket(self.order_id)
+
+    async def refresh(self) -> None:
+        if self.order_id is not None:
+            await self.actions.dispatcher.refresh(self.order_id)
+            await self.reload()

@@ -1,0 +1,1 @@
+"""Small dialogs: awaitable confirm/input helpers, manual order entry, the PIN prompt."""

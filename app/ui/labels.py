@@ -1,0 +1,104 @@
+"""Human labels and colours for core enums, all translatable (source strings are zh_CN,
+English comes from ``resources/i18n/jupei_en.qm``)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QColor
+
+from app.core.board import Lane
+
+LANE_ORDER: tuple[Lane, ...] = (
+    Lane.NEW,
+    Lane.AWAITING,
+    Lane.DELIVERING,
+    Lane.ATTENTION,
+    Lane.DONE,
+    Lane.CANCELLED,
+)
+
+
+def lane_label(lane: Lane) -> str:
+    return {
+        Lane.NEW: QCoreApplication.translate("labels", "新订单"),
+        Lane.AWAITING: QCoreApplication.translate("labels", "待接单"),
+        Lane.DELIVERING: QCoreApplication.translate("labels", "配送中"),
+        Lane.ATTENTION: QCoreApplication.translate("labels", "需处理"),
+        Lane.DONE: QCoreApplication.translate("labels", "已完成"),
+        Lane.CANCELLED: QCoreApplication.translate("labels", "已取消"),
+    }[lane]
+
+
+LANE_COLORS = {
+    Lane.NEW: "#1f6feb",
+    Lane.AWAITING: "#b07d00",
+    Lane.DELIVERING: "#1a7f37",
+    Lane.ATTENTION: "#cf222e",
+    Lane.DONE: "#57606a",
+    Lane.CANCELLED: "#8c959f",
+}
+
+
+def lane_color(lane: Lane) -> QColor:
+    return QColor(LANE_COLORS[lane])
+
+
+def status_label(status: str) -> str:
+    return {
+        "new": QCoreApplication.translate("labels", "新订单"),
+        "queued": QCoreApplication.translate("labels", "排队中"),
+        "dispatching": QCoreApplication.translate("labels", "派单中"),
+        "quoted": QCoreApplication.translate("labels", "已询价"),
+        "submitting": QCoreApplication.translate("labels", "提交中"),
+        "create_failed": QCoreApplication.translate("labels", "下单失败"),
+        "pending_accept": QCoreApplication.translate("labels", "待接单"),
+        "accepted": QCoreApplication.translate("labels", "已接单"),
+        "at_pickup": QCoreApplication.translate("labels", "已到店"),
+        "picked_up": QCoreApplication.translate("labels", "已取货"),
+        "at_dropoff": QCoreApplication.translate("labels", "已到达"),
+        "delivered": QCoreApplication.translate("labels", "已送达"),
+        "self_delivered": QCoreApplication.translate("labels", "自配送完成"),
+        "cancel_requested": QCoreApplication.translate("labels", "取消中"),
+        "cancelled": QCoreApplication.translate("labels", "已取消"),
+        "returning": QCoreApplication.translate("labels", "返还中"),
+        "returned": QCoreApplication.translate("labels", "已返还"),
+        "attention": QCoreApplication.translate("labels", "需处理"),
+        "unknown": QCoreApplication.translate("labels", "未知"),
+    }.get(status, status)
+
+
+def channel_label(channel: str) -> str:
+    return {
+        "pos": QCoreApplication.translate("labels", "收银"),
+        "meituan": QCoreApplication.translate("labels", "美团"),
+        "eleme": QCoreApplication.translate("labels", "饿了么"),
+        "miniprogram": QCoreApplication.translate("labels", "小程序"),
+        "phone": QCoreApplication.translate("labels", "电话"),
+        "other": QCoreApplication.translate("labels", "其他"),
+    }.get(channel, channel)
+
+
+def attention_label(reason: str) -> str:
+    return {
+        "no rider yet": QCoreApplication.translate("labels", "长时间无骑手接单"),
+        "goods returning": QCoreApplication.translate("labels", "商品返还中"),
+        "cancel pending": QCoreApplication.translate("labels", "取消处理中"),
+        "tracking stale": QCoreApplication.translate("labels", "轨迹长时间未更新"),
+        "needs attention": QCoreApplication.translate("labels", "需要人工处理"),
+        "rider cancelled": QCoreApplication.translate("labels", "骑手取消"),
+        "carrier error": QCoreApplication.translate("labels", "运力平台出错"),
+    }.get(reason, reason)
+
+
+def carrier_label(carrier: str | None) -> str:
+    if not carrier:
+        return ""
+    from app.core.carriers.registry import CARRIER_IDS, display_name
+
+    if carrier not in CARRIER_IDS and carrier != "self":
+        return carrier
+    lang = "en" if QCoreApplication.translate("labels", "zh") == "en" else "zh"
+    try:
+        return display_name(carrier, lang)
+    except Exception:  # a carrier package not importable yet
+        return carrier

@@ -1,0 +1,221 @@
+"""The counter's main window: lanes + board on the left, order detail and the live map on
+the right, banners on top. All core work goes through ``AppService`` (async)."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from app.core import paths
+from app.core.board import Lane
+from app.ui import bridge as br
+from app.ui import labels
+from app.ui.alerts import Alert, AlertCenter
+from app.ui.banners import AlertBar, RehearsalBanner
+from app.ui.board.controller import BoardController
+from app.ui.board.model import BoardModel
+from app.ui.board.view import BoardView
+from app.ui.detail.panel import OrderDetailPanel
+from app.ui.map.controller import MapController
+from app.ui.map.tiles import source_from_name
+from app.ui.map.view import MapView
+from app.ui.menus import build_menus
+from app.ui.tray import Tray, app_icon
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, service, *, tile_source: str = "autonavi") -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.service = service
+        self.setWindowTitle(self.tr("聚配 JuPei — %1").replace("%1", service.settings.store.name))
+        self.setWindowIcon(app_icon())
+        self.resize(1440, 900)
+        self.bridge = br.EventBridge(service.bus, self)
+        st = service.settings.store
+        self.model = BoardModel(
+            now=service.clock.now,
+            show_full_phone=service.settings.ui.show_full_phone,
+            store=(st.lat, st.lng),
+        )
+        self.board = BoardView(self.model, self)
+        self.controller = BoardController(service, self.bridge, self.model, self)
+        self.detail = OrderDetailPanel(service, self)
+        self.map = MapView(source_from_name(tile_source), paths.cache_dir(), self)
+        s = service.settings.store
+        self.map.set_store(s.lat, s.lng, s.name)
+        self.map_controller = MapController(self.map, self.model, self.bridge, self)
+        self.alerts = AlertCenter(lambda: self.service.settings.alerts, parent=self)
+        self.alert_bar = AlertBar(self)
+        self.tray = Tray(self)
+        self._lanes: dict[int, Lane] = {}
+        self._sim_seq = 0
+        self._rng = random.Random()
+        self._build()
+        self.actions_by_name = build_menus(self)
+        self._wire()
+        br.set_error_sink(self.show_error)
+
+    def _build(self) -> None:
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(self.detail)
+        right.addWidget(self.map)
+        right.setSizes([560, 340])
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.board)
+        split.addWidget(right)
+        split.setSizes([980, 620])
+        central = QWidget(self)
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(4, 0, 4, 4)
+        lay.setSpacing(2)
+        if self.service.rehearsal:
+            lay.addWidget(RehearsalBanner(self))
+        lay.addWidget(self.alert_bar)
+        lay.addWidget(split, 1)
+        self.setCentralWidget(central)
+        self.conn_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.conn_label)
+        if self.service.secret_problem:
+            self.statusBar().showMessage(
+                self.tr("密钥存储不可用：%1").replace("%1", self.service.secret_problem)
+            )
+
+    def _wire(self) -> None:
+        self.board.order_selected.connect(self._on_selected)
+        self.map.order_clicked.connect(self.board.select_order)
+        self.controller.row_updated.connect(self._on_row_updated)
+        self.controller.order_arrived.connect(self._on_arrived)
+        self.bridge.alert_raised.connect(
+            lambda e: self.alerts.raise_alert(Alert(e.order_id, e.kind, e.message, e.severity))
+        )
+        self.bridge.alert_cleared.connect(lambda e: self.alerts.clear(e.order_id, e.kind))
+        self.bridge.quotes_completed.connect(self._maybe_reload_detail)
+        self.bridge.connectivity_changed.connect(self._on_connectivity)
+        self.bridge.settings_changed.connect(lambda _e: self._on_settings_changed())
+        self.alerts.unread_changed.connect(self._on_unread)
+        self.alert_bar.acknowledge.connect(self.acknowledge_alerts)
+
+    # ----------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        n = await self.controller.load()
+        for oid in self.model.order_ids():
+            row = self.model.row_for(oid)
+            if row is not None:
+                self._lanes[oid] = row.lane
+        self.statusBar().showMessage(self.tr("已载入 %n 个订单", "", n), 5000)
+
+    def closeEvent(self, event) -> None:
+        br.set_error_sink(None)
+        self.bridge.close()
+        super().closeEvent(event)
+
+    # ----------------------------------------------------------------- events
+    def _on_selected(self, order_id: int) -> None:
+        self.map.select(order_id)
+        self.alerts.acknowledge(order_id)
+        br.spawn(self.detail.show_order(order_id), "show order")
+
+    def _on_arrived(self, order_id: int) -> None:
+        row = self.model.row_for(order_id)
+        who = row.order.pickup_no if row else str(order_id)
+        self.alerts.raise_alert(
+            Alert(order_id, "new_order", self.tr("新订单 #%1").replace("%1", who), "info")
+        )
+        self.tray.notify(self.tr("新订单"), who)
+
+    def _on_row_updated(self, order_id: int) -> None:
+        self.map_controller.sync(order_id)
+        row = self.model.row_for(order_id)
+        if row is None:
+            return
+        before = self._lanes.get(order_id)
+        self._lanes[order_id] = row.lane
+        if row.lane is not before:
+            self._lane_changed(row, before)
+        if order_id == self.detail.order_id:
+            br.spawn(self.detail.reload(), "reload detail")
+
+    def _lane_changed(self, row, before: Lane | None) -> None:
+        oid = row.order.id
+        tag = row.order.pickup_no or row.order.pos_order_id
+        if row.lane is Lane.ATTENTION:
+            msg = f"#{tag} {labels.attention_label(row.attention)}"
+            self.alerts.raise_alert(Alert(oid, "attention", msg, "warning"))
+        elif before is Lane.ATTENTION:
+            self.alerts.clear(oid, "attention")
+        if row.lane is Lane.DONE and before is not None:
+            self.alerts.raise_alert(
+                Alert(oid, "delivered", self.tr("#%1 已送达").replace("%1", tag), "info")
+            )
+        if row.lane is not Lane.NEW:
+            self.alerts.clear(oid, "new_order")
+
+    def _maybe_reload_detail(self, event) -> None:
+        if event.order_id == self.detail.order_id:
+            br.spawn(self.detail.reload(), "reload detail")
+
+    def _on_unread(self, count: int) -> None:
+        self.alert_bar.show_alerts(list(self.alerts.unacked.values()))
+        self.tray.set_unread(count)
+        base = self.tr("聚配 JuPei — %1").replace("%1", self.service.settings.store.name)
+        self.setWindowTitle(f"({count}) {base}" if count else base)
+
+    def _on_connectivity(self, event) -> None:
+        self.conn_label.setText(
+            self.tr("在线") if event.online else self.tr("离线：%1").replace("%1", event.detail)
+        )
+
+    def _on_settings_changed(self) -> None:
+        s = self.service.settings.store
+        self.map.set_store(s.lat, s.lng, s.name)
+        self.model.show_full_phone = self.service.settings.ui.show_full_phone
+        from app.ui.prefs import tile_source
+
+        if source_from_name(tile_source()).url != self.map.source.url:
+            self.map.set_source(source_from_name(tile_source()), paths.cache_dir())
+        self.model.store = (s.lat, s.lng)
+
+    def show_error(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+
+    # ----------------------------------------------------------------- actions
+    def acknowledge_alerts(self) -> None:
+        n = self.alerts.acknowledge()
+        if n:
+            self.statusBar().showMessage(self.tr("已确认 %n 条提醒", "", n), 3000)
+
+    def open_manual_order(self):
+        from app.ui.dialogs.manual_order import ManualOrderDialog
+
+        self._sim_seq += 1
+        dlg = ManualOrderDialog(self.service, self._sim_seq, self)
+        dlg.open()
+        return dlg
+
+    def simulate_order(self) -> None:
+        br.spawn(self.simulate_order_async(), "simulate order")
+
+    async def simulate_order_async(self):
+        from app.ui.dialogs.intake import simulated_payload, submit_payload
+
+        self._sim_seq += 1
+        payload = simulated_payload(self.service, self._sim_seq, self._rng)
+        out = await submit_payload(self.service, payload, "simulated")
+        self.statusBar().showMessage(
+            self.tr("模拟订单已收到：%1").replace("%1", out.order.pos_order_id), 3000
+        )
+        return out
+
+    def open_settings(self) -> None:
+        from app.ui.settings.dialog import open_settings
+
+        br.spawn(open_settings(self, self.service), "settings")
+
+    def focus_order(self, order_id: int) -> None:
+        QTimer.singleShot(0, lambda: self.board.select_order(order_id))

@@ -1,0 +1,1 @@
+"""Settings behind the manager PIN, built from the ``app.core.config`` pydantic models."""

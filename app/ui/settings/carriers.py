@@ -1,0 +1,120 @@
+"""Carrier pages: enable, sandbox/production base URL, plain credentials into
+``[carriers.<id>]``, secret credentials into the keyring only, and "test connection"."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from app.core.config import CarrierSettings
+from app.core.money import fmt_yuan
+from app.ui.bridge import spawn
+
+log = logging.getLogger(__name__)
+
+
+def sample_order(store):
+    """A small order 1.5 km from the store, used to ask for a test quote."""
+    from app.core.domain import Address, Channel, Customer, Item, Order
+
+    return Order(
+        pos_order_id="JUPEI-TEST", channel=Channel.OTHER, created_at=datetime.now(UTC),
+        customer=Customer("测试", "13800000000",
+                          Address(store.address, store.lat + 0.01, store.lng + 0.01)),
+        items=(Item("测试商品", 1, 1000),), total_fen=1000, goods_value_fen=1000,
+    )  # fmt: skip
+
+
+class CarrierPage(QWidget):
+    def __init__(self, service, carrier_id: str, cs: CarrierSettings, parent=None) -> None:
+        super().__init__(parent)
+        from app.core.carriers.registry import rules
+
+        self.service, self.cid, self.cs = service, carrier_id, cs
+        self.rules = rules(carrier_id)
+        lay = QFormLayout(self)
+        self.enabled = QCheckBox(self)
+        self.enabled.setChecked(cs.enabled)
+        self.enabled.setObjectName(f"carriers.{carrier_id}.enabled")
+        lay.addRow(self.tr("启用"), self.enabled)
+        self.base_url = QLineEdit(cs.base_url, self)
+        self.base_url.setPlaceholderText(self.rules.production_base_url)
+        lay.addRow(self.tr("接口地址"), self._url_row())
+        self.plain: dict[str, QLineEdit] = {}
+        self.secret: dict[str, QLineEdit] = {}
+        for key in self.rules.credential_keys:
+            self._credential_row(lay, key)
+        self.result = QLabel(self)
+        self.result.setObjectName(f"carriers.{carrier_id}.test_result")
+        test = QPushButton(self.tr("测试连接（询价一单）"), self)
+        test.setObjectName(f"carriers.{carrier_id}.test")
+        test.clicked.connect(lambda: spawn(self.test_connection(), "test connection"))
+        lay.addRow(test, self.result)
+
+    def _url_row(self) -> QWidget:
+        w = QWidget(self)
+        h = QHBoxLayout(w)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.addWidget(self.base_url, 1)
+        for text, url in ((self.tr("沙箱"), self.rules.sandbox_base_url),
+                          (self.tr("正式"), self.rules.production_base_url)):  # fmt: skip
+            b = QPushButton(text, w)
+            b.clicked.connect(lambda _=False, u=url: self.base_url.setText(u))
+            h.addWidget(b)
+        return w
+
+    def _credential_row(self, lay: QFormLayout, key: str) -> None:
+        edit = QLineEdit(self)
+        edit.setObjectName(f"carriers.{self.cid}.{key}")
+        if key in self.rules.secret_keys:
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+            present = self.service.carrier_secret_present(self.cid, key)
+            edit.setPlaceholderText(self.tr("已保存在系统钥匙串（留空不修改）") if present
+                                    else self.tr("保存到系统钥匙串"))  # fmt: skip
+            self.secret[key] = edit
+        else:
+            edit.setText(self.cs.credential(key) or "")
+            self.plain[key] = edit
+        lay.addRow(key, edit)
+
+    def value(self) -> CarrierSettings:
+        data = self.cs.model_dump()
+        for k in self.rules.secret_keys:
+            data.pop(k, None)
+        data.update(enabled=self.enabled.isChecked(), base_url=self.base_url.text().strip())
+        data.update({k: e.text().strip() for k, e in self.plain.items()})
+        return CarrierSettings.model_validate(data)
+
+    def save_secrets(self) -> list[str]:
+        saved = []
+        for key, edit in self.secret.items():
+            if edit.text():
+                self.service.set_carrier_secret(self.cid, key, edit.text())
+                edit.clear()
+                saved.append(key)
+        return saved
+
+    async def test_connection(self) -> bool:
+        try:
+            entry = self.service.gateway.get(self.cid)
+        except KeyError:
+            self.result.setText(self.tr("未启用或缺少凭据（保存后再试）"))
+            return False
+        try:
+            q = await entry.adapter.quote(sample_order(self.service.settings.store))
+        except Exception as e:
+            log.info("test quote via %s failed: %s", self.cid, e)
+            self.result.setText(self.tr("失败：%1").replace("%1", str(e)[:120]))
+            return False
+        self.result.setText(self.tr("成功：报价 %1").replace("%1", fmt_yuan(q.fee_fen)))
+        return True

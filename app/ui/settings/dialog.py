@@ -1,0 +1,153 @@
+"""``SettingsDialog``: one tab per ``Settings`` section, built from the models; saved with
+``service.save_settings`` (secrets go to the keyring via ``set_carrier_secret``)."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QTabWidget,
+    QVBoxLayout,
+)
+
+from app.core.config import CarriersSettings, Settings
+from app.ui.bridge import spawn
+from app.ui.settings.carriers import CarrierPage
+from app.ui.settings.form import ModelForm
+from app.ui.settings.pos_page import PosPage
+
+log = logging.getLogger(__name__)
+
+SECTIONS = ("store", "dispatch", "printing", "alerts", "rehearsal", "ui")
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, service, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle(self.tr("设置（店长）"))
+        self.resize(760, 620)
+        self.service = service
+        s: Settings = service.settings
+        self.tabs = QTabWidget(self)
+        self.forms: dict[str, ModelForm] = {
+            sec: ModelForm(getattr(s, sec), sec, parent=self) for sec in SECTIONS
+        }
+        self.carrier_pages = self._carrier_pages(s)
+        self.pos_page = PosPage(service, self)
+        titles = {"store": self.tr("门店"), "dispatch": self.tr("派单规则"),
+                  "printing": self.tr("打印"), "alerts": self.tr("提醒"),
+                  "rehearsal": self.tr("演练模式"), "ui": self.tr("界面")}  # fmt: skip
+        self.tabs.addTab(self.forms["store"], titles["store"])
+        self.tabs.addTab(self._carrier_tabs(), self.tr("运力"))
+        for sec in SECTIONS[1:]:
+            self.tabs.addTab(self.forms[sec], titles[sec])
+        self.tabs.insertTab(3, self.pos_page, self.tr("收银接口"))
+        self.tiles = self._tiles_row()
+        self.status = QLabel(self)
+        self.status.setObjectName("settingsStatus")
+        if service.secret_problem:
+            self.status.setText(self.tr("密钥仅本次有效：%1").replace("%1", service.secret_problem))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(lambda: spawn(self.save(), "save settings"))
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.tabs)
+        lay.addWidget(self.status)
+        lay.addWidget(buttons)
+
+    def _tiles_row(self) -> QComboBox:
+        from app.ui.prefs import tile_source
+
+        combo = QComboBox(self)
+        combo.setObjectName("ui.map_tiles")
+        combo.setEditable(True)
+        combo.addItems(["autonavi", "osm", "offline"])
+        combo.setCurrentText(tile_source())
+        combo.setToolTip(
+            self.tr(
+                "autonavi = 高德 (GCJ-02，中国大陆)；osm = OpenStreetMap (境外)；offline = 不加载瓦片；也可填写 XYZ 模板"
+            )
+        )
+        self.forms["ui"].layout().addRow(self.tr("地图瓦片源"), combo)
+        return combo
+
+    def _carrier_pages(self, s: Settings) -> dict[str, CarrierPage]:
+        from app.core.carriers.registry import CARRIER_IDS
+
+        pages = {}
+        for cid in CARRIER_IDS:
+            try:
+                pages[cid] = CarrierPage(self.service, cid, s.carriers.get(cid), self)
+            except Exception as e:  # a carrier package still being written
+                log.info("carrier %s settings unavailable: %s", cid, e)
+        return pages
+
+    def _carrier_tabs(self) -> QTabWidget:
+        from app.ui.labels import carrier_label
+
+        t = QTabWidget(self)
+        for cid, page in self.carrier_pages.items():
+            t.addTab(page, carrier_label(cid))
+        return t
+
+    def new_settings(self) -> Settings:
+        s: Settings = self.service.settings
+        carriers = s.carriers.model_dump()
+        for cid, page in self.carrier_pages.items():
+            carriers[cid] = page.value()
+        update = {sec: form.value() for sec, form in self.forms.items()}
+        update["pos"] = self.pos_page.form.value().model_copy(update={"secret": s.pos.secret})
+        update["carriers"] = CarriersSettings.model_validate(carriers)
+        return s.model_copy(update=update)
+
+    async def save(self) -> bool:
+        try:
+            new = self.new_settings()
+        except Exception as e:
+            self.status.setText(self.tr("无效设置：%1").replace("%1", str(e)[:300]))
+            return False
+        for page in self.carrier_pages.values():
+            page.save_secrets()
+        from app.ui.prefs import set_tile_source
+
+        set_tile_source(self.tiles.currentText())
+        await self.service.save_settings(new)
+        self.status.setText(self.tr("已保存"))
+        self.accept()
+        return True
+
+
+async def open_settings(parent, service) -> SettingsDialog | None:
+    """Ask for the manager PIN (or to set one), then open the dialog non-modally."""
+    from app.ui.bridge import report_error
+    from app.ui.dialogs.ask import ask_text
+
+    if service.manager_pin_set():
+        pin = await ask_text(
+            parent,
+            QCoreApplication.translate("SettingsDialog", "店长验证"),
+            QCoreApplication.translate("SettingsDialog", "请输入店长 PIN"),
+            password=True,
+        )
+        if pin is None:
+            return None
+        if not service.check_pin(pin):
+            report_error(QCoreApplication.translate("SettingsDialog", "PIN 错误"))
+            return None
+    else:
+        pin = await ask_text(parent, QCoreApplication.translate("SettingsDialog", "设置店长 PIN"),
+                             QCoreApplication.translate("SettingsDialog", "首次使用：请设置 4-12 位数字店长 PIN"), password=True)  # fmt: skip
+        if not pin:
+            return None
+        await service.set_pin(pin)
+    dlg = SettingsDialog(service, parent)
+    dlg.open()
+    return dlg

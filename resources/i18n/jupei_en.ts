@@ -1,0 +1,1163 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en" sourcelanguage="zh_CN">
+<context>
+    <name>AlertBar</name>
+    <message>
+        <location filename="../../app/ui/banners.py" line="30" />
+        <source>确认提醒 (F2)</source>
+        <translation>Acknowledge (F2)</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../app/ui/banners.py" line="44" />
+        <source>%n 条未确认提醒</source>
+        <translation>
+            <numerusform>%n unacknowledged alert</numerusform><numerusform>%n unacknowledged alerts</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>BoardModel</name>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="55" />
+        <source>取餐号</source>
+        <translation>Pickup #</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="56" />
+        <source>下单时间</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="57" />
+        <source>渠道</source>
+        <translation>Channel</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="58" />
+        <source>顾客</source>
+        <translation>Customer</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="59" />
+        <source>地址</source>
+        <translation>Address</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="60" />
+        <source>距离</source>
+        <translation>Distance</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="61" />
+        <source>状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="62" />
+        <source>运力</source>
+        <translation>Carrier</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="63" />
+        <source>运费</source>
+        <translation>Fee</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="64" />
+        <source>骑手</source>
+        <translation>Rider</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/board/model.py" line="65" />
+        <source>已用时</source>
+        <translation>Elapsed</translation>
+    </message>
+</context>
+<context>
+    <name>BoardView</name>
+    <message>
+        <location filename="../../app/ui/board/view.py" line="43" />
+        <source>搜索 取餐号/顾客/电话/地址 (Ctrl+F)</source>
+        <translation>Search pickup #/customer/phone/address (Ctrl+F)</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../app/ui/board/view.py" line="87" />
+        <source>全部 %n</source>
+        <translation>
+            <numerusform>All %n</numerusform><numerusform>All %n</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>CarrierPage</name>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="49" />
+        <source>启用</source>
+        <translation>Enabled</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="52" />
+        <source>接口地址</source>
+        <translation>Base URL</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="59" />
+        <source>测试连接（询价一单）</source>
+        <translation>Test connection (one quote)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="69" />
+        <source>沙箱</source>
+        <translation>Sandbox</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="70" />
+        <source>正式</source>
+        <translation>Production</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="82" />
+        <source>已保存在系统钥匙串（留空不修改）</source>
+        <translation>Stored in the OS keyring (leave empty to keep)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="83" />
+        <source>保存到系统钥匙串</source>
+        <translation>Saved to the OS keyring</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="111" />
+        <source>未启用或缺少凭据（保存后再试）</source>
+        <translation>Disabled or missing credentials (save first)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="117" />
+        <source>失败：%1</source>
+        <translation>Failed: %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="119" />
+        <source>成功：报价 %1</source>
+        <translation>OK: quote %1</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../app/ui/main_window.py" line="36" />
+        <location filename="../../app/ui/main_window.py" line="166" />
+        <source>聚配 JuPei — %1</source>
+        <translation>JuPei — %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main_window.py" line="86" />
+        <source>密钥存储不可用：%1</source>
+        <translation>Secret store unavailable: %1</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../app/ui/main_window.py" line="111" />
+        <source>已载入 %n 个订单</source>
+        <translation>
+            <numerusform>%n order loaded</numerusform><numerusform>%n orders loaded</numerusform></translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main_window.py" line="128" />
+        <source>新订单 #%1</source>
+        <translation>New order #%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main_window.py" line="130" />
+        <source>新订单</source>
+        <translation>New</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main_window.py" line="154" />
+        <source>#%1 已送达</source>
+        <translation>#%1 delivered</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main_window.py" line="171" />
+        <source>在线</source>
+        <translation>Online</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main_window.py" line="171" />
+        <source>离线：%1</source>
+        <translation>Offline: %1</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../app/ui/main_window.py" line="191" />
+        <source>已确认 %n 条提醒</source>
+        <translation>
+            <numerusform>%n alert acknowledged</numerusform><numerusform>%n alerts acknowledged</numerusform></translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main_window.py" line="211" />
+        <source>模拟订单已收到：%1</source>
+        <translation>Simulated order received: %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="38" />
+        <source>订单(&amp;O)</source>
+        <translation>&amp;Orders</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="42" />
+        <source>电话订单录入</source>
+        <translation>Phone order</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="50" />
+        <source>模拟收银订单</source>
+        <translation>Simulate POS order</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="58" />
+        <source>搜索订单</source>
+        <translation>Search orders</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="66" />
+        <source>确认全部提醒</source>
+        <translation>Acknowledge all alerts</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="72" />
+        <source>退出</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="76" />
+        <source>视图(&amp;V)</source>
+        <translation>&amp;View</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="79" />
+        <source>全部订单</source>
+        <translation>All orders</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="87" />
+        <source>地图显示全部</source>
+        <translation>Fit map</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="91" />
+        <source>工具(&amp;T)</source>
+        <translation>&amp;Tools</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="95" />
+        <source>对账报表</source>
+        <translation>Reconciliation reports</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="102" />
+        <source>导出</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="109" />
+        <source>小票预览</source>
+        <translation>Ticket preview</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="120" />
+        <source>设置…</source>
+        <translation>Settings…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="130" />
+        <source>此功能尚未安装：%1</source>
+        <translation>Not installed yet: %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/menus.py" line="149" />
+        <location filename="../../app/ui/menus.py" line="155" />
+        <source>报表服务未配置</source>
+        <translation>Reports service not configured</translation>
+    </message>
+</context>
+<context>
+    <name>ManualOrderDialog</name>
+    <message>
+        <location filename="../../app/ui/dialogs/manual_order.py" line="40" />
+        <source>电话订单录入</source>
+        <translation>Phone order</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/dialogs/manual_order.py" line="47" />
+        <source>顾客姓名</source>
+        <translation>Customer name</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/dialogs/manual_order.py" line="48" />
+        <source>电话</source>
+        <translation>Phone</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/dialogs/manual_order.py" line="49" />
+        <source>地址</source>
+        <translation>Address</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/dialogs/manual_order.py" line="50" />
+        <source>纬度 (GCJ-02)</source>
+        <translation>Latitude (GCJ-02)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/dialogs/manual_order.py" line="51" />
+        <source>经度 (GCJ-02)</source>
+        <translation>Longitude (GCJ-02)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/dialogs/manual_order.py" line="53" />
+        <source>每行：名称 数量 单价(元)，例如：宫保鸡丁 1 38</source>
+        <translation>One per line: name qty unit price (yuan), e.g. Kung Pao chicken 1 38</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/dialogs/manual_order.py" line="55" />
+        <source>商品</source>
+        <translation>Items</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/dialogs/manual_order.py" line="56" />
+        <source>备注</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/dialogs/manual_order.py" line="59" />
+        <source>派单方式</source>
+        <translation>Dispatch</translation>
+    </message>
+</context>
+<context>
+    <name>MapView</name>
+    <message>
+        <location filename="../../app/ui/map/view.py" line="210" />
+        <source>离线地图（无瓦片）</source>
+        <translation>Offline map (no tiles)</translation>
+    </message>
+</context>
+<context>
+    <name>OrderActions</name>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="32" />
+        <source>派单引擎尚未就绪</source>
+        <translation>Dispatch engine not ready</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="44" />
+        <source>重新派单</source>
+        <translation>Re-dispatch</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="45" />
+        <source>取消当前运力并重新派单？</source>
+        <translation>Cancel the current carrier and dispatch again?</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="53" />
+        <source>自配送</source>
+        <translation>Self delivery</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="54" />
+        <source>标记为店员自行送达？</source>
+        <translation>Mark as delivered by our own staff?</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="63" />
+        <source>未知（运力未提供预估）</source>
+        <translation>unknown (no preview from the carrier)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="67" />
+        <source>取消配送？预计违约金：%1</source>
+        <translation>Cancel the delivery? Expected cancellation fee: %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="71" />
+        <source>取消配送</source>
+        <translation>Cancel delivery</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="81" />
+        <source>该运力不支持加小费</source>
+        <translation>This carrier takes no tips</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="84" />
+        <source>小费已达上限</source>
+        <translation>Tip cap reached</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="86" />
+        <source>加小费</source>
+        <translation>Add tip</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="86" />
+        <source>金额（元），步长 %1</source>
+        <translation>Amount (yuan), step %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/actions.py" line="102" />
+        <source>打印服务未配置</source>
+        <translation>Printing is not configured</translation>
+    </message>
+</context>
+<context>
+    <name>OrderDetailPanel</name>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="60" />
+        <location filename="../../app/ui/detail/panel.py" line="150" />
+        <source>选择一个订单查看详情</source>
+        <translation>Select an order to see its details</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="85" />
+        <source>比价</source>
+        <translation>Quotes</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="91" />
+        <source>时间线</source>
+        <translation>Timeline</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="99" />
+        <source>询价</source>
+        <translation>Get quotes</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="100" />
+        <source>一键派单（最优）</source>
+        <translation>Dispatch best</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="101" />
+        <source>加小费</source>
+        <translation>Add tip</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="102" />
+        <source>取消配送</source>
+        <translation>Cancel delivery</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="103" />
+        <source>重新派单</source>
+        <translation>Re-dispatch</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="104" />
+        <source>打印小票</source>
+        <translation>Print ticket</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="105" />
+        <source>标记自配送</source>
+        <translation>Self-delivered</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="106" />
+        <source>刷新状态</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="179" />
+        <source>顾客</source>
+        <translation>Customer</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="179" />
+        <source>地址</source>
+        <translation>Address</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="179" />
+        <source>商品</source>
+        <translation>Items</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="180" />
+        <source>合计</source>
+        <translation>Total</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="180" />
+        <source>备注</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="192" />
+        <source>运力</source>
+        <translation>Carrier</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="192" />
+        <source>小费</source>
+        <translation>Tip</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/panel.py" line="192" />
+        <source>骑手</source>
+        <translation>Rider</translation>
+    </message>
+</context>
+<context>
+    <name>PosPage</name>
+    <message>
+        <location filename="../../app/ui/settings/pos_page.py" line="47" />
+        <source>显示</source>
+        <translation>Show</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/pos_page.py" line="50" />
+        <location filename="../../app/ui/settings/pos_page.py" line="81" />
+        <source>更换密钥</source>
+        <translation>Rotate secret</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/pos_page.py" line="53" />
+        <source>复制示例</source>
+        <translation>Copy example</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/pos_page.py" line="60" />
+        <source>签名密钥</source>
+        <translation>Signing secret</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/pos_page.py" line="65" />
+        <source>签名示例（Python）</source>
+        <translation>Signature example (Python)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/pos_page.py" line="81" />
+        <source>更换后收银系统需使用新密钥，确定？</source>
+        <translation>The POS must use the new secret afterwards. Continue?</translation>
+    </message>
+</context>
+<context>
+    <name>QuoteTable</name>
+    <message>
+        <location filename="../../app/ui/detail/quotes.py" line="21" />
+        <source>运力</source>
+        <translation>Carrier</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/quotes.py" line="22" />
+        <source>运费</source>
+        <translation>Fee</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/quotes.py" line="23" />
+        <source>预计接单</source>
+        <translation>Accept ETA</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/quotes.py" line="24" />
+        <source>预计取货</source>
+        <translation>Pickup ETA</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/quotes.py" line="25" />
+        <source>报价类型</source>
+        <translation>Quote type</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/quotes.py" line="26" />
+        <source>有效期</source>
+        <translation>Expires</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/quotes.py" line="58" />
+        <source>锁定价</source>
+        <translation>Binding</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/quotes.py" line="58" />
+        <source>预估</source>
+        <translation>Estimate</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/quotes.py" line="64" />
+        <source>派单</source>
+        <translation>Dispatch</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/detail/quotes.py" line="83" />
+        <source>已过期</source>
+        <translation>Expired</translation>
+    </message>
+</context>
+<context>
+    <name>RehearsalBanner</name>
+    <message>
+        <location filename="../../app/ui/banners.py" line="13" />
+        <source>演练模式 — 所有运力均为本地沙箱，不会产生真实配送和费用</source>
+        <translation>REHEARSAL MODE — every carrier is a local sandbox; no real deliveries, no charges</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="33" />
+        <source>设置（店长）</source>
+        <translation>Settings (manager)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="43" />
+        <source>门店</source>
+        <translation>Store</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="43" />
+        <source>派单规则</source>
+        <translation>Dispatch rules</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="44" />
+        <source>打印</source>
+        <translation>Printing</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="44" />
+        <source>提醒</source>
+        <translation>Alerts</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="45" />
+        <source>演练模式</source>
+        <translation>Rehearsal</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="45" />
+        <source>界面</source>
+        <translation>Interface</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="47" />
+        <source>运力</source>
+        <translation>Carrier</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="50" />
+        <source>收银接口</source>
+        <translation>POS API</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="55" />
+        <source>密钥仅本次有效：%1</source>
+        <translation>Secrets last for this session only: %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="76" />
+        <source>autonavi = 高德 (GCJ-02，中国大陆)；osm = OpenStreetMap (境外)；offline = 不加载瓦片；也可填写 XYZ 模板</source>
+        <translation>autonavi = AutoNavi (GCJ-02, mainland China); osm = OpenStreetMap (elsewhere); offline = no tiles; or an XYZ URL template</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="79" />
+        <source>地图瓦片源</source>
+        <translation>Map tiles</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="115" />
+        <source>无效设置：%1</source>
+        <translation>Invalid settings: %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="123" />
+        <source>已保存</source>
+        <translation>Saved</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="136" />
+        <source>店长验证</source>
+        <translation>Manager check</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="137" />
+        <source>请输入店长 PIN</source>
+        <translation>Manager PIN</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="143" />
+        <source>PIN 错误</source>
+        <translation>Wrong PIN</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="146" />
+        <source>设置店长 PIN</source>
+        <translation>Set manager PIN</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="147" />
+        <source>首次使用：请设置 4-12 位数字店长 PIN</source>
+        <translation>First use: set a 4-12 digit manager PIN</translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message>
+        <location filename="../../app/ui/tray.py" line="50" />
+        <source>显示主窗口</source>
+        <translation>Show window</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/tray.py" line="52" />
+        <source>确认全部提醒</source>
+        <translation>Acknowledge all alerts</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/tray.py" line="55" />
+        <source>退出</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/tray.py" line="68" />
+        <source>聚配 — %n 条未确认提醒</source>
+        <translation>JuPei — %n unacknowledged alert(s)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/tray.py" line="70" />
+        <source>聚配</source>
+        <translation>JuPei</translation>
+    </message>
+</context>
+<context>
+    <name>labels</name>
+    <message>
+        <location filename="../../app/ui/labels.py" line="23" />
+        <location filename="../../app/ui/labels.py" line="48" />
+        <source>新订单</source>
+        <translation>New</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="24" />
+        <location filename="../../app/ui/labels.py" line="54" />
+        <source>待接单</source>
+        <translation>Awaiting rider</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="25" />
+        <source>配送中</source>
+        <translation>Delivering</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="26" />
+        <location filename="../../app/ui/labels.py" line="65" />
+        <source>需处理</source>
+        <translation>Attention</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="27" />
+        <source>已完成</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="28" />
+        <location filename="../../app/ui/labels.py" line="62" />
+        <source>已取消</source>
+        <translation>Cancelled</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="49" />
+        <source>排队中</source>
+        <translation>Queued</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="50" />
+        <source>派单中</source>
+        <translation>Dispatching</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="51" />
+        <source>已询价</source>
+        <translation>Quoted</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="52" />
+        <source>提交中</source>
+        <translation>Submitting</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="53" />
+        <source>下单失败</source>
+        <translation>Create failed</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="55" />
+        <source>已接单</source>
+        <translation>Accepted</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="56" />
+        <source>已到店</source>
+        <translation>At store</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="57" />
+        <source>已取货</source>
+        <translation>Picked up</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="58" />
+        <source>已到达</source>
+        <translation>At drop-off</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="59" />
+        <source>已送达</source>
+        <translation>Delivered</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="60" />
+        <source>自配送完成</source>
+        <translation>Self-delivered</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="61" />
+        <source>取消中</source>
+        <translation>Cancelling</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="63" />
+        <source>返还中</source>
+        <translation>Returning</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="64" />
+        <source>已返还</source>
+        <translation>Returned</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="66" />
+        <source>未知</source>
+        <translation>Unknown</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="72" />
+        <source>收银</source>
+        <translation>POS</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="73" />
+        <source>美团</source>
+        <translation>Meituan</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="74" />
+        <source>饿了么</source>
+        <translation>Ele.me</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="75" />
+        <source>小程序</source>
+        <translation>Mini program</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="76" />
+        <source>电话</source>
+        <translation>Phone</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="77" />
+        <source>其他</source>
+        <translation>Other</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="83" />
+        <source>长时间无骑手接单</source>
+        <translation>No rider yet</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="84" />
+        <source>商品返还中</source>
+        <translation>Goods returning</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="85" />
+        <source>取消处理中</source>
+        <translation>Cancel pending</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="86" />
+        <source>轨迹长时间未更新</source>
+        <translation>Tracking stale</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="87" />
+        <source>需要人工处理</source>
+        <translation>Needs attention</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="88" />
+        <source>骑手取消</source>
+        <translation>Rider cancelled</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="89" />
+        <source>运力平台出错</source>
+        <translation>Carrier error</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/labels.py" line="100" />
+        <source>zh</source>
+        <translation>en</translation>
+    </message>
+</context>
+<context>
+    <name>settings</name>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="8" />
+        <source>门店名称</source>
+        <translation>Store name</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="8" />
+        <source>门店地址</source>
+        <translation>Store address</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="8" />
+        <source>门店电话</source>
+        <translation>Store phone</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="9" />
+        <source>城市</source>
+        <translation>City</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="9" />
+        <source>城市区号</source>
+        <translation>City code</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="9" />
+        <source>纬度 (GCJ-02)</source>
+        <translation>Latitude (GCJ-02)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="10" />
+        <source>经度 (GCJ-02)</source>
+        <translation>Longitude (GCJ-02)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="11" />
+        <source>派单模式</source>
+        <translation>Dispatch mode</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="11" />
+        <source>派单策略</source>
+        <translation>Strategy</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="12" />
+        <source>询价总时限 (秒)</source>
+        <translation>Quote deadline (s)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="12" />
+        <source>单个运力询价超时 (秒)</source>
+        <translation>Per-carrier quote timeout (s)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="13" />
+        <source>接单超时 (秒)</source>
+        <translation>Accept timeout (s)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="13" />
+        <source>同时呼叫多家</source>
+        <translation>Race carriers</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="14" />
+        <source>最多同时呼叫</source>
+        <translation>Race at most</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="14" />
+        <source>优先运力</source>
+        <translation>Preferred carriers</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="15" />
+        <source>优先运力独占时间 (分)</source>
+        <translation>Preferred-only window (min)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="15" />
+        <source>排除运力</source>
+        <translation>Excluded carriers</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="16" />
+        <source>运费上限 (分)</source>
+        <translation>Fee cap (fen)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="16" />
+        <source>最长取货时间 (秒)</source>
+        <translation>Max pickup time (s)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="17" />
+        <source>距离分段</source>
+        <translation>Distance bands</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="17" />
+        <source>渠道规则</source>
+        <translation>Channel rules</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="18" />
+        <source>价格权重</source>
+        <translation>Price weight</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="18" />
+        <source>时效权重</source>
+        <translation>Time weight</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="19" />
+        <source>可靠性权重</source>
+        <translation>Reliability weight</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="19" />
+        <source>自动加小费阶梯 (分)</source>
+        <translation>Auto tip ladder (fen)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="20" />
+        <source>轨迹过期 (秒)</source>
+        <translation>Stale tracking after (s)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="21" />
+        <source>监听地址</source>
+        <translation>Listen address</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="21" />
+        <source>端口</source>
+        <translation>Port</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="21" />
+        <source>允许局域网访问</source>
+        <translation>Allow LAN access</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="22" />
+        <source>默认派单方式</source>
+        <translation>Default dispatch</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="22" />
+        <source>状态回调地址</source>
+        <translation>Status webhook URL</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="23" />
+        <source>打印机</source>
+        <translation>Printers</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="23" />
+        <source>新订单自动打印</source>
+        <translation>Print new orders</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="24" />
+        <source>派单后打印</source>
+        <translation>Print after dispatch</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="24" />
+        <source>骑手接单后打印</source>
+        <translation>Print when a rider accepts</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="25" />
+        <source>小票模板</source>
+        <translation>Ticket template</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="25" />
+        <source>标签模板</source>
+        <translation>Label template</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="26" />
+        <source>提示音</source>
+        <translation>Sound</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="26" />
+        <source>语音播报</source>
+        <translation>Voice</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="26" />
+        <source>重复提醒间隔 (秒)</source>
+        <translation>Repeat alerts every (s)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="27" />
+        <source>无骑手接单提醒 (分钟)</source>
+        <translation>No-rider alert after (min)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="27" />
+        <source>音量</source>
+        <translation>Volume</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="28" />
+        <source>演练模式</source>
+        <translation>Rehearsal</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="28" />
+        <source>演练时钟倍速</source>
+        <translation>Rehearsal clock speed</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="28" />
+        <source>沙箱端口</source>
+        <translation>Sandbox port</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="29" />
+        <source>随机种子</source>
+        <translation>Random seed</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="29" />
+        <source>外部沙箱地址</source>
+        <translation>External sandbox URL</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="30" />
+        <source>界面语言</source>
+        <translation>Language</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="30" />
+        <source>看板显示天数</source>
+        <translation>Board days</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="30" />
+        <source>显示完整手机号</source>
+        <translation>Show full phone numbers</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,49 @@
+"""Synthetic board rows for UI tests (no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from app.core.board import BoardRow, Lane
+from app.core.domain import (
+    Address,
+    Channel,
+    Customer,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Order,
+    OrderState,
+    Rider,
+)
+
+T0 = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
+_LANES = list(Lane)
+
+
+def make_row(i: int, lane: Lane | None = None, status=DeliveryStatus.ACCEPTED) -> BoardRow:
+    lane = lane or _LANES[i % len(_LANES)]
+    order = Order(
+        pos_order_id=f"P{i:06d}",
+        channel=Channel.POS,
+        created_at=T0 + timedelta(seconds=i),
+        customer=Customer(
+            f"顾客{i}", f"138{i:08d}"[-11:], Address(f"上海市黄浦区测试路{i}号", 31.23, 121.47)
+        ),
+        pickup_no=f"A{i}",
+        id=i,
+        state=OrderState.DISPATCHING if lane is Lane.DELIVERING else OrderState.NEW,
+        received_at=T0 + timedelta(seconds=i),
+        distance_m=1500 + i % 3000,
+    )
+    attempt = None
+    if lane in (Lane.DELIVERING, Lane.AWAITING):
+        attempt = DeliveryAttempt(
+            order_id=i, attempt_no=1, carrier="dada", idempotency_key=f"k{i}", status=status,
+            id=i, quoted_fee_fen=900, rider=Rider("李师傅", "13900001111"),
+        )  # fmt: skip
+    return BoardRow(order, attempt, lane, "no rider yet" if lane is Lane.ATTENTION else "")
+
+
+def make_rows(n: int) -> list[BoardRow]:
+    """Newest first, like ``service.board``."""
+    return [make_row(i) for i in range(n, 0, -1)]
