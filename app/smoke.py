@@ -54,7 +54,7 @@ async def _smoke(label) -> str:
         svc, listener = core.service, core.pos_listener
         payload = make_order_payload(random.Random(1), settings.store, 1)
         stats = await post_orders(
-            listener.base_url, svc.pos_secret(), [payload], rate=0, concurrency=1
+            listener.base_url + "/api/v1/orders", svc.pos_secret(), [payload], rate=0, concurrency=1
         )
         detail = await svc.order_detail_by_pos_id(payload["pos_order_id"])
         if detail is None:

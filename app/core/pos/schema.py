@@ -140,7 +140,7 @@ def parse_time(obj: dict, key: str, *, required: bool = False) -> datetime | Non
     try:
         text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
         return utc(datetime.fromisoformat(text.replace("t", "T")))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _invalid(key, f"{key} is not a real date and time") from None
 
 
