@@ -1,12 +1,12 @@
 """Entry point: ``python -m app`` / ``jupei``.
 
-    jupei [--config PATH]                 the counter GUI
-    jupei --screenshot PNG [--demo S]     scripted offscreen demo, then a PNG of the window
-    jupei --smoke                         bundle smoke test: one order through to delivered
-    jupei serve                           the core headless (no Qt imported)
-    jupei sandbox [--carriers ..] [--port N]   the six carrier sandboxes
-    jupei pos-sim [--rate R] [--count N]  a sample POS posting signed orders
-    jupei --version
+jupei [--config PATH]                 the counter GUI
+jupei --screenshot PNG [--demo S]     scripted offscreen demo, then a PNG of the window
+jupei --smoke                         bundle smoke test: one order through to delivered
+jupei serve                           the core headless (no Qt imported)
+jupei sandbox [--carriers ..] [--port N]   the six carrier sandboxes
+jupei pos-sim [--rate R] [--count N]  a sample POS posting signed orders
+jupei --version
 """
 
 from __future__ import annotations

@@ -37,8 +37,10 @@ def run_serve(args) -> int:
         pos = settings.pos
         log.info("serving: POS API on http://%s:%s/api/v1", pos.host, pos.port)
         if core.sandbox is not None:
-            log.info("rehearsal mode (演练模式): carriers are the local sandboxes at %s",
-                     core.sandbox.base_url)
+            log.info(
+                "rehearsal mode (演练模式): carriers are the local sandboxes at %s",
+                core.sandbox.base_url,
+            )
         if svc.secret_problem:
             log.warning("secrets: %s", svc.secret_problem)
         await stop.wait()

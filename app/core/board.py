@@ -55,7 +55,10 @@ def lane_for(
     if attempt.exception:
         return Lane.ATTENTION, attempt.exception
     if s in (DeliveryStatus.RETURNING, DeliveryStatus.CANCEL_REQUESTED):
-        return Lane.ATTENTION, "goods returning" if s is DeliveryStatus.RETURNING else "cancel pending"
+        return (
+            Lane.ATTENTION,
+            "goods returning" if s is DeliveryStatus.RETURNING else "cancel pending",
+        )
     if s in (DeliveryStatus.SUBMITTING, DeliveryStatus.PENDING_ACCEPT):
         since = attempt.dispatched_at or attempt.created_at
         if since and (now - since).total_seconds() > no_rider_after_s:

@@ -68,7 +68,9 @@ class IntakeBatcher:
                     if not fut.done():
                         fut.set_result(out)
                     if out.outcome == "created" and out.order.id is not None:
-                        self.bus.publish(OrderReceived(out.order.id, out.order.pos_order_id, source))
+                        self.bus.publish(
+                            OrderReceived(out.order.id, out.order.pos_order_id, source)
+                        )
             finally:
                 for _ in batch:
                     self._queue.task_done()

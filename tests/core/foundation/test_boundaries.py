@@ -24,9 +24,7 @@ def _violations(folder: str, banned: tuple[str, ...]) -> list[str]:
     bad = []
     for py in sorted((ROOT / folder).rglob("*.py")):
         for name in _imports(py):
-            if name.split(".")[0] in banned or any(name.startswith(b + ".") for b in banned):
-                bad.append(f"{py.relative_to(ROOT)} imports {name}")
-            elif name in banned:
+            if name in banned or any(name.startswith(b + ".") for b in banned):
                 bad.append(f"{py.relative_to(ROOT)} imports {name}")
     return bad
 

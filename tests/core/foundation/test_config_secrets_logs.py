@@ -94,8 +94,13 @@ def test_redaction_filter():
     r = Redactor()
     r.register("sk_live_very_secret")
     rec = logging.LogRecord(
-        "x", logging.INFO, __file__, 1,
-        "key %s app_secret=abcd1234 sign:ZZZ phone 13812345678", ("sk_live_very_secret",), None,
+        "x",
+        logging.INFO,
+        __file__,
+        1,
+        "key %s app_secret=abcd1234 sign:ZZZ phone 13812345678",
+        ("sk_live_very_secret",),
+        None,
     )
     r.filter(rec)
     msg = rec.getMessage()

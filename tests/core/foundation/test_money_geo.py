@@ -28,7 +28,7 @@ def test_formats():
     assert fmt_yuan(-50) == "-¥0.50" and fmt_yuan(None) == "—"
 
 
-@given(st.integers(min_value=-10**9, max_value=10**9))
+@given(st.integers(min_value=-(10**9), max_value=10**9))
 def test_fen_round_trip(fen):
     assert yuan_to_fen(fen_to_yuan(fen)) == fen
     assert yuan_to_fen(str(fen_to_yuan(fen))) == fen

@@ -14,11 +14,19 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.mark.integration
 def test_serve_starts_and_stops_on_sigterm(tmp_path):
-    env = dict(os.environ, JUPEI_HOME=str(tmp_path), JUPEI_POS__PORT="0",
-               JUPEI_POS__SECRET="serve-test-secret", QT_QPA_PLATFORM="offscreen")
+    env = dict(
+        os.environ,
+        JUPEI_HOME=str(tmp_path),
+        JUPEI_POS__PORT="0",
+        JUPEI_POS__SECRET="serve-test-secret",
+        QT_QPA_PLATFORM="offscreen",
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve"], cwd=ROOT, env=env,
-        stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "app", "serve"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines = []
     try:
@@ -48,8 +56,13 @@ def test_serve_starts_and_stops_on_sigterm(tmp_path):
 
 
 def test_version():
-    out = subprocess.run([sys.executable, "-m", "app", "--version"], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     from app import __version__
 
     assert out.stdout.strip() == f"JuPei {__version__}"

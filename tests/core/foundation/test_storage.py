@@ -62,7 +62,9 @@ def test_attempts_quotes_events(tmp_path):
         DeliveryAttempt(oid, 1, "dada", "KEY0001", created_at=NOW, quoted_fee_fen=800)
     )
     assert db.next_attempt_no(oid) == 2
-    a2 = a.with_(status=DeliveryStatus.ACCEPTED, rider=Rider("王伟", "13900001111", 31.2, 121.4, NOW))
+    a2 = a.with_(
+        status=DeliveryStatus.ACCEPTED, rider=Rider("王伟", "13900001111", 31.2, 121.4, NOW)
+    )
     db.save_attempt(a2, NOW)
     assert db.get_attempt(a.id).rider.name == "王伟"
     assert [x.id for x in db.live_attempts()] == [a.id]
@@ -93,9 +95,7 @@ def test_group_commit_batches_and_publishes(tmp_path):
     async def go():
         batcher.start()
         orders = [sample_order(f"P{i}") for i in range(50)]
-        outs = await asyncio.gather(
-            *(batcher.submit(o, "h", "pos") for o in orders + orders[:5])
-        )
+        outs = await asyncio.gather(*(batcher.submit(o, "h", "pos") for o in orders + orders[:5]))
         await batcher.stop()
         return outs
 
