@@ -158,6 +158,8 @@ class RehearsalSettings(BaseModel):
     port: int = 0  # 0: any free loopback port
     seed: int = 7
     sandbox_url: str = ""  # use sandboxes already running there instead of starting them
+    sample_orders_every_s: float = 45.0  # the GUI's sample POS feed in rehearsal; 0 = off
+    sample_orders_max: int = 30  # per session
 
 
 class UiSettings(BaseModel):

@@ -98,10 +98,29 @@ async def _main(app, args, settings, single) -> int:
             )
         _stop_on_signals(window)
         window.show()
-        return await closed
+        feed = _rehearsal_feed(core)
+        try:
+            return await closed
+        finally:
+            if feed is not None:
+                await feed.stop()
     finally:
         window.hide()
         await core.stop()
+
+
+def _rehearsal_feed(core):
+    """In rehearsal mode, sample orders arrive through the real POS API by themselves."""
+    svc, r = core.service, core.service.settings.rehearsal
+    if not svc.rehearsal or core.pos_listener is None or r.sample_orders_every_s <= 0:
+        return None
+    from app.core.rehearsal import RehearsalFeed
+
+    feed = RehearsalFeed(
+        svc, core.pos_listener, every_s=r.sample_orders_every_s, max_orders=r.sample_orders_max
+    )
+    feed.start()
+    return feed
 
 
 def _stop_on_signals(window) -> None:

@@ -1,0 +1,50 @@
+"""The rehearsal POS feed: in rehearsal mode the counter app posts a realistic, signed
+order through its own POS listener now and then, so a new user sees orders flow onto
+the board with no POS attached. Off in ``serve`` and in tests; capped per session."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from app.core.pos.sim import make_order_payload, post_orders
+
+log = logging.getLogger(__name__)
+
+
+class RehearsalFeed:
+    def __init__(self, service, listener, *, every_s: float, max_orders: int, seed: int = 0):
+        self.service, self.listener = service, listener
+        self.every_s, self.max_orders = every_s, max_orders
+        self._rng = random.Random(seed or None)
+        self._task: asyncio.Task | None = None
+        self.posted = 0
+
+    def start(self) -> None:
+        if self.every_s > 0 and self.max_orders > 0 and self._task is None:
+            self._task = asyncio.create_task(self._run(), name="rehearsal-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def post_one(self) -> bool:
+        """Post one sample order through the real, signed POS API."""
+        payload = make_order_payload(self._rng, self.service.settings.store, self.posted + 1)
+        url = f"{self.listener.base_url}/api/v1/orders"
+        stats = await post_orders(url, self.service.pos_secret(), [payload], rate=0, concurrency=1)
+        self.posted += 1
+        return bool(stats.ok_ids)
+
+    async def _run(self) -> None:
+        await asyncio.sleep(2.0)
+        while self.posted < self.max_orders:
+            try:
+                await self.post_one()
+            except Exception:  # a rehearsal nicety must never take the app down
+                log.info("rehearsal feed: post failed", exc_info=True)
+            await asyncio.sleep(self.every_s * self._rng.uniform(0.6, 1.4))
+        log.info("rehearsal feed: %d sample orders posted, stopping", self.posted)
