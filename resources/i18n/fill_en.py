@@ -12,6 +12,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 EN = {
+    "80 毫米": "80 mm", "58 毫米": "58 mm", "选择订单后显示小票预览": "Select an order to preview its ticket",
+    "纸宽": "Paper width", "模板": "Template",
+    "收到订单": "Order received", "骑手": "Rider", "收银机": "POS", "电话下单": "Phone order",
+    "模拟": "Simulated", "收银员": "Cashier", "店长": "Manager", "系统": "System", "自动派单": "Auto dispatch",
     "#%1 已送达": "#%1 delivered", "PIN 错误": "Wrong PIN", "zh": "en",
     "一键派单（最优）": "Dispatch best", "下单失败": "Create failed", "下单时间": "Time",
     "价格权重": "Price weight", "优先运力": "Preferred carriers",

@@ -698,6 +698,44 @@
     </message>
 </context>
 <context>
+    <name>TicketPreview</name>
+    <message>
+        <location filename="../../app/ui/print_preview.py" line="26" />
+        <source>80 毫米</source>
+        <translation>80 mm</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/print_preview.py" line="27" />
+        <source>58 毫米</source>
+        <translation>58 mm</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/print_preview.py" line="30" />
+        <source>选择订单后显示小票预览</source>
+        <translation>Select an order to preview its ticket</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/print_preview.py" line="36" />
+        <source>纸宽</source>
+        <translation>Paper width</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/print_preview.py" line="38" />
+        <source>模板</source>
+        <translation>Template</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/print_preview.py" line="46" />
+        <source>小票预览</source>
+        <translation>Ticket preview</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/print_preview.py" line="72" />
+        <source>打印服务未配置</source>
+        <translation>Printing is not configured</translation>
+    </message>
+</context>
+<context>
     <name>Tray</name>
     <message>
         <location filename="../../app/ui/tray.py" line="50" />

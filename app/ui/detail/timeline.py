@@ -1,11 +1,47 @@
-"""The order's timeline from the event log, dispatch explanations included."""
+"""The order's timeline from the event log, dispatch explanations included.
+
+The core stores each event with a ``kind`` and structured ``data`` (and an English
+message for logs and audits); the common kinds are rendered here in the UI language."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
+from app.core.carriers.registry import CARRIER_IDS, SELF_DELIVERY, display_name
 from app.core.clock import local_str
 from app.core.privacy import mask_phones_in
+from app.ui.labels import status_label
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("timeline", text)
+
+
+def _actor(actor: str) -> str:
+    if actor in CARRIER_IDS or actor == SELF_DELIVERY:
+        return display_name(actor)
+    return {
+        "pos": _tr("收银机"),
+        "manual": _tr("电话下单"),
+        "simulated": _tr("模拟"),
+        "cashier": _tr("收银员"),
+        "manager": _tr("店长"),
+        "engine": _tr("系统"),
+        "auto": _tr("自动派单"),
+    }.get(actor, actor)
+
+
+def event_text(kind: str, actor: str, message: str, data: dict) -> str:
+    """A timeline line in the UI language; unknown kinds keep the stored message."""
+    if kind == "received":
+        return _tr("收到订单")
+    if kind == "status" and data.get("status"):
+        text = status_label(str(data["status"]))
+        if data.get("rider"):
+            text += f" · {_tr('骑手')} {data['rider']}"
+        return text
+    return mask_phones_in(message)
 
 
 class Timeline(QListWidget):
@@ -18,11 +54,13 @@ class Timeline(QListWidget):
     def set_events(self, events) -> None:
         self.clear()
         for e in events:
-            why = (e.data or {}).get("reason") or (e.data or {}).get("explanation") or ""
-            text = f"{local_str(e.at, '%H:%M:%S')}  [{e.actor}] {mask_phones_in(e.message)}"
-            if why and why not in e.message:
-                text += f"\n    {why}"
+            data = e.data or {}
+            why = data.get("reason") or data.get("explanation") or ""
+            body = event_text(e.kind, e.actor, e.message, data)
+            text = f"{local_str(e.at, '%H:%M:%S')}  [{_actor(e.actor)}] {body}"
+            if why and isinstance(why, str) and why not in body:
+                text += f"\n    {mask_phones_in(why)}"
             item = QListWidgetItem(text)
-            item.setToolTip(f"{e.kind}: {e.data}" if e.data else e.kind)
+            item.setToolTip(mask_phones_in(f"{e.kind}: {e.message}"))
             self.addItem(item)
         self.scrollToBottom()
