@@ -1,0 +1,155 @@
+"""P3 (Qt loop lag under load) and P7 (polling requests vs the minimum)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.bench.run import ROOT, pct
+
+
+async def _dispatch_many(core, n: int, conc: int = 12, carriers=None) -> list[int]:
+    from tests.core.dispatch.support import add_order
+
+    e = core.service.dispatcher
+    sem = asyncio.Semaphore(conc)
+    oids = [await add_order(core) for _ in range(n)]
+
+    async def one(i: int, oid: int) -> None:
+        async with sem:
+            cid = carriers[i % len(carriers)] if carriers else None
+            await e.dispatch(oid, cid)
+
+    await asyncio.gather(*(one(i, o) for i, o in enumerate(oids)))
+    return oids
+
+
+# --------------------------------------------------------------------------- P3
+def p3(tmp: Path) -> dict:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop
+    import qasync
+
+    from app.ui.main_window import MainWindow
+    from tests.helpers import POS_SECRET, started_core
+    from tests.reliability.procs import free_port, start_sandbox, stop
+
+    sb_port = free_port()
+    sandbox = start_sandbox(sb_port, speed=1)
+    out: dict = {}
+
+    async def main() -> None:
+        async with started_core(
+            tmp,
+            pos=True,
+            rehearsal={"mode": "on", "sandbox_url": f"http://127.0.0.1:{sb_port}"},
+            dispatch={"accept_timeout_s": 3600},
+        ) as core:
+            win = MainWindow(core.service)
+            await win.start()
+            win.show()
+            t0 = time.perf_counter()
+            await _dispatch_many(core, 500)
+            out["setup_s"] = time.perf_counter() - t0
+            live = len(await core.service.db.run(core.service.db.live_attempts))
+            lags: list[float] = []
+            last = [time.perf_counter()]
+
+            def tick() -> None:
+                t = time.perf_counter()
+                lags.append(max(0.0, (t - last[0]) * 1000 - 5))
+                last[0] = t
+
+            timer = QTimer()
+            timer.setInterval(5)
+            timer.timeout.connect(tick)
+            url = core.pos_listener.base_url  # type: ignore[union-attr]
+            cmd = [sys.executable, "-m", "app", "pos-sim", "--url", url, "--secret", POS_SECRET,
+                   "--rate", "100", "--count", "1500", "--concurrency", "16",
+                   "--dispatch", "manual"]  # fmt: skip
+            sim = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                   env=dict(os.environ, PYTHONPATH=str(ROOT)))  # fmt: skip
+            await asyncio.sleep(1.0)  # pos-sim start-up
+            last[0] = time.perf_counter()
+            timer.start()
+            while sim.poll() is None:
+                await asyncio.sleep(0.2)
+            timer.stop()
+            out["sim"] = (sim.stdout.read() if sim.stdout else "").strip()
+            out["live"] = live
+            out["lags"] = lags
+            win.close()
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            loop.run_until_complete(main())
+    finally:
+        stop(sandbox)
+    lags = out["lags"]
+    return {
+        "measured": pct(lags, 99),
+        "detail": f"lag p50 {pct(lags, 50):.1f} ms, p99 {pct(lags, 99):.1f} ms, max "
+        f"{max(lags):.0f} ms over {len(lags)} ticks; {out['live']} live deliveries "
+        f"(setup {out['setup_s']:.0f} s); pos-sim: {out['sim'][-90:]}",
+    }
+
+
+# --------------------------------------------------------------------------- P7
+async def p7(tmp: Path) -> dict:
+    from app.core.dispatch.ratelimit import TokenBucket
+    from app.core.sandbox.engine import SandboxEngine
+    from tests.helpers import started_core
+
+    n = int(os.environ.get("JUPEI_BENCH_P7_N", "1000"))
+    speed = 10.0
+    window_sim = 600.0
+    sb = SandboxEngine(seed=1, speed=0)
+    async with started_core(tmp, engine=sb, dispatch={"accept_timeout_s": 36000}) as core:
+        e = core.service.dispatcher
+        gw = core.service.gateway
+        cids = gw.ids()
+        t0 = time.perf_counter()
+        await _dispatch_many(core, n, carriers=cids)
+        setup = time.perf_counter() - t0
+        # time dilation: the sandbox clock runs `speed`x and the tracker's intervals and
+        # token buckets are scaled to match, so counts are per sandbox second
+        tr = e.tracker
+        tr.scale = 1 / speed
+        for cid in cids:
+            tr.buckets[cid] = TokenBucket(gw.get(cid).rules.rate_limit_per_s * speed,
+                                          core.service.clock.monotonic)  # fmt: skip
+        sb._offset, sb._start_mono, sb.speed = sb.now() + 100, time.monotonic(), speed
+        for w in tr.watched.values():
+            w.since -= 1e6  # steady state: the burst right after dispatch is over
+            w.changed = core.service.clock.monotonic()
+        await asyncio.sleep(3)  # acceptance seen, rounds settled
+        before = dict(sb.request_counts)
+        t1 = time.perf_counter()
+        await asyncio.sleep(window_sim / speed)
+        real = time.perf_counter() - t1
+        sim_s = real * speed
+        sent = {c: sb.request_counts.get(c, 0) - before.get(c, 0) for c in cids}
+        live = {c: sb.live_count(c) for c in cids}
+    minimum = {}
+    for c in cids:
+        r = gw.get(c).rules
+        rounds = math.ceil(sim_s / r.poll_interval_s)
+        need = rounds * (live[c] + math.ceil(live[c] / max(1, r.position_batch)))
+        minimum[c] = min(need, r.rate_limit_per_s * sim_s)
+    tot_sent, tot_min = sum(sent.values()), sum(minimum.values())
+    per = ", ".join(f"{c} {sent[c]}/{minimum[c]:.0f}" for c in cids)
+    return {
+        "measured": tot_sent / tot_min if tot_min else float("nan"),
+        "detail": f"{tot_sent} requests / minimum {tot_min:.0f} over {sim_s:.0f} sandbox s for "
+        f"{sum(live.values())} live ({per}); setup {setup:.0f} s",
+    }
