@@ -88,6 +88,7 @@ class DispatchSettings(BaseModel):
     breaker_reset_s: float = 60.0
     offline_retry_s: float = 20.0
     stale_tracking_s: int = 300
+    unresolved_flag_s: float = 60.0  # create outcome still unknown -> ATTENTION after this
 
 
 class CarrierSettings(BaseModel):

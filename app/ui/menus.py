@@ -113,11 +113,57 @@ def _tools_menu(win, acts: dict[str, QAction]) -> None:
         ),
     )
     for key, text, sc, module, name in lazy:
+        gated = key in ("reports", "export")  # manager only, behind the PIN
         acts[key] = _action(
-            win, t, text, sc, lambda m=module, n=name: open_lazy(win, m, n), f"act_{key}"
+            win,
+            t,
+            text,
+            sc,
+            (lambda m=module, n=name: spawn(_open_gated(win, m, n), f"open {n}"))
+            if gated
+            else (lambda m=module, n=name: open_lazy(win, m, n)),
+            f"act_{key}",
         )
     t.addSeparator()
+    acts["autostart"] = _autostart_action(win, t)
+    acts["about"] = _action(win, t, QCoreApplication.translate("MainWindow", "关于聚配"), None, lambda: _about(win), "actAbout")  # fmt: skip
+    t.addSeparator()
     acts["settings"] = _action(win, t, QCoreApplication.translate("MainWindow", "设置…"), "Ctrl+,", win.open_settings, "actSettings")  # fmt: skip
+
+
+async def _open_gated(win, module: str, name: str):
+    from app.ui.dialogs.pin import manager_gate
+
+    if await manager_gate(win, win.service):
+        return open_lazy(win, module, name)
+    return None
+
+
+def _autostart_action(win, menu) -> QAction:
+    from app.core import autostart
+
+    act = QAction(QCoreApplication.translate("MainWindow", "开机自动启动"), win)
+    act.setObjectName("actAutostart")
+    act.setCheckable(True)
+    act.setChecked(autostart.is_enabled())
+    act.setEnabled(autostart.supported())
+
+    def toggle(on: bool) -> None:
+        try:
+            autostart.set_enabled(on)
+        except OSError as e:
+            report_error(str(e))
+            act.setChecked(autostart.is_enabled())
+
+    act.toggled.connect(toggle)
+    menu.addAction(act)
+    return act
+
+
+def _about(win) -> None:
+    from app.ui.dialogs.about import AboutDialog
+
+    AboutDialog(win).open()
 
 
 def open_lazy(win, module: str, name: str):

@@ -226,10 +226,17 @@ class Submitter(Reactions):
         """Settle a SUBMITTING attempt by query with its key (also after a restart)."""
         db, delay = self.svc.db, 0.5
         adapter = self.svc.gateway.get(att.carrier).adapter
+        started, flagged = self.svc.clock.monotonic(), False
         while True:
             cur = await db.run(db.get_attempt, att.id)
             if cur is None or cur.status is not S.SUBMITTING:
                 return
+            if (
+                not flagged
+                and self.svc.clock.monotonic() - started > self.eng.settings.unresolved_flag_s
+            ):
+                flagged = True
+                await self.flag_unresolved(cur)
             try:
                 snap = await adapter.query(cur)
             except NotFoundError:
@@ -259,6 +266,20 @@ class Submitter(Reactions):
             )
             self.watch(cur)
             return
+
+    async def flag_unresolved(self, att: DeliveryAttempt) -> None:
+        """The carrier stays unreachable after a create whose outcome is unknown. Sending
+        to another carrier could bring two riders, so a human decides; the query goes on
+        in the background and settles the attempt if the carrier comes back."""
+        why = (
+            f"{att.carrier}: create outcome unknown ({att.error or 'no answer'}); "
+            "not re-sent to avoid a double delivery — check with the carrier, or cancel"
+        )
+        await self.eng.set_state(att.order_id, OrderState.ATTENTION, why[:200])
+        await self.svc.log_event(
+            att.order_id, "outcome_unresolved", "engine", why, {"key": att.idempotency_key}
+        )
+        self.svc.bus.publish(AlertRaised(att.order_id, "carrier_error", why, "critical"))
 
     async def not_found(self, att: DeliveryAttempt) -> None:
         n = int(att.extra.get("recreates", 0))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -127,27 +126,10 @@ class SettingsDialog(QDialog):
 
 async def open_settings(parent, service) -> SettingsDialog | None:
     """Ask for the manager PIN (or to set one), then open the dialog non-modally."""
-    from app.ui.bridge import report_error
-    from app.ui.dialogs.ask import ask_text
+    from app.ui.dialogs.pin import manager_gate
 
-    if service.manager_pin_set():
-        pin = await ask_text(
-            parent,
-            QCoreApplication.translate("SettingsDialog", "店长验证"),
-            QCoreApplication.translate("SettingsDialog", "请输入店长 PIN"),
-            password=True,
-        )
-        if pin is None:
-            return None
-        if not service.check_pin(pin):
-            report_error(QCoreApplication.translate("SettingsDialog", "PIN 错误"))
-            return None
-    else:
-        pin = await ask_text(parent, QCoreApplication.translate("SettingsDialog", "设置店长 PIN"),
-                             QCoreApplication.translate("SettingsDialog", "首次使用：请设置 4-12 位数字店长 PIN"), password=True)  # fmt: skip
-        if not pin:
-            return None
-        await service.set_pin(pin)
+    if not await manager_gate(parent, service):
+        return None
     dlg = SettingsDialog(service, parent)
     dlg.open()
     return dlg
