@@ -98,8 +98,9 @@ class MemorySecretStore:
         self._d = dict(initial or {})
 
     def get(self, name: str) -> str | None:
-        env = os.environ.get(env_name(name))
-        return env or self._d.get(name)
+        value = os.environ.get(env_name(name)) or self._d.get(name)
+        REDACTOR.register(value)
+        return value
 
     def set(self, name: str, value: str) -> None:
         REDACTOR.register(value)

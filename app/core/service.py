@@ -19,6 +19,7 @@ from app.core.dispatch import Dispatcher
 from app.core.domain import DeliveryAttempt, Order, Quote
 from app.core.events import EventBus, OrderChanged, SettingsChanged
 from app.core.intake import IntakeBatcher
+from app.core.logs import REDACTOR
 from app.core.secrets import MemorySecretStore, SecretStore, SecretStoreUnavailable
 from app.core.storage.repos import Database, InsertOutcome, OrderEvent
 
@@ -139,12 +140,14 @@ class AppService:
         """The POS signing secret: env override, else the secret store; generated on
         first run."""
         if self.settings.pos.secret:
+            REDACTOR.register(self.settings.pos.secret)
             return self.settings.pos.secret
         value = self._secret_get("pos.secret")
         if not value:
             value = pysecrets.token_urlsafe(32)
             self._secret_set("pos.secret", value)
             log.info("generated a new POS secret")
+        REDACTOR.register(value)
         return value
 
     async def rotate_pos_secret(self, actor: str = "manager") -> str:

@@ -13,6 +13,7 @@ from app.core.carriers.rules import CarrierRules
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.domain import Store
+from app.core.logs import REDACTOR
 from app.core.secrets import SecretStore, SecretStoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ def credentials_for(carrier_id: str, settings: Settings, secrets: SecretStore) -
             value = cs.credential(key)
         if value:
             out[key] = value
+            if key in r.secret_keys:
+                REDACTOR.register(value)  # an env override never reaches a log line either
     return out
 
 
