@@ -68,10 +68,12 @@ def memory_keyring():
 
 
 @pytest.fixture(autouse=True)
-def _hang_watchdog():
+def _hang_watchdog(request):
     # pytest-timeout cannot break a qasync hang (stack notes §3.2 G1): a C-level dump
-    # and exit turns a hang into a failure instead of a stalled CI.
-    faulthandler.dump_traceback_later(180, exit=True, file=sys.__stderr__)
+    # and exit turns a hang into a failure instead of a stalled CI. Slow tests (the
+    # 10,000-request fuzz, the 100k export) get longer on a busy 2-core machine.
+    limit = 900 if request.node.get_closest_marker("slow") else 180
+    faulthandler.dump_traceback_later(limit, exit=True, file=sys.__stderr__)
     yield
     faulthandler.cancel_dump_traceback_later()
 
