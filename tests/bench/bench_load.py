@@ -105,15 +105,34 @@ def p3(tmp: Path) -> dict:
 
 
 # --------------------------------------------------------------------------- P7
+# The minimum (requests a tracker *must* send to keep every live delivery at most one poll
+# interval stale), per carrier c over a window of T sandbox seconds:
+#
+#     n_c  = live deliveries of c tracked through the window (all rider-assigned here, so
+#            each needs a status query and a rider position every poll interval)
+#     need_c = n_c / P_c  +  ceil(n_c / b_c) / P_c        requests per second
+#              (P_c = rules.poll_interval_s, b_c = rules.position_batch)
+#     min_c  = T * min(need_c, r_c)                       (r_c = rules.rate_limit_per_s)
+#     minimum = sum_c min_c ;  figure = requests the sandbox received in T / minimum
+#
+# Steady state only: the fast interval right after dispatch and the idle back-off are
+# excluded (``since`` is pushed into the past, ``changed`` is reset at the window start
+# and T < 600 s, so no delivery goes idle). Above 1: polling more than needed. Below
+# ~0.95: the tracker fell behind (rounds slower than the schedule, or bucket left idle).
+#
+# Run at REAL time (sandbox speed 1, Tracker.scale 1, the real token buckets): time
+# compression made the 2-core machine the bottleneck (0.60 at 10x), which measured the
+# box, not the schedule. The window is shorter than the 600 s in the spec (default 180 s
+# = 6 base intervals, JUPEI_BENCH_P7_WINDOW); the figure is a rate, so it does not need
+# scaling to 600 s.
 async def p7(tmp: Path) -> dict:
-    from app.core.dispatch.ratelimit import TokenBucket
     from app.core.sandbox.engine import SandboxEngine
     from tests.helpers import started_core
 
     n = int(os.environ.get("JUPEI_BENCH_P7_N", "1000"))
-    speed = 10.0
-    window_sim = 600.0
-    sb = SandboxEngine(seed=1, speed=0)
+    window = float(os.environ.get("JUPEI_BENCH_P7_WINDOW", "180"))
+    settle = float(os.environ.get("JUPEI_BENCH_P7_SETTLE", "40"))
+    sb = SandboxEngine(seed=1, speed=0)  # frozen while dispatching
     async with started_core(tmp, engine=sb, dispatch={"accept_timeout_s": 36000}) as core:
         e = core.service.dispatcher
         gw = core.service.gateway
@@ -121,35 +140,35 @@ async def p7(tmp: Path) -> dict:
         t0 = time.perf_counter()
         await _dispatch_many(core, n, carriers=cids)
         setup = time.perf_counter() - t0
-        # time dilation: the sandbox clock runs `speed`x and the tracker's intervals and
-        # token buckets are scaled to match, so counts are per sandbox second
         tr = e.tracker
-        tr.scale = 1 / speed
-        for cid in cids:
-            tr.buckets[cid] = TokenBucket(gw.get(cid).rules.rate_limit_per_s * speed,
-                                          core.service.clock.monotonic)  # fmt: skip
-        sb._offset, sb._start_mono, sb.speed = sb.now() + 100, time.monotonic(), speed
+        assert tr.scale == 1.0
+        # sandbox at real time, every order 100 s old: accepted, rider assigned; the
+        # timeline keeps them live (picked up at 300 s, delivered at 960 s) throughout
+        sb._offset, sb._start_mono, sb.speed = sb.now() + 100, time.monotonic(), 1.0
         for w in tr.watched.values():
             w.since -= 1e6  # steady state: the burst right after dispatch is over
             w.changed = core.service.clock.monotonic()
-        await asyncio.sleep(3)  # acceptance seen, rounds settled
+        await asyncio.sleep(settle)  # acceptance seen, first full round done
+        watched0 = {c: sum(1 for w in tr.watched.values() if w.att.carrier == c) for c in cids}
         before = dict(sb.request_counts)
-        t1 = time.perf_counter()
-        await asyncio.sleep(window_sim / speed)
-        real = time.perf_counter() - t1
-        sim_s = real * speed
+        s0 = sb.now()
+        await asyncio.sleep(window)
+        sim_s = sb.now() - s0
         sent = {c: sb.request_counts.get(c, 0) - before.get(c, 0) for c in cids}
+        watched1 = {c: sum(1 for w in tr.watched.values() if w.att.carrier == c) for c in cids}
         live = {c: sb.live_count(c) for c in cids}
-    minimum = {}
+    minimum, bound = {}, {}
     for c in cids:
         r = gw.get(c).rules
-        rounds = math.ceil(sim_s / r.poll_interval_s)
-        need = rounds * (live[c] + math.ceil(live[c] / max(1, r.position_batch)))
-        minimum[c] = min(need, r.rate_limit_per_s * sim_s)
+        nc = min(watched0[c], watched1[c])
+        need = (nc + math.ceil(nc / max(1, r.position_batch))) / r.poll_interval_s
+        bound[c] = "rate" if need >= r.rate_limit_per_s else "interval"
+        minimum[c] = sim_s * min(need, r.rate_limit_per_s)
     tot_sent, tot_min = sum(sent.values()), sum(minimum.values())
-    per = ", ".join(f"{c} {sent[c]}/{minimum[c]:.0f}" for c in cids)
+    per = ", ".join(f"{c} {sent[c]}/{minimum[c]:.0f} ({bound[c]})" for c in cids)
     return {
         "measured": tot_sent / tot_min if tot_min else float("nan"),
-        "detail": f"{tot_sent} requests / minimum {tot_min:.0f} over {sim_s:.0f} sandbox s for "
-        f"{sum(live.values())} live ({per}); setup {setup:.0f} s",
+        "detail": f"{tot_sent} requests / minimum {tot_min:.0f} over {sim_s:.0f} s at real time "
+        f"for {sum(watched0.values())} tracked ({sum(live.values())} live at end; {per}); "
+        f"setup {setup:.0f} s",
     }

@@ -46,6 +46,7 @@ class Tracker:
         self.scale = 1.0  # tests shrink every interval
         self._alerted: set[tuple[int, str]] = set()
         self._task: asyncio.Task | None = None
+        self._rounds: dict[str, asyncio.Task] = {}
         self._last_alert_check = 0.0
 
     @property
@@ -56,6 +57,10 @@ class Tracker:
         self._task = self.eng.spawn(self._loop(), "tracking")
 
     async def stop(self) -> None:
+        for t in self._rounds.values():
+            t.cancel()
+        await asyncio.gather(*self._rounds.values(), return_exceptions=True)
+        self._rounds.clear()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -103,13 +108,24 @@ class Tracker:
             by: dict[str, list[_Watch]] = {}
             for w in due:
                 by.setdefault(w.att.carrier, []).append(w)
-            if by:
-                await asyncio.gather(*(self._round(cid, ws) for cid, ws in by.items()))
+            for cid, ws in by.items():
+                # each carrier polls at its own pace: a slow (rate-limited) carrier's round
+                # never holds the others back
+                running = self._rounds.get(cid)
+                if running is not None and not running.done():
+                    for w in ws:
+                        w.due = now  # still due; taken when that carrier's round ends
+                    continue
+                self._rounds[cid] = asyncio.create_task(self._round(cid, ws), name=f"track-{cid}")
             if now - self._last_alert_check >= ALERT_CHECK_S * self.scale:
                 self._last_alert_check = now
                 self.check_alerts()
-            nxt = min((w.due for w in self.watched.values()), default=now + 1.0)
-            await asyncio.sleep(min(1.0, max(0.02, nxt - self.svc.clock.monotonic())))
+            busy = {c for c, t in self._rounds.items() if not t.done()}
+            nxt = min(
+                (w.due for w in self.watched.values() if w.att.carrier not in busy),
+                default=now + 1.0,
+            )
+            await asyncio.sleep(min(1.0, max(0.05, nxt - self.svc.clock.monotonic())))
 
     async def _round(self, cid: str, ws: list[_Watch]) -> None:
         try:
