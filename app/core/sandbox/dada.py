@@ -7,7 +7,6 @@ and pushes Dada-shaped status callbacks through ``callback_payload``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable
@@ -20,7 +19,7 @@ from app.core.clock import local_str
 from app.core.domain import DeliveryStatus
 from app.core.money import yuan_to_fen
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimQuote, SimState, Snapshot
-from app.core.sandbox.server import fault_response
+from app.core.sandbox.server import fault_response, unless_client_gone
 
 CARRIER = "dada"
 CREDS = RULES.rehearsal_credentials
@@ -316,22 +315,9 @@ FAULT_KIND = {
 }
 
 
-async def _unless_gone(request: web.Request, aw: Awaitable) -> tuple[bool, object]:
-    """Await an engine fault (a hang) but give up once the client has hung up, so a
-    stopping server is not held by a handler sleeping for an hour."""
-    task = asyncio.ensure_future(aw)
-    while not task.done():
-        await asyncio.wait({task}, timeout=0.05)
-        transport = request.transport
-        if not task.done() and (transport is None or transport.is_closing()):
-            task.cancel()
-            return False, None
-    return True, task.result()
-
-
 def _handler(engine: SandboxEngine, op: str, fn: Op) -> Callable[[web.Request], Awaitable]:
     async def handle(request: web.Request) -> web.Response:
-        alive, action = await _unless_gone(request, engine.before_request(CARRIER, op=op))
+        alive, action = await unless_client_gone(request, engine.before_request(CARRIER, op=op))
         if not alive:
             return web.Response(status=504)
         if action in ("5xx", "malformed"):
@@ -348,7 +334,7 @@ def _handler(engine: SandboxEngine, op: str, fn: Op) -> Callable[[web.Request], 
         except Fail as f:
             return _answer(f.code, f.msg)
         if op == "create":
-            alive, _ = await _unless_gone(request, engine.after_create(CARRIER))
+            alive, _ = await unless_client_gone(request, engine.after_create(CARRIER))
             if not alive:
                 return web.Response(status=504)
             result = result[1]  # type: ignore[index]

@@ -34,6 +34,19 @@ def fault_response(action: str) -> web.Response | None:
     return None
 
 
+async def unless_client_gone(request: web.Request, aw) -> tuple[bool, object]:
+    """Await an engine fault (a hang) but give up once the client has hung up, so a
+    stopping server is not held by a handler sleeping for an hour."""
+    task = asyncio.ensure_future(aw)
+    while not task.done():
+        await asyncio.wait({task}, timeout=0.05)
+        transport = request.transport
+        if not task.done() and (transport is None or transport.is_closing()):
+            task.cancel()
+            return False, None
+    return True, task.result()
+
+
 def build_app(engine: SandboxEngine, carriers: tuple[str, ...] = CARRIER_IDS) -> web.Application:
     root = web.Application()
     root[ENGINE_KEY] = engine

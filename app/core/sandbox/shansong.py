@@ -9,7 +9,6 @@ Shansong-shaped callbacks. Shansong's callback URL is set in its console, not pe
 
 from __future__ import annotations
 
-import asyncio
 import json
 import weakref
 from collections.abc import Awaitable, Callable
@@ -21,7 +20,7 @@ from app.core.carriers.shansong.rules import RULES
 from app.core.clock import local_str
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.server import fault_response
+from app.core.sandbox.server import fault_response, unless_client_gone
 
 CARRIER = "shansong"
 CREDS = RULES.rehearsal_credentials
@@ -260,21 +259,9 @@ FAULT_KIND = {"rate_limit": ("rate_limit", "请求过于频繁"), "auth": ("auth
               "balance": ("balance", "账户余额不足")}  # fmt: skip
 
 
-async def _unless_gone(request: web.Request, aw: Awaitable) -> tuple[bool, object]:
-    """Await an engine fault (a hang) but stop once the client has hung up."""
-    task = asyncio.ensure_future(aw)
-    while not task.done():
-        await asyncio.wait({task}, timeout=0.05)
-        transport = request.transport
-        if not task.done() and (transport is None or transport.is_closing()):
-            task.cancel()
-            return False, None
-    return True, task.result()
-
-
 def _handler(engine: SandboxEngine, op: str, fn: Op) -> Callable[[web.Request], Awaitable]:
     async def handle(request: web.Request) -> web.Response:
-        alive, action = await _unless_gone(request, engine.before_request(CARRIER, op=op))
+        alive, action = await unless_client_gone(request, engine.before_request(CARRIER, op=op))
         if not alive:
             return web.Response(status=504)
         if action in ("5xx", "malformed"):
@@ -286,7 +273,7 @@ def _handler(engine: SandboxEngine, op: str, fn: Op) -> Callable[[web.Request], 
         except Fail as f:
             return _answer(f.code, f.msg)
         if op == "create":
-            alive, _ = await _unless_gone(request, engine.after_create(CARRIER))
+            alive, _ = await unless_client_gone(request, engine.after_create(CARRIER))
             if not alive:
                 return web.Response(status=504)
         return _answer(200, "success", result)
