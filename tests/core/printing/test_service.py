@@ -240,5 +240,10 @@ async def test_bootstrap_wires_printing(tmp_path):
         ps = svc.printing
         out = await svc.receive_order(sample_order(), "h", "pos")
         await wait_until(lambda: ps.dummy_output.get("bar"))
-        jobs = await ps.jobs_for_order(out.order.id)
+
+        async def done():  # the bytes go out first, then the job is marked done
+            jobs = await ps.jobs_for_order(out.order.id)
+            return jobs if jobs and all(j.state == "done" for j in jobs) else None
+
+        jobs = await wait_until(done)
     assert [(j.id, j.state) for j in jobs] == [(f"{out.order.id}:bar:standard:new_order:1", "done")]
