@@ -57,7 +57,7 @@ class Core:
         else:
             svc.gateway.build(sandbox_url=None)
         svc.intake.start()
-        svc.pos_secret()  # generate on first run
+        await asyncio.to_thread(svc.pos_secret)  # first run generates it; keyring off-loop
         if svc.dispatcher is not None:
             svc.bus.subscribe(OrderReceived, self._auto_dispatch)
             await svc.dispatcher.start()

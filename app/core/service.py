@@ -6,6 +6,7 @@ thread). Everything it reports outward is a domain value or a past-tense event."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets as pysecrets
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class AppService:
     config_path: object | None = None
     secret_problem: str = ""  # why secrets are ephemeral, shown in the UI
     _ephemeral: MemorySecretStore = field(default_factory=MemorySecretStore)
+    _pos_secret: str | None = None  # resolved once (off the loop at start), not per request
 
     # ------------------------------------------------------------------ intake
     async def receive_order(self, order: Order, payload_hash: str, source: str) -> InsertOutcome:
@@ -138,21 +140,28 @@ class AppService:
 
     def pos_secret(self) -> str:
         """The POS signing secret: env override, else the secret store; generated on
-        first run."""
+        first run. Read from the keyring once and then kept in memory, because every
+        signed request needs it and a keyring read is blocking OS I/O."""
+        if self._pos_secret is not None:
+            return self._pos_secret
         if self.settings.pos.secret:
             REDACTOR.register(self.settings.pos.secret)
-            return self.settings.pos.secret
+            self._pos_secret = self.settings.pos.secret
+            return self._pos_secret
         value = self._secret_get("pos.secret")
         if not value:
             value = pysecrets.token_urlsafe(32)
             self._secret_set("pos.secret", value)
             log.info("generated a new POS secret")
         REDACTOR.register(value)
+        self._pos_secret = value
         return value
 
     async def rotate_pos_secret(self, actor: str = "manager") -> str:
         value = pysecrets.token_urlsafe(32)
-        self._secret_set("pos.secret", value)
+        await asyncio.to_thread(self._secret_set, "pos.secret", value)
+        REDACTOR.register(value)
+        self._pos_secret = value
         await self.audit(actor, "pos_secret_rotated", {})
         return value
 
