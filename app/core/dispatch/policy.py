@@ -118,7 +118,7 @@ def score(
     rel = float(inp.reliability.get(q.carrier, DEFAULT_RELIABILITY))
     fee, t = q.fee_fen, quote_time_s(q)
     if strategy == "cheapest":
-        s = -float(fee) - t / 1e6
+        s = -fee - t / 1e6
     elif strategy == "fastest":
         s = -float(t) - fee / 1e6
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import QCoreApplication
 
 
@@ -11,7 +13,8 @@ async def manager_gate(parent, service) -> bool:
     from app.ui.dialogs.ask import ask_text
 
     tr = QCoreApplication.translate
-    if service.manager_pin_set():
+    # keyring reads are blocking OS I/O: keep them off the Qt thread
+    if await asyncio.to_thread(service.manager_pin_set):
         pin = await ask_text(
             parent,
             tr("SettingsDialog", "店长验证"),
@@ -20,7 +23,7 @@ async def manager_gate(parent, service) -> bool:
         )
         if pin is None:
             return False
-        if not service.check_pin(pin):
+        if not await asyncio.to_thread(service.check_pin, pin):
             report_error(tr("SettingsDialog", "PIN 错误"))
             return False
         return True
