@@ -1,6 +1,7 @@
 """Frozen domain values and pure rules; no I/O."""
 
 from app.core.domain.attempt import DeliveryAttempt, Rider
+from app.core.domain.attention import Attention, AttentionReason
 from app.core.domain.order import (
     Address,
     Channel,
@@ -17,6 +18,8 @@ from app.core.domain.status import CancelledBy, DeliveryStatus, Transition, appl
 
 __all__ = [
     "Address",
+    "Attention",
+    "AttentionReason",
     "CancelledBy",
     "Channel",
     "CoordSystem",
