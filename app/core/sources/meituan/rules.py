@@ -1,0 +1,87 @@
+"""美团外卖 rules as data, plus options for what shared/sources/meituan_waimai.md leaves
+open ([~]/[?]). Every such option is listed in ``RULES.unverified`` and marked ASSUMED
+where the code uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from app.core.sources.kit import read_options
+from app.core.sources.rules import SourceRules
+
+DEFAULT_OPTIONS: dict[str, object] = {
+    "variant": "waimaiopen",  # or "mtop" (技术服务合作中心, api-open-cater)
+    "mtop_business_id": 16,  # 16 非接单 (reads + rider sync), 2 接单
+    "push_sig_decode": "once_then_full",  # "once" | "full" | "once_then_full"
+    "coord_e6_threshold": 1000.0,  # |value| above this is degrees x 1e6
+    "sync_api": "logistics_sync",  # or "delivering_arrived" (order/delivering + arrived)
+    "self_delivery_codes": "0000,00009003",
+    "poi_self_path": "order/logistics/change/poi_self",
+    "yesterday_until_hour": 3,  # before 03:00 local the day_seq scan also reads yesterday
+    "max_day_seq_scan": 500,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MtWmOptions:
+    variant: str = "waimaiopen"
+    mtop_business_id: int = 16
+    push_sig_decode: str = "once_then_full"
+    coord_e6_threshold: float = 1000.0
+    sync_api: str = "logistics_sync"
+    self_delivery_codes: tuple[str, ...] = ("0000", "00009003")
+    poi_self_path: str = "order/logistics/change/poi_self"
+    yesterday_until_hour: int = 3
+    max_day_seq_scan: int = 500
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, object]) -> MtWmOptions:
+        m = read_options(DEFAULT_OPTIONS, options)
+        codes = tuple(c.strip() for c in str(m["self_delivery_codes"]).split(",") if c.strip())
+        return cls(
+            variant=str(m["variant"]),
+            mtop_business_id=int(str(m["mtop_business_id"])),
+            push_sig_decode=str(m["push_sig_decode"]),
+            coord_e6_threshold=float(str(m["coord_e6_threshold"])),
+            sync_api=str(m["sync_api"]),
+            self_delivery_codes=codes,
+            poi_self_path=str(m["poi_self_path"]),
+            yesterday_until_hour=int(str(m["yesterday_until_hour"])),
+            max_day_seq_scan=int(str(m["max_day_seq_scan"])),
+        )
+
+
+RULES = SourceRules(
+    id="meituan",
+    name_zh="美团外卖",
+    name_en="Meituan Waimai",
+    production_base_url="https://waimaiopen.meituan.com/api/v1/",
+    sandbox_base_url="https://waimaiopen.meituan.com/api/v1/",  # test store on prod host [?]
+    push_kinds=("order", "confirm", "cancel", "refund", "status"),
+    money_unit="yuan",
+    credential_keys=("app_id", "app_secret", "app_poi_code"),
+    secret_keys=("app_secret",),
+    rehearsal_credentials={
+        "app_id": "1000",
+        "app_secret": "rehearsal-mt-wm-secret",
+        "app_poi_code": "S001",
+    },
+    default_options=DEFAULT_OPTIONS,
+    unverified=(
+        "push_sig_decode: push sig over once-decoded values, retried over fully decoded "
+        "values on mismatch [? §3]",
+        "error envelope {'data':'ng','error':{'code','msg'}} [~ §2]",
+        "coord_e6_threshold: push latitude/longitude may be degrees or degrees x 1e6 [~ §6]",
+        "sync_api: ecommerce/order/logistics/sync assumed callable by 餐饮 apps [~ §4]; "
+        "'delivering_arrived' falls back to order/delivering + order/arrived",
+        "self_delivery_codes: logistics_code 0000/00009003 (and an empty code) mean "
+        "商家自配 [~ §6]",
+        "poi_self_path: 转自配送 via order/logistics/change/poi_self [~ §4]",
+        "order status 6 (MTOp) treated as confirmed [~ §7]",
+        "push dedupe key (order_id, push kind, status, utime): Meituan has no message id [§4 README]",
+        "MTOp variant: push sign rule assumed equal to the request rule (SHA-1) [~ §3b]",
+        "MTOp reply to pushes {'data':'OK'} [✓ B, H]; 非接单 handler's {'code':0} not used [~]",
+        "rate limits and retry schedule of pushes unknown [? §11]",
+    ),
+)

@@ -1,0 +1,22 @@
+"""Source rules as data: names, hosts, push kinds, settings keys and the facts the
+research notes leave open (``unverified``). Each source's ``rules.py`` builds one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRules:
+    id: str
+    name_zh: str
+    name_en: str
+    production_base_url: str
+    sandbox_base_url: str
+    push_kinds: tuple[str, ...]  # /api/v1/sources/{id}/{kind}
+    money_unit: str  # what the order fields use on the wire ("yuan", "fen")
+    credential_keys: tuple[str, ...] = ()  # [sources.<id>] keys
+    secret_keys: tuple[str, ...] = ()  # those of them kept in the secret store
+    rehearsal_credentials: dict[str, str] = field(default_factory=dict)
+    default_options: dict[str, object] = field(default_factory=dict)
+    unverified: tuple[str, ...] = ()  # [~]/[?] facts made options, marked ASSUMED in code
