@@ -63,9 +63,10 @@ async def test_registry_lists_every_module_and_builds_connectors():
         )
         assert rules.unverified, f"{sid} lists no ASSUMED facts"
         ctx = SourceContext(
-            sid, rules.sandbox_base_url, rules.rehearsal_credentials, SourceHttp(), FakeClock()
+            sid, rules.sandbox_base_url, rules.rehearsal_credentials, http, FakeClock()
         )
         assert isinstance(registry.build_connector(ctx), SourceConnector)
+    await http.aclose()
     with pytest.raises(KeyError):
         registry.rules("nope")
 
