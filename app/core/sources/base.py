@@ -7,7 +7,7 @@ of the connector; the platform's units live only inside its ``mapping`` module.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -176,8 +176,13 @@ class SourceConnector(Protocol):
 
     async def reject(self, source_order_id: str, reason: str) -> None: ...
 
-    async def pull(self) -> list[SourceOrder]:
-        """Orders the platform has that pushes may have missed (today's, unprocessed)."""
+    async def pull(self, known: Collection[str] = ()) -> list[SourceOrder]:
+        """Orders the platform has that pushes may have missed (today's, unprocessed);
+        ``known`` ids may be skipped."""
+        ...
+
+    async def refresh(self, source_order_ids: Sequence[str]) -> list[SourceOrder]:
+        """Re-read open orders to catch cancels and refunds missed while offline."""
         ...
 
     async def sync_back(self, change: SyncBack) -> None: ...

@@ -37,9 +37,24 @@ class PushReceiver:
     duplicates: int = 0
     rejected: int = 0
 
-    def upsert(self, order: SourceOrder) -> None:
+    def put(self, order: SourceOrder) -> bool:
         old = self.orders.get(order.source_order_id)
         self.orders[order.source_order_id] = merge(old, order) if old else order
+        return old is None
+
+    # the SourceStore protocol (catch-up), in memory
+    async def known_ids(self, source: str) -> set[str]:
+        return {o.source_order_id for o in self.orders.values() if o.source == source}
+
+    async def open_ids(self, source: str) -> list[str]:
+        return [
+            o.source_order_id
+            for o in self.orders.values()
+            if o.source == source and not o.state.terminal
+        ]
+
+    async def upsert(self, order: SourceOrder) -> bool:
+        return self.put(order)
 
     async def handle(self, request: web.Request) -> web.Response:
         assert self.connector is not None
@@ -71,10 +86,10 @@ class PushReceiver:
     async def _apply(self, ev: PushEvent) -> None:
         assert self.connector is not None
         if ev.kind is PushKind.ORDER and ev.order is not None:
-            self.upsert(ev.order)
+            self.put(ev.order)
         elif ev.kind is PushKind.STATE and ev.source_order_id:
             if ev.source_order_id not in self.orders:  # out of order: read the order first
-                self.upsert(await self.connector.get_order(ev.source_order_id))
+                self.put(await self.connector.get_order(ev.source_order_id))
             old = self.orders[ev.source_order_id]
             patched = replace(
                 old,

@@ -50,7 +50,7 @@ async def test_dropped_and_refused_pushes_come_back_through_the_pull(eleme_rig):
     assert sim.log.deliveries[-1].status == 403
     quiet = sim.new_order()  # never pushed at all: found in getUnprocessOrders
     for o in await conn.pull(known=set(recv.orders)):
-        recv.upsert(o)
+        recv.put(o)
     assert set(recv.orders) == {dropped, refused, quiet}
     assert "eleme.msgNew.confirmPullMsg" in sim.log.paths()
     assert sim.pusher.failed == []  # acknowledged: not served again

@@ -173,7 +173,7 @@ async def test_dropped_push_is_recovered_by_the_pull(mt_rig):
     assert not await sim.push_order(oid)
     assert recv.orders == {}
     for o in await mt_rig.connector.pull(known=set(recv.orders)):
-        recv.upsert(o)
+        recv.put(o)
     assert list(recv.orders) == [oid]
 
 

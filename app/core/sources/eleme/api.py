@@ -12,7 +12,7 @@ import base64
 import json
 import logging
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,6 +31,8 @@ from app.core.sources.eleme.rules import RULES, ElemeOptions
 from app.core.sources.kit import as_dict
 
 log = logging.getLogger(__name__)
+
+REFRESH_BATCH = 50  # ASSUMED: mgetOrders batch limit is not documented
 
 
 class Connector:
@@ -82,6 +84,14 @@ class Connector:
         data = await self.call("eleme.order.mgetOrders", {"orderIds": list(ids)}, mutating=False)
         docs = data.values() if isinstance(data, dict) else data or []
         return [mapping.parse_order(d, self.opts) for d in docs if isinstance(d, dict)]
+
+    async def refresh(self, source_order_ids: Sequence[str]) -> list[SourceOrder]:
+        """``mgetOrders`` in batches (ASSUMED: batch limit ``refresh_batch``)."""
+        out: list[SourceOrder] = []
+        ids = list(source_order_ids)
+        for i in range(0, len(ids), REFRESH_BATCH):
+            out += await self.mget_orders(ids[i : i + REFRESH_BATCH])
+        return out
 
     async def _order_list(self, action: str) -> list[SourceOrder]:
         data = await self.call(action, {"shopId": int(self.shop_id)}, mutating=False)

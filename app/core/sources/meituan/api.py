@@ -9,7 +9,7 @@ yesterday is scanned too, until the platform has no order for the next seq.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -124,6 +124,16 @@ class Connector:
             if oid not in known:
                 out.append(await self.get_order(oid))
             self._scanned[day] = seq
+        return out
+
+    async def refresh(self, source_order_ids: Sequence[str]) -> list[SourceOrder]:
+        """One detail read per open order (the detail carries ``status``)."""
+        out: list[SourceOrder] = []
+        for oid in source_order_ids:
+            try:
+                out.append(await self.get_order(oid))
+            except SourceNotFoundError:
+                log.info("meituan: open order %s is unknown to the platform", oid)
         return out
 
     # ------------------------------------------------------------------ actions
