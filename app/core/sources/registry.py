@@ -2,7 +2,8 @@
 read ``SOURCE_MODULES`` for its hidden imports, so a frozen bundle has every source.
 
 Each source package exports ``RULES`` (``SourceRules``) and ``Connector`` (a class taking
-a ``SourceContext``); ``app.core.sandbox.sources.<id>`` is its simulator.
+a ``SourceContext``), optionally ``make_connector``; ``app.core.sandbox.sources.<id>``
+is its simulator.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ SOURCE_MODULES: tuple[str, ...] = tuple(
         f"app.core.sources.{sid}.mapping",
         f"app.core.sources.{sid}.codes",
         f"app.core.sources.{sid}.rules",
+        f"app.core.sources.{sid}.push",
         f"app.core.sandbox.sources.{sid}",
     )
 )
@@ -45,4 +47,7 @@ def all_rules() -> dict[str, SourceRules]:
 
 
 def build_connector(ctx: SourceContext) -> SourceConnector:
-    return cast(SourceConnector, source_module(ctx.source).Connector(ctx))
+    """A package may offer ``make_connector(ctx)`` to pick a variant (美团 MTOp)."""
+    mod = source_module(ctx.source)
+    factory = getattr(mod, "make_connector", mod.Connector)
+    return cast(SourceConnector, factory(ctx))

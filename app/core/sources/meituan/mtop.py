@@ -7,12 +7,20 @@ the rider-position sync. Pure. Selected with option ``variant = "mtop"``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
-from app.core.sources.base import PushRejected, SyncBack
+from app.core.sources.base import (
+    PushRejected,
+    SourceAuthError,
+    SourceRateLimitedError,
+    SourceRejectedError,
+    SyncBack,
+)
 from app.core.sources.kit import digest_equal, dumps_compact, sha1_hex
 from app.core.sources.meituan import codes
 
+SOURCE = "meituan"
 RIDER_POSITION = {2: "waimai/order/riderPosition", 16: "wmoper/ng/order/riderPosition"}
 
 
@@ -61,3 +69,39 @@ def verify_push(fields: Mapping[str, str], sign_key: str) -> None:
     """ASSUMED (§3b [~]): pushes are signed like requests."""
     if not digest_equal(fields.get("sign", ""), sign(sign_key, fields)):
         raise PushRejected("meituan mtop: bad sign", 400, b'{"data":"ng"}')
+
+
+# ---------------------------------------------------------------------------- wire
+CONFIRM = "waimai/order/confirm"  # businessId 2 [✓ B]
+CANCEL = "waimai/order/cancel"  # businessId 2 [✓ B]
+OK_REPLY = b'{"data":"OK"}'
+AUTH_CODES = frozenset({"OP_SIGN_ERROR", "OP_TOKEN_ERROR", "OP_AUTH_ERROR"})  # ASSUMED names
+RATE_CODES = frozenset({"OP_LIMIT", "OP_RATE_LIMIT"})  # ASSUMED names
+
+
+def unwrap(body: bytes) -> object:
+    """``{"code":"OP_SUCCESS","msg":..,"data":..}``; anything else raises."""
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise SourceRejectedError(SOURCE, "answer is not JSON") from None
+    if not isinstance(doc, dict):
+        raise SourceRejectedError(SOURCE, "answer is not an object")
+    code = str(doc.get("code", ""))
+    if code == "OP_SUCCESS":
+        return doc.get("data")
+    msg = str(doc.get("msg") or code)
+    if code in AUTH_CODES or "sign" in msg.lower() or "token" in msg.lower():
+        raise SourceAuthError(SOURCE, msg, code=code)
+    if code in RATE_CODES or "限流" in msg:
+        raise SourceRateLimitedError(SOURCE, msg, code=code)
+    raise SourceRejectedError(SOURCE, msg, code=code)
+
+
+def parse_push_fields(fields: Mapping[str, str], sign_key: str) -> tuple[str, dict[str, object]]:
+    """``(ePoiId, message)`` of a verified push; ``("", {})`` for a heartbeat."""
+    if not fields.get("message") or not fields.get("ePoiId"):
+        return "", {}  # Meituan's heartbeat: answer success [✓ B, H]
+    verify_push(fields, sign_key)
+    message = json.loads(fields["message"])
+    return fields["ePoiId"], message if isinstance(message, dict) else {}
