@@ -79,6 +79,8 @@ RULES = SourceRules(
         "enum from one integrator (DELIVERY_START, DELIVERY_COMPLETE); accept state unknown "
         "[~/? §6]",
         "no documented way to report a cancelled attempt: nothing is sent [? §6]",
+        "shopPart/elemePart read as discounts by absolute value (sign convention) [~ §5]",
+        "mgetOrders batch limit 50 [?]",
         "refund messages 33/35 end the order like cancel agreement 23/25 [~ §7]",
         "push dedupe key requestId [~ §4]",
         "getPushFailMsg / confirmPullMsg params and answer shape (list of messages with "

@@ -85,7 +85,13 @@ RULES = SourceRules(
     unverified=(
         "push_sig_decode: push sig over once-decoded values, retried over fully decoded "
         "values on mismatch [? §3]",
-        "error envelope {'data':'ng','error':{'code','msg'}} [~ §2]",
+        "error envelope {'data':'ng','error':{'code','msg'}} [~ §2]; codes 701-705 (auth), "
+        "711 (rate limit), 808 (no such order) guessed, messages matched as a fallback [?]",
+        "reply to a refused push: HTTP 400 {'data':'ng','error':{'code':703}} [?]",
+        "sync-back latitude/longitude sent as degrees with 6 decimals (not x1e6) [~ §7]",
+        "sync-back without rider details (all fields required) sends the shop's name and "
+        "phone (credentials store_name/store_phone) [~ §7 practice]",
+        "yesterday's day_seq scan (before 03:00) stops at the first missing seq [~ §11]",
         "coord_e6_threshold: push latitude/longitude may be degrees or degrees x 1e6 [~ §6]",
         "sync_api: ecommerce/order/logistics/sync assumed callable by 餐饮 apps [~ §4]; "
         "'delivering_arrived' falls back to order/delivering + order/arrived",
