@@ -27,6 +27,8 @@ from app.core import paths
 log = logging.getLogger(__name__)
 
 SECRET_KEYS = frozenset({"app_secret", "dev_key", "access_token", "secret"})
+# order sources also hold OAuth refresh tokens and 美团 MTOp sign keys / store tokens
+SOURCE_SECRET_KEYS = SECRET_KEYS | {"refresh_token", "sign_key", "app_auth_token"}
 
 
 class StoreSettings(BaseModel):
@@ -118,6 +120,36 @@ class CarriersSettings(BaseModel):
         return getattr(self, carrier_id)
 
 
+class SourceSettings(BaseModel):
+    """``[sources.<id>]``: how orders arrive from one platform (美团外卖, 饿了么). The
+    platform's own credential names go in as extra keys (secrets only via the keyring
+    or ``JUPEI_SOURCES__<ID>__<KEY>``); ``options`` holds the ASSUMED knobs."""
+
+    model_config = ConfigDict(extra="allow")
+    mode: Literal["push", "pull", "off"] = "off"
+    base_url: str = ""  # default: the platform's production host
+    push_base_url: str = ""  # the public URL configured in the platform console
+    auto_confirm: bool = True
+    pull_interval_s: int = 60
+    platform_stall_min: int = 10  # platform rider missing this long: offer 转自配送
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    def credential(self, key: str) -> str | None:
+        v = (self.model_extra or {}).get(key)
+        return None if v in (None, "") else str(v)
+
+
+class SourcesSettings(BaseModel):
+    meituan: SourceSettings = Field(default_factory=SourceSettings)
+    eleme: SourceSettings = Field(default_factory=SourceSettings)
+
+    def get(self, source_id: str) -> SourceSettings:
+        value = getattr(self, source_id)
+        if not isinstance(value, SourceSettings):
+            raise KeyError(source_id)
+        return value
+
+
 class PrinterSettings(BaseModel):
     name: str
     kind: Literal["network", "usb", "serial", "system", "pdf", "dummy"] = "network"
@@ -185,6 +217,7 @@ class Settings(BaseSettings):
     pos: PosSettings = Field(default_factory=PosSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     carriers: CarriersSettings = Field(default_factory=CarriersSettings)
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
     printing: PrintingSettings = Field(default_factory=PrintingSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     rehearsal: RehearsalSettings = Field(default_factory=RehearsalSettings)
@@ -229,6 +262,13 @@ def _refuse_file_secrets(path: Path) -> None:
                 f"{path}: [carriers.{cid}] holds {', '.join(sorted(leaked))}; secrets belong in "
                 "the OS keyring (settings dialog) or JUPEI_CARRIERS__<ID>__<KEY>, never in files"
             )
+    for sid, table in (data.get("sources") or {}).items():
+        leaked = SOURCE_SECRET_KEYS & set(table or {})
+        if leaked:
+            raise ValueError(
+                f"{path}: [sources.{sid}] holds {', '.join(sorted(leaked))}; secrets belong in "
+                "the OS keyring or JUPEI_SOURCES__<ID>__<KEY>, never in files"
+            )
     if "secret" in (data.get("pos") or {}):
         raise ValueError(f"{path}: [pos] secret belongs in the keyring or JUPEI_POS__SECRET")
 
@@ -239,6 +279,9 @@ def file_data(settings: Settings) -> dict[str, Any]:
     data.get("pos", {}).pop("secret", None)
     for table in data.get("carriers", {}).values():
         for k in SECRET_KEYS:
+            table.pop(k, None)
+    for table in data.get("sources", {}).values():
+        for k in SOURCE_SECRET_KEYS:
             table.pop(k, None)
     return data
 
