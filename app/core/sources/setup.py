@@ -1,0 +1,64 @@
+"""Builds a source connector's context from ``[sources.<id>]`` settings and the secret
+store, pointing at the production host, a configured ``base_url``, or a simulator.
+The composition root calls this; nothing else reads source settings."""
+
+from __future__ import annotations
+
+from app.core.clock import Clock
+from app.core.config import Settings
+from app.core.logs import REDACTOR
+from app.core.secrets import SecretStore, SecretStoreUnavailable
+from app.core.sources.base import SourceContext
+from app.core.sources.http import SourceHttp
+from app.core.sources.registry import rules
+
+
+def credentials_for(source_id: str, settings: Settings, secrets: SecretStore) -> dict[str, str]:
+    """Plain keys from ``[sources.<id>]``; secret keys from the settings' env override
+    (``JUPEI_SOURCES__<ID>__<KEY>``) or else the secret store (``sources.<id>.<key>``)."""
+    r = rules(source_id)
+    ss = settings.sources.get(source_id)
+    out: dict[str, str] = {}
+    for key in r.credential_keys:
+        value = ss.credential(key)
+        if value is None and key in r.secret_keys:
+            try:
+                value = secrets.get(f"sources.{source_id}.{key}")
+            except SecretStoreUnavailable:
+                value = None
+        if value:
+            out[key] = value
+            if key in r.secret_keys:
+                REDACTOR.register(value)  # never in a log line
+    return out
+
+
+def context_for(
+    source_id: str,
+    settings: Settings,
+    secrets: SecretStore,
+    http: SourceHttp,
+    clock: Clock,
+    *,
+    simulator_base_url: str = "",
+) -> SourceContext:
+    """``simulator_base_url`` (rehearsal) wins over the configured and production hosts,
+    and then the simulator's own rehearsal credentials are used."""
+    r = rules(source_id)
+    ss = settings.sources.get(source_id)
+    if simulator_base_url:
+        base, creds = simulator_base_url, dict(r.rehearsal_credentials)
+    else:
+        base, creds = (
+            ss.base_url or r.production_base_url,
+            credentials_for(source_id, settings, secrets),
+        )
+    return SourceContext(
+        source=source_id,
+        base_url=base,
+        credentials=creds,
+        http=http,
+        clock=clock,
+        push_base_url=ss.push_base_url,
+        options={**r.default_options, **ss.options},
+    )
