@@ -13,7 +13,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from app.core.domain.source_order import RefundState, SourceOrder, SourceOrderState
+from app.core.domain.source_order import (
+    FulfilmentMode,
+    RefundState,
+    SourceOrder,
+    SourceOrderState,
+)
 from app.core.domain.status import DeliveryStatus
 
 if TYPE_CHECKING:
@@ -107,6 +112,8 @@ class PushEvent:
     state: SourceOrderState | None = None  # STATE kind: the new state, if it changed
     cancel_requested: bool | None = None
     refund_state: RefundState | None = None
+    # DELIVERY kind: what the platform's delivery messages say about who delivers
+    fulfilment: FulfilmentMode | None = None
     raw_type: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 

@@ -87,6 +87,9 @@ class PushReceiver:
         assert self.connector is not None
         if ev.kind is PushKind.ORDER and ev.order is not None:
             self.put(ev.order)
+        elif ev.kind is PushKind.DELIVERY and ev.fulfilment and ev.source_order_id in self.orders:
+            old = self.orders[ev.source_order_id]
+            self.orders[ev.source_order_id] = replace(old, fulfilment=ev.fulfilment)
         elif ev.kind is PushKind.STATE and ev.source_order_id:
             if ev.source_order_id not in self.orders:  # out of order: read the order first
                 self.put(await self.connector.get_order(ev.source_order_id))

@@ -185,6 +185,12 @@ def test_delivery_and_other_messages():
     body = {"orderId": "1200897812792015983", "state": "selfDelivery", "subState": "noSubstate"}
     (ev,) = push.parse("push", request_of(message_doc(body, type=71)), CREDS, OPTS).events
     assert (ev.kind, ev.raw_type) == (PushKind.DELIVERY, "71")
+    assert ev.fulfilment is FulfilmentMode.SELF_DELIVERY
+    body = {"orderId": "1200897812792015983", "state": "delivering", "subState": "x"}
+    (ev,) = push.parse("push", request_of(message_doc(body, type=55)), CREDS, OPTS).events
+    assert ev.fulfilment is FulfilmentMode.PLATFORM_DELIVERY
+    (ev,) = push.parse("push", request_of(message_doc(body, type=60)), CREDS, OPTS).events
+    assert (ev.kind, ev.fulfilment) == (PushKind.DELIVERY, None)  # a failure says nothing
     (ev,) = push.parse("push", request_of(message_doc({"x": 1}, type=100)), CREDS, OPTS).events
     assert ev.kind is PushKind.OTHER
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.core.domain.source_order import PhoneKind, RefundState, SourceOrderState
+from app.core.domain.source_order import FulfilmentMode, PhoneKind, RefundState, SourceOrderState
 from app.core.domain.status import DeliveryStatus
 from app.core.sources.base import (
     SourceAuthError,
@@ -156,3 +156,13 @@ async def test_reservation_order(eleme_rig):
     assert order.is_reservation
     assert order.expected_delivery_at is not None
     assert (order.expected_delivery_at - order.created_at).total_seconds() == 7200
+
+
+async def test_platform_delivery_messages_mark_the_order_not_ours(eleme_rig):
+    sim, recv = eleme_rig.sim, eleme_rig.receiver
+    oid = sim.new_order()
+    await sim.push_new_order(oid)
+    assert recv.orders[oid].dispatchable  # 自配送 by default (ASSUMED)
+    await sim.push(52, {"orderId": oid, "state": "tobeAssignedCourier", "subState": "x"})
+    assert recv.orders[oid].fulfilment is FulfilmentMode.PLATFORM_DELIVERY
+    assert not recv.orders[oid].dispatchable

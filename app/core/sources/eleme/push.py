@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.core.domain.source_order import FulfilmentMode
 from app.core.sources.base import PushEvent, PushKind, PushRejected, PushRequest, PushResult
 from app.core.sources.eleme import codes, mapping
 from app.core.sources.eleme.rules import ElemeOptions
@@ -64,6 +65,15 @@ def parse(
     return PushResult((message_event(doc, opts),), 200, OK_REPLY)
 
 
+def _who_delivers(mtype: int) -> FulfilmentMode | None:
+    """71 自行配送 means the shop delivers; 51–56 are Ele.me's own rider [~ §5]."""
+    if mtype == codes.SELF_DELIVERY_MESSAGE:
+        return FulfilmentMode.SELF_DELIVERY
+    if mtype in codes.PLATFORM_DELIVERY_MESSAGES:
+        return FulfilmentMode.PLATFORM_DELIVERY
+    return None
+
+
 def message_event(doc: Mapping[str, Any], opts: ElemeOptions) -> PushEvent:
     """One message (pushed, or pulled by getPushFailMsg) as an event."""
     mtype = int_or_none(doc.get("type")) or 0
@@ -93,5 +103,12 @@ def message_event(doc: Mapping[str, Any], opts: ElemeOptions) -> PushEvent:
             raw=raw,
         )
     if mtype in codes.DELIVERY_MESSAGES:
-        return PushEvent(PushKind.DELIVERY, key, oid, raw_type=str(mtype), raw=raw)
+        return PushEvent(
+            PushKind.DELIVERY,
+            key,
+            oid,
+            fulfilment=_who_delivers(mtype),
+            raw_type=str(mtype),
+            raw=raw,
+        )
     return PushEvent(PushKind.OTHER, key, oid, raw_type=str(mtype), raw=raw)

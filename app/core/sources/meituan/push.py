@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from app.core.domain.source_order import RefundState, SourceOrderState
+from app.core.domain.source_order import FulfilmentMode, RefundState, SourceOrderState
 from app.core.sources.base import PushEvent, PushKind, PushRejected, PushRequest, PushResult
 from app.core.sources.kit import digest_equal, form_fields, int_or_none, reply_json, text_id
 from app.core.sources.meituan import mapping
@@ -106,8 +106,14 @@ def _event(kind: str, fields: Mapping[str, str], opts: MtWmOptions) -> PushEvent
     if kind == "refund":
         return _refund_event(fields, oid, raw)
     key = _key(kind, fields, fields.get("logistics_status", ""), fields.get("time", ""))
+    # 推送美配/企客订单配送状态: only Meituan's own delivery is reported this way
     return PushEvent(
-        PushKind.DELIVERY, key, oid, raw_type=fields.get("logistics_status", ""), raw=raw
+        PushKind.DELIVERY,
+        key,
+        oid,
+        fulfilment=FulfilmentMode.PLATFORM_DELIVERY,
+        raw_type=fields.get("logistics_status", ""),
+        raw=raw,
     )
 
 
