@@ -1,52 +1,57 @@
-"""Composition root: the one place that knows the concrete classes and wires them."""
+"""Composition root: the one place that knows the concrete classes and wires them.
+
+Every part is built here by a plain import, with the narrow things it uses (the
+database or a repo, the bus, the clock, the gateway, a live reader of the settings).
+A broken import fails here, loudly, instead of starting the app without a part."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.alerts import AlertRules
 from app.core.carriers.gateway import CarrierGateway, rehearsal_wanted
 from app.core.carriers.http import CarrierHttp
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
-from app.core.events import EventBus, OrderReceived
+from app.core.dispatch.engine import DispatchEngine
+from app.core.events import EventBus
 from app.core.intake import IntakeBatcher
+from app.core.pos.listener import PosListener
+from app.core.pos.webhook import WebhookSender
+from app.core.printing.service import PrintDeps, PrintService
+from app.core.reconciliation.service import ReportService
+from app.core.rehearsal import RehearsalDriver, RehearsalFeed
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
 from app.core.secrets import KeyringSecretStore, SecretStore
 from app.core.service import AppService
 from app.core.storage.db import make_engine, migrate
+from app.core.storage.outbox_repo import OutboxRepo
+from app.core.storage.print_repo import PrintRepo
 from app.core.storage.repos import Database
-from app.core.tasks import Supervisor
 
 log = logging.getLogger(__name__)
-
-
-def _optional(module: str, name: str):
-    """Parts built in later steps; absent ones are skipped with a log line."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        log.info("%s.%s not available", module, name)
-        return None
 
 
 @dataclass
 class Core:
     service: AppService
     http: CarrierHttp
-    supervisor: Supervisor = field(default_factory=Supervisor)
-    pos_listener: object | None = None
+    dispatcher: DispatchEngine
+    printing: PrintService
+    reports: ReportService
+    pos_listener: PosListener
+    alerts: AlertRules
+    demo: RehearsalDriver  # the scripted demo's door to the sandboxes
+    sandbox: SandboxServer | None = None  # rehearsal mode without an external sandbox
+    rehearsal_feed: RehearsalFeed | None = None  # sample orders (GUI, rehearsal mode)
     started: bool = False
 
-    @property
-    def sandbox(self) -> SandboxServer | None:
-        return self.service.sandbox  # type: ignore[return-value]
-
-    async def start(self, *, pos: bool = True) -> None:
+    async def start(self, *, pos: bool = True, sample_orders: bool = False) -> None:
+        """Start every part; ``sample_orders`` runs the rehearsal feed (the GUI asks)."""
         svc = self.service
         external = svc.settings.rehearsal.sandbox_url.rstrip("/")
         if svc.rehearsal and external:
@@ -58,33 +63,26 @@ class Core:
             svc.gateway.build(sandbox_url=None)
         svc.intake.start()
         await asyncio.to_thread(svc.pos_secret)  # first run generates it; keyring off-loop
-        if svc.dispatcher is not None:
-            svc.bus.subscribe(OrderReceived, self._auto_dispatch)
-            await svc.dispatcher.start()
-        if svc.printing is not None:
-            await svc.printing.start()  # type: ignore[attr-defined]
-        if pos and self.pos_listener is not None:
-            await self.pos_listener.start()  # type: ignore[attr-defined]
+        self.alerts.start()
+        await self.dispatcher.start()  # subscribes auto-dispatch itself
+        await self.printing.start()
+        if pos:
+            await self.pos_listener.start()
+            if sample_orders and self.rehearsal_feed is not None:
+                self.rehearsal_feed.start()
         self.started = True
         log.info("JuPei core started%s", " in rehearsal mode (演练模式)" if svc.rehearsal else "")
-
-    def _auto_dispatch(self, event: OrderReceived) -> None:
-        assert self.service.dispatcher is not None
-        self.supervisor.spawn(
-            self.service.dispatcher.on_order_received(event.order_id), f"auto-{event.order_id}"
-        )
 
     async def stop(self) -> None:
         """Stop taking work, finish or persist what is in flight, release resources."""
         svc = self.service
-        if self.pos_listener is not None:
-            await self.pos_listener.stop()  # type: ignore[attr-defined]
+        if self.rehearsal_feed is not None:
+            await self.rehearsal_feed.stop()
+        await self.pos_listener.stop()
         await svc.intake.stop()
-        await self.supervisor.drain(timeout=2.0)
-        if svc.dispatcher is not None:
-            await svc.dispatcher.stop()
-        if svc.printing is not None:
-            await svc.printing.stop()  # type: ignore[attr-defined]
+        await self.dispatcher.stop()
+        await self.printing.stop()
+        self.alerts.stop()
         if self.sandbox is not None:
             await self.sandbox.stop()
         await self.http.aclose()
@@ -109,41 +107,61 @@ def build_core(
     db = Database(engine)
     bus = EventBus()
     http = http or CarrierHttp()
-    gateway = CarrierGateway(settings, secrets, http, clock)
     rehearsal = rehearsal_wanted(settings, secrets)
-    sandbox = None
-    if rehearsal and not settings.rehearsal.sandbox_url:
-        r = settings.rehearsal
-        sandbox = SandboxServer(
-            sandbox_engine or SandboxEngine(seed=r.seed, speed=r.speed), port=r.port
-        )
     service = AppService(
         settings=settings,
         db=db,
         bus=bus,
         clock=clock,
         secrets=secrets,
-        gateway=gateway,
+        gateway=CarrierGateway(settings, secrets, http, clock),
         intake=IntakeBatcher(db, bus, clock),
         rehearsal=rehearsal,
-        sandbox=sandbox,
-        config_path=config_path,
+        config_path=Path(config_path) if config_path else None,
     )
-    problem = getattr(secrets, "backend_problem", lambda: None)()
+    _note_secret_problem(service, secrets)
+    return _wire(service, http, _sandbox(settings, rehearsal, sandbox_engine))
+
+
+def _wire(service: AppService, http: CarrierHttp, sandbox: SandboxServer | None) -> Core:
+    """Build the parts over the service's pieces and bind them to the service."""
+    db, bus, clock = service.db, service.bus, service.clock
+
+    def live() -> Settings:
+        return service.settings  # saving settings replaces the object: read it each time
+
+    service.dispatcher = dispatcher = DispatchEngine(service)
+    deps = PrintDeps(db, bus, clock, live, service.order_detail)
+    service.printing = printing = PrintService(deps, repo=PrintRepo(db.engine))
+    service.reports = reports = ReportService(db, settings=live, audit=service.audit)
+    outbox = OutboxRepo(db.engine)
+    listener = PosListener(
+        service, settings=live, outbox=outbox, clock=clock, webhook=WebhookSender(service)
+    )
+    r = service.settings.rehearsal
+    feed = None
+    if service.rehearsal and r.sample_orders_every_s > 0:
+        feed = RehearsalFeed(
+            service, listener, every_s=r.sample_orders_every_s, max_orders=r.sample_orders_max
+        )
+    demo = RehearsalDriver(service, sandbox)
+    return Core(
+        service, http, dispatcher, printing, reports, listener, AlertRules(bus), demo, sandbox, feed
+    )
+
+
+def _sandbox(
+    settings: Settings, rehearsal: bool, engine: SandboxEngine | None
+) -> SandboxServer | None:
+    """The in-process carrier sandbox, in rehearsal mode without an external one."""
+    if not rehearsal or settings.rehearsal.sandbox_url:
+        return None
+    r = settings.rehearsal
+    return SandboxServer(engine or SandboxEngine(seed=r.seed, speed=r.speed), port=r.port)
+
+
+def _note_secret_problem(service: AppService, secrets: SecretStore) -> None:
+    problem = secrets.backend_problem() if isinstance(secrets, KeyringSecretStore) else None
     if problem:
         service.secret_problem = problem
         log.warning("secret store: %s — secrets set now last for this session only", problem)
-    dispatch_cls = _optional("app.core.dispatch.engine", "DispatchEngine")
-    if dispatch_cls is not None:
-        service.dispatcher = dispatch_cls(service)
-    printing_cls = _optional("app.core.printing.service", "PrintService")
-    if printing_cls is not None:
-        service.printing = printing_cls(service)
-    reports_cls = _optional("app.core.reconciliation.service", "ReportService")
-    if reports_cls is not None:
-        service.reports = reports_cls(service)
-    core = Core(service=service, http=http)
-    listener_cls = _optional("app.core.pos.listener", "PosListener")
-    if listener_cls is not None:
-        core.pos_listener = listener_cls(service)
-    return core

@@ -59,10 +59,10 @@ async def _smoke(label) -> str:
         detail = await svc.order_detail_by_pos_id(payload["pos_order_id"])
         if detail is None:
             return f"order not stored (post stats: {stats})"
-        attempt = await svc.dispatcher.dispatch(detail.order.id, None, actor="smoke")
+        attempt = await svc.dispatch(detail.order.id, actor="smoke")
         for _ in range(60):
-            core.sandbox.engine.advance(60)
-            await svc.dispatcher.refresh(detail.order.id)
+            core.demo.advance(60)
+            await svc.refresh(detail.order.id)
             detail = await svc.order_detail(detail.order.id)
             if detail.attempt and detail.attempt.status is DeliveryStatus.DELIVERED:
                 label.setText(f"{attempt.carrier} delivered {payload['pos_order_id']}")

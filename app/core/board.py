@@ -1,4 +1,4 @@
-"""Which lane of the counter board an order belongs in (pure)."""
+"""Which lane of the counter board an order belongs in, and why it needs a human (pure)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, OrderState
+from app.core.domain.attention import Attention, AttentionReason
+
+R = AttentionReason
 
 
 class Lane(StrEnum):
@@ -23,7 +26,7 @@ class BoardRow:
     order: Order
     attempt: DeliveryAttempt | None
     lane: Lane
-    attention: str = ""
+    attention: Attention | None = None  # set in the attention lane only
 
 
 def current_attempt(attempts: list[DeliveryAttempt]) -> DeliveryAttempt | None:
@@ -41,30 +44,35 @@ def lane_for(
     *,
     no_rider_after_s: float = 600,
     stale_after_s: float = 300,
-) -> tuple[Lane, str]:
+) -> tuple[Lane, Attention | None]:
     if order.state is OrderState.CANCELLED:
-        return Lane.CANCELLED, ""
+        return Lane.CANCELLED, None
     if order.state in (OrderState.DELIVERED, OrderState.SELF_DELIVERED):
-        return Lane.DONE, ""
-    attention = (order.extra or {}).get("attention", "")
+        return Lane.DONE, None
     if order.state is OrderState.ATTENTION:
-        return Lane.ATTENTION, attention or "needs attention"
+        stored = Attention.decode((order.extra or {}).get("attention", ""))
+        return Lane.ATTENTION, stored or Attention(R.OTHER)
     if attempt is None or not attempt.status.live:
-        return Lane.NEW, ""
+        return Lane.NEW, None
+    return _live_lane(attempt, now, no_rider_after_s, stale_after_s)
+
+
+def _live_lane(
+    attempt: DeliveryAttempt, now: datetime, no_rider_after_s: float, stale_after_s: float
+) -> tuple[Lane, Attention | None]:
     s = attempt.status
     if attempt.exception:
-        return Lane.ATTENTION, attempt.exception
-    if s in (DeliveryStatus.RETURNING, DeliveryStatus.CANCEL_REQUESTED):
-        return (
-            Lane.ATTENTION,
-            "goods returning" if s is DeliveryStatus.RETURNING else "cancel pending",
-        )
+        return Lane.ATTENTION, Attention(R.CARRIER_EXCEPTION, attempt.exception)
+    if s is DeliveryStatus.RETURNING:
+        return Lane.ATTENTION, Attention(R.GOODS_RETURNING)
+    if s is DeliveryStatus.CANCEL_REQUESTED:
+        return Lane.ATTENTION, Attention(R.CANCEL_PENDING)
     if s in (DeliveryStatus.SUBMITTING, DeliveryStatus.PENDING_ACCEPT):
         since = attempt.dispatched_at or attempt.created_at
         if since and (now - since).total_seconds() > no_rider_after_s:
-            return Lane.ATTENTION, "no rider yet"
-        return Lane.AWAITING, ""
+            return Lane.ATTENTION, Attention(R.NO_RIDER)
+        return Lane.AWAITING, None
     seen = attempt.last_seen_at or attempt.dispatched_at
     if seen and (now - seen).total_seconds() > stale_after_s:
-        return Lane.ATTENTION, "tracking stale"
-    return Lane.DELIVERING, ""
+        return Lane.ATTENTION, Attention(R.TRACKING_STALE)
+    return Lane.DELIVERING, None

@@ -8,7 +8,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+from app.core.domain.attention import AttentionReason
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +78,60 @@ class RiderMoved(Event):
     lng: float
 
 
+class AlertKind(StrEnum):
+    """What an alert is about. Alerts are decided in the core only; the UI plays them."""
+
+    NEW_ORDER = "new_order"
+    DELIVERED = "delivered"
+    ATTENTION = "attention"  # the order needs a human; ``reason`` says why
+    NO_RIDER = "no_rider"
+    STALE = "stale"
+    RIDER_CANCELLED = "rider_cancelled"
+    RETURNING = "returning"
+    CARRIER_ERROR = "carrier_error"
+    PRINTER = "printer"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+# the per-order alerts that say "this order needs a human"; cleared when it moves on
+ORDER_TROUBLE = frozenset(
+    {
+        AlertKind.ATTENTION,
+        AlertKind.NO_RIDER,
+        AlertKind.STALE,
+        AlertKind.RIDER_CANCELLED,
+        AlertKind.RETURNING,
+        AlertKind.CARRIER_ERROR,
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AlertRaised(Event):
     order_id: int | None
-    kind: str  # new_order | no_rider | rider_cancelled | returning | carrier_error | stale | printer | delivered
+    kind: AlertKind
     message: str
-    severity: str = "warning"  # info | warning | critical
+    severity: Severity = Severity.WARNING
+    reason: AttentionReason | None = None  # for kind ATTENTION
+
+    def __post_init__(self) -> None:
+        # publishers that still pass plain strings get the enums (a typo fails here)
+        object.__setattr__(self, "kind", AlertKind(self.kind))
+        object.__setattr__(self, "severity", Severity(self.severity))
 
 
 @dataclass(frozen=True, slots=True)
 class AlertCleared(Event):
     order_id: int | None
-    kind: str
+    kind: AlertKind
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", AlertKind(self.kind))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from typing import Any
 
 from app.core.pos.sim import make_order_payload, post_orders
 
@@ -48,3 +49,35 @@ class RehearsalFeed:
                 log.info("rehearsal feed: post failed", exc_info=True)
             await asyncio.sleep(self.every_s * self._rng.uniform(0.6, 1.4))
         log.info("rehearsal feed: %d sample orders posted, stopping", self.posted)
+
+
+class RehearsalDriver:
+    """The scripted demo's door to the sandboxes (``--screenshot``): make one carrier's
+    rider bring the goods back, move the sandbox clock, poll riders and positions. The
+    UI drives the demo through this, never through the sandbox or the dispatcher."""
+
+    def __init__(self, service: Any, sandbox: Any) -> None:
+        self.service, self.sandbox = service, sandbox
+
+    def goods_come_back(self, carrier: str) -> None:
+        from app.core.sandbox.engine import Scenario
+
+        if self.sandbox is not None:
+            self.sandbox.engine.set_scenario(carrier, Scenario.RETURN)
+
+    def advance(self, seconds: float) -> None:
+        if self.sandbox is not None:
+            self.sandbox.engine.advance(seconds)
+
+    async def poll(self, order_ids: list[int]) -> None:
+        """Status and rider position of each order's live attempt, now."""
+        disp = self.service.dispatcher
+        for oid in order_ids:
+            try:
+                await disp.refresh(oid)
+                detail = await self.service.order_detail(oid)
+                a = detail.attempt if detail else None
+                if a is not None and a.status.live:
+                    await disp.tracker.positions(a.carrier, [a])
+            except Exception as e:  # a demo nicety: one failed poll is only logged
+                log.info("demo: poll %s: %s", oid, e)

@@ -1,16 +1,22 @@
-"""AppService: the one surface the UI, the POS listener and the CLI call.
+"""AppService: the one door the UI, the POS listener and the CLI call.
 
 It owns no business rules of its own: intake goes through the group-commit batcher,
-dispatch through ``Dispatcher``, storage through ``Database`` (always off the event-loop
-thread). Everything it reports outward is a domain value or a past-tense event."""
+dispatch through ``Dispatcher``, printing through ``PrintService``, reports through
+``ReportService``, storage through ``Database`` (always off the event-loop thread).
+The UI calls only the keyword-only operations here (``tests/core/foundation/
+test_boundaries.py`` checks it never reaches past them). Everything it reports outward
+is a domain value or a past-tense event."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets as pysecrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app.core.board import BoardRow, current_attempt, lane_for
 from app.core.carriers.gateway import CarrierGateway
@@ -21,8 +27,22 @@ from app.core.domain import DeliveryAttempt, Order, Quote
 from app.core.events import EventBus, OrderChanged, SettingsChanged
 from app.core.intake import IntakeBatcher
 from app.core.logs import REDACTOR
+from app.core.operations import NO_ACTIONS, CarrierFacts, OrderActions, carrier_facts
+from app.core.operations import order_actions as compute_actions
+from app.core.pos import views
+from app.core.pos.schema import parse_order, payload_hash
+from app.core.printing.service import PrintService
+from app.core.reconciliation.service import DateLike, ExportResult, ReportService
 from app.core.secrets import MemorySecretStore, SecretStore, SecretStoreUnavailable
 from app.core.storage.repos import Database, InsertOutcome, OrderEvent
+
+if TYPE_CHECKING:
+    from app.core.printing.queue import PrinterState
+    from app.core.printing.transports import Transport
+    from app.core.reconciliation.bills import BillMapping
+    from app.core.reconciliation.matching import MatchReport
+    from app.core.reconciliation.summary import Summary
+    from app.core.storage.print_repo import PrintJob
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +68,14 @@ class AppService:
     secrets: SecretStore
     gateway: CarrierGateway
     intake: IntakeBatcher
-    dispatcher: Dispatcher | None = None
-    printing: object | None = None  # app.core.printing service, when configured
-    reports: object | None = None
     rehearsal: bool = False
-    sandbox: object | None = None  # SandboxServer in rehearsal mode
-    config_path: object | None = None
+    config_path: Path | None = None
     secret_problem: str = ""  # why secrets are ephemeral, shown in the UI
+    # the parts below take narrow pieces of this service, so ``build_core`` binds them
+    # right after building it; they always exist once ``build_core`` has returned
+    dispatcher: Dispatcher = field(init=False)
+    printing: PrintService = field(init=False)
+    reports: ReportService = field(init=False)
     _ephemeral: MemorySecretStore = field(default_factory=MemorySecretStore)
     _pos_secret: str | None = None  # resolved once (off the loop at start), not per request
 
@@ -62,6 +83,19 @@ class AppService:
     async def receive_order(self, order: Order, payload_hash: str, source: str) -> InsertOutcome:
         """Durably store a new order (group commit) before anyone is told "ok"."""
         return await self.intake.submit(order, payload_hash, source)
+
+    async def submit_order_payload(self, payload: Any, *, source: str) -> InsertOutcome:
+        """One intake path for POS, phone, manual and simulated orders: validate (raises
+        ``OrderValidationError`` with the field at fault), fingerprint, store."""
+        s = self.settings
+        order = parse_order(payload, default_dispatch=s.pos.default_dispatch or s.dispatch.mode)
+        return await self.receive_order(order, payload_hash(payload), source)
+
+    async def cancel_from_pos(
+        self, detail: OrderDetail, *, reason: str, confirm: bool
+    ) -> dict[str, Any]:
+        """The POS API's cancel (preview when not ``confirm``); the response body."""
+        return await views.cancel(self, detail, reason, confirm)
 
     # ------------------------------------------------------------------ reads
     async def board(
@@ -75,20 +109,29 @@ class AppService:
 
     def board_row(self, order: Order, attempts: list[DeliveryAttempt]) -> BoardRow:
         a = current_attempt(attempts)
-        lane, why = lane_for(
+        lane, attention = lane_for(
             order,
             a,
             self.clock.now(),
             no_rider_after_s=self.settings.alerts.no_rider_after_min * 60,
             stale_after_s=self.settings.dispatch.stale_tracking_s,
         )
-        return BoardRow(order, a, lane, why)
+        return BoardRow(order, a, lane, attention)
 
     async def board_row_for(self, order_id: int) -> BoardRow | None:
         order = await self.db.run(self.db.get_order, order_id)
         if order is None:
             return None
         return self.board_row(order, await self.db.run(self.db.attempts_for_order, order_id))
+
+    async def order_actions(self, order_id: int) -> OrderActions:
+        """What the operator may do with the order now (see ``app.core.operations``)."""
+        row = await self.board_row_for(order_id)
+        return NO_ACTIONS if row is None else compute_actions(row)
+
+    def carriers(self) -> dict[str, CarrierFacts]:
+        """Carrier names, colours, credential keys and rules, for the UI to show."""
+        return carrier_facts()
 
     async def order_detail(self, order_id: int) -> OrderDetail | None:
         order = await self.db.run(self.db.get_order, order_id)
@@ -112,14 +155,19 @@ class AppService:
 
     # ------------------------------------------------------------------ log + audit
     async def log_event(
-        self, order_id: int, kind: str, actor: str, message: str, data: dict | None = None
+        self,
+        order_id: int,
+        kind: str,
+        actor: str,
+        message: str,
+        data: dict[str, Any] | None = None,
     ) -> None:
         await self.db.run(
             self.db.append_event, order_id, self.clock.now(), kind, actor, message, data
         )
         self.bus.publish(OrderChanged(order_id))
 
-    async def audit(self, actor: str, action: str, detail: dict) -> None:
+    async def audit(self, actor: str, action: str, detail: dict[str, Any]) -> None:
         await self.db.run(self.db.audit, self.clock.now(), actor, action, detail)
 
     # ------------------------------------------------------------------ secrets
@@ -189,8 +237,105 @@ class AppService:
     # ------------------------------------------------------------------ settings
     async def save_settings(self, new: Settings, actor: str = "manager") -> None:
         path = self.config_path
-        await self.db.run(save_settings, new, path)  # type: ignore[arg-type]
+        await self.db.run(save_settings, new, path)
         self.settings = new
         self.gateway.settings = new
         await self.audit(actor, "settings_saved", {"path": str(path or "")})
         self.bus.publish(SettingsChanged())
+
+    # ------------------------------------------------------------------ dispatch
+    async def collect_quotes(self, order_id: int) -> list[Quote]:
+        return await self.dispatcher.collect_quotes(order_id)
+
+    async def dispatch(
+        self, order_id: int, *, carrier: str | None = None, actor: str = "cashier"
+    ) -> DeliveryAttempt:
+        return await self.dispatcher.dispatch(order_id, carrier, actor=actor)
+
+    async def cancel_preview(self, order_id: int) -> int | None:
+        """The fee a cancel would cost now, or None when no carrier can say."""
+        return await self.dispatcher.cancel_preview(order_id)
+
+    async def cancel(
+        self, order_id: int, *, reason: str, actor: str = "cashier", preview: bool = False
+    ) -> int | None:
+        """Cancel the delivery; with ``preview`` only ask what it would cost."""
+        if preview:
+            return await self.cancel_preview(order_id)
+        return await self.dispatcher.cancel(order_id, reason, actor=actor)
+
+    async def add_tip(self, order_id: int, *, amount_fen: int, actor: str = "cashier") -> int:
+        return await self.dispatcher.add_tip(order_id, amount_fen, actor=actor)
+
+    async def redispatch(self, order_id: int, *, actor: str = "cashier") -> DeliveryAttempt:
+        return await self.dispatcher.redispatch(order_id, actor=actor)
+
+    async def mark_self_delivered(self, order_id: int, *, actor: str = "cashier") -> None:
+        await self.dispatcher.mark_self_delivered(order_id, actor=actor)
+
+    async def refresh(self, order_id: int) -> None:
+        """Ask the carrier for the live attempt's status now."""
+        await self.dispatcher.refresh(order_id)
+
+    async def test_carrier(self, carrier_id: str, order: Order) -> Quote:
+        """A real quote for a sample order through the configured adapter (settings'
+        "test connection"); raises the adapter's ``CarrierError`` on failure."""
+        if not self.gateway.entries:
+            self.gateway.build(sandbox_url=None)
+        return await self.gateway.get(carrier_id).adapter.quote(order)
+
+    # ------------------------------------------------------------------ printing
+    async def print_ticket(self, order_id: int) -> PrintJob:
+        """The first ticket for the order, or an explicit extra copy (补打) after that."""
+        if await self.printing.jobs_for_order(order_id):
+            return await self.printing.reprint(order_id)
+        return await self.printing.print_order(order_id)
+
+    async def reprint(self, order_id: int, *, template: str | None = None) -> PrintJob:
+        return await self.printing.reprint(order_id, template=template)
+
+    async def preview_png(
+        self, order_id: int, *, width: int = 80, template: str | None = None
+    ) -> bytes:
+        return await self.printing.preview_png(order_id, width, template)
+
+    def template_names(self) -> list[str]:
+        return self.printing.template_names()
+
+    def printer_status(self) -> list[PrinterState]:
+        return self.printing.printer_status()
+
+    async def held_prints(self) -> list[PrintJob]:
+        return await self.printing.held_jobs()
+
+    async def release_held_prints(self, *, job_ids: list[str] | None = None) -> int:
+        """A human decided: print the held backlog (all, or the jobs listed) now."""
+        return await self.printing.release_held(job_ids)
+
+    async def discard_held_prints(self, *, job_ids: list[str] | None = None) -> int:
+        return await self.printing.discard_held(job_ids)
+
+    def register_print_transport(self, kind: str, transport: Transport) -> None:
+        """Front ends add transports the core cannot build (the GUI's ``system``)."""
+        self.printing.register_transport(kind, transport)
+
+    # ------------------------------------------------------------------ reports
+    async def export(self, path: str | Path, **options: Any) -> ExportResult:
+        """``ReportService.export``'s keyword options (date_from, date_to, carriers,
+        fmt, progress, cancel, actor, lang)."""
+        return await self.reports.export(path, **options)
+
+    async def summary(
+        self, *, date_from: DateLike, date_to: DateLike, carriers: Sequence[str] | None = None
+    ) -> Summary:
+        return await self.reports.summary(date_from, date_to, carriers)
+
+    async def import_bill(
+        self,
+        carrier: str,
+        path: str | Path,
+        *,
+        mapping: BillMapping | None = None,
+        actor: str = "manager",
+    ) -> MatchReport:
+        return await self.reports.import_bill(carrier, path, mapping, actor=actor)

@@ -76,12 +76,22 @@ def _run_qt(args, settings) -> int:
         loop.close()
 
 
-async def _main(app, args, settings, single) -> int:
+async def start_core(settings, *, config_path=None, **build):
+    """The GUI's core: built, with the OS printer plugged in, started with the rehearsal
+    sample feed (in rehearsal mode only)."""
     from app.bootstrap import build_core
+    from app.ui import printing_qt
+
+    core = build_core(settings, config_path=config_path, **build)
+    printing_qt.register(core.service)  # the core cannot build the Qt ("system") printer
+    await core.start(sample_orders=True)
+    return core
+
+
+async def _main(app, args, settings, single) -> int:
     from app.ui.main_window import MainWindow
 
-    core = build_core(settings, config_path=getattr(args, "config", None))
-    await core.start()
+    core = await start_core(settings, config_path=getattr(args, "config", None))
     from app.ui.prefs import tile_source
 
     window = MainWindow(core.service, tile_source=tile_source())
@@ -98,29 +108,10 @@ async def _main(app, args, settings, single) -> int:
             )
         _stop_on_signals(window)
         window.show()
-        feed = _rehearsal_feed(core)
-        try:
-            return await closed
-        finally:
-            if feed is not None:
-                await feed.stop()
+        return await closed
     finally:
         window.hide()
         await core.stop()
-
-
-def _rehearsal_feed(core):
-    """In rehearsal mode, sample orders arrive through the real POS API by themselves."""
-    svc, r = core.service, core.service.settings.rehearsal
-    if not svc.rehearsal or core.pos_listener is None or r.sample_orders_every_s <= 0:
-        return None
-    from app.core.rehearsal import RehearsalFeed
-
-    feed = RehearsalFeed(
-        svc, core.pos_listener, every_s=r.sample_orders_every_s, max_orders=r.sample_orders_max
-    )
-    feed.start()
-    return feed
 
 
 def _stop_on_signals(window) -> None:

@@ -33,62 +33,26 @@ async def _arrive(window, n: int) -> list[int]:
 
 
 async def _dispatch(svc, ids: list[int], carrier: str | None = None) -> list[int]:
-    d = svc.dispatcher
-    if d is None:
-        log.info("demo: no dispatcher yet, orders stay on the board undispatched")
-        return []
     done = []
     for oid in ids:
         try:
-            await d.collect_quotes(oid)
-            await d.dispatch(oid, carrier, actor="demo")
+            await svc.collect_quotes(oid)
+            await svc.dispatch(oid, carrier=carrier, actor="demo")
             done.append(oid)
         except Exception as e:
             log.info("demo: dispatch of %s failed: %s", oid, e)
     return done
 
 
-def _trouble_scenario(core, carrier: str) -> None:
-    """One carrier's rider fails the drop-off and brings the goods back: the order lands
-    in the needs-attention lane (the sandbox's RETURN scenario)."""
-    engine = getattr(core.sandbox, "engine", None)
-    try:
-        from app.core.sandbox.engine import Scenario
-
-        engine.set_scenario(carrier, Scenario.RETURN)  # type: ignore[union-attr]
-    except Exception as e:
-        log.info("demo: no trouble scenario: %s", e)
-
-
-async def _move_riders(core, svc, dispatched: list[int], seconds: float, step: float) -> None:
+async def _move_riders(core, dispatched: list[int], seconds: float, step: float) -> None:
     """Advance the sandbox clock by ``step`` sim-seconds per round and poll, for about
     ``seconds`` of real time."""
-    engine = getattr(core.sandbox, "engine", None)
-    tracker = getattr(svc.dispatcher, "tracker", None)
     loop = asyncio.get_running_loop()
     end = loop.time() + seconds
     while loop.time() < end:
-        if engine is not None:
-            engine.advance(step)
-        for oid in dispatched:
-            try:
-                await svc.dispatcher.refresh(oid)
-            except Exception as e:
-                log.info("demo: refresh %s: %s", oid, e)
-        if tracker is not None:
-            await _positions(svc, tracker, dispatched)
+        core.demo.advance(step)
+        await core.demo.poll(dispatched)
         await asyncio.sleep(0.2)
-
-
-async def _positions(svc, tracker, ids: list[int]) -> None:
-    for oid in ids:
-        detail = await svc.order_detail(oid)
-        a = detail.attempt if detail else None
-        if a is not None and a.status.live:
-            try:
-                await tracker.positions(a.carrier, [a])
-            except Exception as e:
-                log.info("demo: positions %s: %s", oid, e)
 
 
 async def run_demo(core, window, seconds: float, path: Path) -> None:
@@ -97,17 +61,16 @@ async def run_demo(core, window, seconds: float, path: Path) -> None:
     window.show()
     ids = await _arrive(window, 6)
     first = await _dispatch(svc, ids[:1])  # will be delivered
-    _trouble_scenario(core, "sf")
+    core.demo.goods_come_back("sf")  # its rider brings the goods back: needs attention
     first += await _dispatch(svc, ids[1:2], "sf")  # goods come back: needs attention
-    await _move_riders(core, svc, first, max(1.0, seconds * 0.4), step=150)
+    await _move_riders(core, first, max(1.0, seconds * 0.4), step=150)
     second = await _dispatch(svc, ids[2:4])  # in delivery, riders on the map
-    await _move_riders(core, svc, second, max(1.0, seconds * 0.3), step=40)
+    await _move_riders(core, second, max(1.0, seconds * 0.3), step=40)
     ids += await _arrive(window, 2)  # fresh arrivals: highlighted, alert bar on
-    if svc.dispatcher is not None:
-        try:  # the quote comparison for the newest order
-            await svc.dispatcher.collect_quotes(ids[-1])
-        except Exception as e:
-            log.info("demo: quotes failed: %s", e)
+    try:  # the quote comparison for the newest order
+        await svc.collect_quotes(ids[-1])
+    except Exception as e:
+        log.info("demo: quotes failed: %s", e)
     focus = second[0] if second else ids[0]
     window.board.select_order(focus)
     await window.detail.show_order(focus)

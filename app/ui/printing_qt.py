@@ -2,7 +2,7 @@
 QtPrintSupport. The core never imports Qt, so the GUI registers this at start::
 
     from app.ui.printing_qt import register
-    register(service.printing)
+    register(service)  # app/ui/app.py:start_core
 
 The ticket is the core's rendered image (the same layout as the thermal path), painted
 with ``QPainter`` onto a ``QPrinter`` page as wide as the roll (80 or 58 mm) and as long
@@ -91,7 +91,6 @@ def system_transport(printer, ticket: Ticket, *, copies: int, job_id: str) -> No
     )
 
 
-def register(print_service) -> None:
-    """Plug the OS printer into the core print service (call once at GUI start)."""
-    if print_service is not None:
-        print_service.register_transport("system", system_transport)
+def register(service) -> None:
+    """Plug the OS printer into the core's printing (once, at GUI start)."""
+    service.register_print_transport("system", system_transport)

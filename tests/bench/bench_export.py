@@ -16,7 +16,6 @@ import pytest
 import xlsxwriter
 
 from app.core.reconciliation.export import ATTEMPT_COLS, attempt_values
-from app.core.reconciliation.service import ReportService
 from app.core.reconciliation.summary import Aggregator
 from app.core.storage.recon_repo import iter_attempts
 from tests.core.reconciliation.data import StubService, bulk_seed, make_db
@@ -41,7 +40,7 @@ def test_bench_export_100k(tmp_path):
     t0 = time.perf_counter()
     bulk_seed(db, N)
     seed_s = time.perf_counter() - t0
-    reports = ReportService(StubService(db))
+    reports = StubService(db).reports()
     res = asyncio.run(
         reports.export(
             tmp_path / "jupei.xlsx", date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 30)

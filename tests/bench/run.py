@@ -183,7 +183,6 @@ def p5(tmp: Path) -> dict:
     import datetime as dt
 
     from app.core.reconciliation.export import ATTEMPT_COLS, attempt_values
-    from app.core.reconciliation.service import ReportService
     from app.core.reconciliation.summary import Aggregator
     from app.core.storage.recon_repo import iter_attempts
     from tests.bench.bench_export import N, raw_xlsxwriter
@@ -191,7 +190,7 @@ def p5(tmp: Path) -> dict:
 
     db = make_db(tmp)
     bulk_seed(db, N)
-    reports = ReportService(StubService(db))
+    reports = StubService(db).reports()
     res = asyncio.run(
         reports.export(
             tmp / "jupei.xlsx", date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 30)

@@ -26,8 +26,8 @@ async def test_system_transport_prints_from_the_worker_thread(tmp_path, qapp):
         printing_qt.print_image(ticket.image, width_mm=printer.width, output_pdf=str(out))
 
     env = build_env(tmp_path, [{"name": "os", "kind": "system"}], on_new_order=False)
-    ps = env.make_printing()
-    printing_qt.register(ps)
+    ps = env.svc.printing = env.make_printing()
+    printing_qt.register(env.svc)
     assert ps.transports["system"] is printing_qt.system_transport
     ps.register_transport("system", to_pdf)  # same path, but into a file
     await ps.start()

@@ -8,7 +8,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from app.core.reconciliation.service import ReportService
 from app.ui.export_dialog import ExportDialog
 from app.ui.reports import METRICS, ReportsView
 from tests.core.reconciliation.data import StubService, bulk_seed, make_db, seed_small
@@ -20,7 +19,7 @@ PREVIEW = Path("/work/previews/reports.png")
 def reports(tmp_path):
     db = make_db(tmp_path)
     seed_small(db)
-    return ReportService(StubService(db))
+    return StubService(db).reports()
 
 
 def categories(view):
@@ -54,7 +53,7 @@ async def test_reports_view_charts_async_source(qtbot, reports):
 async def test_reports_view_screenshot(qtbot, tmp_path):
     db = make_db(tmp_path)
     bulk_seed(db, 3000, days=7)
-    reports = ReportService(StubService(db))
+    reports = StubService(db).reports()
     view = ReportsView(reports.summary, today=dt.date(2026, 11, 7), days=7)
     qtbot.addWidget(view)
     view.resize(1280, 600)

@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import secrets
 import string
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from app.core.dispatch import fanout, policy
@@ -23,7 +24,7 @@ from app.core.dispatch.breaker import Breakers
 from app.core.dispatch.submit import DispatchError, DispatchQueued, Submitter
 from app.core.dispatch.tracking import Tracker
 from app.core.domain import DeliveryAttempt, DispatchMode, Order, OrderState, Quote
-from app.core.events import ConnectivityChanged, DispatchDecided, OrderChanged
+from app.core.events import ConnectivityChanged, DispatchDecided, OrderChanged, OrderReceived
 from app.core.storage import dispatch_repo
 from app.core.tasks import Supervisor
 
@@ -66,6 +67,7 @@ class DispatchEngine:
         self._install = ""
         self._auto_slots = asyncio.Semaphore(AUTO_CONCURRENCY)
         self._rel: tuple[float, dict[str, float]] = (-1e9, {})
+        self._unsub_auto: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -129,6 +131,10 @@ class DispatchEngine:
         for oid in await self.svc.db.run(dispatch_repo.orders_waiting, self.svc.db, since):
             self.spawn(self.on_order_received(oid), f"resume-order-{oid}")
         await self._start_callbacks()
+        self._unsub_auto = self.svc.bus.subscribe(  # auto-dispatch: every new order
+            OrderReceived,
+            lambda e: self.spawn(self.on_order_received(e.order_id), f"auto-{e.order_id}"),
+        )
         log.info("dispatch engine started (%s carriers)", len(self.carriers()))
 
     async def _start_callbacks(self) -> None:
@@ -141,6 +147,7 @@ class DispatchEngine:
         await self.callbacks.start()
 
     async def stop(self) -> None:
+        self._unsub_auto()
         if self.callbacks is not None:
             await self.callbacks.stop()
         # timers and polling are rebuilt from the database on start: stop them now and

@@ -39,7 +39,8 @@ class Attention:
 
     @staticmethod
     def decode(text: str | None) -> Attention | None:
-        """The stored form back; legacy free text (before reasons existed) is OTHER."""
+        """The stored form back; legacy free text (before reasons existed) is OTHER,
+        except the few fixed phrases older builds wrote, which keep their reason."""
         if not text:
             return None
         code, sep, detail = text.partition("|")
@@ -48,4 +49,14 @@ class Attention:
                 return Attention(AttentionReason(code), detail)
             except ValueError:
                 pass
-        return Attention(AttentionReason.OTHER, text)
+        return Attention(_LEGACY.get(text, AttentionReason.OTHER), text)
+
+
+_LEGACY = {
+    "goods returning": AttentionReason.GOODS_RETURNING,
+    "goods returned to the shop": AttentionReason.GOODS_RETURNED,
+    "no rider yet": AttentionReason.NO_RIDER,
+    "tracking stale": AttentionReason.TRACKING_STALE,
+    "cancel pending": AttentionReason.CANCEL_PENDING,
+    "every eligible carrier failed": AttentionReason.DISPATCH_FAILED,
+}

@@ -3,7 +3,7 @@
 
 Every request but ``GET /api/v1/health`` and ``GET /api/v1/openapi.json`` is signed (see
 ``signature``). A 2xx for an order goes out only after the order is committed durably
-(``service.receive_order`` -> group commit). Errors always have the shape
+(``AppService.submit_order_payload`` -> group commit, the same path as phone orders). Errors always have the shape
 ``{"error": {"code", "message", "field"}}``."""
 
 from __future__ import annotations
@@ -13,19 +13,40 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
 from app import __version__
+from app.core.clock import Clock
+from app.core.config import Settings
 from app.core.pos import openapi, views
 from app.core.pos.auth import AuthError, NonceBatcher, authenticate
-from app.core.pos.schema import OrderValidationError, parse_order
+from app.core.pos.schema import OrderValidationError
+from app.core.pos.webhook import WebhookSender
 from app.core.storage.outbox_repo import OutboxRepo
-from app.core.storage.repos import payload_hash
+from app.core.storage.repos import InsertOutcome
+
+if TYPE_CHECKING:
+    from app.core.service import OrderDetail
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
 PUBLIC = frozenset({f"{API}/health", f"{API}/openapi.json"})
+
+
+class PosDoor(Protocol):
+    """The service operations the POS API calls (``AppService`` provides them)."""
+
+    async def submit_order_payload(self, payload: Any, *, source: str) -> InsertOutcome: ...
+
+    async def order_detail_by_pos_id(self, pos_order_id: str) -> OrderDetail | None: ...
+
+    async def cancel_from_pos(
+        self, detail: OrderDetail, *, reason: str, confirm: bool
+    ) -> dict[str, Any]: ...
+
+    def pos_secret(self) -> str: ...
 
 
 class PosListenerError(RuntimeError):
@@ -53,7 +74,9 @@ def _http_error(e: web.HTTPException) -> web.Response:
 
 
 @web.middleware
-async def _errors(request: web.Request, handler: Callable[..., Awaitable]) -> web.StreamResponse:
+async def _errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     """Every failure in the error shape; a bug is a logged 500, never a traceback page."""
     try:
         return await handler(request)
@@ -65,16 +88,24 @@ async def _errors(request: web.Request, handler: Callable[..., Awaitable]) -> we
 
 
 class PosListener:
-    def __init__(self, service) -> None:
-        self.service = service
-        cfg = service.settings.pos
+    def __init__(
+        self,
+        door: PosDoor,
+        *,
+        settings: Callable[[], Settings],
+        outbox: OutboxRepo,
+        clock: Clock,
+        webhook: WebhookSender | None = None,
+    ) -> None:
+        self.door = door
+        self._settings = settings  # read live: tests and the settings dialog replace it
+        cfg = settings().pos
         self.host: str = cfg.host
         self.port: int = cfg.port
         self._runner: web.AppRunner | None = None
-        self._nonces = NonceBatcher(
-            OutboxRepo(service.db.engine), service.clock.now, cfg.clock_skew_s
-        )
-        self.webhook = None
+        self._nonces = NonceBatcher(outbox, clock.now, cfg.clock_skew_s)
+        self.webhook = webhook  # started only when [pos] webhook_url is set
+        self.webhook_running = False
 
     @property
     def base_url(self) -> str:
@@ -83,7 +114,7 @@ class PosListener:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        cfg = self.service.settings.pos
+        cfg = self._settings().pos
         self._check_host(cfg.host, cfg.allow_remote)
         app = self._app(cfg.max_body_bytes)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
@@ -115,12 +146,10 @@ class PosListener:
         )
 
     async def _start_webhook(self) -> None:
-        if not self.service.settings.pos.webhook_url:
+        if self.webhook is None or not self._settings().pos.webhook_url:
             return
-        from app.core.pos.webhook import WebhookSender
-
-        self.webhook = WebhookSender(self.service)
         await self.webhook.start()
+        self.webhook_running = True
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish (their commits included)."""
@@ -128,9 +157,9 @@ class PosListener:
             await self._runner.cleanup()
             self._runner = None
         await self._nonces.stop()
-        if self.webhook is not None:
+        if self.webhook is not None and self.webhook_running:
             await self.webhook.stop()
-            self.webhook = None
+            self.webhook_running = False
 
     def _app(self, max_body: int) -> web.Application:
         app = web.Application(client_max_size=max_body, middlewares=[_errors])
@@ -144,7 +173,7 @@ class PosListener:
     # ------------------------------------------------------------------ plumbing
     async def _signed_body(self, request: web.Request) -> bytes:
         """Size limit, then auth; returns the raw body. Raises ``_Reply``."""
-        cfg = self.service.settings.pos
+        cfg = self._settings().pos
         if request.content_length is not None and request.content_length > cfg.max_body_bytes:
             raise _Reply(error(413, "body_too_large", f"body above {cfg.max_body_bytes} bytes"))
         try:
@@ -157,7 +186,7 @@ class PosListener:
             await authenticate(
                 request.headers,
                 body,
-                secret=self.service.pos_secret(),
+                secret=self.door.pos_secret(),
                 now=time.time(),
                 skew_s=cfg.clock_skew_s,
                 nonces=self._nonces,
@@ -168,7 +197,7 @@ class PosListener:
         return body
 
     @staticmethod
-    def _json(request: web.Request, body: bytes, *, allow_empty: bool = False):
+    def _json(request: web.Request, body: bytes, *, allow_empty: bool = False) -> Any:
         if allow_empty and not body.strip():
             return {}
         if request.content_type != "application/json":
@@ -193,13 +222,11 @@ class PosListener:
         try:
             body = await self._signed_body(request)
             payload = self._json(request, body)
-            order = parse_order(payload, default_dispatch=self._default_dispatch())
-            phash = _hash(payload)
+            out = await self.door.submit_order_payload(payload, source="pos")
         except _Reply as r:
             return r.response
         except OrderValidationError as e:
             return error(e.status, e.code, e.message, e.field)
-        out = await self.service.receive_order(order, phash, source="pos")
         if out.outcome == "conflict":
             return error(
                 409,
@@ -210,16 +237,12 @@ class PosListener:
         status = 201 if out.outcome == "created" else 200
         return web.json_response(views.order_ref(out.order), status=status)
 
-    def _default_dispatch(self) -> str:
-        s = self.service.settings
-        return s.pos.default_dispatch or s.dispatch.mode
-
     async def get_order(self, request: web.Request) -> web.Response:
         try:
             await self._signed_body(request)
         except _Reply as r:
             return r.response
-        detail = await self.service.order_detail_by_pos_id(request.match_info["pos_order_id"])
+        detail = await self.door.order_detail_by_pos_id(request.match_info["pos_order_id"])
         if detail is None:
             return error(404, "not_found", "no order with this pos_order_id", "pos_order_id")
         return web.json_response(views.order_detail(detail))
@@ -230,11 +253,12 @@ class PosListener:
             reason, confirm = _cancel_args(self._json(request, body, allow_empty=True))
         except _Reply as r:
             return r.response
-        detail = await self.service.order_detail_by_pos_id(request.match_info["pos_order_id"])
+        detail = await self.door.order_detail_by_pos_id(request.match_info["pos_order_id"])
         if detail is None:
             return error(404, "not_found", "no order with this pos_order_id", "pos_order_id")
         try:
-            return web.json_response(await views.cancel(self.service, detail, reason, confirm))
+            body = await self.door.cancel_from_pos(detail, reason=reason, confirm=confirm)
+            return web.json_response(body)
         except views.CancelRefused as e:
             return error(e.status, e.code, e.message)
 
@@ -246,18 +270,11 @@ class _Reply(Exception):
         self.response = response
 
 
-def _hash(payload) -> str:
-    try:
-        return payload_hash(payload)
-    except UnicodeEncodeError:  # a lone surrogate in a field we do not read
-        raise _Reply(error(400, "malformed", "body holds invalid Unicode")) from None
-
-
-def _no_constant(name: str):
+def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _cancel_args(payload) -> tuple[str, bool]:
+def _cancel_args(payload: Any) -> tuple[str, bool]:
     if not isinstance(payload, dict):
         raise _Reply(error(400, "malformed", "body must be a JSON object", "body"))
     reason = payload.get("reason") or ""

@@ -8,6 +8,8 @@ fields are ignored (vendors may send more than we read). Money is integer fen on
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from datetime import datetime
@@ -30,6 +32,17 @@ MAX_ITEMS = 500
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
 _PHONE = re.compile(r"[0-9+\-() ,_#*]{3,40}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def payload_hash(payload: Any) -> str:
+    """The fingerprint that tells a retried order (same hash) from a conflicting one.
+    Lives beside the parser, not in storage, so every intake path computes it the same way.
+    Raises ``OrderValidationError`` (400) for a lone surrogate in a field we do not read."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return hashlib.sha256(text.encode()).hexdigest()
+    except UnicodeEncodeError:
+        raise OrderValidationError("malformed", "body holds invalid Unicode", None, 400) from None
 
 
 class OrderValidationError(ValueError):

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app.core import paths
-from app.core.events import AttemptStatusChanged, OrderReceived, PrintJobChanged
+from app.core.clock import Clock
+from app.core.config import Settings
+from app.core.events import AttemptStatusChanged, EventBus, OrderReceived, PrintJobChanged
 from app.core.printing import layout, render, snapshot, templates, transports
 from app.core.printing.queue import PrinterState, PrintQueue, QueueOptions
 from app.core.printing.transports import UNKNOWN, Transport
 from app.core.storage.print_repo import HELD, QUEUED, PrintJob, PrintRepo
+from app.core.storage.repos import Database
 from app.core.tasks import Supervisor
+
+if TYPE_CHECKING:
+    from app.core.service import OrderDetail
 
 log = logging.getLogger(__name__)
 AUTO_RULES = {
@@ -28,10 +37,37 @@ AUTO_RULES = {
 }
 
 
+DetailFn = Callable[[int], Awaitable["OrderDetail | None"]]
+
+
+@dataclass(frozen=True, slots=True)
+class PrintDeps:
+    """The narrow things printing uses; ``settings`` is read live, since saving the
+    settings dialog replaces the whole ``Settings`` object."""
+
+    db: Database
+    bus: EventBus
+    clock: Clock
+    settings_of: Callable[[], Settings]
+    order_detail: DetailFn
+
+    @property
+    def settings(self) -> Settings:
+        return self.settings_of()
+
+
 class PrintService:
-    def __init__(self, service, *, template_dirs: tuple[Path, ...] | None = None, **options):
-        self.svc = service
-        self.repo = PrintRepo(service.db.engine)
+    def __init__(
+        self,
+        deps: PrintDeps,
+        *,
+        repo: PrintRepo | None = None,
+        template_dirs: tuple[Path, ...] | None = None,
+        **options: Any,
+    ) -> None:
+        self.deps = deps
+        self.db, self.bus, self.clock = deps.db, deps.bus, deps.clock
+        self.repo = repo or PrintRepo(deps.db.engine)
         self.template_dirs = template_dirs
         self.dummy_output: dict[str, list[bytes]] = {}
         self.transports: dict[str, Transport] = {
@@ -41,10 +77,10 @@ class PrintService:
             "pdf": transports.make_pdf_transport(lambda: paths.data_dir() / "tickets"),
             "dummy": transports.make_dummy_transport(self.dummy_output),
         }
-        self.queue = PrintQueue(service, self.repo, self.transports, QueueOptions(**options))
+        self.queue = PrintQueue(deps, self.repo, self.transports, QueueOptions(**options))
         self.queue.template_dirs = template_dirs
         self._tasks = Supervisor()
-        self._unsubs: list = []
+        self._unsubs: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def register_transport(self, kind: str, fn: Transport) -> None:
@@ -52,7 +88,7 @@ class PrintService:
         self.transports[kind] = fn
 
     async def start(self) -> None:
-        bus = self.svc.bus
+        bus = self.bus
         self._unsubs = [
             bus.subscribe(OrderReceived, self._on_order),
             bus.subscribe(AttemptStatusChanged, self._on_attempt),
@@ -69,7 +105,7 @@ class PrintService:
     # ------------------------------------------------------------------ rules
     @property
     def settings(self):
-        return self.svc.settings.printing
+        return self.deps.settings.printing
 
     def _on_order(self, ev: OrderReceived) -> None:
         if self.settings.on_new_order:
@@ -112,14 +148,14 @@ class PrintService:
     async def _submit(self, order_id, printer, template, reason, n, mark="") -> PrintJob:
         tmpl = templates.load(self.template_name(template), self.template_dirs)
         job_id = f"{order_id}:{printer.name[:24]}:{tmpl.name}:{reason}:{n}"
-        run, now = self.svc.db.run, self.svc.clock.now()
+        run, now = self.db.run, self.clock.now()
         existing = await run(self.repo.get, job_id)
         if existing is not None:
             return existing
-        detail = await self.svc.order_detail(order_id)
+        detail = await self.deps.order_detail(order_id)
         if detail is None:
             raise LookupError(f"no order {order_id}")
-        data = snapshot.ticket_data(detail, self.svc.settings.store, now=now, mark=mark)
+        data = snapshot.ticket_data(detail, self.deps.settings.store, now=now, mark=mark)
         held = self.queue.all_down(printer.name)
         job = PrintJob(
             job_id,
@@ -136,7 +172,7 @@ class PrintService:
         )
         if not await run(self.repo.insert, job):
             return await run(self.repo.get, job_id) or job
-        self.svc.bus.publish(PrintJobChanged(job.id, order_id, job.state, job.error))
+        self.bus.publish(PrintJobChanged(job.id, order_id, job.state, job.error))
         if not held:
             self.queue.enqueue(job.id)
         return job
@@ -161,29 +197,29 @@ class PrintService:
         p = self._printer(printer)
         tmpl = self.template_name(template or p.templates[0])
         prefix = f"{order_id}:{p.name[:24]}:{tmpl}:reprint:"
-        n = await self.svc.db.run(self.repo.count_like, prefix) + 1
+        n = await self.db.run(self.repo.count_like, prefix) + 1
         return await self._submit(order_id, p, tmpl, "reprint", n, mark="补打")
 
     async def jobs_for_order(self, order_id: int) -> list[PrintJob]:
-        return await self.svc.db.run(self.repo.for_order, order_id)
+        return await self.db.run(self.repo.for_order, order_id)
 
     async def held_jobs(self) -> list[PrintJob]:
-        return await self.svc.db.run(self.repo.in_state, HELD)
+        return await self.db.run(self.repo.in_state, HELD)
 
     async def release_held(self, job_ids: list[str] | None = None) -> int:
         """A human decided: print the held jobs (all, or those listed) now."""
         ids = job_ids if job_ids is not None else [j.id for j in await self.held_jobs()]
-        n = await self.svc.db.run(self.repo.release, ids, self.svc.clock.now())
+        n = await self.db.run(self.repo.release, ids, self.clock.now())
         for job_id in ids:
-            self.svc.bus.publish(PrintJobChanged(job_id, _order_of(job_id), QUEUED, "released"))
+            self.bus.publish(PrintJobChanged(job_id, _order_of(job_id), QUEUED, "released"))
             self.queue.enqueue(job_id)
         return n
 
     async def discard_held(self, job_ids: list[str] | None = None) -> int:
         ids = job_ids if job_ids is not None else [j.id for j in await self.held_jobs()]
-        n = await self.svc.db.run(self.repo.discard, ids, self.svc.clock.now())
+        n = await self.db.run(self.repo.discard, ids, self.clock.now())
         for job_id in ids:
-            self.svc.bus.publish(PrintJobChanged(job_id, _order_of(job_id), "discarded"))
+            self.bus.publish(PrintJobChanged(job_id, _order_of(job_id), "discarded"))
         return n
 
     def printer_status(self) -> list[PrinterState]:
@@ -204,10 +240,10 @@ class PrintService:
 
     # ------------------------------------------------------------------ preview
     async def preview_image(self, order_id: int, width: int = 80, template: str | None = None):
-        detail = await self.svc.order_detail(order_id)
+        detail = await self.deps.order_detail(order_id)
         if detail is None:
             raise LookupError(f"no order {order_id}")
-        data = snapshot.ticket_data(detail, self.svc.settings.store, now=self.svc.clock.now())
+        data = snapshot.ticket_data(detail, self.deps.settings.store, now=self.clock.now())
         return await asyncio.to_thread(self.render_data, data, width, template)
 
     async def preview_png(self, order_id: int, width: int = 80, template: str | None = None):

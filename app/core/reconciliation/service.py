@@ -16,21 +16,24 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.core.config import Settings
 from app.core.money import yuan_str
 from app.core.reconciliation import export as ex
 from app.core.reconciliation.bills import BillMapping, default_mapping, read_bill
 from app.core.reconciliation.matching import Candidate, MatchReport, match_bill
 from app.core.reconciliation.summary import Aggregator, Summary, net_cost_fen
 from app.core.storage import recon_repo as repo
+from app.core.storage.repos import Database
 
 log = logging.getLogger(__name__)
 
 DateLike = dt.date | str
+AuditFn = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,19 +50,14 @@ def iso(d: DateLike) -> str:
 
 
 class ReportService:
-    def __init__(self, service: Any) -> None:
-        self.service = service
-
-    @property
-    def db(self):
-        return self.service.db
-
-    @property
-    def engine(self):
-        return self.service.db.engine
+    def __init__(self, db: Database, *, settings: Callable[[], Settings], audit: AuditFn) -> None:
+        self.db = db
+        self.engine = db.engine
+        self._settings = settings  # read live: saving the settings replaces the object
+        self._audit = audit
 
     def store_name(self) -> str:
-        return self.service.settings.store.name
+        return self._settings().store.name
 
     # ------------------------------------------------------------------ export
     async def export(
@@ -94,10 +92,10 @@ class ReportService:
         try:
             result = await self._run_export(path, d0, d1, cars, fmt, progress, stopped, stop, lang)
         except (ex.ExportCancelled, asyncio.CancelledError):
-            await self.service.audit(actor, "report_export_cancelled", detail)
+            await self._audit(actor, "report_export_cancelled", detail)
             raise
         detail |= {"rows": result.rows, "seconds": round(result.seconds, 2)}
-        await self.service.audit(actor, "report_exported", detail)
+        await self._audit(actor, "report_exported", detail)
         log.info("export %s..%s: %d rows in %.1f s", d0, d1, result.rows, result.seconds)
         return result
 
@@ -146,9 +144,7 @@ class ReportService:
 
     async def set_mapping(self, carrier: str, mapping: BillMapping, actor: str = "manager") -> None:
         await self.db.run(self.db.kv_set, f"bill_mapping.{carrier}", mapping.to_dict())
-        await self.service.audit(
-            actor, "bill_mapping_set", {"carrier": carrier, **mapping.to_dict()}
-        )
+        await self._audit(actor, "bill_mapping_set", {"carrier": carrier, **mapping.to_dict()})
 
     # ------------------------------------------------------------------ bill import
     async def import_bill(
@@ -178,7 +174,7 @@ class ReportService:
                              report.unmatched_attempts, import_id, d0, d1)  # fmt: skip
         detail = {"carrier": carrier, "file": path.name, "from": d0, "to": d1,
                   "import_id": import_id, "lines": len(rows), **report.counts()}  # fmt: skip
-        await self.service.audit(actor, "bill_imported", detail)
+        await self._audit(actor, "bill_imported", detail)
         return report
 
     def _candidates(self, carrier: str, d0: str, d1: str) -> list[Candidate]:
@@ -225,7 +221,7 @@ class ReportService:
         n = await asyncio.to_thread(write_dispute_csv, report, path)
         detail = {"carrier": report.carrier, "import_id": report.import_id, "rows": n,
                   "from": report.date_from, "to": report.date_to, "path": str(path)}  # fmt: skip
-        await self.service.audit(actor, "dispute_exported", detail)
+        await self._audit(actor, "dispute_exported", detail)
         return n
 
 

@@ -6,8 +6,6 @@ by the service (``Database.run``)."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,11 +44,6 @@ class OrderEvent:
 class InsertOutcome:
     order: Order
     outcome: str  # "created" | "duplicate" | "conflict"
-
-
-def payload_hash(payload: Any) -> str:
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Database:

@@ -11,8 +11,9 @@ from app.core.clock import FakeClock
 from app.core.domain import DeliveryAttempt, DeliveryStatus, OrderState, Quote, Rider
 from app.core.events import EventBus, OrderReceived
 from app.core.intake import IntakeBatcher
+from app.core.pos.schema import payload_hash
 from app.core.storage.db import make_engine, migrate
-from app.core.storage.repos import Database, payload_hash
+from app.core.storage.repos import Database
 from app.core.storage.tables import metadata
 from tests.helpers import sample_order
 

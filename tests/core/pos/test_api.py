@@ -10,7 +10,7 @@ import time
 import pytest
 
 from app.core.domain import OrderState
-from app.core.pos.listener import PosListener, PosListenerError
+from app.core.pos.listener import PosListenerError
 from tests.core.pos.test_schema import payload
 from tests.helpers import make_settings
 
@@ -271,7 +271,7 @@ async def test_non_loopback_host_refused_without_allow_remote(tmp_path):
     async with started_core(tmp_path) as core:
         core.service.settings = make_settings(tmp_path, pos={"host": "0.0.0.0", "port": 0})
         with pytest.raises(PosListenerError, match="allow_remote"):
-            await PosListener(core.service).start()
+            await core.pos_listener.start()
 
 
 @pytest.mark.allow_warnings
@@ -282,7 +282,7 @@ async def test_non_loopback_host_with_allow_remote_logs_a_warning(tmp_path, capl
         core.service.settings = make_settings(
             tmp_path, pos={"host": "0.0.0.0", "port": 0, "allow_remote": True}
         )
-        lis = PosListener(core.service)
+        lis = core.pos_listener
         await lis.start()
         try:
             assert lis.port > 0

@@ -12,7 +12,6 @@ from aiohttp import web
 
 from app.core.events import OrderChanged
 from app.core.pos import signature as sig
-from app.core.pos.listener import PosListener
 from app.core.pos.webhook import KIND, WebhookSender, backoff_s
 from app.core.storage.outbox_repo import OutboxRepo
 from tests.conftest import wait_until
@@ -65,13 +64,14 @@ def test_backoff_grows_and_is_capped():
 async def test_listener_starts_the_sender_when_configured(tmp_path):
     async with FakePos() as hook, started_core(tmp_path) as core:
         core.service.settings.pos.webhook_url = hook.url
-        lis = PosListener(core.service)
+        lis = core.pos_listener
         await lis.start()
         try:
             assert isinstance(lis.webhook, WebhookSender)
+            assert lis.webhook_running
         finally:
             await lis.stop()
-        assert lis.webhook is None
+        assert not lis.webhook_running
 
 
 @pytest.mark.asyncio

@@ -107,11 +107,13 @@ class Env:
     order_id: int
 
     def make_printing(self, **kw):
-        from app.core.printing.service import PrintService
+        from app.core.printing.service import PrintDeps, PrintService
 
         kw.setdefault("retry_s", 0.05)
         kw.setdefault("probe_timeout", 0.3)
-        return PrintService(self.svc, **kw)
+        svc = self.svc
+        deps = PrintDeps(svc.db, svc.bus, svc.clock, lambda: svc.settings, svc.order_detail)
+        return PrintService(deps, **kw)
 
 
 def build_env(tmp_path, printers: list[dict], **printing) -> Env:

@@ -13,6 +13,7 @@ from sqlalchemy import insert
 from app.core.clock import FakeClock, local
 from app.core.config import Settings
 from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Rider
+from app.core.reconciliation.service import ReportService
 from app.core.storage import tables as t
 from app.core.storage.convert import attempt_to_row, order_to_row
 from app.core.storage.db import make_engine, migrate
@@ -40,6 +41,10 @@ class StubService:
 
     async def audit(self, actor: str, action: str, detail: dict) -> None:
         await self.db.run(self.db.audit, self.clock.now(), actor, action, detail)
+
+    def reports(self) -> ReportService:
+        """A ReportService over this fake, wired the way ``build_core`` wires it."""
+        return ReportService(self.db, settings=lambda: self.settings, audit=self.audit)
 
 
 def add_order(db: Database, pos_id: str, now: datetime, fee_fen: int = 500, phone: str = ""):

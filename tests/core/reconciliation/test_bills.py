@@ -19,7 +19,6 @@ from app.core.reconciliation.bills import (
     parse_amount,
     read_bill,
 )
-from app.core.reconciliation.service import ReportService
 from app.core.storage import tables as t
 from tests.core.reconciliation.data import CARRIERS, StubService, make_db, seed_small
 
@@ -28,7 +27,7 @@ from tests.core.reconciliation.data import CARRIERS, StubService, make_db, seed_
 def reports(tmp_path):
     db = make_db(tmp_path)
     seed_small(db)
-    return ReportService(StubService(db))
+    return StubService(db).reports()
 
 
 def write_csv(path, rows, encoding="utf-8-sig"):

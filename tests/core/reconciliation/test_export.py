@@ -26,7 +26,7 @@ D0, D1 = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
 def reports(tmp_path):
     db = make_db(tmp_path)
     seed_small(db)
-    return ReportService(StubService(db))
+    return StubService(db).reports()
 
 
 def db_net_costs(db) -> dict[str, int]:
@@ -179,7 +179,7 @@ def _export_peak(reports, tmp_path, name):
 def test_10k_rows_flat_memory(tmp_path):
     db = make_db(tmp_path)
     bulk_seed(db, 10_000)
-    reports = ReportService(StubService(db))
+    reports = StubService(db).reports()
     res, peak = _export_peak(reports, tmp_path, "10k.xlsx")
     assert res.rows == 10_000
     assert peak < 12 * 2**20, f"peak {peak / 2**20:.1f} MiB"
@@ -196,7 +196,7 @@ from app.core.storage.db import make_engine
 from app.core.storage.repos import Database
 from tests.core.reconciliation.data import StubService
 db = Database(make_engine("sqlite:///" + sys.argv[1]))
-reports = ReportService(StubService(db))
+reports = StubService(db).reports()
 def kb(field):
     for line in open("/proc/self/status"):
         if line.startswith(field):
