@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import secrets as pysecrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,8 @@ from app.core.logs import REDACTOR
 from app.core.operations import NO_ACTIONS, CarrierFacts, OrderActions, carrier_facts
 from app.core.operations import order_actions as compute_actions
 from app.core.pos import views
-from app.core.pos.schema import parse_order, payload_hash
+from app.core.pos.schema import OrderValidationError, parse_order, payload_hash
+from app.core.pos.sim import make_order_payload, test_order
 from app.core.printing.service import PrintService
 from app.core.reconciliation.service import DateLike, ExportResult, ReportService
 from app.core.secrets import MemorySecretStore, SecretStore, SecretStoreUnavailable
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from app.core.storage.print_repo import PrintJob
 
 log = logging.getLogger(__name__)
+__all__ = ["AppService", "OrderDetail", "OrderValidationError"]  # the UI catches the last
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,10 @@ class AppService:
         """What the operator may do with the order now (see ``app.core.operations``)."""
         row = await self.board_row_for(order_id)
         return NO_ACTIONS if row is None else compute_actions(row)
+
+    def subscribe_all(self, handler: Callable[[Any], None]) -> Callable[[], None]:
+        """Every core event to ``handler`` (the UI's event bridge); returns unsubscribe."""
+        return self.bus.subscribe_all(handler)
 
     def carriers(self) -> dict[str, CarrierFacts]:
         """Carrier names, colours, credential keys and rules, for the UI to show."""
@@ -277,12 +284,16 @@ class AppService:
         """Ask the carrier for the live attempt's status now."""
         await self.dispatcher.refresh(order_id)
 
-    async def test_carrier(self, carrier_id: str, order: Order) -> Quote:
-        """A real quote for a sample order through the configured adapter (settings'
-        "test connection"); raises the adapter's ``CarrierError`` on failure."""
-        if not self.gateway.entries:
-            self.gateway.build(sandbox_url=None)
-        return await self.gateway.get(carrier_id).adapter.quote(order)
+    async def test_carrier(self, carrier_id: str) -> Quote:
+        """A real quote for a small order 1.5 km from the store through the configured
+        adapter (settings' "test connection"). Raises ``KeyError`` when the carrier is
+        not enabled or lacks credentials, the adapter's ``CarrierError`` on failure."""
+        entry = self.gateway.get(carrier_id)
+        return await entry.adapter.quote(test_order(self.settings.store, self.clock.now()))
+
+    def sample_order_payload(self, seq: int, rng: random.Random) -> dict[str, Any]:
+        """A realistic POS payload near the store (the menu's simulated order)."""
+        return make_order_payload(rng, self.settings.store, seq)
 
     # ------------------------------------------------------------------ printing
     async def print_ticket(self, order_id: int) -> PrintJob:
@@ -301,6 +312,9 @@ class AppService:
 
     def template_names(self) -> list[str]:
         return self.printing.template_names()
+
+    def default_template(self) -> str:
+        return self.printing.template_name(None)
 
     def printer_status(self) -> list[PrinterState]:
         return self.printing.printer_status()

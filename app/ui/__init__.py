@@ -1,2 +1,4 @@
-"""The counter GUI (PySide6). Talks to the core only through ``AppService`` and the event
-bus; no httpx or sqlalchemy here. Entry point: ``app.ui.app.run_gui``."""
+"""The counter GUI (PySide6). Talks to the core only through ``AppService`` (its
+keyword-only operations, ``order_actions``, ``carriers`` and ``subscribe_all``) plus pure
+helpers (money, privacy, geo, board lanes); ``tests/core/foundation/test_boundaries.py``
+checks it. Entry point: ``app.ui.app.run_gui``."""

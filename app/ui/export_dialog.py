@@ -1,6 +1,6 @@
 """Export dialog: range, carriers, format, file; progress bar and cancel.
 
-The export itself (``service.reports.export``) runs in a worker thread, off the Qt
+The export itself (``AppService.export``) runs in a worker thread, off the Qt
 thread; its progress callback is called from that thread and reaches the bar through a
 queued signal. Cancel sets a ``threading.Event`` the writer checks every thousand rows
 (the partial file is removed). The manager PIN is asked by the caller before opening.
@@ -33,13 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.carriers.registry import CARRIER_IDS
 from app.core.clock import LOCAL_TZ
 from app.core.reconciliation.export import ExportCancelled
 from app.ui.bridge import spawn
+from app.ui.labels import carrier_facts
 from app.ui.reports import carrier_name
 
-ExportFn = Callable[..., Any]  # service.reports.export
+ExportFn = Callable[..., Any]  # AppService.export
 
 
 def _qdate(d: dt.date) -> QDate:
@@ -54,7 +54,7 @@ class ExportDialog(QDialog):
     progressed = Signal(int, int)  # emitted from the worker thread; queued to the bar
 
     def __init__(self, export_fn: ExportFn, parent: QWidget | None = None, *,
-                 carriers: Sequence[str] = CARRIER_IDS, actor: str = "manager",
+                 carriers: Sequence[str] | None = None, actor: str = "manager",
                  today: dt.date | None = None, folder: Path | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.setWindowTitle("导出对账表")
@@ -68,7 +68,8 @@ class ExportDialog(QDialog):
         for e in (self.date_from, self.date_to):
             e.setCalendarPopup(True)
             e.setDisplayFormat("yyyy-MM-dd")
-        self.carrier_list = self._carrier_list(carriers)
+        ids = [c for c, f in carrier_facts().items() if f.rules is not None]
+        self.carrier_list = self._carrier_list(ids if carriers is None else carriers)
         self.format_combo = QComboBox()
         self.format_combo.addItem("Excel 工作簿 (.xlsx)", "xlsx")
         self.format_combo.addItem("CSV (.csv)", "csv")

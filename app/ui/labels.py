@@ -3,10 +3,17 @@ English comes from ``resources/i18n/jupei_en.qm``)."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor
 
+from app.core import operations
 from app.core.board import Lane
+from app.core.domain.attention import Attention, AttentionReason
+from app.core.operations import CarrierFacts
+
+R = AttentionReason
 
 LANE_ORDER: tuple[Lane, ...] = (
     Lane.NEW,
@@ -78,27 +85,44 @@ def channel_label(channel: str) -> str:
     }.get(channel, channel)
 
 
-def attention_label(reason: str) -> str:
+def reason_label(reason: AttentionReason) -> str:
+    t = QCoreApplication.translate
     return {
-        "no rider yet": QCoreApplication.translate("labels", "长时间无骑手接单"),
-        "goods returning": QCoreApplication.translate("labels", "商品返还中"),
-        "cancel pending": QCoreApplication.translate("labels", "取消处理中"),
-        "tracking stale": QCoreApplication.translate("labels", "轨迹长时间未更新"),
-        "needs attention": QCoreApplication.translate("labels", "需要人工处理"),
-        "rider cancelled": QCoreApplication.translate("labels", "骑手取消"),
-        "carrier error": QCoreApplication.translate("labels", "运力平台出错"),
-    }.get(reason, reason)
+        R.NO_RIDER: t("labels", "长时间无骑手接单"),
+        R.TRACKING_STALE: t("labels", "轨迹长时间未更新"),
+        R.GOODS_RETURNING: t("labels", "商品返还中"),
+        R.GOODS_RETURNED: t("labels", "商品已返还"),
+        R.CANCEL_PENDING: t("labels", "取消处理中"),
+        R.CANCEL_UNCONFIRMED: t("labels", "取消未获确认"),
+        R.RIDER_CANCELLED: t("labels", "骑手取消"),
+        R.CARRIER_EXCEPTION: t("labels", "运力平台报异常"),
+        R.CREATE_UNKNOWN: t("labels", "下单结果未知"),
+        R.DISPATCH_FAILED: t("labels", "派单失败"),
+        R.INSUFFICIENT_BALANCE: t("labels", "运力账户余额不足"),
+        R.TOO_OLD: t("labels", "订单过旧，未自动派单"),
+        R.PLATFORM_CANCELLED: t("labels", "平台已取消"),
+        R.PLATFORM_STALLED: t("labels", "平台配送无人接单"),
+    }.get(reason, t("labels", "需要人工处理"))
+
+
+def attention_label(attention: Attention | None) -> str:
+    """The reason in the UI language, then the carrier's or engine's own words."""
+    if attention is None:
+        return ""
+    text = reason_label(attention.reason)
+    return f"{text}（{attention.detail}）" if attention.detail else text
+
+
+@cache
+def carrier_facts() -> dict[str, CarrierFacts]:
+    """Carrier names and colours, from the core (static registry data, read once)."""
+    return operations.carrier_facts()
 
 
 def carrier_label(carrier: str | None) -> str:
     if not carrier:
         return ""
-    from app.core.carriers.registry import CARRIER_IDS, display_name
-
-    if carrier not in CARRIER_IDS and carrier != "self":
+    facts = carrier_facts().get(carrier)
+    if facts is None:
         return carrier
-    lang = "en" if QCoreApplication.translate("labels", "zh") == "en" else "zh"
-    try:
-        return display_name(carrier, lang)
-    except Exception:  # a carrier package not importable yet
-        return carrier
+    return facts.name("en" if QCoreApplication.translate("labels", "zh") == "en" else "zh")

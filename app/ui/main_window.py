@@ -10,9 +10,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app.core import paths
-from app.core.board import Lane
 from app.ui import bridge as br
-from app.ui import labels
 from app.ui.alerts import Alert, AlertCenter
 from app.ui.banners import AlertBar, RehearsalBanner
 from app.ui.board.controller import BoardController
@@ -36,7 +34,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("聚配 JuPei — %1").replace("%1", service.settings.store.name))
         self.setWindowIcon(app_icon())
         self.resize(1440, 900)
-        self.bridge = br.EventBridge(service.bus, self)
+        self.bridge = br.EventBridge(service, self)  # AppService.subscribe_all
         st = service.settings.store
         self.model = BoardModel(
             now=service.clock.now,
@@ -53,7 +51,6 @@ class MainWindow(QMainWindow):
         self.alerts = AlertCenter(lambda: self.service.settings.alerts, parent=self)
         self.alert_bar = AlertBar(self)
         self.tray = Tray(self)
-        self._lanes: dict[int, Lane] = {}
         self._sim_seq = 0
         self._rng = random.Random()
         self._build()
@@ -104,10 +101,6 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         n = await self.controller.load()
-        for oid in self.model.order_ids():
-            row = self.model.row_for(oid)
-            if row is not None:
-                self._lanes[oid] = row.lane
         self.statusBar().showMessage(self.tr("已载入 %n 个订单", "", n), 5000)
 
     def closeEvent(self, event) -> None:
@@ -122,39 +115,14 @@ class MainWindow(QMainWindow):
         br.spawn(self.detail.show_order(order_id), "show order")
 
     def _on_arrived(self, order_id: int) -> None:
+        # the chime comes from the core's new_order alert; here only the tray balloon
         row = self.model.row_for(order_id)
-        who = row.order.pickup_no if row else str(order_id)
-        self.alerts.raise_alert(
-            Alert(order_id, "new_order", self.tr("新订单 #%1").replace("%1", who), "info")
-        )
-        self.tray.notify(self.tr("新订单"), who)
+        self.tray.notify(self.tr("新订单"), row.order.pickup_no if row else str(order_id))
 
     def _on_row_updated(self, order_id: int) -> None:
         self.map_controller.sync(order_id)
-        row = self.model.row_for(order_id)
-        if row is None:
-            return
-        before = self._lanes.get(order_id)
-        self._lanes[order_id] = row.lane
-        if row.lane is not before:
-            self._lane_changed(row, before)
         if order_id == self.detail.order_id:
             br.spawn(self.detail.reload(), "reload detail")
-
-    def _lane_changed(self, row, before: Lane | None) -> None:
-        oid = row.order.id
-        tag = row.order.pickup_no or row.order.pos_order_id
-        if row.lane is Lane.ATTENTION:
-            msg = f"#{tag} {labels.attention_label(row.attention)}"
-            self.alerts.raise_alert(Alert(oid, "attention", msg, "warning"))
-        elif before is Lane.ATTENTION:
-            self.alerts.clear(oid, "attention")
-        if row.lane is Lane.DONE and before is not None:
-            self.alerts.raise_alert(
-                Alert(oid, "delivered", self.tr("#%1 已送达").replace("%1", tag), "info")
-            )
-        if row.lane is not Lane.NEW:
-            self.alerts.clear(oid, "new_order")
 
     def _maybe_reload_detail(self, event) -> None:
         if event.order_id == self.detail.order_id:
@@ -202,11 +170,9 @@ class MainWindow(QMainWindow):
         br.spawn(self.simulate_order_async(), "simulate order")
 
     async def simulate_order_async(self):
-        from app.ui.dialogs.intake import simulated_payload, submit_payload
-
         self._sim_seq += 1
-        payload = simulated_payload(self.service, self._sim_seq, self._rng)
-        out = await submit_payload(self.service, payload, "simulated")
+        payload = self.service.sample_order_payload(self._sim_seq, self._rng)
+        out = await self.service.submit_order_payload(payload, source="simulated")
         self.statusBar().showMessage(
             self.tr("模拟订单已收到：%1").replace("%1", out.order.pos_order_id), 3000
         )

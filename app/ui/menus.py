@@ -1,9 +1,9 @@
-"""Menus and shortcuts of the main window. Reports, export and print preview are other
-engineers' modules, imported lazily; missing ones show a status-bar note."""
+"""Menus and shortcuts of the main window. Reports, export, bill import and print preview
+open by plain imports inside the opener (start-up speed); held prints get a decision here."""
 
 from __future__ import annotations
 
-import importlib
+import inspect
 import logging
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -89,54 +89,95 @@ def _view_menu(win, acts: dict[str, QAction]) -> None:
 
 def _tools_menu(win, acts: dict[str, QAction]) -> None:
     t = win.menuBar().addMenu(QCoreApplication.translate("MainWindow", "工具(&T)"))
-    lazy = (
-        (
-            "reports",
-            QCoreApplication.translate("MainWindow", "对账报表"),
-            "Ctrl+Shift+R",
-            "app.ui.reports",
-            "ReportsView",
-        ),
-        (
-            "export",
-            QCoreApplication.translate("MainWindow", "导出"),
-            "Ctrl+E",
-            "app.ui.export_dialog",
-            "ExportDialog",
-        ),
-        (
-            "preview",
-            QCoreApplication.translate("MainWindow", "小票预览"),
-            "Ctrl+Shift+P",
-            "app.ui.print_preview",
-            "TicketPreview",
-        ),
-    )
-    for key, text, sc, module, name in lazy:
-        gated = key in ("reports", "export")  # manager only, behind the PIN
-        acts[key] = _action(
-            win,
-            t,
-            text,
-            sc,
-            (lambda m=module, n=name: spawn(_open_gated(win, m, n), f"open {n}"))
-            if gated
-            else (lambda m=module, n=name: open_lazy(win, m, n)),
-            f"act_{key}",
-        )
+    tr = QCoreApplication.translate
+    acts["reports"] = _action(win, t, tr("MainWindow", "对账报表"), "Ctrl+Shift+R", lambda: spawn(_gated(win, open_reports), "open reports"), "act_reports")  # fmt: skip
+    acts["export"] = _action(win, t, tr("MainWindow", "导出"), "Ctrl+E", lambda: spawn(_gated(win, open_export), "open export"), "act_export")  # fmt: skip
+    acts["import_bill"] = _action(win, t, tr("MainWindow", "导入运力账单…"), None, lambda: spawn(_gated(win, import_bill), "import bill"), "act_import_bill")  # fmt: skip
+    acts["preview"] = _action(win, t, tr("MainWindow", "小票预览"), "Ctrl+Shift+P", lambda: open_preview(win), "act_preview")  # fmt: skip
+    acts["held"] = _action(win, t, tr("MainWindow", "暂存的打印任务…"), None, lambda: spawn(held_prints(win), "held prints"), "act_held")  # fmt: skip
     t.addSeparator()
     acts["autostart"] = _autostart_action(win, t)
-    acts["about"] = _action(win, t, QCoreApplication.translate("MainWindow", "关于聚配"), None, lambda: _about(win), "actAbout")  # fmt: skip
+    acts["about"] = _action(win, t, tr("MainWindow", "关于聚配"), None, lambda: _about(win), "actAbout")  # fmt: skip
     t.addSeparator()
-    acts["settings"] = _action(win, t, QCoreApplication.translate("MainWindow", "设置…"), "Ctrl+,", win.open_settings, "actSettings")  # fmt: skip
+    acts["settings"] = _action(win, t, tr("MainWindow", "设置…"), "Ctrl+,", win.open_settings, "actSettings")  # fmt: skip
 
 
-async def _open_gated(win, module: str, name: str):
+async def _gated(win, opener):
+    """Manager-only tools open behind the PIN."""
     from app.ui.dialogs.pin import manager_gate
 
-    if await manager_gate(win, win.service):
-        return open_lazy(win, module, name)
-    return None
+    if not await manager_gate(win, win.service):
+        return None
+    out = opener(win)
+    return await out if inspect.isawaitable(out) else out
+
+
+def _show(w):
+    w.setWindowFlag(Qt.WindowType.Window, True)
+    w.show()
+    return w
+
+
+def open_reports(win):
+    # imported here, not at the top: the charts module is heavy and rarely opened
+    from app.ui.reports import ReportsView
+
+    svc = win.service
+    w = ReportsView(lambda a, b: svc.summary(date_from=a, date_to=b), win)
+    spawn(w.refresh(), "reports.refresh")
+    return _show(w)
+
+
+def open_export(win):
+    from app.ui.export_dialog import ExportDialog
+
+    return _show(ExportDialog(win.service.export, win))
+
+
+def open_preview(win):
+    from app.ui.print_preview import TicketPreview
+
+    w = TicketPreview(win.service, win)
+    oid = win.board.selected_order_id()
+    if oid is not None:
+        spawn(w.show_order(oid), "TicketPreview.show_order")
+    return _show(w)
+
+
+async def import_bill(win):
+    """Pick a carrier and its statement file; the core matches it against our attempts."""
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    tr = QCoreApplication.translate
+    facts = {f.name_zh: cid for cid, f in win.service.carriers().items() if f.rules is not None}
+    name, ok = QInputDialog.getItem(win, tr("MainWindow", "导入运力账单"), tr("MainWindow", "运力"), list(facts), 0, False)  # fmt: skip
+    if not ok:
+        return None
+    path, _ = QFileDialog.getOpenFileName(win, tr("MainWindow", "选择账单文件"), "", "CSV/Excel (*.csv *.xlsx)")  # fmt: skip
+    if not path:
+        return None
+    report = await win.service.import_bill(facts[name], path)
+    counts = ", ".join(f"{k}={v}" for k, v in report.counts().items())
+    win.show_error(tr("MainWindow", "账单已导入：%1").replace("%1", counts))
+    return report
+
+
+async def held_prints(win):
+    """The backlog held while a printer was down waits for a human: print it or drop it."""
+    from app.ui.dialogs.ask import confirm
+
+    tr = QCoreApplication.translate
+    held = await win.service.held_prints()
+    if not held:
+        win.show_error(tr("MainWindow", "没有暂存的打印任务"))
+        return 0
+    text = tr("MainWindow", "有 %1 张小票因打印机故障暂存。现在打印？").replace("%1", str(len(held)))  # fmt: skip
+    title = tr("MainWindow", "暂存的打印任务")
+    if await confirm(win, title, text):
+        return await win.service.release_held_prints()
+    if await confirm(win, title, tr("MainWindow", "丢弃全部暂存的小票？")):
+        return await win.service.discard_held_prints()
+    return 0
 
 
 def _autostart_action(win, menu) -> QAction:
@@ -164,44 +205,3 @@ def _about(win) -> None:
     from app.ui.dialogs.about import AboutDialog
 
     AboutDialog(win).open()
-
-
-def open_lazy(win, module: str, name: str):
-    """Open another engineer's window: ``cls(service, parent)``; degrade when absent."""
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as e:
-        log.info("%s.%s not available: %s", module, name, e)
-        report_error(
-            QCoreApplication.translate("MainWindow", "此功能尚未安装：%1").replace("%1", name)
-        )
-        return None
-    try:
-        w = _construct(cls, win)
-    except Exception as e:
-        log.exception("could not open %s", name)
-        report_error(f"{name}: {e}")
-        return None
-    w.setWindowFlag(Qt.WindowType.Window, True)
-    w.show()
-    return w
-
-
-def _construct(cls, win):
-    svc = win.service
-    reports = svc.reports
-    if cls.__name__ == "ReportsView":
-        if reports is None:
-            raise RuntimeError(QCoreApplication.translate("MainWindow", "报表服务未配置"))
-        w = cls(reports.summary, win)
-        spawn(w.refresh(), "reports.refresh")
-        return w
-    if cls.__name__ == "ExportDialog":
-        if reports is None:
-            raise RuntimeError(QCoreApplication.translate("MainWindow", "报表服务未配置"))
-        return cls(reports.export, win)
-    w = cls(svc, win)
-    oid = win.board.selected_order_id()
-    if oid is not None and hasattr(w, "show_order"):
-        spawn(w.show_order(oid), f"{cls.__name__}.show_order")
-    return w

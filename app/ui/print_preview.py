@@ -20,7 +20,7 @@ class TicketPreview(QWidget):
     def __init__(self, service, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ticketPreview")
-        self.printing = getattr(service, "printing", service)
+        self.service = service
         self.order_id: int | None = None
         self.width_box = QComboBox(objectName="previewWidth")
         self.width_box.addItem(self.tr("80 毫米"), 80)
@@ -46,8 +46,8 @@ class TicketPreview(QWidget):
         self.setWindowTitle(self.tr("小票预览"))
 
     def _fill_templates(self) -> None:
-        names = self.printing.template_names() if self.printing is not None else []
-        default = self.printing.template_name(None) if self.printing is not None else ""
+        names = self.service.template_names()
+        default = self.service.default_template()
         for name in names:
             self.template_box.addItem(name, name)
         idx = self.template_box.findData(default)
@@ -68,10 +68,9 @@ class TicketPreview(QWidget):
     async def show_order(self, order_id: int) -> None:
         """Render ``order_id`` with the selected width and template."""
         self.order_id = order_id
-        if self.printing is None:
-            self.image.setText(self.tr("打印服务未配置"))
-            return
-        png = await self.printing.preview_png(order_id, self.paper_width, self.template)
+        png = await self.service.preview_png(
+            order_id, width=self.paper_width, template=self.template
+        )
         self.set_png(png)
 
     def set_png(self, png: bytes) -> None:

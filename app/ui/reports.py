@@ -2,7 +2,7 @@
 
 Self-contained: ``ReportsView(source)`` where ``source(date_from, date_to)`` returns a
 summary (``app.core.reconciliation.summary.Summary``) or an awaitable of one, normally
-``service.reports.summary``. One metric at a time (cost, orders, mean minutes to
+``AppService.summary``. One metric at a time (cost, orders, mean minutes to
 acceptance / delivery, cancel rate, failovers): a bar per carrier on the left, bars per
 day grouped by carrier on the right, and the period's totals on top.
 """
@@ -36,16 +36,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.carriers.registry import CARRIER_IDS, display_name
 from app.core.clock import LOCAL_TZ
 from app.core.money import fmt_yuan
 from app.ui.bridge import spawn
+from app.ui.labels import carrier_facts
 
 SummarySource = Callable[[dt.date, dt.date], Any]
 
-# one colour per carrier, stable across charts
-COLOURS = {"dada": "#1677ff", "shansong": "#fa8c16", "sf": "#1a1a1a", "meituan": "#fadb14",
-           "fengniao": "#13c2c2", "uupt": "#eb2f96", "self": "#52c41a"}  # fmt: skip
+# one colour per carrier, stable across charts (the core's carrier facts)
+COLOURS = {cid: f.colour for cid, f in carrier_facts().items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +66,8 @@ METRICS: tuple[Metric, ...] = (
 
 
 def carrier_name(carrier: str) -> str:
-    try:
-        return display_name(carrier) if carrier in (*CARRIER_IDS, "self") else carrier
-    except Exception:  # a carrier package not finished yet must not break the view
-        return carrier
+    facts = carrier_facts().get(carrier)
+    return facts.name_zh if facts is not None else carrier
 
 
 def _qdate(d: dt.date) -> QDate:

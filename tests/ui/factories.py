@@ -15,6 +15,7 @@ from app.core.domain import (
     OrderState,
     Rider,
 )
+from app.core.domain.attention import Attention, AttentionReason
 
 T0 = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
 _LANES = list(Lane)
@@ -41,7 +42,8 @@ def make_row(i: int, lane: Lane | None = None, status=DeliveryStatus.ACCEPTED) -
             order_id=i, attempt_no=1, carrier="dada", idempotency_key=f"k{i}", status=status,
             id=i, quoted_fee_fen=900, rider=Rider("李师傅", "13900001111"),
         )  # fmt: skip
-    return BoardRow(order, attempt, lane, "no rider yet" if lane is Lane.ATTENTION else "")
+    attention = Attention(AttentionReason.NO_RIDER) if lane is Lane.ATTENTION else None
+    return BoardRow(order, attempt, lane, attention)
 
 
 def make_rows(n: int) -> list[BoardRow]:

@@ -11,7 +11,10 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from app.core.board import BoardRow, Lane
 from app.core.clock import FakeClock
-from app.ui.detail.panel import RESOLUTIONS, OrderDetailPanel
+from app.core.domain import DeliveryStatus
+from app.core.domain.attention import Attention
+from app.core.operations import Action, order_actions
+from app.ui.detail.panel import OrderDetailPanel
 from app.ui.main_window import MainWindow
 from app.ui.single_instance import SingleInstance
 from tests.conftest import wait_until
@@ -22,8 +25,13 @@ from tests.ui.factories import make_row
 def _stub_service(row: BoardRow):
     detail = SimpleNamespace(order=row.order, attempts=[row.attempt] if row.attempt else [],
                              events=[], quotes=[], attempt=row.attempt)  # fmt: skip
-    svc = SimpleNamespace(clock=FakeClock(), dispatcher=object(), printing=None)
+    svc = SimpleNamespace(clock=FakeClock())
     svc.board_row = lambda o, a: row
+
+    async def actions(_oid):
+        return order_actions(row)
+
+    svc.order_actions = actions
 
     async def order_detail(_oid):
         return detail
@@ -37,15 +45,17 @@ def _stub_service(row: BoardRow):
 @pytest.mark.parametrize(
     ("reason", "key"),
     [("no rider yet", "tip"), ("tracking stale", "refresh"), ("goods returning", "self"),
-     ("rider cancelled", "redispatch"), ("sf cancelled the delivery (unknown)", "redispatch")],
+     ("rider cancelled", "redispatch"), ("sf cancelled the delivery (unknown)", "redispatch"),
+     ("tracking_stale|", "refresh"), ("goods_returned|back at 12:03", "self")],
 )  # fmt: skip
 async def test_attention_reason_offers_its_resolution(qtbot, reason, key):
-    row = make_row(7, Lane.DELIVERING)
-    row = BoardRow(row.order, row.attempt, Lane.ATTENTION, reason)
+    # legacy free text and the stored "<reason>|<detail>" form both decode to a reason
+    row = make_row(7, Lane.DELIVERING, status=DeliveryStatus.PENDING_ACCEPT)
+    row = BoardRow(row.order, row.attempt, Lane.ATTENTION, Attention.decode(reason))
     panel = OrderDetailPanel(_stub_service(row))
     qtbot.addWidget(panel)
     await panel.show_order(7)
-    assert RESOLUTIONS.get(reason, key) == key
+    assert order_actions(row).resolves is Action(key)  # decided in the core
     assert panel.buttons[key].property("resolves") is True
     assert panel.buttons[key].isEnabled()
     assert "⚠" in panel.header.text()
@@ -71,8 +81,11 @@ async def test_tip_then_cancel_with_fee_preview(qtbot, tmp_path):
         oid = out.order.id
         await wait_until(lambda: win.board.select_order(oid))
         await wait_until(lambda: win.detail.order_id == oid and win.detail.detail is not None)
-        await core.service.dispatcher.dispatch(oid, "dada")
+        await core.service.dispatch(oid, carrier="dada")
         await wait_until(lambda: win.detail.buttons["cancel"].isEnabled(), timeout=10)
+        # dada takes tips while waiting for a rider: the core enables it once the attempt
+        # is pending acceptance (not while the create is still in flight)
+        await wait_until(lambda: win.detail.buttons["tip"].isEnabled(), timeout=10)
         # tip: the dialog offers the carrier's minimum; accept it
         qtbot.mouseClick(win.detail.buttons["tip"], Qt.MouseButton.LeftButton)
         dlg = await wait_until(lambda: _find(QInputDialog, "amountDialog"))

@@ -70,6 +70,6 @@ async def test_best_button_dispatch_then_rider_progress(qtbot, tmp_path):
         await wait_until(lambda: win.detail.buttons["cancel"].isEnabled(), timeout=10)
         # riders move: the sandbox clock is frozen in tests; advance it and poll
         core.sandbox.engine.advance(300)
-        await core.service.dispatcher.refresh(oid)
+        await core.service.refresh(oid)
         await wait_until(lambda: win.model.row_for(oid).lane is Lane.DELIVERING, timeout=10)
         win.close()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from app.ui.dialogs.intake import payload_hash
+from app.core.pos.schema import payload_hash
 from app.ui.dialogs.manual_order import ManualOrderDialog, parse_items
 from tests.helpers import started_core
 
 
-def test_payload_hash_matches_storage():
-    from app.core.storage.repos import payload_hash as core_hash
-
+def test_payload_hash_is_one_rule_for_every_intake_path():
+    # phone, simulated and POS orders all hash in AppService.submit_order_payload
     p = {"b": 1, "a": ["宫保鸡丁", 2.5]}
-    assert payload_hash(p) == core_hash(p)
+    assert payload_hash(p) == payload_hash({"a": ["宫保鸡丁", 2.5], "b": 1})
+    assert payload_hash(p) != payload_hash({"b": 2, "a": ["宫保鸡丁", 2.5]})
 
 
 def test_parse_items():

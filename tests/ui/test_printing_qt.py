@@ -58,3 +58,26 @@ async def test_ticket_preview_widget(tmp_path, qtbot):
     assert w.image.pixmap().width() == 576 + 32
     w.width_box.setCurrentIndex(w.width_box.findData(58))
     await wait_until(lambda: w.image.pixmap().width() == 384 + 32)
+
+
+async def test_gui_start_plugs_in_the_system_printer(tmp_path, qapp):
+    """Defect: ``register()`` was called only from this file, so a ``kind="system"``
+    printer failed with "no transport for 'system'" in the real app."""
+    from app.core.sandbox.engine import SandboxEngine
+    from app.core.secrets import MemorySecretStore
+    from app.ui import printing_qt
+    from app.ui.app import start_core
+    from tests.helpers import make_settings
+
+    settings = make_settings(
+        tmp_path,
+        printing={"printers": [{"name": "os", "kind": "system"}], "on_new_order": False},
+        rehearsal={"sample_orders_every_s": 0},
+    )
+    core = await start_core(
+        settings, secrets=MemorySecretStore(), sandbox_engine=SandboxEngine(speed=0)
+    )
+    try:
+        assert core.printing.transports["system"] is printing_qt.system_transport
+    finally:
+        await core.stop()

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from app.core.domain import Address, Channel, Customer, Item, Order
 from app.core.pos.signature import signed_headers
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
@@ -74,6 +75,16 @@ def _customer(rng: random.Random, store: Any) -> dict:
         "lng": round(store.lng + d_lng, 6),
         "coord_system": "gcj02",
     }
+
+
+def test_order(store: Any, now: datetime) -> Order:
+    """A small order 1.5 km from the store: what "test connection" asks a quote for."""
+    return Order(
+        pos_order_id="JUPEI-TEST", channel=Channel.OTHER, created_at=now,
+        customer=Customer("测试", "13800000000",
+                          Address(store.address, store.lat + 0.01, store.lng + 0.01)),
+        items=(Item("测试商品", 1, 1000),), total_fen=1000, goods_value_fen=1000,
+    )  # fmt: skip
 
 
 def make_order_payload(

@@ -1,4 +1,4 @@
-"""The order's actions, each an ``async`` call into the dispatcher / printing service.
+"""The order's actions, each an ``async`` call through ``AppService`` (the UI's door).
 
 Confirmation dialogs are awaitable and window-modal (``open()``), never ``exec()``."""
 
@@ -19,24 +19,19 @@ class NotAvailable(RuntimeError):
 
 
 class OrderActions:
-    """Bound to one service; the panel passes the order id and a parent widget."""
+    """Bound to one service; the panel passes the order id and a parent widget.
+    Which actions are allowed and the tip bounds come from the core
+    (``AppService.order_actions``); this class only asks the human and calls the door."""
 
     def __init__(self, service, parent=None) -> None:
         self.service = service
         self.parent = parent
 
-    @property
-    def dispatcher(self):
-        d = self.service.dispatcher
-        if d is None:
-            raise NotAvailable(QCoreApplication.translate("OrderActions", "派单引擎尚未就绪"))
-        return d
-
     async def collect(self, order_id: int):
-        return await self.dispatcher.collect_quotes(order_id)
+        return await self.service.collect_quotes(order_id)
 
     async def dispatch(self, order_id: int, carrier: str | None):
-        return await self.dispatcher.dispatch(order_id, carrier, actor="cashier")
+        return await self.service.dispatch(order_id, carrier=carrier, actor="cashier")
 
     async def redispatch(self, order_id: int):
         if await confirm(
@@ -44,7 +39,7 @@ class OrderActions:
             QCoreApplication.translate("OrderActions", "重新派单"),
             QCoreApplication.translate("OrderActions", "取消当前运力并重新派单？"),
         ):
-            return await self.dispatcher.redispatch(order_id, actor="cashier")
+            return await self.service.redispatch(order_id, actor="cashier")
         return None
 
     async def self_delivered(self, order_id: int) -> bool:
@@ -53,12 +48,12 @@ class OrderActions:
             QCoreApplication.translate("OrderActions", "自配送"),
             QCoreApplication.translate("OrderActions", "标记为店员自行送达？"),
         ):
-            await self.dispatcher.mark_self_delivered(order_id, actor="cashier")
+            await self.service.mark_self_delivered(order_id, actor="cashier")
             return True
         return False
 
     async def cancel(self, order_id: int) -> int | None:
-        fee = await self.dispatcher.cancel_preview(order_id)
+        fee = await self.service.cancel(order_id, reason="", preview=True)
         fee_text = (
             QCoreApplication.translate("OrderActions", "未知（运力未提供预估）")
             if fee is None
@@ -71,37 +66,22 @@ class OrderActions:
             self.parent, QCoreApplication.translate("OrderActions", "取消配送"), text
         ):
             return None
-        return await self.dispatcher.cancel(order_id, "merchant cancelled", actor="cashier")
+        return await self.service.cancel(order_id, reason="merchant cancelled", actor="cashier")
 
-    async def tip(self, order_id: int, carrier: str, current_fen: int) -> int | None:
-        from app.core.carriers.registry import rules
-
-        tr = rules(carrier).tips
-        if not tr.supported:
-            raise NotAvailable(QCoreApplication.translate("OrderActions", "该运力不支持加小费"))
-        cap = (tr.max_total_fen - current_fen) if tr.max_total_fen else 100_00
-        if cap < tr.min_fen:
-            raise NotAvailable(QCoreApplication.translate("OrderActions", "小费已达上限"))
+    async def tip(self, order_id: int, tr) -> int | None:
+        """``tr`` is the core's ``TipRange`` for the order now (None: no tip possible)."""
+        if tr is None:
+            raise NotAvailable(QCoreApplication.translate("OrderActions", "当前不能加小费"))
         amount = await ask_amount(
             self.parent, QCoreApplication.translate("OrderActions", "加小费"), QCoreApplication.translate("OrderActions", "金额（元），步长 %1").replace("%1", fmt_yuan(tr.step_fen)),
             value=max(tr.min_fen, tr.step_fen) / 100, minimum=tr.min_fen / 100,
-            maximum=cap / 100, step=max(tr.step_fen, 1) / 100,
+            maximum=tr.max_fen / 100, step=tr.step_fen / 100,
         )  # fmt: skip
         if amount is None:
             return None
         fen = yuan_to_fen(str(amount))
-        problem = tr.validate(current_fen, fen, 0)
-        if problem:
-            raise NotAvailable(problem)
-        return await self.dispatcher.add_tip(order_id, fen, actor="cashier")
+        return await self.service.add_tip(order_id, amount_fen=fen, actor="cashier")
 
     async def print_ticket(self, order_id: int) -> object:
         """First ticket for the order, or an explicit extra copy (补打) after that."""
-        printing = self.service.printing
-        if printing is None:
-            raise NotAvailable(QCoreApplication.translate("OrderActions", "打印服务未配置"))
-        jobs_for = getattr(printing, "jobs_for_order", None)
-        printed = bool(await jobs_for(order_id)) if jobs_for is not None else False
-        if printed and hasattr(printing, "reprint"):
-            return await printing.reprint(order_id)
-        return await printing.print_order(order_id)  # type: ignore[attr-defined]
+        return await self.service.print_ticket(order_id)

@@ -19,34 +19,13 @@ from PySide6.QtWidgets import (
 
 from app.core.board import Lane
 from app.core.money import fmt_yuan
+from app.core.operations import NO_ACTIONS, Action
 from app.core.privacy import mask_name, mask_phone
 from app.ui import labels
 from app.ui.bridge import report_error, spawn
 from app.ui.detail.actions import NotAvailable, OrderActions
 from app.ui.detail.quotes import QuoteTable
 from app.ui.detail.timeline import Timeline
-
-# what resolves each needs-attention reason (button object name)
-RESOLUTIONS = {
-    "no rider yet": "tip",
-    "tracking stale": "refresh",
-    "goods returning": "self",
-    "cancel pending": "refresh",
-    "rider cancelled": "redispatch",
-    "carrier error": "redispatch",
-    "needs attention": "redispatch",
-}
-
-_KEYWORDS = (("no rider", "tip"), ("stale", "refresh"), ("return", "self"), ("cancel", "redispatch"),
-             ("error", "redispatch"), ("fail", "redispatch"))  # fmt: skip
-
-
-def resolution_for(reason: str) -> str:
-    """The button that resolves a needs-attention reason (exact, then by keyword)."""
-    if reason in RESOLUTIONS:
-        return RESOLUTIONS[reason]
-    low = reason.lower()
-    return next((key for word, key in _KEYWORDS if word in low), "redispatch")
 
 
 class OrderDetailPanel(QWidget):
@@ -57,6 +36,7 @@ class OrderDetailPanel(QWidget):
         self.actions = OrderActions(service, self)
         self.order_id: int | None = None
         self.detail = None
+        self.allowed = NO_ACTIONS  # what the core says this order allows now
         self.header = QLabel(self.tr("选择一个订单查看详情"), self)
         self.header.setObjectName("detailHeader")
         self.header.setWordWrap(True)
@@ -139,9 +119,11 @@ class OrderDetailPanel(QWidget):
 
     async def reload(self) -> None:
         oid = self.order_id
-        self.detail = None if oid is None else await self.service.order_detail(oid)
+        detail = None if oid is None else await self.service.order_detail(oid)
+        allowed = NO_ACTIONS if oid is None else await self.service.order_actions(oid)
         if oid != self.order_id:
             return  # the cashier moved on while we were reading
+        self.detail, self.allowed = detail, allowed  # together: tests wait on ``detail``
         self._render()
 
     def _render(self) -> None:
@@ -156,7 +138,8 @@ class OrderDetailPanel(QWidget):
         row = self.service.board_row(d.order, d.attempts)
         self.header.setText(self._header_html(row))
         self.info.setText(self._info_html(d))
-        self.quotes.set_quotes(self._latest_quotes(d.quotes), enabled=self._can_dispatch(row))
+        can_dispatch = Action.DISPATCH in self.allowed.allowed
+        self.quotes.set_quotes(self._latest_quotes(d.quotes), enabled=can_dispatch)
         self.timeline.set_events(d.events)
         self._sync_buttons(row)
 
@@ -202,31 +185,13 @@ class OrderDetailPanel(QWidget):
                 latest[q.carrier] = q
         return list(latest.values())
 
-    @staticmethod
-    def _can_dispatch(row) -> bool:
-        return row.lane in (Lane.NEW,) or (
-            row.lane is Lane.ATTENTION and (row.attempt is None or not row.attempt.status.live)
-        )
-
     def _sync_buttons(self, row=None) -> None:
-        has_disp = self.service.dispatcher is not None
-        live = row is not None and row.attempt is not None and row.attempt.status.live
-        open_ = row is not None and row.lane not in (Lane.DONE, Lane.CANCELLED)
-        enabled = {
-            "quote": open_ and has_disp and not live,
-            "best": open_ and has_disp and self._can_dispatch(row),
-            "tip": live and has_disp,
-            "cancel": live and has_disp,
-            "redispatch": open_ and has_disp and row.lane is Lane.ATTENTION,
-            "print": row is not None,
-            "self": open_ and has_disp,
-            "refresh": live and has_disp,
-        }
-        hint = (
-            resolution_for(row.attention) if row is not None and row.lane is Lane.ATTENTION else ""
-        )
+        """Buttons follow the core's ``OrderActions``; the one that resolves the
+        attention reason is highlighted."""
+        acts = self.allowed if row is not None else NO_ACTIONS
+        hint = acts.resolves.value if acts.resolves is not None else ""
         for key, b in self.buttons.items():
-            b.setEnabled(bool(enabled[key]) or (key == hint and has_disp))
+            b.setEnabled(Action(key) in acts.allowed)
             b.setProperty("resolves", key == hint)
             b.setStyleSheet("font-weight: bold; color: #cf222e;" if key == hint else
                             ("font-weight: bold;" if key == "best" else ""))  # fmt: skip
@@ -245,7 +210,7 @@ class OrderDetailPanel(QWidget):
     async def tip(self) -> None:
         a = self.detail.attempt if self.detail else None
         if self.order_id is not None and a is not None:
-            await self.actions.tip(self.order_id, a.carrier, a.tip_fen)
+            await self.actions.tip(self.order_id, self.allowed.tip)
             await self.reload()
 
     async def cancel(self) -> None:
@@ -266,5 +231,5 @@ class OrderDetailPanel(QWidget):
 
     async def refresh(self) -> None:
         if self.order_id is not None:
-            await self.actions.dispatcher.refresh(self.order_id)
+            await self.service.refresh(self.order_id)
             await self.reload()

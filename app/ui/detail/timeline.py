@@ -8,10 +8,9 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
-from app.core.carriers.registry import CARRIER_IDS, SELF_DELIVERY, display_name
 from app.core.clock import local_str
 from app.core.privacy import mask_phones_in
-from app.ui.labels import status_label
+from app.ui.labels import carrier_facts, status_label
 
 
 def _tr(text: str) -> str:
@@ -19,8 +18,9 @@ def _tr(text: str) -> str:
 
 
 def _actor(actor: str) -> str:
-    if actor in CARRIER_IDS or actor == SELF_DELIVERY:
-        return display_name(actor)
+    facts = carrier_facts().get(actor)
+    if facts is not None:
+        return facts.name_zh
     return {
         "pos": _tr("收银机"),
         "manual": _tr("电话下单"),

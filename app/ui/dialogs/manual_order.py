@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.bridge import spawn
-from app.ui.dialogs.intake import submit_payload
 
 
 def parse_items(text: str) -> list[dict]:
@@ -107,10 +106,10 @@ class ManualOrderDialog(QDialog):
         }
 
     async def submit(self) -> bool:
-        from app.core.pos.schema import OrderValidationError
+        from app.core.service import OrderValidationError
 
         try:
-            out = await submit_payload(self.service, self.payload(), "manual")
+            out = await self.service.submit_order_payload(self.payload(), source="manual")
         except OrderValidationError as e:
             self.error.setText(f"{e.field or ''}: {e.message}")
             w = self.fields.get(e.field or "")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,25 +22,13 @@ from app.ui.bridge import spawn
 log = logging.getLogger(__name__)
 
 
-def sample_order(store):
-    """A small order 1.5 km from the store, used to ask for a test quote."""
-    from app.core.domain import Address, Channel, Customer, Item, Order
-
-    return Order(
-        pos_order_id="JUPEI-TEST", channel=Channel.OTHER, created_at=datetime.now(UTC),
-        customer=Customer("测试", "13800000000",
-                          Address(store.address, store.lat + 0.01, store.lng + 0.01)),
-        items=(Item("测试商品", 1, 1000),), total_fen=1000, goods_value_fen=1000,
-    )  # fmt: skip
-
-
 class CarrierPage(QWidget):
     def __init__(self, service, carrier_id: str, cs: CarrierSettings, parent=None) -> None:
         super().__init__(parent)
-        from app.core.carriers.registry import rules
-
         self.service, self.cid, self.cs = service, carrier_id, cs
-        self.rules = rules(carrier_id)
+        rules = service.carriers()[carrier_id].rules
+        assert rules is not None  # self delivery has no settings page
+        self.rules = rules
         lay = QFormLayout(self)
         self.enabled = QCheckBox(self)
         self.enabled.setChecked(cs.enabled)
@@ -106,12 +93,10 @@ class CarrierPage(QWidget):
 
     async def test_connection(self) -> bool:
         try:
-            entry = self.service.gateway.get(self.cid)
+            q = await self.service.test_carrier(self.cid)
         except KeyError:
             self.result.setText(self.tr("未启用或缺少凭据（保存后再试）"))
             return False
-        try:
-            q = await entry.adapter.quote(sample_order(self.service.settings.store))
         except Exception as e:
             log.info("test quote via %s failed: %s", self.cid, e)
             self.result.setText(self.tr("失败：%1").replace("%1", str(e)[:120]))

@@ -79,10 +79,10 @@ class SettingsDialog(QDialog):
         return combo
 
     def _carrier_pages(self, s: Settings) -> dict[str, CarrierPage]:
-        from app.core.carriers.registry import CARRIER_IDS
-
         pages = {}
-        for cid in CARRIER_IDS:
+        for cid, facts in self.service.carriers().items():
+            if facts.rules is None:
+                continue  # self delivery: nothing to configure
             try:
                 pages[cid] = CarrierPage(self.service, cid, s.carriers.get(cid), self)
             except Exception as e:  # a carrier package still being written
