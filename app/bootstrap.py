@@ -144,7 +144,7 @@ def _wire(service: AppService, http: CarrierHttp, sandbox: SandboxServer | None)
         feed = RehearsalFeed(
             service, listener, every_s=r.sample_orders_every_s, max_orders=r.sample_orders_max
         )
-    demo = RehearsalDriver(service, sandbox)
+    demo = RehearsalDriver(service, dispatcher, sandbox)
     return Core(
         service, http, dispatcher, printing, reports, listener, AlertRules(bus), demo, sandbox, feed
     )

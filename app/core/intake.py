@@ -15,13 +15,14 @@ from app.core.events import EventBus, OrderReceived
 from app.core.storage.repos import Database, InsertOutcome
 
 log = logging.getLogger(__name__)
+Pending = tuple[Order, str, str, "asyncio.Future[InsertOutcome]"]  # order, hash, source, answer
 
 
 class IntakeBatcher:
     def __init__(self, db: Database, bus: EventBus, clock: Clock, *, max_batch: int = 200):
         self.db, self.bus, self.clock, self.max_batch = db, bus, clock, max_batch
-        self._queue: asyncio.Queue[tuple[Order, str, str, asyncio.Future]] | None = None
-        self._task: asyncio.Task | None = None
+        self._queue: asyncio.Queue[Pending] | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self._task is None:
@@ -43,7 +44,7 @@ class IntakeBatcher:
         if self._task is None:
             self.start()
         assert self._queue is not None
-        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[InsertOutcome] = asyncio.get_running_loop().create_future()
         await self._queue.put((order, payload_hash, source, fut))
         return await fut
 

@@ -7,19 +7,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any
+from typing import TYPE_CHECKING
 
+from app.core.pos.listener import PosListener
 from app.core.pos.sim import make_order_payload, post_orders
+from app.core.sandbox.server import SandboxServer
+
+if TYPE_CHECKING:
+    from app.core.dispatch.engine import DispatchEngine
+    from app.core.service import AppService
 
 log = logging.getLogger(__name__)
 
 
 class RehearsalFeed:
-    def __init__(self, service, listener, *, every_s: float, max_orders: int, seed: int = 0):
+    def __init__(
+        self,
+        service: AppService,
+        listener: PosListener,
+        *,
+        every_s: float,
+        max_orders: int,
+        seed: int = 0,
+    ) -> None:
         self.service, self.listener = service, listener
         self.every_s, self.max_orders = every_s, max_orders
         self._rng = random.Random(seed or None)
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self.posted = 0
 
     def start(self) -> None:
@@ -56,8 +70,10 @@ class RehearsalDriver:
     rider bring the goods back, move the sandbox clock, poll riders and positions. The
     UI drives the demo through this, never through the sandbox or the dispatcher."""
 
-    def __init__(self, service: Any, sandbox: Any) -> None:
-        self.service, self.sandbox = service, sandbox
+    def __init__(
+        self, service: AppService, dispatcher: DispatchEngine, sandbox: SandboxServer | None
+    ) -> None:
+        self.service, self.dispatcher, self.sandbox = service, dispatcher, sandbox
 
     def goods_come_back(self, carrier: str) -> None:
         from app.core.sandbox.engine import Scenario
@@ -71,7 +87,7 @@ class RehearsalDriver:
 
     async def poll(self, order_ids: list[int]) -> None:
         """Status and rider position of each order's live attempt, now."""
-        disp = self.service.dispatcher
+        disp = self.dispatcher
         for oid in order_ids:
             try:
                 await disp.refresh(oid)

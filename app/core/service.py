@@ -108,7 +108,7 @@ class AppService:
             since = self.clock.now() - timedelta(days=self.settings.ui.board_days)
         orders = await self.db.run(self.db.list_orders, since=since, search=search, limit=limit)
         atts = await self.db.run(self.db.attempts_for_orders, [o.id for o in orders])
-        return [self.board_row(o, atts.get(o.id, [])) for o in orders]
+        return [self.board_row(o, atts.get(o.id or 0, [])) for o in orders]  # stored: has id
 
     def board_row(self, order: Order, attempts: list[DeliveryAttempt]) -> BoardRow:
         a = current_attempt(attempts)

@@ -257,8 +257,8 @@ class PosListener:
         if detail is None:
             return error(404, "not_found", "no order with this pos_order_id", "pos_order_id")
         try:
-            body = await self.door.cancel_from_pos(detail, reason=reason, confirm=confirm)
-            return web.json_response(body)
+            answer = await self.door.cancel_from_pos(detail, reason=reason, confirm=confirm)
+            return web.json_response(answer)
         except views.CancelRefused as e:
             return error(e.status, e.code, e.message)
 

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PIL import Image
+
 from app.core import paths
 from app.core.clock import Clock
-from app.core.config import Settings
+from app.core.config import PrinterSettings, PrintingSettings, Settings
 from app.core.events import AttemptStatusChanged, EventBus, OrderReceived, PrintJobChanged
 from app.core.printing import layout, render, snapshot, templates, transports
 from app.core.printing.queue import PrinterState, PrintQueue, QueueOptions
@@ -104,7 +106,7 @@ class PrintService:
 
     # ------------------------------------------------------------------ rules
     @property
-    def settings(self):
+    def settings(self) -> PrintingSettings:
         return self.deps.settings.printing
 
     def _on_order(self, ev: OrderReceived) -> None:
@@ -133,19 +135,27 @@ class PrintService:
     def template_name(self, name: str | None) -> str:
         s = self.settings
         name = name or s.template
-        return {"receipt": s.template, "label": s.label_template}.get(name, name)
+        return str({"receipt": s.template, "label": s.label_template}.get(name, name))
 
     def template_names(self) -> list[str]:
         return templates.available(self.template_dirs)
 
-    def _printer(self, name: str | None):
+    def _printer(self, name: str | None) -> PrinterSettings:
         printers = self.settings.printers
         for p in printers:
             if name in (None, p.name):
                 return p
         raise LookupError(f"no printer named {name!r}" if name else "no printer configured")
 
-    async def _submit(self, order_id, printer, template, reason, n, mark="") -> PrintJob:
+    async def _submit(
+        self,
+        order_id: int,
+        printer: PrinterSettings,
+        template: str,
+        reason: str,
+        n: int,
+        mark: str = "",
+    ) -> PrintJob:
         tmpl = templates.load(self.template_name(template), self.template_dirs)
         job_id = f"{order_id}:{printer.name[:24]}:{tmpl.name}:{reason}:{n}"
         run, now = self.db.run, self.clock.now()
@@ -239,19 +249,25 @@ class PrintService:
         return self.printer_status()
 
     # ------------------------------------------------------------------ preview
-    async def preview_image(self, order_id: int, width: int = 80, template: str | None = None):
+    async def preview_image(
+        self, order_id: int, width: int = 80, template: str | None = None
+    ) -> Image.Image:
         detail = await self.deps.order_detail(order_id)
         if detail is None:
             raise LookupError(f"no order {order_id}")
         data = snapshot.ticket_data(detail, self.deps.settings.store, now=self.clock.now())
         return await asyncio.to_thread(self.render_data, data, width, template)
 
-    async def preview_png(self, order_id: int, width: int = 80, template: str | None = None):
+    async def preview_png(
+        self, order_id: int, width: int = 80, template: str | None = None
+    ) -> bytes:
         """PNG bytes of the ticket exactly as laid out for the printer."""
         img = await self.preview_image(order_id, width, template)
         return await asyncio.to_thread(render.png_bytes, img)
 
-    def render_data(self, data: layout.TicketData, width: int, template: str | None = None):
+    def render_data(
+        self, data: layout.TicketData, width: int, template: str | None = None
+    ) -> Image.Image:
         tmpl = templates.load(self.template_name(template), self.template_dirs)
         return render.render(layout.build(data, tmpl, width), width)
 

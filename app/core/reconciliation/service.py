@@ -25,7 +25,7 @@ from app.core.config import Settings
 from app.core.money import yuan_str
 from app.core.reconciliation import export as ex
 from app.core.reconciliation.bills import BillMapping, default_mapping, read_bill
-from app.core.reconciliation.matching import Candidate, MatchReport, match_bill
+from app.core.reconciliation.matching import BillRow, Candidate, MatchReport, match_bill
 from app.core.reconciliation.summary import Aggregator, Summary, net_cost_fen
 from app.core.storage import recon_repo as repo
 from app.core.storage.repos import Database
@@ -81,7 +81,8 @@ class ReportService:
             raise ValueError(f"unknown export format {fmt!r}")
         path, d0, d1 = Path(path), iso(date_from), iso(date_to)
         cars = list(carriers) if carriers else None
-        detail = {"from": d0, "to": d1, "carriers": cars or "all", "fmt": fmt, "path": str(path)}
+        detail: dict[str, Any] = {"from": d0, "to": d1, "carriers": cars or "all", "fmt": fmt,
+                                  "path": str(path)}  # fmt: skip
         stop = threading.Event()
 
         user_cancel = ex.as_predicate(cancel)
@@ -100,7 +101,16 @@ class ReportService:
         return result
 
     async def _run_export(
-        self, path, d0, d1, cars, fmt, progress, stopped, stop, lang
+        self,
+        path: Path,
+        d0: str,
+        d1: str,
+        cars: list[str] | None,
+        fmt: str,
+        progress: ex.ProgressFn | None,
+        stopped: Callable[[], bool],
+        stop: threading.Event,
+        lang: str,
     ) -> ExportResult:
         def work() -> ExportResult:
             t0 = time.perf_counter()
@@ -191,7 +201,9 @@ class ReportService:
         ]
 
     def _store_lines(self, import_id: str, carrier: str, report: MatchReport) -> None:
-        lines = [(m.row, m.attempt.attempt_id) for m in report.matches]
+        lines: list[tuple[BillRow, int | None]] = [
+            (m.row, m.attempt.attempt_id) for m in report.matches
+        ]
         lines += [(u.row, None) for u in report.unmatched_rows]
         lines.sort(key=lambda x: x[0].line_no)
         repo.insert_bill_lines(
