@@ -11,12 +11,13 @@ import pytest
 
 from app.core.domain import Channel
 from app.core.domain.source_order import FulfilmentMode, to_order
+from app.core.pos.schema import payload_hash
 from app.core.sources.eleme import mapping as el_mapping
 from app.core.sources.eleme.rules import ElemeOptions
 from app.core.sources.meituan import mapping as mt_mapping
 from app.core.sources.meituan.rules import MtWmOptions
 from app.core.storage.db import make_engine, migrate
-from app.core.storage.repos import Database, payload_hash
+from app.core.storage.repos import Database
 from tests.core.sources.conftest import NOON_LOCAL
 
 DATA = Path(__file__).parents[2] / "data" / "sources"
