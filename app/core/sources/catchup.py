@@ -3,8 +3,8 @@ connector and any store: pull what pushes missed, re-read every open order to ca
 cancels and refunds, then report healthy. Back-filled orders older than the ring
 window are stored silently (no sound storm after a night offline).
 
-Storage is reached through the small ``SourceStore`` protocol so this runs the same on
-SQLite, in rehearsal, and in tests.
+Storage is reached through the small ``store.SourceStore`` protocol so this runs the
+same on SQLite, in rehearsal, and in tests.
 """
 
 from __future__ import annotations
@@ -13,30 +13,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from app.core.domain.source_order import SourceOrder
 from app.core.sources.base import SourceAuthError, SourceConnector, SourceError
+from app.core.sources.store import SourceStore
 
 log = logging.getLogger(__name__)
 
 RING_WINDOW = timedelta(minutes=5)
-
-
-class SourceStore(Protocol):
-    async def known_ids(self, source: str) -> set[str]: ...
-
-    async def open_ids(self, source: str) -> list[str]:
-        """Orders not yet completed or cancelled."""
-        ...
-
-    async def upsert(self, order: SourceOrder) -> bool:
-        """Insert or merge (``source_order.merge``); True when the order is new."""
-        ...
-
-
-class TokenRefresher(Protocol):
-    async def refresh_token(self) -> tuple[str, str, int]: ...
 
 
 @dataclass

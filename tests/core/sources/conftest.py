@@ -5,7 +5,7 @@ connector, upsert with the domain rule, dedupe by the push key, then reply)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest_asyncio
@@ -14,47 +14,34 @@ from aiohttp import web
 from app.core.clock import FakeClock
 from app.core.domain.source_order import SourceOrder, merge
 from app.core.sandbox.sources.common import LoopbackServer
-from app.core.sources.base import (
-    PushEvent,
-    PushKind,
-    PushRejected,
-    PushRequest,
-    SourceConnector,
-    SourceContext,
-)
+from app.core.sources.base import PushRequest, SourceConnector, SourceContext
 from app.core.sources.http import SourceHttp
+from app.core.sources.inbox import receive_push
+from app.core.sources.store import MemorySourceStore
 
 NOON_LOCAL = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 
 
-@dataclass
-class PushReceiver:
-    """What the listener route must do, in miniature (stores in memory)."""
+class PushReceiver(MemorySourceStore):
+    """The listener route in miniature: ``inbox.receive_push`` on an in-memory store."""
 
-    connector: SourceConnector | None = None
-    orders: dict[str, SourceOrder] = field(default_factory=dict)
-    seen: set[str] = field(default_factory=set)
-    duplicates: int = 0
-    rejected: int = 0
+    def __init__(self) -> None:
+        super().__init__()
+        self.connector: SourceConnector | None = None
+        self.duplicates = 0
+        self.rejected = 0
 
-    def put(self, order: SourceOrder) -> bool:
-        old = self.orders.get(order.source_order_id)
-        self.orders[order.source_order_id] = merge(old, order) if old else order
-        return old is None
+    @property
+    def by_id(self) -> dict[str, SourceOrder]:
+        return {oid: o for (_src, oid), o in self.orders.items()}
 
-    # the SourceStore protocol (catch-up), in memory
-    async def known_ids(self, source: str) -> set[str]:
-        return {o.source_order_id for o in self.orders.values() if o.source == source}
+    @property
+    def seen(self) -> set[str]:
+        return {key for (_src, key) in self.pushes}
 
-    async def open_ids(self, source: str) -> list[str]:
-        return [
-            o.source_order_id
-            for o in self.orders.values()
-            if o.source == source and not o.state.terminal
-        ]
-
-    async def upsert(self, order: SourceOrder) -> bool:
-        return self.put(order)
+    def put(self, order: SourceOrder) -> None:
+        old = self.orders.get(order.key)
+        self.orders[order.key] = merge(old, order) if old else order
 
     async def handle(self, request: web.Request) -> web.Response:
         assert self.connector is not None
@@ -65,44 +52,10 @@ class PushReceiver:
             dict(request.headers),
             await request.read(),
         )
-        try:
-            result = self.connector.parse_push(request.match_info["kind"], req)
-        except PushRejected as e:
-            self.rejected += 1
-            return web.Response(
-                status=e.reply_status, body=e.reply_body, content_type="application/json"
-            )
-        for ev in result.events:
-            if ev.dedupe_key and ev.dedupe_key in self.seen:
-                self.duplicates += 1
-                continue
-            await self._apply(ev)
-            if ev.dedupe_key:
-                self.seen.add(ev.dedupe_key)
-        return web.Response(
-            status=result.reply_status, body=result.reply_body, content_type="application/json"
-        )
-
-    async def _apply(self, ev: PushEvent) -> None:
-        assert self.connector is not None
-        if ev.kind is PushKind.ORDER and ev.order is not None:
-            self.put(ev.order)
-        elif ev.kind is PushKind.DELIVERY and ev.fulfilment and ev.source_order_id in self.orders:
-            old = self.orders[ev.source_order_id]
-            self.orders[ev.source_order_id] = replace(old, fulfilment=ev.fulfilment)
-        elif ev.kind is PushKind.STATE and ev.source_order_id:
-            if ev.source_order_id not in self.orders:  # out of order: read the order first
-                self.put(await self.connector.get_order(ev.source_order_id))
-            old = self.orders[ev.source_order_id]
-            patched = replace(
-                old,
-                state=ev.state or old.state,
-                cancel_requested=old.cancel_requested
-                if ev.cancel_requested is None
-                else ev.cancel_requested,
-                refund_state=ev.refund_state or old.refund_state,
-            )
-            self.orders[ev.source_order_id] = merge(old, patched)
+        reply = await receive_push(self.connector, self, request.match_info["kind"], req)
+        self.duplicates += reply.duplicates
+        self.rejected += bool(reply.rejected)
+        return web.Response(status=reply.status, body=reply.body, content_type=reply.content_type)
 
 
 @dataclass

@@ -47,7 +47,7 @@ async def test_meituan_catch_up_backfills_quietly_and_catches_missed_cancels(mt_
     assert report.healthy
     assert [o.source_order_id for o in report.new] == [old, young]
     assert [o.source_order_id for o in report.ring] == [young]  # no sound storm
-    assert store.orders[stored].state is SourceOrderState.CANCELLED
+    assert store.by_id[stored].state is SourceOrderState.CANCELLED
     assert report.refreshed == 3
 
 

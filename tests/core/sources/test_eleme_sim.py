@@ -29,8 +29,8 @@ async def test_push_is_stored_with_19_digit_id_and_duplicate_creates_nothing(ele
     assert len(oid) == 19
     sim.faults.duplicate_pushes = 1
     assert await sim.push_new_order(oid)
-    assert list(recv.orders) == [oid] and recv.duplicates == 1
-    order = recv.orders[oid]
+    assert list(recv.by_id) == [oid] and recv.duplicates == 1
+    order = recv.by_id[oid]
     assert order.display_label() == "饿了么 #1"
     assert order.money.paid_total_fen == 4230
     (phone,) = order.recipient.phones
@@ -46,12 +46,12 @@ async def test_dropped_and_refused_pushes_come_back_through_the_pull(eleme_rig):
     good_secret, sim.secret = sim.secret, "wrong"
     assert not await sim.push_new_order(refused)
     sim.secret = good_secret
-    assert recv.orders == {} and recv.rejected == 1
+    assert recv.by_id == {} and recv.rejected == 1
     assert sim.log.deliveries[-1].status == 403
     quiet = sim.new_order()  # never pushed at all: found in getUnprocessOrders
-    for o in await conn.pull(known=set(recv.orders)):
+    for o in await conn.pull(known=set(recv.by_id)):
         recv.put(o)
-    assert set(recv.orders) == {dropped, refused, quiet}
+    assert set(recv.by_id) == {dropped, refused, quiet}
     assert "eleme.msgNew.confirmPullMsg" in sim.log.paths()
     assert sim.pusher.failed == []  # acknowledged: not served again
     assert [c for c in sim.log.calls if c.path == "eleme.msgNew.getPushFailMsg"]
@@ -62,7 +62,7 @@ async def test_cancel_push_and_refund_list(eleme_rig):
     oid = sim.new_order()
     await sim.push_new_order(oid)
     await sim.push(*sim.user_cancel(oid))
-    order = recv.orders[oid]
+    order = recv.by_id[oid]
     assert order.state is SourceOrderState.CANCELLED and order.cancel_requested
     other = sim.new_order()
     sim.refund_apply(other)
@@ -78,7 +78,7 @@ async def test_out_of_order_cancel_first(eleme_rig):
     await sim.push_new_order(oid)
     await sim.push(*sim.user_cancel(oid))
     await sim.pusher.release(reverse=True)
-    assert recv.orders[oid].state is SourceOrderState.CANCELLED
+    assert recv.by_id[oid].state is SourceOrderState.CANCELLED
 
 
 async def test_confirm_reject_and_get(eleme_rig):
@@ -162,7 +162,7 @@ async def test_platform_delivery_messages_mark_the_order_not_ours(eleme_rig):
     sim, recv = eleme_rig.sim, eleme_rig.receiver
     oid = sim.new_order()
     await sim.push_new_order(oid)
-    assert recv.orders[oid].dispatchable  # 自配送 by default (ASSUMED)
+    assert recv.by_id[oid].dispatchable  # 自配送 by default (ASSUMED)
     await sim.push(52, {"orderId": oid, "state": "tobeAssignedCourier", "subState": "x"})
-    assert recv.orders[oid].fulfilment is FulfilmentMode.PLATFORM_DELIVERY
-    assert not recv.orders[oid].dispatchable
+    assert recv.by_id[oid].fulfilment is FulfilmentMode.PLATFORM_DELIVERY
+    assert not recv.by_id[oid].dispatchable

@@ -162,8 +162,8 @@ async def test_push_is_stored_and_a_duplicate_creates_nothing(mt_rig):
     sim.faults.duplicate_pushes = 1
     assert await sim.push_order(oid)
     assert [d.accepted for d in sim.log.deliveries] == [True, True]
-    assert list(recv.orders) == [oid] and recv.duplicates == 1
-    assert recv.orders[oid].display_label() == "美团 #1"
+    assert list(recv.by_id) == [oid] and recv.duplicates == 1
+    assert recv.by_id[oid].display_label() == "美团 #1"
 
 
 async def test_dropped_push_is_recovered_by_the_pull(mt_rig):
@@ -171,10 +171,10 @@ async def test_dropped_push_is_recovered_by_the_pull(mt_rig):
     oid = sim.new_order()
     sim.faults.drop_pushes = 1
     assert not await sim.push_order(oid)
-    assert recv.orders == {}
-    for o in await mt_rig.connector.pull(known=set(recv.orders)):
+    assert recv.by_id == {}
+    for o in await mt_rig.connector.pull(known=set(recv.by_id)):
         recv.put(o)
-    assert list(recv.orders) == [oid]
+    assert list(recv.by_id) == [oid]
 
 
 async def test_out_of_order_cancel_before_order_ends_cancelled(mt_rig):
@@ -185,7 +185,7 @@ async def test_out_of_order_cancel_before_order_ends_cancelled(mt_rig):
     await sim.push("cancel", sim.user_cancel(oid))
     await sim.pusher.release(reverse=True)  # cancel arrives first
     assert all(d.accepted for d in sim.log.deliveries)
-    order = recv.orders[oid]
+    order = recv.by_id[oid]
     assert order.state is SourceOrderState.CANCELLED and order.cancel_requested
 
 
@@ -194,9 +194,9 @@ async def test_refund_agree_push_cancels(mt_rig):
     oid = sim.new_order()
     await sim.push_order(oid)
     await sim.push("refund", sim.refund(oid, "apply"))
-    assert recv.orders[oid].state is SourceOrderState.NEW
+    assert recv.by_id[oid].state is SourceOrderState.NEW
     await sim.push("refund", sim.refund(oid, "agree"))
-    assert recv.orders[oid].state is SourceOrderState.CANCELLED
+    assert recv.by_id[oid].state is SourceOrderState.CANCELLED
 
 
 async def test_badly_signed_push_is_refused_and_changes_nothing(mt_rig):
@@ -206,7 +206,7 @@ async def test_badly_signed_push_is_refused_and_changes_nothing(mt_rig):
     assert not await sim.push_order(oid)
     (d,) = sim.log.deliveries
     assert d.status == 400 and b'"ng"' in d.body
-    assert recv.orders == {} and recv.rejected == 1
+    assert recv.by_id == {} and recv.rejected == 1
 
 
 async def test_double_encoded_push_verifies_through_the_fallback(mt_rig):
@@ -214,7 +214,7 @@ async def test_double_encoded_push_verifies_through_the_fallback(mt_rig):
     sim.sig_mode = "full"
     oid = sim.new_order()
     assert await sim.push_order(oid)
-    order = recv.orders[oid]
+    order = recv.by_id[oid]
     assert order.items[0].name == "宫保鸡丁"
     assert order.recipient.address_geocoded == "北京市朝阳区建国路88号"
 

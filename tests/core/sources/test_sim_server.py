@@ -49,14 +49,14 @@ async def test_rehearsal_server_feeds_both_connectors():
             r = (
                 await ctl.post(sims.url + "/__sources/meituan/new_order", json={"privacy": True})
             ).json()
-            assert r["pushed"] and list(mt_recv.orders) == [r["order_id"]]
+            assert r["pushed"] and list(mt_recv.by_id) == [r["order_id"]]
             e = (await ctl.post(sims.url + "/__sources/eleme/new_order", json={})).json()
-            assert e["pushed"] and list(el_recv.orders) == [e["order_id"]]
+            assert e["pushed"] and list(el_recv.by_id) == [e["order_id"]]
 
             await ctl.post(sims.url + "/__sources/meituan/faults", json={"drop_pushes": 1})
             dropped = (await ctl.post(sims.url + "/__sources/meituan/new_order", json={})).json()
             assert not dropped["pushed"]
-            pulled = await mt.pull(known=set(mt_recv.orders))
+            pulled = await mt.pull(known=set(mt_recv.by_id))
             assert [o.source_order_id for o in pulled] == [dropped["order_id"]]
             assert pulled[0].display_label() == "美团 #2"
 
@@ -66,7 +66,7 @@ async def test_rehearsal_server_feeds_both_connectors():
                 )
             ).json()
             assert c["pushed"]
-            assert el_recv.orders[e["order_id"]].state.value == "cancelled"
+            assert el_recv.by_id[e["order_id"]].state.value == "cancelled"
 
             log = (await ctl.get(sims.url + "/__sources/meituan/log")).json()
             assert [d["accepted"] for d in log["deliveries"]] == [True]
