@@ -102,4 +102,3 @@ def _patched(order: SourceOrder, event: PushEvent) -> SourceOrder:
         refund_state=event.refund_state or order.refund_state,
         fulfilment=event.fulfilment or order.fulfilment,
     )
-
