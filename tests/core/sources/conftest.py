@@ -30,6 +30,7 @@ class PushReceiver(MemorySourceStore):
         self.connector: SourceConnector | None = None
         self.duplicates = 0
         self.rejected = 0
+        self.down = False  # answer 503, as a listener whose disk is full would
 
     @property
     def by_id(self) -> dict[str, SourceOrder]:
@@ -45,6 +46,8 @@ class PushReceiver(MemorySourceStore):
 
     async def handle(self, request: web.Request) -> web.Response:
         assert self.connector is not None
+        if self.down:
+            return web.Response(status=503)
         req = PushRequest(
             request.method,
             request.path,

@@ -223,3 +223,14 @@ async def test_heartbeat_push(mt_rig):
     async with httpx.AsyncClient(trust_env=False) as c:
         resp = await c.post(mt_rig.push_url + "/order", content=b"")
     assert resp.json() == {"data": "ok"}
+
+
+async def test_a_push_answered_wrongly_is_retried_by_the_platform(mt_rig):
+    sim, recv = mt_rig.sim, mt_rig.receiver
+    oid = sim.new_order()
+    recv.down = True
+    assert not await sim.push_order(oid)
+    assert sim.log.deliveries[-1].status == 503
+    recv.down = False
+    assert await sim.pusher.retry_failed() == 1  # the same signed bytes, again
+    assert list(recv.by_id) == [oid]
