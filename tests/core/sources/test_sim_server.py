@@ -68,8 +68,12 @@ async def test_rehearsal_server_feeds_both_connectors():
             assert c["pushed"]
             assert el_recv.by_id[e["order_id"]].state.value == "cancelled"
 
+            retried = (await ctl.post(sims.url + "/__sources/meituan/retry", json={})).json()
+            assert retried == {"accepted": 1}  # the dropped push, delivered late
+            assert mt_recv.duplicates == 0 and len(mt_recv.by_id) == 2
+
             log = (await ctl.get(sims.url + "/__sources/meituan/log")).json()
-            assert [d["accepted"] for d in log["deliveries"]] == [True]
+            assert [d["accepted"] for d in log["deliveries"]] == [True, True]
             assert "order/getOrderDaySeq" in [c["path"] for c in log["calls"]]
             missing = await ctl.post(sims.url + "/__sources/eleme/refund", json={"order_id": "1"})
             assert missing.status_code == 404

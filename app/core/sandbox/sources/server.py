@@ -7,6 +7,7 @@ Control API (JSON in, JSON out):
 - ``POST new_order`` ``{"push": true, ...overrides}`` → ``{"order_id", "pushed"}``
 - ``POST cancel`` / ``POST refund`` ``{"order_id", "push": true}``
 - ``POST faults`` ``{"drop_pushes": 1, ...}`` (fields of ``common.Faults``)
+- ``POST retry``: the platform re-sends pushes that were not acknowledged
 - ``GET log`` → accepted calls, refused calls, push deliveries
 """
 
@@ -63,6 +64,8 @@ async def _meituan_op(request: web.Request) -> web.Response:
     push = bool(body.pop("push", True))
     if op == "faults":
         return web.json_response(_set_faults(sim.faults, body))
+    if op == "retry":
+        return web.json_response({"accepted": await sim.pusher.retry_failed()})
     if op == "new_order":
         oid = sim.new_order(**body)
         return web.json_response({"order_id": oid, "pushed": push and await sim.push_order(oid)})
@@ -87,6 +90,8 @@ async def _eleme_op(request: web.Request) -> web.Response:
     push = bool(body.pop("push", True))
     if op == "faults":
         return web.json_response(_set_faults(sim.faults, body))
+    if op == "retry":
+        return web.json_response({"accepted": await sim.pusher.retry_failed()})
     if op == "new_order":
         oid = sim.new_order(**body)
         return web.json_response(
