@@ -114,6 +114,7 @@ class PushEvent:
     refund_state: RefundState | None = None
     # DELIVERY kind: what the platform's delivery messages say about who delivers
     fulfilment: FulfilmentMode | None = None
+    platform_status: DeliveryStatus | None = None  # the platform rider, unified
     raw_type: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 

@@ -189,8 +189,10 @@ def test_delivery_and_other_messages():
     body = {"orderId": "1200897812792015983", "state": "delivering", "subState": "x"}
     (ev,) = push.parse("push", request_of(message_doc(body, type=55)), CREDS, OPTS).events
     assert ev.fulfilment is FulfilmentMode.PLATFORM_DELIVERY
+    assert ev.platform_status is DeliveryStatus.PICKED_UP
     (ev,) = push.parse("push", request_of(message_doc(body, type=60)), CREDS, OPTS).events
     assert (ev.kind, ev.fulfilment) == (PushKind.DELIVERY, None)  # a failure says nothing
+    assert ev.platform_status is DeliveryStatus.CANCELLED  # ... but the rider is gone
     (ev,) = push.parse("push", request_of(message_doc({"x": 1}, type=100)), CREDS, OPTS).events
     assert ev.kind is PushKind.OTHER
 

@@ -272,6 +272,7 @@ def test_status_push_is_a_platform_delivery_event():
     (ev,) = push.parse("status", signed_push("status", f), CREDS, OPTS, PUSH_BASE).events
     assert (ev.kind, ev.raw_type) == (PushKind.DELIVERY, "20")
     assert ev.fulfilment is FulfilmentMode.PLATFORM_DELIVERY
+    assert ev.platform_status is DeliveryStatus.PICKED_UP
 
 
 def test_unknown_kind_is_refused():

@@ -75,3 +75,16 @@ SYNC_STATE: dict[DeliveryStatus, str] = {
     DeliveryStatus.PICKED_UP: "DELIVERY_START",
     DeliveryStatus.DELIVERED: "DELIVERY_COMPLETE",
 }
+
+# 运单追踪 messages as the unified status of Ele.me's own rider [✓ V names; mapping ~]
+PLATFORM_STATUS: dict[int, DeliveryStatus] = {
+    51: DeliveryStatus.PENDING_ACCEPT,
+    52: DeliveryStatus.PENDING_ACCEPT,
+    53: DeliveryStatus.ACCEPTED,  # 取餐中: a rider is on the way to the shop
+    54: DeliveryStatus.AT_PICKUP,
+    55: DeliveryStatus.PICKED_UP,
+    56: DeliveryStatus.DELIVERED,
+    **dict.fromkeys(range(57, 71), DeliveryStatus.CANCELLED),  # cancelled / failed
+    72: DeliveryStatus.CANCELLED,  # 不再配送
+    **dict.fromkeys(range(73, 77), DeliveryStatus.CANCELLED),  # 物流拒单
+}

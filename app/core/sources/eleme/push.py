@@ -108,6 +108,7 @@ def message_event(doc: Mapping[str, Any], opts: ElemeOptions) -> PushEvent:
             key,
             oid,
             fulfilment=_who_delivers(mtype),
+            platform_status=codes.PLATFORM_STATUS.get(mtype),
             raw_type=str(mtype),
             raw=raw,
         )

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from app.core.domain.source_order import FulfilmentMode, RefundState, SourceOrderState
 from app.core.sources.base import PushEvent, PushKind, PushRejected, PushRequest, PushResult
 from app.core.sources.kit import digest_equal, form_fields, int_or_none, reply_json, text_id
-from app.core.sources.meituan import mapping
+from app.core.sources.meituan import codes, mapping
 from app.core.sources.meituan.rules import MtWmOptions
 
 KINDS = ("order", "confirm", "cancel", "refund", "status")
@@ -112,6 +112,9 @@ def _event(kind: str, fields: Mapping[str, str], opts: MtWmOptions) -> PushEvent
         key,
         oid,
         fulfilment=FulfilmentMode.PLATFORM_DELIVERY,
+        platform_status=codes.PLATFORM_LOGISTICS.get(
+            int_or_none(fields.get("logistics_status")) or -1
+        ),
         raw_type=fields.get("logistics_status", ""),
         raw=raw,
     )
