@@ -25,6 +25,7 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.http import CarrierHttp, HttpResponse
 from app.core.carriers.shansong import RULES, Adapter, codes, mapping
+from app.core.carriers.shansong.rules import Options
 from app.core.clock import FakeClock, SystemClock
 from app.core.domain import (
     Address,
@@ -185,12 +186,12 @@ async def test_golden_request(op):
 
 
 def test_calculate_sends_bd09_unless_lbs_type_1():
-    body = mapping.calculate_body(make_order(), STORE, "K", {})
+    body = mapping.calculate_body(make_order(), STORE, "K", Options())
     b_lat, b_lng = gcj02_to_bd09(STORE.lat, STORE.lng)
     assert body["sender"]["fromLatitude"] == f"{b_lat:.6f}" and "lbsType" not in body
     assert body["sender"]["fromLongitude"] == f"{b_lng:.6f}"
     assert body["receiverList"][0]["weight"] == 3  # 2.1 kg rounds up
-    body = mapping.calculate_body(make_order(), STORE, "K", {"lbs_type": 1})
+    body = mapping.calculate_body(make_order(), STORE, "K", Options(lbs_type=1))
     assert body["lbsType"] == 1 and body["sender"]["fromLongitude"] == "116.460000"
 
 

@@ -9,9 +9,12 @@ has expired) the order is placed one-shot with ``addOrder`` instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from app.core.carriers.base import (
+    CallbackRequest,
+    CallbackResult,
     CarrierContext,
     CreateResult,
     RejectedError,
@@ -19,49 +22,38 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.dada import codes, mapping
-from app.core.carriers.dada.rules import DEFAULT_OPTIONS, RULES
+from app.core.carriers.dada.rules import RULES, Options
+from app.core.carriers.http import HttpResponse
+from app.core.carriers.kit import AdapterBase, Wire, is_duplicate, load_options
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
 
 log = logging.getLogger(__name__)
 
 
-class Adapter:
+class Adapter(AdapterBase):
     id = "dada"
     rules = RULES
 
     def __init__(self, ctx: CarrierContext) -> None:
-        self.ctx = ctx
-        self.opts = {**DEFAULT_OPTIONS, **dict(ctx.options)}
+        super().__init__(ctx)
+        self.opts = load_options(Options, ctx.options)
 
     # ------------------------------------------------------------ transport
-    async def _call(self, path: str, params: dict, *, mutating: bool):
-        ctx = self.ctx
+    async def _call(self, path: str, params: Mapping[str, object], *, mutating: bool) -> Any:
         body = mapping.dumps(params)
-        ts = int(ctx.clock.now().timestamp())
         content = mapping.envelope(
-            ctx.credentials, body, ts, keep_empty=bool(self.opts["sign_empty_body"])
+            self.ctx.credentials, body, self._unix(), keep_empty=self.opts.sign_empty_body
         )
-        resp = await ctx.http.post(
-            self.id,
-            ctx.base_url.rstrip("/") + path,
-            content=content,
-            content_type=mapping.CONTENT_TYPE,
-            mutating=mutating,
-        )
-        return mapping.unwrap(resp.body, mutating=mutating, overrides=self._codes())
+        wire = Wire(path, content, mapping.CONTENT_TYPE)
+        return await self._exchange(wire, mutating=mutating, unwrap=self._unwrap)
 
-    def _codes(self):
-        return self.opts.get("error_codes") or None
+    def _unwrap(self, resp: HttpResponse, mutating: bool) -> Any:
+        return mapping.unwrap(resp.body, mutating=mutating, overrides=self.opts.error_codes)
 
-    def _order_params(self, order: Order, origin_id: str) -> dict:
-        ctx = self.ctx
-        # Dada requires a per-order callback URL; a counter PC behind NAT usually has none
-        # (polling is first-class), so send a never-resolving placeholder (RFC 2606 .invalid).
-        callback = ctx.callback_url or str(
-            self.opts.get("callback_placeholder", "https://callback.invalid/jupei/dada")
-        )
+    def _order_params(self, order: Order, origin_id: str) -> dict[str, Any]:
+        callback = self.ctx.callback_url or self.opts.callback_placeholder
         return mapping.order_params(
-            order, ctx.store, ctx.credentials, origin_id, callback, self.opts
+            order, self.ctx.store, self.ctx.credentials, origin_id, callback, self.opts
         )
 
     # ------------------------------------------------------------ operations
@@ -74,7 +66,7 @@ class Adapter:
             result or {},
             origin_id=origin_id,
             now=self.ctx.clock.now(),
-            ttl_s=int(self.opts["quote_ttl_s"]),  # type: ignore[call-overload]
+            ttl_s=self.opts.quote_ttl_s,
         )
 
     async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
@@ -98,7 +90,7 @@ class Adapter:
             )
             return mapping.parse_create(result, origin_id=key, fallback_fee_fen=None)
         except RejectedError as e:
-            if not codes.is_duplicate(e, self._codes()):
+            if not is_duplicate(codes.ERRORS, e, self.opts.error_codes):
                 raise
         log.info("dada: origin_id %s already exists, resolving by query", key)
         snap = await self.query(attempt)
@@ -114,8 +106,8 @@ class Adapter:
         return mapping.parse_status(
             result or {},
             origin_id=key,
-            time_format=str(self.opts["time_format"]),
-            fee_includes_tips=bool(self.opts["actual_fee_includes_tips"]),
+            time_format=self.opts.time_format,
+            fee_includes_tips=self.opts.actual_fee_includes_tips,
         )
 
     async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
@@ -125,23 +117,23 @@ class Adapter:
             return 0
         if snap.status not in (DeliveryStatus.ACCEPTED, DeliveryStatus.AT_PICKUP):
             raise RejectedError(self.id, f"not cancellable in status {snap.raw_status}")
-        accepted = mapping.parse_time(snap.raw.get("acceptTime"), str(self.opts["time_format"]))
+        accepted = mapping.parse_time(snap.raw.get("acceptTime"), self.opts.time_format)
         if accepted is None:
-            return int(self.opts["cancel_fee_fen"])  # type: ignore[call-overload]
+            return self.opts.cancel_fee_fen
         since = (self.ctx.clock.now() - accepted).total_seconds()
-        free_s = int(self.opts["cancel_free_after_accept_s"])  # type: ignore[call-overload]
-        paid_until = int(self.opts["cancel_paid_until_s"])  # type: ignore[call-overload]
+        free_s = self.opts.cancel_free_after_accept_s
+        paid_until = self.opts.cancel_paid_until_s
         if since <= free_s:
             return 0
         if since > paid_until and snap.status is DeliveryStatus.ACCEPTED:
             return 0  # rider did not reach the shop in time: free
-        return int(self.opts["cancel_fee_fen"])  # type: ignore[call-overload]
+        return self.opts.cancel_fee_fen
 
     async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
         body = mapping.cancel_body(
             attempt.idempotency_key,
             reason,
-            int(self.opts["cancel_reason_id"]),  # type: ignore[call-overload]
+            self.opts.cancel_reason_id,
         )
         result = await self._call(mapping.PATH_CANCEL, body, mutating=True)
         return mapping.parse_cancel_fee(result)
@@ -165,7 +157,7 @@ class Adapter:
             out.extend(mapping.parse_positions(result))
         return out
 
-    def parse_callback(self, request):
+    def parse_callback(self, request: CallbackRequest) -> CallbackResult:
         return mapping.parse_callback(request.body)
 
     # ------------------------------------------------------------ extras (capabilities)

@@ -5,16 +5,7 @@ Dada publishes no error-code table, so errors are classified by code (configurab
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from app.core.carriers.base import (
-    AuthError,
-    CarrierError,
-    InsufficientBalanceError,
-    NotFoundError,
-    RateLimitedError,
-    RejectedError,
-)
+from app.core.carriers.kit import ErrorTable, to_int
 from app.core.domain import CancelledBy, DeliveryStatus
 
 CARRIER = "dada"
@@ -63,10 +54,8 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 
 
 def status_of(code: object) -> DeliveryStatus:
-    try:
-        return STATUS.get(int(code), DeliveryStatus.UNKNOWN)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return DeliveryStatus.UNKNOWN
+    num = to_int(code)
+    return DeliveryStatus.UNKNOWN if num is None else STATUS.get(num, DeliveryStatus.UNKNOWN)
 
 
 def code_for(state_code: DeliveryStatus) -> int:
@@ -77,39 +66,5 @@ def code_for(state_code: DeliveryStatus) -> int:
     raise KeyError(state_code)
 
 
-def classify(code: object, msg: str, overrides: Mapping[str, object] | None = None) -> str:
-    """Which kind of error a Dada answer is: auth, rate_limit, balance, not_found, ..."""
-    table = {**ERROR_CODES, **{k: tuple(v) for k, v in (overrides or {}).items()}}  # type: ignore[call-overload]
-    try:
-        num = int(code)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        num = None
-    for kind, nums in table.items():
-        if num is not None and num in nums:
-            return kind
-    for kind, words in KEYWORDS.items():
-        if any(w in (msg or "") for w in words):
-            return kind
-    return "other"
-
-
-def error_for(
-    code: object, msg: str, overrides: Mapping[str, object] | None = None
-) -> CarrierError:
-    kind = classify(code, msg, overrides)
-    text = msg or "rejected"
-    if kind == "auth":
-        return AuthError(CARRIER, text, code=code)  # type: ignore[arg-type]
-    if kind == "rate_limit":
-        return RateLimitedError(CARRIER, text, code=code)
-    if kind == "balance":
-        return InsufficientBalanceError(CARRIER, text, code=code)  # type: ignore[arg-type]
-    if kind == "not_found":
-        return NotFoundError(CARRIER, text, code=code)  # type: ignore[arg-type]
-    return RejectedError(CARRIER, text, code=code)  # type: ignore[arg-type]
-
-
-def is_duplicate(err: CarrierError, overrides: Mapping[str, object] | None = None) -> bool:
-    return (
-        isinstance(err, RejectedError) and classify(err.code, err.message, overrides) == "duplicate"
-    )
+# configured ``error_codes`` replace a kind's guessed codes
+ERRORS = ErrorTable(CARRIER, ERROR_CODES, KEYWORDS, replace_on_override=True)

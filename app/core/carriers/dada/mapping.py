@@ -11,8 +11,9 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from app.core.carriers import base
+from app.core.carriers import kit
 from app.core.carriers.base import (
     CallbackEvent,
     CallbackRejected,
@@ -22,6 +23,7 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.dada import codes
+from app.core.carriers.dada.rules import Options
 from app.core.clock import from_unix, parse_local
 from app.core.domain import DeliveryStatus, Order, Quote, Rider, Store
 from app.core.money import fen_to_yuan, yuan_to_fen
@@ -89,12 +91,12 @@ def order_params(
     creds: Mapping[str, str],
     origin_id: str,
     callback_url: str,
-    options: Mapping[str, object],
-) -> dict:
+    options: Options,
+) -> dict[str, Any]:
     """Fields shared by queryDeliverFee and addOrder."""
     c = order.customer
     p: dict = {"shop_no": creds["shop_no"], "origin_id": origin_id}
-    if options.get("send_city_code", True):
+    if options.send_city_code:
         p["city_code"] = store.city_code
     p.update(
         cargo_price=yuan(order.goods_value_fen or order.total_fen),
@@ -106,7 +108,7 @@ def order_params(
         receiver_phone=c.phone,
         callback=callback_url,
         cargo_weight=round(max(order.weight_g, 1) / 1000, 3),
-        cargo_type=options.get("cargo_type", 1),
+        cargo_type=options.cargo_type,
         cargo_num=sum(i.qty for i in order.items) or 1,
     )
     if order.note:
@@ -142,18 +144,12 @@ def positions_body(origin_ids: Sequence[str]) -> dict:
 
 
 # ---------------------------------------------------------------- responses
-def unwrap(raw: bytes, *, mutating: bool, overrides: Mapping[str, object] | None = None):
+def unwrap(raw: bytes, *, mutating: bool, overrides: Mapping[str, object] | None = None) -> Any:
     """Return ``result`` of a successful answer or raise the matching CarrierError."""
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        doc = None
-    if not isinstance(doc, dict) or "code" not in doc:
-        kind = base.OutcomeUnknownError if mutating else base.UnavailableError
-        raise kind(CARRIER, "malformed answer")
+    doc = kit.read_json_object(raw, CARRIER, mutating=mutating, required="code")
     if doc.get("code") == 0 and doc.get("status", "success") == "success":
         return doc.get("result")
-    raise codes.error_for(doc.get("code"), str(doc.get("msg") or ""), overrides)
+    raise kit.error_for(codes.ERRORS, doc.get("code"), str(doc.get("msg") or ""), overrides)
 
 
 def parse_quote(result: Mapping, *, origin_id: str, now: datetime, ttl_s: int) -> Quote:
@@ -204,10 +200,6 @@ _EVENT_TIME = {
 }
 
 
-def _fen_or_none(value: object) -> int | None:
-    return None if value in (None, "") else yuan_to_fen(value)
-
-
 def _rider(r: Mapping) -> Rider | None:
     name, phone = r.get("transporterName") or "", r.get("transporterPhone") or ""
     if not (name or phone):
@@ -229,8 +221,8 @@ def parse_status(
     status = codes.status_of(result.get("statusCode"))
     delivered = status is DeliveryStatus.DELIVERED
     cancelled = status is DeliveryStatus.CANCELLED
-    tip = _fen_or_none(result.get("tips"))
-    actual = _fen_or_none(result.get("actualFee")) if delivered else None
+    tip = kit.fen_from_yuan(result.get("tips"))
+    actual = kit.fen_from_yuan(result.get("actualFee")) if delivered else None
     if actual is not None and tip and fee_includes_tips:
         actual -= tip
     return StatusSnapshot(
@@ -242,8 +234,8 @@ def parse_status(
         at=parse_time(result.get(_EVENT_TIME.get(status, "")), time_format),
         actual_fee_fen=actual,
         tip_fen=tip,
-        insurance_fee_fen=_fen_or_none(result.get("insuranceFee")),
-        cancel_fee_fen=_fen_or_none(result.get("deductFee")) if cancelled else None,
+        insurance_fee_fen=kit.fen_from_yuan(result.get("insuranceFee")),
+        cancel_fee_fen=kit.fen_from_yuan(result.get("deductFee")) if cancelled else None,
         raw=dict(result),
     )
 

@@ -3,23 +3,33 @@ read from ``ctx.options`` by the adapter; their defaults are listed in ``unverif
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
-# ctx.options knobs and their defaults (each one is an unverified fact, see UNVERIFIED)
-DEFAULT_OPTIONS: dict[str, object] = {
-    "sign_empty_body": True,  # keep the `body` key in the plaintext when body == ""
-    "send_city_code": True,  # city_code may no longer be required; harmless to send
-    "time_format": "%Y-%m-%d %H:%M:%S",  # createTime/acceptTime/... in status/query
-    "cancel_fee_fen": 200,  # preview estimate: penalty 1-15 min after acceptance
-    "cancel_free_after_accept_s": 60,  # preview estimate: free window after acceptance
-    "cancel_paid_until_s": 900,  # preview estimate: free again if rider not at shop by then
-    "cancel_reason_id": 10000,  # 其他 (then cancel_reason text is required)
-    "cargo_type": 1,  # 食品小吃
-    "quote_ttl_s": 180,
-    "actual_fee_includes_tips": True,  # status/query actualFee = freight + tips
-    "error_codes": {},  # {"auth": [..], "rate_limit": [..], ...} overrides codes.ERROR_CODES
-}
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """ctx.options knobs and their defaults (each one is an unverified fact, see UNVERIFIED)."""
+
+    sign_empty_body: bool = True  # keep the `body` key in the plaintext when body == ""
+    send_city_code: bool = True  # city_code may no longer be required; harmless to send
+    time_format: str = "%Y-%m-%d %H:%M:%S"  # createTime/acceptTime/... in status/query
+    cancel_fee_fen: int = 200  # preview estimate: penalty 1-15 min after acceptance
+    cancel_free_after_accept_s: int = 60  # preview estimate: free window after acceptance
+    cancel_paid_until_s: int = 900  # preview estimate: free again if rider not at shop by then
+    cancel_reason_id: int = 10000  # 其他 (then cancel_reason text is required)
+    cargo_type: int = 1  # 食品小吃
+    quote_ttl_s: int = 180
+    actual_fee_includes_tips: bool = True  # status/query actualFee = freight + tips
+    # {"auth": [..], "rate_limit": [..], ...} replaces codes.ERROR_CODES per kind
+    error_codes: Mapping[str, object] = field(default_factory=dict)
+    # Dada requires a per-order callback URL; a counter PC behind NAT usually has none
+    # (polling is first-class), so send a never-resolving placeholder (RFC 2606 .invalid).
+    callback_placeholder: str = "https://callback.invalid/jupei/dada"
+
 
 UNVERIFIED: tuple[str, ...] = (
     "sign_empty_body=True: an empty `body` keeps its key in the signed plaintext",

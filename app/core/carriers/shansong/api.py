@@ -9,9 +9,12 @@ Our key is ``receiverList[].orderNo`` / ``thirdOrderNo``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from app.core.carriers.base import (
+    CallbackRequest,
+    CallbackResult,
     CarrierContext,
     CreateResult,
     NotFoundError,
@@ -19,37 +22,33 @@ from app.core.carriers.base import (
     RiderPosition,
     StatusSnapshot,
 )
+from app.core.carriers.http import HttpResponse
+from app.core.carriers.kit import AdapterBase, Wire, is_duplicate, load_options
 from app.core.carriers.shansong import codes, mapping
-from app.core.carriers.shansong.rules import DEFAULT_OPTIONS, RULES
+from app.core.carriers.shansong.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, Order, Quote
 
 log = logging.getLogger(__name__)
 
 
-class Adapter:
+class Adapter(AdapterBase):
     id = "shansong"
     rules = RULES
 
     def __init__(self, ctx: CarrierContext) -> None:
-        self.ctx = ctx
-        self.opts = {**DEFAULT_OPTIONS, **dict(ctx.options)}
+        super().__init__(ctx)
+        self.opts = load_options(Options, ctx.options)
 
     # ------------------------------------------------------------ transport
-    async def _call(self, path: str, params: dict | None, *, mutating: bool):
-        ctx = self.ctx
+    async def _call(self, path: str, params: Mapping[str, object] | None, *, mutating: bool) -> Any:
         data = mapping.dumps(params) if params else None
-        ts_ms = int(ctx.clock.now().timestamp() * 1000)
-        resp = await ctx.http.post(
-            self.id,
-            ctx.base_url.rstrip("/") + path,
-            content=mapping.form(ctx.credentials, data, ts_ms),
-            content_type=mapping.CONTENT_TYPE,
-            mutating=mutating,
-        )
-        return mapping.unwrap(resp.body, mutating=mutating, overrides=self._codes())
+        ts_ms = int(self._now().timestamp() * 1000)
+        content = mapping.form(self.ctx.credentials, data, ts_ms)
+        wire = Wire(path, content, mapping.CONTENT_TYPE)
+        return await self._exchange(wire, mutating=mutating, unwrap=self._unwrap)
 
-    def _codes(self):
-        return self.opts.get("error_codes") or None
+    def _unwrap(self, resp: HttpResponse, mutating: bool) -> Any:
+        return mapping.unwrap(resp.body, mutating=mutating, overrides=self.opts.error_codes)
 
     @staticmethod
     def _iss(attempt: DeliveryAttempt) -> str:
@@ -64,7 +63,7 @@ class Adapter:
             data or {},
             order_no=order_no,
             now=self.ctx.clock.now(),
-            ttl_s=int(self.opts["quote_ttl_s"]),  # type: ignore[call-overload]
+            ttl_s=self.opts.quote_ttl_s,
         )
 
     async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
@@ -75,7 +74,7 @@ class Adapter:
             data = await self._call(mapping.PATH_PLACE, mapping.iss_body(iss), mutating=True)
             return mapping.parse_place(data, iss_order_no=iss, fallback_fee_fen=quote.fee_fen)
         except RejectedError as e:
-            if not codes.is_duplicate(e, self._codes()):
+            if not is_duplicate(codes.ERRORS, e, self.opts.error_codes):
                 raise
         log.info("shansong: %s already placed, resolving by orderInfo", iss)
         snap = await self.query(attempt.with_(carrier_order_id=iss))
@@ -92,7 +91,7 @@ class Adapter:
             data,
             iss_order_no=str(data.get("orderNumber") or iss),
             order_no=attempt.idempotency_key,
-            returned_after_pickup=bool(self.opts["returned_after_pickup"]),
+            returned_after_pickup=self.opts.returned_after_pickup,
         )
 
     async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
@@ -103,7 +102,7 @@ class Adapter:
 
     async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
         """abortOrder takes no reason; ``reason`` stays on our side."""
-        body = mapping.abort_body(self._iss(attempt), bool(self.opts["deduct_flag"]))
+        body = mapping.abort_body(self._iss(attempt), self.opts.deduct_flag)
         data = await self._call(mapping.PATH_ABORT, body, mutating=True)
         return mapping.parse_abort_fee(data)
 
@@ -131,12 +130,12 @@ class Adapter:
                 out.append(pos)
         return out
 
-    def parse_callback(self, request):
+    def parse_callback(self, request: CallbackRequest) -> CallbackResult:
         return mapping.parse_callback(
             request.body,
             self.ctx.credentials,
-            check_ids=bool(self.opts["check_callback_ids"]),
-            returned_after_pickup=bool(self.opts["returned_after_pickup"]),
+            check_ids=self.opts.check_callback_ids,
+            returned_after_pickup=self.opts.returned_after_pickup,
         )
 
     # ------------------------------------------------------------ extras (capabilities)

@@ -4,16 +4,7 @@ guesses (``ERROR_CODES``), then message keywords decide."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from app.core.carriers.base import (
-    AuthError,
-    CarrierError,
-    InsufficientBalanceError,
-    NotFoundError,
-    RateLimitedError,
-    RejectedError,
-)
+from app.core.carriers.kit import ErrorTable, to_int
 from app.core.domain import CancelledBy, DeliveryStatus
 
 CARRIER = "shansong"
@@ -69,49 +60,14 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _int(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
-
-
 def status_of(status: object, sub: object = None) -> tuple[DeliveryStatus, bool]:
     """-> (unified status, explicit reassignment)."""
-    st, sb = _int(status), _int(sub)
+    st, sb = to_int(status), to_int(sub)
     if st is None:
         return DeliveryStatus.UNKNOWN, False
     found = STATUS.get((st, sb)) or STATUS.get((st, None)) or DeliveryStatus.UNKNOWN
     return found, (st, sb) == REASSIGNING
 
 
-def classify(code: object, msg: str, overrides: Mapping[str, object] | None = None) -> str:
-    table = {**ERROR_CODES, **{k: tuple(v) for k, v in (overrides or {}).items()}}  # type: ignore[call-overload]
-    num = _int(code)
-    for kind, nums in table.items():
-        if num is not None and num in nums:
-            return kind
-    for kind, words in KEYWORDS.items():
-        if any(w in (msg or "") for w in words):
-            return kind
-    return "other"
-
-
-def error_for(
-    code: object, msg: str, overrides: Mapping[str, object] | None = None
-) -> CarrierError:
-    kind = classify(code, msg, overrides)
-    text = msg or "rejected"
-    cls = {
-        "auth": AuthError,
-        "rate_limit": RateLimitedError,
-        "balance": InsufficientBalanceError,
-        "not_found": NotFoundError,
-    }.get(kind, RejectedError)
-    return cls(CARRIER, text, code=code)  # type: ignore[arg-type]
-
-
-def is_duplicate(err: CarrierError, overrides: Mapping[str, object] | None = None) -> bool:
-    return (
-        isinstance(err, RejectedError) and classify(err.code, err.message, overrides) == "duplicate"
-    )
+# configured ``error_codes`` replace a kind's guessed codes
+ERRORS = ErrorTable(CARRIER, ERROR_CODES, KEYWORDS, replace_on_override=True)

@@ -12,9 +12,10 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
-from app.core.carriers import base
+from app.core.carriers import kit
 from app.core.carriers.base import (
     CallbackEvent,
     CallbackRejected,
@@ -24,6 +25,7 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.shansong import codes
+from app.core.carriers.shansong.rules import Options
 from app.core.clock import from_unix, parse_local
 from app.core.domain import DeliveryStatus, Order, Quote, Rider, Store
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
@@ -82,10 +84,8 @@ def wire_coords(lat: float, lng: float, lbs_type: int) -> tuple[str, str]:
     return f"{lat:.6f}", f"{lng:.6f}"
 
 
-def calculate_body(
-    order: Order, store: Store, order_no: str, options: Mapping[str, object]
-) -> dict:
-    lbs = int(options.get("lbs_type", 0))  # type: ignore[call-overload]
+def calculate_body(order: Order, store: Store, order_no: str, options: Options) -> dict:
+    lbs = options.lbs_type
     from_lat, from_lng = wire_coords(store.lat, store.lng, lbs)
     c = order.customer
     to_lat, to_lng = wire_coords(c.address.lat, c.address.lng, lbs)
@@ -97,7 +97,7 @@ def calculate_body(
         "toLongitude": to_lng,
         "toReceiverName": c.name,
         "toMobile": c.phone,
-        "goodType": options.get("good_type", 6),
+        "goodType": options.good_type,
         "weight": max(1, math.ceil(order.weight_g / 1000)),
         "remarks": " ".join(x for x in (order.pickup_no, order.note) if x),
     }
@@ -136,43 +136,36 @@ def addition_body(iss_order_no: str, amount_fen: int) -> dict:
 
 
 # ---------------------------------------------------------------- responses
-def unwrap(raw: bytes, *, mutating: bool, overrides: Mapping[str, object] | None = None):
+def unwrap(raw: bytes, *, mutating: bool, overrides: Mapping[str, object] | None = None) -> Any:
     """Return ``data`` of a successful answer (status 200) or raise a CarrierError."""
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        doc = None
-    if not isinstance(doc, dict) or "status" not in doc:
-        kind = base.OutcomeUnknownError if mutating else base.UnavailableError
-        raise kind(CARRIER, "malformed answer")
-    if doc.get("status") == 200:
-        return doc.get("data")
-    raise codes.error_for(doc.get("status"), str(doc.get("msg") or ""), overrides)
-
-
-def _int(value: object, default: int = 0) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return default
+    return kit.unwrap_envelope(
+        raw,
+        codes.ERRORS,
+        code_key="status",
+        msg_key="msg",
+        data_key="data",
+        success=(200,),
+        mutating=mutating,
+        overrides=overrides,
+    )
 
 
 def freight_fen(data: Mapping) -> int:
     """totalFeeAfterSave without the 加价费 (tip), which is tracked apart."""
-    total = _int(data.get("totalFeeAfterSave", data.get("totalAmount")))
+    total = kit.int_or(data.get("totalFeeAfterSave", data.get("totalAmount")))
     tips = sum(
-        _int(f.get("fee"))
+        kit.int_or(f.get("fee"))
         for f in data.get("feeInfoList") or ()
-        if _int(f.get("type")) == FEE_TYPE_ADDITION
+        if kit.int_or(f.get("type")) == FEE_TYPE_ADDITION
     )
     return total - tips
 
 
 def addition_fen(data: Mapping) -> int:
     return sum(
-        _int(f.get("fee"))
+        kit.int_or(f.get("fee"))
         for f in data.get("feeInfoList") or ()
-        if _int(f.get("type")) == FEE_TYPE_ADDITION
+        if kit.int_or(f.get("type")) == FEE_TYPE_ADDITION
     )
 
 
@@ -182,13 +175,13 @@ def parse_quote(data: Mapping, *, order_no: str, now: datetime, ttl_s: int) -> Q
     return Quote(
         carrier=CARRIER,
         fee_fen=freight_fen(data),
-        distance_m=_int(data.get("totalDistance")),
+        distance_m=kit.int_or(data.get("totalDistance")),
         quoted_at=now,
         binding=True,
         expires_at=now + timedelta(seconds=ttl_s),
         token=str(data.get("orderNumber") or ""),
-        accept_eta_s=_int(grab) if grab is not None else None,
-        delivery_eta_s=_int(receive) if receive is not None else None,
+        accept_eta_s=kit.int_or(grab) if grab is not None else None,
+        delivery_eta_s=kit.int_or(receive) if receive is not None else None,
         raw={**data, "orderNo": order_no},
     )
 
@@ -201,7 +194,7 @@ def parse_place(
     return CreateResult(
         carrier_order_id=str(data.get("orderNumber") or iss_order_no),
         fee_fen=freight_fen(data) if has_fee else fallback_fee_fen,
-        distance_m=_int(data["totalDistance"]) if "totalDistance" in data else None,
+        distance_m=kit.int_or(data["totalDistance"]) if "totalDistance" in data else None,
         raw=dict(data),
     )
 
@@ -251,11 +244,11 @@ def parse_info(
     status, reassign = codes.status_of(st, sub)
     log = data.get("statusChangeLog") or []
     abort = data.get("abortInfo") or {}
-    send_back = _int(data.get("sendBackFee"))
-    if _int(st) == 60:
+    send_back = kit.int_or(data.get("sendBackFee"))
+    if kit.int_or(st) == 60:
         status = _returned(
             status,
-            any(_int(x.get("orderStatus")) == 40 for x in log),
+            any(kit.int_or(x.get("orderStatus")) == 40 for x in log),
             send_back,
             returned_after_pickup,
         )
@@ -270,9 +263,9 @@ def parse_info(
         reassignment=reassign,
         actual_fee_fen=freight_fen(data) if status is DeliveryStatus.DELIVERED else None,
         tip_fen=addition_fen(data),
-        cancel_fee_fen=_int(abort.get("deductAmount")) + send_back if ended else None,
-        refund_fen=_int(data.get("drawback")) or None,
-        cancelled_by=codes.ABORT_TYPE.get(_int(abort.get("abortType")), None)
+        cancel_fee_fen=kit.int_or(abort.get("deductAmount")) + send_back if ended else None,
+        refund_fen=kit.int_or(data.get("drawback")) or None,
+        cancelled_by=codes.ABORT_TYPE.get(kit.int_or(abort.get("abortType")), None)
         if ended and abort
         else None,
         cancel_reason=str(abort.get("abortReason") or ""),
@@ -283,7 +276,7 @@ def parse_info(
 def parse_abort_fee(data: Mapping | None) -> int:
     """abortOrder / preAbortOrder: the penalty plus any send-back (return trip) fee."""
     data = data or {}
-    return _int(data.get("deductAmount")) + _int(data.get("sendBackFee"))
+    return kit.int_or(data.get("deductAmount")) + kit.int_or(data.get("sendBackFee"))
 
 
 def parse_courier(data: Mapping | None, *, order_no: str) -> RiderPosition | None:
@@ -328,8 +321,8 @@ def parse_callback(
     """No signature exists: check our clientId/shopId, then treat the event as a hint."""
     doc = _callback_doc(body, creds, check_ids)
     status, reassign = codes.status_of(doc.get("status"), doc.get("subStatus"))
-    send_back = _int(doc.get("sendBackFee"))
-    if _int(doc.get("status")) == 60:
+    send_back = kit.int_or(doc.get("sendBackFee"))
+    if kit.int_or(doc.get("status")) == 60:
         status = _returned(status, False, send_back, returned_after_pickup)
     ended = status in (DeliveryStatus.CANCELLED, DeliveryStatus.RETURNED)
     sub = doc.get("subStatus")
@@ -341,9 +334,9 @@ def parse_callback(
         rider=_rider(doc.get("courier")),
         at=parse_time(doc.get("statusChangeTime")),
         reassignment=reassign,
-        cancel_fee_fen=_int(doc.get("deductAmount")) + send_back if ended else None,
-        refund_fen=_int(doc.get("drawback")) or None,
-        cancelled_by=codes.ABORT_TYPE.get(_int(doc.get("abortType"))) if ended else None,
+        cancel_fee_fen=kit.int_or(doc.get("deductAmount")) + send_back if ended else None,
+        refund_fen=kit.int_or(doc.get("drawback")) or None,
+        cancelled_by=codes.ABORT_TYPE.get(kit.int_or(doc.get("abortType"))) if ended else None,
         cancel_reason=str(doc.get("abortReason") or ""),
         raw=dict(doc),
     )

@@ -3,18 +3,26 @@ are knobs read from ``ctx.options``; their defaults are listed in ``unverified``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
-DEFAULT_OPTIONS: dict[str, object] = {
-    "lbs_type": 0,  # 0: BD-09 on the wire (default); 1: GCJ-02 (lbsType, Ledc only)
-    "quote_ttl_s": 1800,  # orderNumber validity
-    "good_type": 6,  # 餐饮
-    "deduct_flag": True,  # abortOrder: accept a send-back fee above what was paid
-    "returned_after_pickup": True,  # 60 reached through 40 (or with sendBackFee) = RETURNED
-    "check_callback_ids": True,  # callbacks must carry our clientId and shopId
-    "error_codes": {},  # {"auth": [..], ...} overrides codes.ERROR_CODES
-}
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """ctx.options knobs and their defaults (each one is an unverified fact, see UNVERIFIED)."""
+
+    lbs_type: int = 0  # 0: BD-09 on the wire (default); 1: GCJ-02 (lbsType, Ledc only)
+    quote_ttl_s: int = 1800  # orderNumber validity
+    good_type: int = 6  # 餐饮
+    deduct_flag: bool = True  # abortOrder: accept a send-back fee above what was paid
+    returned_after_pickup: bool = True  # 60 reached through 40 (or with sendBackFee) = RETURNED
+    check_callback_ids: bool = True  # callbacks must carry our clientId and shopId
+    # {"auth": [..], ...} replaces codes.ERROR_CODES per kind
+    error_codes: Mapping[str, object] = field(default_factory=dict)
+
 
 UNVERIFIED: tuple[str, ...] = (
     "lbs_type=0: coordinates sent as BD-09; lbsType=1 (GCJ-02) is documented by one SDK only",

@@ -1,0 +1,283 @@
+"""The carrier kit: envelope, error, value and option helpers every integration shares.
+
+Nothing here knows a carrier. A carrier's ``codes.py`` holds an ``ErrorTable`` (its
+facts) and its ``mapping.py`` calls ``unwrap_envelope`` with its own field names; the
+``AdapterBase`` gives each adapter one way to put a signed request on the wire. Order
+sources reuse the same pieces (they are neutral on purpose: no carrier import here).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from app.core.carriers.base import (
+    AuthError,
+    CarrierError,
+    InsufficientBalanceError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RejectedError,
+    UnavailableError,
+)
+from app.core.money import yuan_to_fen
+
+if TYPE_CHECKING:
+    from app.core.carriers.base import CarrierContext
+    from app.core.carriers.http import HttpResponse
+
+JsonObj = dict[str, Any]
+T = TypeVar("T")
+
+# the kinds an error answer can be; the order is the precedence when a code or a
+# message keyword matches more than one
+KINDS: tuple[str, ...] = (
+    "auth",
+    "rate_limit",
+    "balance",
+    "duplicate",
+    "not_found",
+    "state",
+    "invalid",
+    "quote_expired",
+)
+
+_CLASS_OF: dict[str, type[CarrierError]] = {
+    "auth": AuthError,
+    "rate_limit": RateLimitedError,
+    "balance": InsufficientBalanceError,
+    "not_found": NotFoundError,
+}
+
+
+# ---------------------------------------------------------------------------- errors
+@dataclass(frozen=True, slots=True)
+class ErrorTable:
+    """One integration's error facts: codes per kind, message keywords per kind.
+
+    ``codes`` are compared as text, so ``2003`` and ``"2003"`` are the same code.
+    ``replace_on_override``: configured codes replace a kind's codes (True) or add to
+    them (False). ``code_as_text``: the raised error carries the code as a string.
+    """
+
+    carrier: str
+    codes: Mapping[str, Collection[object]]
+    words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    classes: Mapping[str, type[CarrierError]] = field(default_factory=dict)
+    default_messages: Mapping[str, str] = field(default_factory=dict)
+    default_message: str = "rejected"
+    order: tuple[str, ...] = KINDS
+    replace_on_override: bool = True
+    code_as_text: bool = False
+
+    def with_overrides(self, overrides: Mapping[str, object] | None) -> ErrorTable:
+        """The table with configured codes (``{"auth": [..], ...}``) applied."""
+        if not overrides:
+            return self
+        merged: dict[str, tuple[object, ...]] = {k: tuple(v) for k, v in self.codes.items()}
+        for kind, extra in overrides.items():
+            added = tuple(extra) if isinstance(extra, Collection) else (extra,)
+            merged[kind] = added if self.replace_on_override else (*merged.get(kind, ()), *added)
+        return replace(self, codes=merged)
+
+    def first_code(self, kind: str) -> object:
+        return next(iter(self.codes[kind]))
+
+    def classify(self, code: object, msg: str) -> str:
+        """Which kind an answer is: by code first, then by message keyword."""
+        key = str(code).strip()
+        kinds = [*self.order, *(k for k in self.codes if k not in self.order)]
+        for kind in kinds:
+            if key in {str(c) for c in self.codes.get(kind, ())}:
+                return kind
+        low = (msg or "").lower()
+        for kind in kinds:
+            if any(w.lower() in low for w in self.words.get(kind, ())):
+                return kind
+        return "other"
+
+
+def error_for(
+    table: ErrorTable, code: object, msg: str, overrides: Mapping[str, object] | None = None
+) -> CarrierError:
+    """The CarrierError for a non-success answer ``code``/``msg``."""
+    t = table.with_overrides(overrides)
+    kind = t.classify(code, msg)
+    text = msg or t.default_messages.get(kind, t.default_message)
+    cls = t.classes.get(kind) or _CLASS_OF.get(kind, RejectedError)
+    shown: str | int | None = _code_value(code, as_text=t.code_as_text)
+    return cls(t.carrier, text, code=shown)
+
+
+def is_duplicate(
+    table: ErrorTable, err: CarrierError, overrides: Mapping[str, object] | None = None
+) -> bool:
+    """Whether ``err`` says "that order already exists" (resolve it by query)."""
+    t = table.with_overrides(overrides)
+    return isinstance(err, RejectedError) and t.classify(err.code, err.message) == "duplicate"
+
+
+def _code_value(code: object, *, as_text: bool) -> str | int | None:
+    if as_text:
+        return str(code)
+    if code is None or isinstance(code, (str, int)):
+        return code
+    return str(code)
+
+
+# ---------------------------------------------------------------------------- envelope
+def unreadable(carrier: str, *, mutating: bool, what: str = "malformed answer") -> CarrierError:
+    """An answer we cannot read: it may have acted (mutating) or simply failed (read)."""
+    kind = OutcomeUnknownError if mutating else UnavailableError
+    return kind(carrier, what)
+
+
+def read_json_object(body: bytes, carrier: str, *, mutating: bool, required: str) -> JsonObj:
+    """``body`` as a JSON object holding ``required``, or the unreadable error."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        doc = None
+    if not isinstance(doc, dict) or required not in doc:
+        raise unreadable(carrier, mutating=mutating)
+    return doc
+
+
+def unwrap_envelope(
+    body: bytes,
+    table: ErrorTable,
+    *,
+    code_key: str,
+    msg_key: str,
+    data_key: str,
+    mutating: bool,
+    success: Collection[object] = (0,),
+    overrides: Mapping[str, object] | None = None,
+    nested_json: bool = False,
+) -> Any:
+    """The data of a success envelope, or the CarrierError its code and message mean.
+
+    Unreadable (not JSON, no code field, a nested JSON string that does not parse) is
+    ``OutcomeUnknownError`` when the call mutated and ``UnavailableError`` otherwise.
+    ``nested_json``: the data field may itself be a JSON string (empty = ``{}``).
+    """
+    doc = read_json_object(body, table.carrier, mutating=mutating, required=code_key)
+    code = doc.get(code_key)
+    if str(code).strip() not in {str(s) for s in success}:
+        raise error_for(table, code, str(doc.get(msg_key) or ""), overrides)
+    data = doc.get(data_key)
+    if nested_json and isinstance(data, str):
+        try:
+            data = json.loads(data) if data.strip() else {}
+        except ValueError:
+            raise unreadable(table.carrier, mutating=mutating) from None
+    return data
+
+
+def as_object(data: object) -> JsonObj:
+    """``data`` when it is a JSON object, else ``{}`` (answers that carry nothing)."""
+    return data if isinstance(data, dict) else {}
+
+
+# ---------------------------------------------------------------------------- values
+def to_int(value: object, default: int | None = None) -> int | None:
+    """An integer from a wire value (number or numeric text); ``default`` otherwise."""
+    if value is None or value == "" or isinstance(value, bool):
+        return default
+    try:
+        return int(value) if isinstance(value, (int, float)) else int(str(value).strip())
+    except (OverflowError, ValueError):
+        return default
+
+
+def int_or(value: object, default: int = 0) -> int:
+    """``to_int`` for fields where absent means a known number (usually 0)."""
+    num = to_int(value)
+    return default if num is None else num
+
+
+def fen_from_yuan(value: object) -> int | None:
+    """Yuan on the wire (number or text) -> fen, half-up; None when absent."""
+    return None if value is None or value == "" else yuan_to_fen(value)
+
+
+def fen_from_fen(value: object) -> int | None:
+    """Fen on the wire (number or text) -> int fen; None when absent."""
+    return to_int(value)
+
+
+# ---------------------------------------------------------------------------- options
+def load_options(cls: type[T], given: Mapping[str, object]) -> T:
+    """A typed options dataclass from configured values (unknown keys are ignored).
+
+    Each value is coerced to the type of the field's default, so ``"30"`` from a TOML
+    string still becomes ``30``; fields with a mapping/tuple default keep the value.
+    """
+    base: Any = cls()  # every options field has a default: the documented value
+    kwargs = {
+        f.name: _coerce(given[f.name], getattr(base, f.name))
+        for f in fields(base)
+        if f.name in given
+    }
+    return cls(**kwargs)
+
+
+def _coerce(value: object, default: object) -> object:
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+    if isinstance(default, int):
+        return int(str(value).strip()) if not isinstance(value, int) else value
+    if isinstance(default, float):
+        return float(str(value))
+    if isinstance(default, str):
+        return str(value)
+    if isinstance(default, tuple):
+        return tuple(value) if isinstance(value, Collection) else (value,)
+    return value
+
+
+# ---------------------------------------------------------------------------- adapters
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """The exact request for one call: path below the base URL, bytes and headers."""
+
+    path: str
+    content: bytes
+    content_type: str
+    headers: dict[str, str] | None = None
+    params: dict[str, str] | None = None
+
+
+Unwrap = Callable[["HttpResponse", bool], Any]
+
+
+class AdapterBase:
+    """What every adapter does the same way: hold the context, send a ``Wire``."""
+
+    id: str = ""
+
+    def __init__(self, ctx: CarrierContext) -> None:
+        self.ctx = ctx
+
+    def _now(self) -> datetime:
+        return self.ctx.clock.now()
+
+    def _unix(self) -> int:
+        return int(self.ctx.clock.now().timestamp())
+
+    async def _exchange(self, wire: Wire, *, mutating: bool, unwrap: Unwrap) -> Any:
+        """POST ``wire`` through the shared client; ``unwrap`` reads the answer."""
+        resp = await self.ctx.http.post(
+            self.id,
+            self.ctx.base_url.rstrip("/") + wire.path,
+            content=wire.content,
+            content_type=wire.content_type,
+            headers=wire.headers,
+            params=wire.params,
+            mutating=mutating,
+        )
+        return unwrap(resp, mutating)
