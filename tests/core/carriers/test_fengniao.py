@@ -26,6 +26,7 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.fengniao import RULES, Adapter, codes, mapping
 from app.core.carriers.http import CarrierHttp
+from app.core.carriers.kit import is_duplicate
 from app.core.clock import FakeClock, SystemClock
 from app.core.domain import (
     Address,
@@ -149,7 +150,7 @@ def test_duplicate_detected():
         mapping.unwrap(
             b'{"code":50011,"msg":"\\u8ba2\\u5355\\u53f7\\u91cd\\u590d\\u63d0\\u4ea4"}', 200
         )
-    assert codes.is_duplicate(ei.value)
+    assert is_duplicate(codes.ERRORS, ei.value)
 
 
 # ---------------------------------------------------------------------------- golden

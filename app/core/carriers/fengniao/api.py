@@ -27,6 +27,7 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.fengniao import codes, mapping
 from app.core.carriers.fengniao.rules import RULES, option
+from app.core.carriers.kit import is_duplicate
 from app.core.domain import DeliveryAttempt, Order, Quote
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,10 @@ class Adapter:
             raise AuthError(CARRIER, f"HTTP {resp.status}", code=resp.status)
         try:
             return mapping.unwrap(
-                resp.body, self._opt("success_code"), self._opt("extra_error_codes")
+                resp.body,
+                self._opt("success_code"),
+                self._opt("extra_error_codes"),
+                mutating=mutating,
             )
         except CarrierError:
             raise
@@ -119,7 +123,7 @@ class Adapter:
         try:
             data = await self._call("createOrder", body, mutating=True)
         except RejectedError as e:
-            if not codes.is_duplicate(e):
+            if not is_duplicate(codes.ERRORS, e, self._opt("extra_error_codes")):
                 raise
             log.info("fengniao: %s already exists, resolving by query", attempt.idempotency_key)
             snap = await self.query(attempt.with_(carrier_order_id=""))

@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from app.core.carriers.base import (
-    AuthError,
-    CarrierError,
-    InsufficientBalanceError,
-    NotFoundError,
-    RateLimitedError,
-    RejectedError,
-)
+from app.core.carriers.kit import ErrorTable
 from app.core.domain import DeliveryStatus
 
 CARRIER = "fengniao"
@@ -37,8 +30,6 @@ EXCEPTION_CODES = frozenset({"5"})
 AUTH_CODES = frozenset({"40001", "40002", "40003", "40004"})
 DUPLICATE_CODES = frozenset({"50011"})
 NOT_FOUND_CODES = frozenset({"50018", "50019", "50025", "50026", "50037"})
-RATE_LIMIT_WORDS = ("频繁", "限流", "too many")
-BALANCE_WORDS = ("余额",)
 
 
 def status_of(code: object, overrides: Mapping[str, str] | None = None) -> DeliveryStatus:
@@ -48,24 +39,21 @@ def status_of(code: object, overrides: Mapping[str, str] | None = None) -> Deliv
     return STATUS.get(key, DeliveryStatus.UNKNOWN)
 
 
-def is_duplicate(err: CarrierError) -> bool:
-    return str(err.code) in DUPLICATE_CODES or "重复" in err.message
-
-
-def _extra(extra: Mapping[str, object] | None, kind: str) -> set[str]:
-    return {str(c) for c in (extra or {}).get(kind, ())}  # type: ignore[union-attr]
-
-
-def error_for(code: object, msg: str, extra: Mapping[str, object] | None = None) -> CarrierError:
-    """The CarrierError for a non-success envelope ``code``/``msg``."""
-    key = str(code)
-    low = msg.lower()
-    if key in AUTH_CODES | _extra(extra, "auth"):
-        return AuthError(CARRIER, msg or "signature or token refused", code=key)
-    if key in _extra(extra, "rate_limit") or any(w in low for w in RATE_LIMIT_WORDS):
-        return RateLimitedError(CARRIER, msg or "rate limited", code=key)
-    if key in _extra(extra, "balance") or any(w in msg for w in BALANCE_WORDS):
-        return InsufficientBalanceError(CARRIER, msg or "insufficient balance", code=key)
-    if key in NOT_FOUND_CODES | _extra(extra, "not_found"):
-        return NotFoundError(CARRIER, msg or "no such order", code=key)
-    return RejectedError(CARRIER, msg or "rejected", code=key)
+# configured ``extra_error_codes`` add to these (v3 codes assumed = v2)
+ERRORS = ErrorTable(
+    CARRIER,
+    codes={"auth": AUTH_CODES, "duplicate": DUPLICATE_CODES, "not_found": NOT_FOUND_CODES},
+    words={
+        "rate_limit": ("频繁", "限流", "too many"),
+        "balance": ("余额",),
+        "duplicate": ("重复",),
+    },
+    default_messages={
+        "auth": "signature or token refused",
+        "rate_limit": "rate limited",
+        "balance": "insufficient balance",
+        "not_found": "no such order",
+    },
+    replace_on_override=False,
+    code_as_text=True,
+)

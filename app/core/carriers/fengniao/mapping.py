@@ -17,7 +17,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from app.core.carriers import kit
 from app.core.carriers.base import (
     CallbackEvent,
     CallbackRejected,
@@ -210,22 +212,27 @@ def tip_body(ref: Mapping[str, str], amount_fen: int, new_total: int, fields: tu
 
 
 # ---------------------------------------------------------------------------- parsing
-def unwrap(body: bytes, success_code: object, extra: Mapping[str, object] | None = None):
-    """The decoded ``business_data`` of a success envelope; raise the mapped CarrierError
-    otherwise. Not-JSON raises ValueError (the caller knows whether the call mutated)."""
-    env = json.loads(body)
-    if not isinstance(env, dict):
-        raise ValueError("envelope is not an object")
-    if str(env.get("code")) != str(success_code):
-        raise codes.error_for(env.get("code"), str(env.get("msg") or ""), extra)
-    data = env.get("business_data")
-    if isinstance(data, str):
-        data = json.loads(data) if data.strip() else {}
-    return data if data is not None else {}
-
-
-def _fen(value: object) -> int | None:
-    return None if value in (None, "") else int(value)  # type: ignore[arg-type]
+def unwrap(
+    body: bytes,
+    success_code: object,
+    extra: Mapping[str, object] | None = None,
+    *,
+    mutating: bool = False,
+) -> Any:
+    """The decoded ``business_data`` of a success envelope (a JSON string or object);
+    raise the mapped CarrierError otherwise."""
+    data = kit.unwrap_envelope(
+        body,
+        codes.ERRORS,
+        code_key="code",
+        msg_key="msg",
+        data_key="business_data",
+        success=(success_code,),
+        mutating=mutating,
+        overrides=extra,
+        nested_json=True,
+    )
+    return {} if data is None else data
 
 
 def parse_quote(data: Mapping, now: datetime, *, token_field: str, validity_s: int) -> Quote:
@@ -234,7 +241,7 @@ def parse_quote(data: Mapping, now: datetime, *, token_field: str, validity_s: i
     if not valid:
         raise RejectedError(CARRIER, str(data.get("msg") or "no delivery service available"))
     g = valid[0]
-    fee = _fen(g.get("actual_delivery_amount_cent"))
+    fee = kit.fen_from_fen(g.get("actual_delivery_amount_cent"))
     if fee is None:
         fee = int(g["total_delivery_amount_cent"])
     return Quote(
@@ -261,7 +268,7 @@ def parse_create(data: Mapping) -> CreateResult:
     fee = data.get("actual_delivery_amount_cent", data.get("order_actual_amount_cent"))
     dist = data.get("distance")
     return CreateResult(
-        cid, fee_fen=_fen(fee), distance_m=int(dist) if dist else None, raw=dict(data)
+        cid, fee_fen=kit.fen_from_fen(fee), distance_m=int(dist) if dist else None, raw=dict(data)
     )
 
 
@@ -289,9 +296,9 @@ def parse_status(p: Mapping, overrides: Mapping[str, str] | None = None) -> Stat
         idempotency_key=str(p.get("partner_order_code") or ""),
         rider=Rider(name=name, phone=phone, at=at) if (name or phone) else None,
         at=at,
-        actual_fee_fen=_fen(p.get("order_actual_amount_cent")),
-        tip_fen=_fen(p.get("order_tip_amount_cent")),
-        cancel_fee_fen=_fen(p.get("actual_cancel_cost_cent")),
+        actual_fee_fen=kit.fen_from_fen(p.get("order_actual_amount_cent")),
+        tip_fen=kit.fen_from_fen(p.get("order_tip_amount_cent")),
+        cancel_fee_fen=kit.fen_from_fen(p.get("actual_cancel_cost_cent")),
         cancelled_by=_cancelled_by(status, code, p.get("cancel_reason")),
         cancel_reason=str(p.get("cancel_reason_desc") or ""),
         exception=exc if code in codes.EXCEPTION_CODES else "",

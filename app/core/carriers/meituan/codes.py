@@ -6,14 +6,7 @@ backed by message keywords so a real answer still lands in the right class.
 
 from __future__ import annotations
 
-from app.core.carriers.base import (
-    AuthError,
-    CarrierError,
-    InsufficientBalanceError,
-    NotFoundError,
-    RateLimitedError,
-    RejectedError,
-)
+from app.core.carriers.kit import ErrorTable
 from app.core.domain import DeliveryStatus
 
 CARRIER = "meituan"
@@ -35,28 +28,25 @@ BALANCE = 16
 NOT_FOUND = 19
 BAD_STATE = 21
 
-_AUTH_WORDS = ("签名", "sign", "appkey")
-_RATE_WORDS = ("流控", "频繁", "限流")
-_BALANCE_WORDS = ("余额",)
-_NOT_FOUND_WORDS = ("不存在", "未找到")
-
 
 def map_status(code: int) -> DeliveryStatus:
     return STATUS.get(code, DeliveryStatus.UNKNOWN)
 
 
-def error_for(code: int, message: str) -> CarrierError:
-    msg = message or "error"
-
-    def has(words: tuple[str, ...]) -> bool:
-        return any(w in msg for w in words)
-
-    if code == RATE_LIMITED or has(_RATE_WORDS):
-        return RateLimitedError(CARRIER, msg, code=code)
-    if code in (SIGN_ERROR, APPKEY_ERROR) or has(_AUTH_WORDS):
-        return AuthError(CARRIER, msg, code=code)
-    if code == BALANCE or has(_BALANCE_WORDS):
-        return InsufficientBalanceError(CARRIER, msg, code=code)
-    if code == NOT_FOUND or has(_NOT_FOUND_WORDS):
-        return NotFoundError(CARRIER, msg, code=code)
-    return RejectedError(CARRIER, msg, code=code)
+ERRORS = ErrorTable(
+    CARRIER,
+    codes={
+        "rate_limit": (RATE_LIMITED,),
+        "auth": (SIGN_ERROR, APPKEY_ERROR),
+        "balance": (BALANCE,),
+        "not_found": (NOT_FOUND,),
+    },
+    words={
+        "rate_limit": ("流控", "频繁", "限流"),
+        "auth": ("签名", "sign", "appkey"),
+        "balance": ("余额",),
+        "not_found": ("不存在", "未找到"),
+    },
+    default_message="error",
+    order=("rate_limit", "auth", "balance", "not_found"),  # 接口流控 wins over the rest
+)

@@ -16,19 +16,18 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
+from app.core.carriers import kit
 from app.core.carriers.base import (
     CallbackEvent,
     CallbackRejected,
     CallbackRequest,
     CallbackResult,
     CreateResult,
-    OutcomeUnknownError,
     RiderPosition,
     StatusSnapshot,
-    UnavailableError,
 )
 from app.core.carriers.meituan import codes
 from app.core.carriers.meituan.rules import MtOptions
@@ -43,7 +42,7 @@ from app.core.domain import (
     Rider,
 )
 from app.core.geo import from_e6, to_e6
-from app.core.money import fen_to_yuan, yuan_to_fen
+from app.core.money import fen_to_yuan
 
 CONTENT_TYPE = "application/x-www-form-urlencoded;charset=utf-8"
 VERSION = "1.0"
@@ -208,35 +207,19 @@ def build_position(attempt: DeliveryAttempt, creds: Mapping[str, str], now: int)
 
 
 # ----------------------------------------------------------------------------- responses
-def unwrap(body: bytes, *, mutating: bool) -> dict:
+def unwrap(body: bytes, *, mutating: bool) -> dict[str, Any]:
     """``data`` of a success answer; the CarrierError for anything else."""
-    try:
-        doc = json.loads(body)
-        code = int(doc["code"])
-    except (ValueError, TypeError, KeyError):
-        kind = OutcomeUnknownError if mutating else UnavailableError
-        raise kind(codes.CARRIER, "unreadable response") from None
-    if code != 0:
-        raise codes.error_for(code, str(doc.get("message") or ""))
-    data = doc.get("data")
-    return data if isinstance(data, dict) else {}
-
-
-def _int(value: object) -> int | None:
-    if value is None or value == "":
-        return None
-    return int(value)  # type: ignore[call-overload]
-
-
-def _fen(value: object) -> int | None:
-    return None if value is None or value == "" else yuan_to_fen(value)
+    data = kit.unwrap_envelope(
+        body, codes.ERRORS, code_key="code", msg_key="message", data_key="data", mutating=mutating
+    )
+    return kit.as_object(data)
 
 
 def parse_quote(data: Mapping, now: datetime, opts: MtOptions) -> Quote:
     return Quote(
         carrier=codes.CARRIER,
-        fee_fen=_fen(data.get("delivery_fee")) or 0,
-        distance_m=_int(data.get("delivery_distance")) or 0,
+        fee_fen=kit.fen_from_yuan(data.get("delivery_fee")) or 0,
+        distance_m=kit.to_int(data.get("delivery_distance")) or 0,
         quoted_at=now,
         binding=False,
         delivery_eta_s=opts.sla_s(),
@@ -262,12 +245,12 @@ def _is_new_rider(code: int, rider: Rider | None, previous: Rider | None) -> boo
 
 
 def parse_status(data: Mapping, key: str = "", previous: Rider | None = None) -> StatusSnapshot:
-    raw = _int(data.get("status"))
+    raw = kit.to_int(data.get("status"))
     code = raw if raw is not None else -1
     status = codes.map_status(code)
     rider = _rider(data) if code in codes.RIDER_STATES else None
-    at = _int(data.get("operate_time") or data.get("timestamp"))
-    pay = _fen(data.get("pay_amount"))
+    at = kit.to_int(data.get("operate_time") or data.get("timestamp"))
+    pay = kit.fen_from_yuan(data.get("pay_amount"))
     return StatusSnapshot(
         status=status,
         raw_status=str(raw) if raw is not None else "",
@@ -285,7 +268,7 @@ def parse_status(data: Mapping, key: str = "", previous: Rider | None = None) ->
 
 
 def _cancelled_by(data: Mapping) -> CancelledBy:
-    reason = _int(data.get("cancel_reason_id")) or 0
+    reason = kit.to_int(data.get("cancel_reason_id")) or 0
     if 101 <= reason <= 199:
         return CancelledBy.MERCHANT if reason == 199 else CancelledBy.CUSTOMER
     if 201 <= reason <= 299:
@@ -312,7 +295,7 @@ def parse_callback(request: CallbackRequest, creds: Mapping[str, str]) -> Callba
     key = form.get("order_id", "")
     if form.get("exception_id"):
         text = f"{form.get('exception_code', '')} {form.get('exception_descr', '')}".strip()
-        at = _int(form.get("exception_time") or form.get("timestamp"))
+        at = kit.to_int(form.get("exception_time") or form.get("timestamp"))
         snap = StatusSnapshot(
             status=DeliveryStatus.UNKNOWN,
             raw_status="exception",

@@ -6,14 +6,8 @@ SF publishes no error-code table, so classification is by a few codes seen in SD
 
 from __future__ import annotations
 
-from app.core.carriers.base import (
-    AuthError,
-    CarrierError,
-    InsufficientBalanceError,
-    NotFoundError,
-    RateLimitedError,
-    RejectedError,
-)
+from app.core.carriers.base import RejectedError
+from app.core.carriers.kit import ErrorTable
 from app.core.domain import DeliveryStatus
 
 CARRIER = "sf"
@@ -43,13 +37,6 @@ DUPLICATE = 2003
 NOT_CANCELLABLE = 2005
 BALANCE = 3004
 
-_AUTH = {AUTH_SIGN, AUTH_DEV}
-_AUTH_WORDS = ("签名", "sign", "dev_id", "开发者")
-_RATE_WORDS = ("频繁", "限流", "流控")
-_BALANCE_WORDS = ("余额",)
-_NOT_FOUND_WORDS = ("不存在", "未找到")
-_DUP_WORDS = ("重复", "已存在")
-
 
 class DuplicateOrderError(RejectedError):
     """createorder refused a shop_order_id that already exists in the shop."""
@@ -59,20 +46,22 @@ def map_status(code: int) -> DeliveryStatus:
     return STATUS.get(code, DeliveryStatus.UNKNOWN)
 
 
-def error_for(code: int, message: str) -> CarrierError:
-    msg = message or "error"
-
-    def has(words: tuple[str, ...]) -> bool:
-        return any(w in msg for w in words)
-
-    if code in _AUTH or has(_AUTH_WORDS):
-        return AuthError(CARRIER, msg, code=code)
-    if code == RATE_LIMITED or has(_RATE_WORDS):
-        return RateLimitedError(CARRIER, msg, code=code)
-    if code == BALANCE or has(_BALANCE_WORDS):
-        return InsufficientBalanceError(CARRIER, msg, code=code)
-    if code == DUPLICATE or has(_DUP_WORDS):
-        return DuplicateOrderError(CARRIER, msg, code=code)
-    if code == NOT_FOUND or has(_NOT_FOUND_WORDS):
-        return NotFoundError(CARRIER, msg, code=code)
-    return RejectedError(CARRIER, msg, code=code)
+ERRORS = ErrorTable(
+    CARRIER,
+    codes={
+        "auth": (AUTH_SIGN, AUTH_DEV),
+        "rate_limit": (RATE_LIMITED,),
+        "balance": (BALANCE,),
+        "duplicate": (DUPLICATE,),
+        "not_found": (NOT_FOUND,),
+    },
+    words={
+        "auth": ("签名", "sign", "dev_id", "开发者"),
+        "rate_limit": ("频繁", "限流", "流控"),
+        "balance": ("余额",),
+        "duplicate": ("重复", "已存在"),
+        "not_found": ("不存在", "未找到"),
+    },
+    classes={"duplicate": DuplicateOrderError},
+    default_message="error",
+)

@@ -15,19 +15,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from app.core.carriers import kit
 from app.core.carriers.base import (
     CallbackEvent,
     CallbackRejected,
     CallbackRequest,
     CallbackResult,
     CreateResult,
-    OutcomeUnknownError,
     RejectedError,
     RiderPosition,
     StatusSnapshot,
-    UnavailableError,
 )
 from app.core.carriers.sf import codes
 from app.core.carriers.sf.rules import SfOptions
@@ -224,30 +223,23 @@ def build_tip(
 
 
 # ----------------------------------------------------------------------------- responses
-def unwrap(body: bytes, *, mutating: bool) -> dict:
+def unwrap(body: bytes, *, mutating: bool) -> dict[str, Any]:
     """The ``result`` of a success envelope; the CarrierError for anything else."""
-    try:
-        doc = json.loads(body)
-        code = int(doc["error_code"])
-    except (ValueError, TypeError, KeyError):
-        kind = OutcomeUnknownError if mutating else UnavailableError
-        raise kind(codes.CARRIER, "unreadable response") from None
-    if code != 0:
-        raise codes.error_for(code, str(doc.get("error_msg") or ""))
-    result = doc.get("result")
-    return result if isinstance(result, dict) else {}
-
-
-def _int(value: object) -> int | None:
-    if value is None or value == "":
-        return None
-    return int(value)  # type: ignore[call-overload]
+    result = kit.unwrap_envelope(
+        body,
+        codes.ERRORS,
+        code_key="error_code",
+        msg_key="error_msg",
+        data_key="result",
+        mutating=mutating,
+    )
+    return kit.as_object(result)
 
 
 def _fee(result: Mapping) -> int | None:
     for key in ("real_pay_money", "total_pay_money", "total_price"):
         if result.get(key) not in (None, ""):
-            return _int(result[key])
+            return kit.to_int(result[key])
     return None
 
 
@@ -255,12 +247,12 @@ def parse_quote(result: Mapping, now: datetime) -> Quote:
     fee = _fee(result)
     if fee is None:
         price = result.get("charge_price_list") or {}
-        fee = _int(price.get("shop_pay_price")) or 0
-    minutes = _int(result.get("promise_delivery_time"))
+        fee = kit.to_int(price.get("shop_pay_price")) or 0
+    minutes = kit.to_int(result.get("promise_delivery_time"))
     return Quote(
         carrier=codes.CARRIER,
         fee_fen=fee,
-        distance_m=_int(result.get("delivery_distance_meter")) or 0,
+        distance_m=kit.to_int(result.get("delivery_distance_meter")) or 0,
         quoted_at=now,
         binding=False,
         delivery_eta_s=minutes * 60 if minutes is not None else None,
@@ -272,7 +264,7 @@ def parse_create(result: Mapping) -> CreateResult:
     return CreateResult(
         carrier_order_id=str(result["sf_order_id"]),
         fee_fen=_fee(result),
-        distance_m=_int(result.get("delivery_distance_meter")),
+        distance_m=kit.to_int(result.get("delivery_distance_meter")),
         raw=dict(result),
     )
 
@@ -293,12 +285,12 @@ def _rider(result: Mapping) -> Rider | None:
 
 
 def parse_status(result: Mapping, key: str = "") -> StatusSnapshot:
-    raw = _int(result.get("order_status"))
+    raw = kit.to_int(result.get("order_status"))
     code = raw if raw is not None else -1
     status = codes.map_status(code)
     delivered = status is DeliveryStatus.DELIVERED
     cancelled = status is DeliveryStatus.CANCELLED
-    push = _int(result.get("push_time"))
+    push = kit.to_int(result.get("push_time"))
     return StatusSnapshot(
         status=status,
         raw_status=str(raw) if raw is not None else "",
@@ -308,8 +300,8 @@ def parse_status(result: Mapping, key: str = "") -> StatusSnapshot:
         at=from_unix(push) if push else None,
         reassignment=code in codes.REASSIGNMENT,
         actual_fee_fen=_fee(result) if delivered else None,
-        tip_fen=_int(result.get("total_gratuity_fee") or result.get("gratuity_fee")),
-        cancel_fee_fen=_int(result.get("deduction_fee")) if cancelled else None,
+        tip_fen=kit.to_int(result.get("total_gratuity_fee") or result.get("gratuity_fee")),
+        cancel_fee_fen=kit.to_int(result.get("deduction_fee")) if cancelled else None,
         cancel_reason=str(result.get("cancel_reason") or ""),
         exception=str(result.get("status_desc") or "") if code in codes.EXCEPTION else "",
         raw=dict(result),
@@ -320,7 +312,7 @@ def parse_position(result: Mapping, key: str) -> RiderPosition | None:
     lat, lng = result.get("rider_lat"), result.get("rider_lng")
     if lat in (None, "") or lng in (None, ""):
         return None
-    t = _int(result.get("upload_time") or result.get("push_time"))
+    t = kit.to_int(result.get("upload_time") or result.get("push_time"))
     return RiderPosition(
         idempotency_key=key,
         lat=float(lat),  # type: ignore[arg-type]
@@ -334,16 +326,16 @@ def parse_position(result: Mapping, key: str) -> RiderPosition | None:
 def parse_precancel(result: Mapping) -> int:
     if result.get("could_cancel") in (0, False, "0"):
         raise RejectedError(codes.CARRIER, "order can no longer be cancelled")
-    return _int(result.get("deduction_fee")) or 0
+    return kit.to_int(result.get("deduction_fee")) or 0
 
 
 def parse_cancel(result: Mapping) -> int:
     detail = result.get("deduction_detail") or {}
-    return _int(detail.get("deduction_fee")) or 0
+    return kit.to_int(detail.get("deduction_fee")) or 0
 
 
 def parse_tip(result: Mapping) -> int | None:
-    return _int(result.get("total_gratuity_fee"))
+    return kit.to_int(result.get("total_gratuity_fee"))
 
 
 # ----------------------------------------------------------------------------- callbacks

@@ -24,6 +24,7 @@ from app.core.carriers.base import (
     StatusSnapshot,
     UnavailableError,
 )
+from app.core.carriers.kit import is_duplicate
 from app.core.carriers.uupt import codes, mapping
 from app.core.carriers.uupt.rules import OPTION_DEFAULTS, RULES
 from app.core.domain import DeliveryAttempt, Order, Quote
@@ -72,8 +73,11 @@ class Adapter:
             raise AuthError(CARRIER, f"HTTP {resp.status}", code=resp.status)
         try:
             return mapping.unwrap(
-                resp.body, self.opts["success_codes"], self.opts["extra_error_codes"]
-            )  # type: ignore[arg-type]
+                resp.body,
+                self.opts["success_codes"],  # type: ignore[arg-type]
+                self.opts["extra_error_codes"],  # type: ignore[arg-type]
+                mutating=mutating,
+            )
         except CarrierError:
             raise
         except _MALFORMED as e:
@@ -108,7 +112,7 @@ class Adapter:
         try:
             data = await self._call("addOrder", body, mutating=True)
         except RejectedError as e:
-            if not codes.is_duplicate(e, self.opts["extra_error_codes"]):  # type: ignore[arg-type]
+            if not is_duplicate(codes.ERRORS, e, self.opts["extra_error_codes"]):  # type: ignore[arg-type]
                 raise
             log.info("uupt: %s already exists, resolving by query", attempt.idempotency_key)
             snap = await self.query(attempt.with_(carrier_order_id=""))

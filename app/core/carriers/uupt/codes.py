@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from app.core.carriers.base import (
-    AuthError,
-    CarrierError,
-    InsufficientBalanceError,
-    NotFoundError,
-    RateLimitedError,
-    RejectedError,
-)
+from app.core.carriers.kit import ErrorTable
 from app.core.domain import DeliveryStatus
 
 CARRIER = "uupt"
@@ -50,24 +43,17 @@ def status_of(code: object, overrides: Mapping[str, str] | None = None) -> Deliv
     return STATUS.get(key, DeliveryStatus.UNKNOWN)
 
 
-def _extra(extra: Mapping[str, object] | None, kind: str) -> set[str]:
-    return {str(c) for c in (extra or {}).get(kind, ())}  # type: ignore[union-attr]
-
-
-def is_duplicate(err: CarrierError, extra: Mapping[str, object] | None = None) -> bool:
-    return str(err.code) in _extra(extra, "duplicate") or any(
-        w in err.message for w in ("重复", "已存在")
-    )
-
-
-def error_for(code: object, msg: str, extra: Mapping[str, object] | None = None) -> CarrierError:
-    key = str(code)
-    if key in AUTH_CODES | _extra(extra, "auth"):
-        return AuthError(CARRIER, msg or "signature or credentials refused", code=key)
-    if key in RATE_LIMIT_CODES | _extra(extra, "rate_limit") or "频率" in msg:
-        return RateLimitedError(CARRIER, msg or "发送频率过快", code=key)
-    if key in _extra(extra, "balance") or "余额" in msg:
-        return InsufficientBalanceError(CARRIER, msg or "insufficient balance", code=key)
-    if key in NOT_FOUND_CODES | _extra(extra, "not_found"):
-        return NotFoundError(CARRIER, msg or "no such order", code=key)
-    return RejectedError(CARRIER, msg or "rejected", code=key)
+# configured ``extra_error_codes`` add to these (v3 codes assumed = v2)
+ERRORS = ErrorTable(
+    CARRIER,
+    codes={"auth": AUTH_CODES, "rate_limit": RATE_LIMIT_CODES, "not_found": NOT_FOUND_CODES},
+    words={"rate_limit": ("频率",), "balance": ("余额",), "duplicate": ("重复", "已存在")},
+    default_messages={
+        "auth": "signature or credentials refused",
+        "rate_limit": "发送频率过快",
+        "balance": "insufficient balance",
+        "not_found": "no such order",
+    },
+    replace_on_override=False,
+    code_as_text=True,
+)

@@ -12,10 +12,12 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from app.core.carriers import kit
 from app.core.carriers.base import (
     CallbackEvent,
     CallbackRejected,
@@ -133,28 +135,32 @@ def order_ref(key: str, order_code: str = "") -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------- parsing
-def unwrap(body: bytes, success_codes, extra: Mapping[str, object] | None = None) -> dict:
-    """The ``body`` object of a success answer; raise the mapped CarrierError otherwise.
-    Not-JSON raises ValueError (the caller knows whether the call mutated)."""
-    env = json.loads(body)
-    if not isinstance(env, dict):
-        raise ValueError("envelope is not an object")
-    code = env.get("code")
-    if str(code) not in {str(c) for c in success_codes}:
-        raise codes.error_for(code, str(env.get("msg") or ""), extra)
-    data = env.get("body")
-    if isinstance(data, str):
-        data = json.loads(data) if data.strip() else {}
-    return data if isinstance(data, dict) else {}
-
-
-def _fen(value: object) -> int | None:
-    return None if value in (None, "") else int(value)  # type: ignore[arg-type]
+def unwrap(
+    body: bytes,
+    success_codes: Collection[object],
+    extra: Mapping[str, object] | None = None,
+    *,
+    mutating: bool = False,
+) -> dict[str, Any]:
+    """The ``body`` object of a success answer (a JSON string or object); raise the
+    mapped CarrierError otherwise."""
+    data = kit.unwrap_envelope(
+        body,
+        codes.ERRORS,
+        code_key="code",
+        msg_key="msg",
+        data_key="body",
+        success=success_codes,
+        mutating=mutating,
+        overrides=extra,
+        nested_json=True,
+    )
+    return kit.as_object(data)
 
 
 def _fee(data: Mapping, fee_field: str) -> int | None:
-    v = _fen(data.get(fee_field))
-    return v if v is not None else _fen(data.get("totalMoney"))
+    v = kit.fen_from_fen(data.get(fee_field))
+    return v if v is not None else kit.fen_from_fen(data.get("totalMoney"))
 
 
 def parse_quote(data: Mapping, now: datetime, *, ttl_s: int, fee_field: str) -> Quote:
@@ -210,8 +216,8 @@ def parse_status(
         at=at,
         reassignment=code in codes.REASSIGNMENT_CODES,
         actual_fee_fen=_fee(p, fee_field),
-        tip_fen=_fen(p.get(tip_field)),
-        cancel_fee_fen=_fen(p.get(cancel_field)),
+        tip_fen=kit.fen_from_fen(p.get(tip_field)),
+        cancel_fee_fen=kit.fen_from_fen(p.get(cancel_field)),
         cancel_reason=str(p.get("cancelReason") or ""),
         exception=str(p.get("stateText") or "异常订单") if code in codes.EXCEPTION_CODES else "",
         raw=dict(p),
