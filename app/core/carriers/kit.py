@@ -253,6 +253,25 @@ class Wire:
 
 
 Unwrap = Callable[["HttpResponse", bool], Any]
+_MALFORMED = (ValueError, TypeError, AttributeError, KeyError)
+
+
+def guarded(carrier: str, op: str, read: Callable[[bytes, bool], Any]) -> Unwrap:
+    """An ``Unwrap`` for gateways that answer 401/403 to bad credentials and whose
+    parsers may trip on a malformed body: both become CarrierErrors, never a crash."""
+
+    def unwrap(resp: HttpResponse, mutating: bool) -> Any:
+        if resp.status in (401, 403):
+            raise AuthError(carrier, f"HTTP {resp.status}", code=resp.status)
+        try:
+            return read(resp.body, mutating)
+        except CarrierError:
+            raise
+        except _MALFORMED as e:
+            what = f"malformed answer to {op} ({type(e).__name__})"
+            raise unreadable(carrier, mutating=mutating, what=what) from None
+
+    return unwrap
 
 
 class AdapterBase:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from app.core.carriers.base import (
     AuthError,
     CallbackRequest,
     CallbackResult,
-    CarrierContext,
-    CarrierError,
     CreateResult,
     NotFoundError,
     OutcomeUnknownError,
@@ -27,22 +26,19 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.fengniao import codes, mapping
 from app.core.carriers.fengniao.rules import RULES, option
-from app.core.carriers.kit import is_duplicate
+from app.core.carriers.kit import AdapterBase, Unwrap, guarded, is_duplicate
 from app.core.domain import DeliveryAttempt, Order, Quote
 
 log = logging.getLogger(__name__)
 CARRIER = "fengniao"
 
 
-class Adapter:
+class Adapter(AdapterBase):
     id = CARRIER
     rules = RULES
 
-    def __init__(self, ctx: CarrierContext) -> None:
-        self.ctx = ctx
-
     # ------------------------------------------------------------------ plumbing
-    def _opt(self, key: str):
+    def _opt(self, key: str) -> Any:
         return option(self.ctx.options, key)
 
     def _creds(self) -> dict[str, str]:
@@ -55,31 +51,16 @@ class Adapter:
     def _now_ms(self) -> int:
         return int(self.ctx.clock.now().timestamp() * 1000)
 
-    async def _call(self, api: str, business: dict, *, mutating: bool):
-        req = mapping.envelope(api, business, self._creds(), self._now_ms(), self._opt("version"))
-        url = self.ctx.base_url.rstrip("/") + req.path
-        resp = await self.ctx.http.post(
-            CARRIER,
-            url,
-            content=req.content,
-            content_type=req.content_type,
-            headers=req.headers,
-            mutating=mutating,
-        )
-        if resp.status in (401, 403):
-            raise AuthError(CARRIER, f"HTTP {resp.status}", code=resp.status)
-        try:
-            return mapping.unwrap(
-                resp.body,
-                self._opt("success_code"),
-                self._opt("extra_error_codes"),
-                mutating=mutating,
-            )
-        except CarrierError:
-            raise
-        except (ValueError, TypeError, AttributeError, KeyError) as e:
-            kind = OutcomeUnknownError if mutating else UnavailableError
-            raise kind(CARRIER, f"malformed answer to {api} ({type(e).__name__})") from None
+    async def _call(self, api: str, business: dict[str, Any], *, mutating: bool) -> Any:
+        wire = mapping.envelope(api, business, self._creds(), self._now_ms(), self._opt("version"))
+        return await self._exchange(wire, mutating=mutating, unwrap=self._unwrap_for(api))
+
+    def _unwrap_for(self, api: str) -> Unwrap:
+        def read(body: bytes, mutating: bool) -> Any:
+            success, extra = self._opt("success_code"), self._opt("extra_error_codes")
+            return mapping.unwrap(body, success, extra, mutating=mutating)
+
+        return guarded(CARRIER, api, read)
 
     def _shop(self) -> dict[str, str]:
         return mapping.store_fields(self.ctx.credentials["shop_id"], self._opt("store_id_field"))

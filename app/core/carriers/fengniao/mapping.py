@@ -15,7 +15,6 @@ import hmac
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,20 +33,11 @@ from app.core.clock import from_unix
 from app.core.domain import CancelledBy, DeliveryStatus, Order, Quote, Rider, Store
 from app.core.geo import to_gcj02
 
+CONTENT_TYPE = "application/json"
 CARRIER = "fengniao"
 API_PREFIX = "/v3/invoke/"
 POSITION_SOURCE_GAODE = 3
 SIGNED_KEYS = ("app_id", "merchant_id", "timestamp", "version", "access_token", "business_data")
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """Exactly what goes on the wire."""
-
-    path: str
-    content: bytes
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def dumps(obj: object) -> str:
@@ -65,7 +55,7 @@ def sign(secret: str, params: Mapping[str, object]) -> str:
 
 def envelope(
     api: str, business: Mapping[str, object], creds: Mapping[str, str], ts_ms: int, version: str
-) -> Request:
+) -> kit.Wire:
     params: dict[str, str] = {
         "app_id": creds["app_id"],
         "merchant_id": creds["merchant_id"],
@@ -75,7 +65,7 @@ def envelope(
         "business_data": dumps(business),
     }
     params["signature"] = sign(creds["app_secret"], params)
-    return Request(API_PREFIX + api, dumps(params).encode("utf-8"))
+    return kit.Wire(API_PREFIX + api, dumps(params).encode("utf-8"), CONTENT_TYPE)
 
 
 def token_request(creds: Mapping[str, str], ts_ms: int, *, code: str = "", refresh: str = ""):
@@ -90,7 +80,7 @@ def token_request(creds: Mapping[str, str], ts_ms: int, *, code: str = "", refre
     }
     params = {k: v for k, v in params.items() if v}
     params["signature"] = sign(creds["app_secret"], params)
-    return Request("/openapi/token", dumps(params).encode("utf-8"))
+    return kit.Wire("/openapi/token", dumps(params).encode("utf-8"), CONTENT_TYPE)
 
 
 # ---------------------------------------------------------------------------- bodies

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from app.core.carriers.base import (
     CallbackRequest,
@@ -23,6 +24,8 @@ from app.core.carriers.base import (
     RiderPosition,
     StatusSnapshot,
 )
+from app.core.carriers.http import HttpResponse
+from app.core.carriers.kit import AdapterBase, Wire
 from app.core.carriers.meituan import mapping
 from app.core.carriers.meituan.rules import RULES, MtOptions
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
@@ -32,46 +35,40 @@ log = logging.getLogger(__name__)
 CALLBACK_HEADER = "X-Sandbox-Callback-Url"  # ignored by Meituan (console-configured URLs)
 
 
-class Adapter:
+def _unwrap(resp: HttpResponse, mutating: bool) -> dict[str, Any]:
+    return mapping.unwrap(resp.body, mutating=mutating)
+
+
+class Adapter(AdapterBase):
     id = "meituan"
     rules = RULES
 
     def __init__(self, ctx: CarrierContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self.opts = MtOptions.from_mapping(ctx.options)
         self.creds = ctx.credentials
 
-    def _now(self) -> int:
-        return int(self.ctx.clock.now().timestamp())
-
-    async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict:
-        url = self.ctx.base_url.rstrip("/") + wire.path
+    async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict[str, Any]:
         headers = {CALLBACK_HEADER: self.ctx.callback_url} if self.ctx.callback_url else None
-        resp = await self.ctx.http.post(
-            self.id,
-            url,
-            content=wire.content,
-            content_type=wire.content_type,
-            headers=headers,
-            mutating=mutating,
-        )
-        return mapping.unwrap(resp.body, mutating=mutating)
+        sent = Wire(wire.path, wire.content, wire.content_type, headers)
+        result: dict[str, Any] = await self._exchange(sent, mutating=mutating, unwrap=_unwrap)
+        return result
 
     async def quote(self, order: Order) -> Quote:
-        wire = mapping.build_quote(order, self.creds, self.opts, self._now())
+        wire = mapping.build_quote(order, self.creds, self.opts, self._unix())
         data = await self._call(wire, mutating=False)
         return mapping.parse_quote(data, self.ctx.clock.now(), self.opts)
 
     async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
         # A duplicate order_id+delivery_id is answered with the existing mt_peisong_id,
         # so "already exists" needs no separate path here.
-        wire = mapping.build_create(order, attempt, self.creds, self.opts, self._now())
+        wire = mapping.build_create(order, attempt, self.creds, self.opts, self._unix())
         return mapping.parse_create(await self._call(wire, mutating=True))
 
     async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:
         if not attempt.carrier_order_id and not self.opts.query_by_delivery_id:
             raise NotFoundError(self.id, "no mt_peisong_id and lookup by delivery_id disabled")
-        wire = mapping.build_query(attempt, self.creds, self._now())
+        wire = mapping.build_query(attempt, self.creds, self._unix())
         data = await self._call(wire, mutating=False)
         previous = attempt.rider if attempt.status.rank >= DeliveryStatus.ACCEPTED.rank else None
         return mapping.parse_status(data, attempt.idempotency_key, previous)
@@ -94,7 +91,7 @@ class Adapter:
 
     async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
         attempt = await self._with_peisong_id(attempt)
-        wire = mapping.build_cancel(attempt, reason, self.creds, self.opts, self._now())
+        wire = mapping.build_cancel(attempt, reason, self.creds, self.opts, self._unix())
         await self._call(wire, mutating=True)
         try:
             snap = await self.query(attempt)
@@ -109,7 +106,7 @@ class Adapter:
         if problem:
             raise RejectedError(self.id, problem)
         attempt = await self._with_peisong_id(attempt)
-        wire = mapping.build_tip(attempt, amount_fen, self.creds, self.opts, self._now())
+        wire = mapping.build_tip(attempt, amount_fen, self.creds, self.opts, self._unix())
         await self._call(wire, mutating=True)
         return attempt.tip_fen + amount_fen
 
@@ -118,7 +115,7 @@ class Adapter:
         for attempt in attempts:
             if not attempt.carrier_order_id:
                 continue
-            wire = mapping.build_position(attempt, self.creds, self._now())
+            wire = mapping.build_position(attempt, self.creds, self._unix())
             try:
                 data = await self._call(wire, mutating=False)
             except RejectedError as e:  # e.g. no rider yet; the others still count

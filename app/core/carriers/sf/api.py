@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from app.core.carriers.base import (
     CallbackRequest,
@@ -19,6 +20,8 @@ from app.core.carriers.base import (
     RiderPosition,
     StatusSnapshot,
 )
+from app.core.carriers.http import HttpResponse
+from app.core.carriers.kit import AdapterBase, Wire
 from app.core.carriers.sf import codes, mapping
 from app.core.carriers.sf.rules import RULES, SfOptions
 from app.core.domain import DeliveryAttempt, Order, Quote
@@ -28,40 +31,35 @@ log = logging.getLogger(__name__)
 CALLBACK_HEADER = "X-Sandbox-Callback-Url"  # ignored by SF (console-configured URLs)
 
 
-class Adapter:
+def _unwrap(resp: HttpResponse, mutating: bool) -> dict[str, Any]:
+    return mapping.unwrap(resp.body, mutating=mutating)
+
+
+class Adapter(AdapterBase):
     id = "sf"
     rules = RULES
 
     def __init__(self, ctx: CarrierContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self.opts = SfOptions.from_mapping(ctx.options)
         self.creds = ctx.credentials
 
-    def _now(self) -> int:
-        return int(self.ctx.clock.now().timestamp())
-
-    async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict:
-        url = self.ctx.base_url.rstrip("/") + mapping.PATH + wire.method
+    async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict[str, Any]:
         headers = {CALLBACK_HEADER: self.ctx.callback_url} if self.ctx.callback_url else None
-        resp = await self.ctx.http.post(
-            self.id,
-            url,
-            content=wire.content,
-            content_type=wire.content_type,
-            headers=headers,
-            params=wire.params,
-            mutating=mutating,
+        sent = Wire(
+            mapping.PATH + wire.method, wire.content, wire.content_type, headers, wire.params
         )
-        return mapping.unwrap(resp.body, mutating=mutating)
+        result: dict[str, Any] = await self._exchange(sent, mutating=mutating, unwrap=_unwrap)
+        return result
 
     async def quote(self, order: Order) -> Quote:
-        wire = mapping.build_quote(order, self.ctx.store, self.creds, self.opts, self._now())
+        wire = mapping.build_quote(order, self.ctx.store, self.creds, self.opts, self._unix())
         result = await self._call(wire, mutating=False)
         return mapping.parse_quote(result, self.ctx.clock.now())
 
     async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
         wire = mapping.build_create(
-            order, self.ctx.store, attempt, self.creds, self.opts, self._now()
+            order, self.ctx.store, attempt, self.creds, self.opts, self._unix()
         )
         try:
             result = await self._call(wire, mutating=True)
@@ -72,23 +70,27 @@ class Adapter:
         return mapping.parse_create(result)
 
     async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:
-        wire = mapping.build_ref_call("getorderstatus", attempt, self.creds, self.opts, self._now())
+        wire = mapping.build_ref_call(
+            "getorderstatus", attempt, self.creds, self.opts, self._unix()
+        )
         result = await self._call(wire, mutating=False)
         return mapping.parse_status(result, attempt.idempotency_key)
 
     async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
-        wire = mapping.build_ref_call("precancelorder", attempt, self.creds, self.opts, self._now())
+        wire = mapping.build_ref_call(
+            "precancelorder", attempt, self.creds, self.opts, self._unix()
+        )
         return mapping.parse_precancel(await self._call(wire, mutating=False))
 
     async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
-        wire = mapping.build_cancel(attempt, reason, self.creds, self.opts, self._now())
+        wire = mapping.build_cancel(attempt, reason, self.creds, self.opts, self._unix())
         return mapping.parse_cancel(await self._call(wire, mutating=True))
 
     async def add_tip(self, attempt: DeliveryAttempt, amount_fen: int) -> int:
         problem = self.rules.tips.validate(attempt.tip_fen, amount_fen, 0)
         if problem:
             raise RejectedError(self.id, problem)
-        wire = mapping.build_tip(attempt, amount_fen, self.creds, self.opts, self._now())
+        wire = mapping.build_tip(attempt, amount_fen, self.creds, self.opts, self._unix())
         total = mapping.parse_tip(await self._call(wire, mutating=True))
         return total if total is not None else attempt.tip_fen + amount_fen
 
@@ -96,7 +98,7 @@ class Adapter:
         out: list[RiderPosition] = []
         for attempt in attempts:
             wire = mapping.build_ref_call(
-                "riderlatestposition", attempt, self.creds, self.opts, self._now()
+                "riderlatestposition", attempt, self.creds, self.opts, self._unix()
             )
             pos = mapping.parse_position(
                 await self._call(wire, mutating=False), attempt.idempotency_key

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from app.core.carriers.base import (
     AuthError,
     CallbackRequest,
     CallbackResult,
     CarrierContext,
-    CarrierError,
     CreateResult,
     NotFoundError,
     OutcomeUnknownError,
@@ -24,7 +24,7 @@ from app.core.carriers.base import (
     StatusSnapshot,
     UnavailableError,
 )
-from app.core.carriers.kit import is_duplicate
+from app.core.carriers.kit import AdapterBase, Unwrap, guarded, is_duplicate
 from app.core.carriers.uupt import codes, mapping
 from app.core.carriers.uupt.rules import OPTION_DEFAULTS, RULES
 from app.core.domain import DeliveryAttempt, Order, Quote
@@ -34,12 +34,12 @@ CARRIER = "uupt"
 _MALFORMED = (ValueError, TypeError, AttributeError, KeyError)
 
 
-class Adapter:
+class Adapter(AdapterBase):
     id = CARRIER
     rules = RULES
 
     def __init__(self, ctx: CarrierContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self.opts: dict[str, object] = {**OPTION_DEFAULTS, **ctx.options}
 
     # ------------------------------------------------------------------ plumbing
@@ -58,31 +58,21 @@ class Adapter:
             "cancel": str(self.opts["cancel_fee_field"]),
         }
 
-    async def _call(self, name: str, biz: dict, *, mutating: bool) -> dict:
+    async def _call(self, name: str, biz: dict[str, Any], *, mutating: bool) -> dict[str, Any]:
         ts = mapping.timestamp(self.ctx.clock.now(), str(self.opts["timestamp_unit"]))
-        req = mapping.envelope("/order/" + name, biz, self._creds(), ts)
-        resp = await self.ctx.http.post(
-            CARRIER,
-            self.ctx.base_url.rstrip("/") + req.path,
-            content=req.content,
-            content_type=req.content_type,
-            headers=req.headers,
-            mutating=mutating,
+        wire = mapping.envelope("/order/" + name, biz, self._creds(), ts)
+        result: dict[str, Any] = await self._exchange(
+            wire, mutating=mutating, unwrap=self._unwrap_for(name)
         )
-        if resp.status in (401, 403):
-            raise AuthError(CARRIER, f"HTTP {resp.status}", code=resp.status)
-        try:
-            return mapping.unwrap(
-                resp.body,
-                self.opts["success_codes"],  # type: ignore[arg-type]
-                self.opts["extra_error_codes"],  # type: ignore[arg-type]
-                mutating=mutating,
-            )
-        except CarrierError:
-            raise
-        except _MALFORMED as e:
-            kind = OutcomeUnknownError if mutating else UnavailableError
-            raise kind(CARRIER, f"malformed answer to {name} ({type(e).__name__})") from None
+        return result
+
+    def _unwrap_for(self, name: str) -> Unwrap:
+        def read(body: bytes, mutating: bool) -> dict[str, Any]:
+            success = self.opts["success_codes"]
+            extra = self.opts["extra_error_codes"]
+            return mapping.unwrap(body, success, extra, mutating=mutating)  # type: ignore[arg-type]
+
+        return guarded(CARRIER, name, read)
 
     @staticmethod
     def _ref(attempt: DeliveryAttempt) -> dict[str, str]:

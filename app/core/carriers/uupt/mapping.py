@@ -13,7 +13,6 @@ import hmac
 import json
 import math
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,17 +31,8 @@ from app.core.clock import from_unix
 from app.core.domain import Order, Quote, Rider, Store
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
 
+CONTENT_TYPE = "application/json"
 CARRIER = "uupt"
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """Exactly what goes on the wire."""
-
-    path: str
-    content: bytes
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def dumps(obj: object) -> str:
@@ -57,7 +47,7 @@ def timestamp(now: datetime, unit: str) -> int:
     return int(now.timestamp() * 1000) if unit == "ms" else int(now.timestamp())
 
 
-def envelope(path: str, biz: Mapping[str, object], creds: Mapping[str, str], ts: int) -> Request:
+def envelope(path: str, biz: Mapping[str, object], creds: Mapping[str, str], ts: int) -> kit.Wire:
     biz_s = dumps(biz)
     body = {
         "openId": creds["open_id"],
@@ -65,7 +55,9 @@ def envelope(path: str, biz: Mapping[str, object], creds: Mapping[str, str], ts:
         "biz": biz_s,
         "sign": sign(biz_s, creds["app_secret"], ts),
     }
-    return Request(path, dumps(body).encode("utf-8"), headers={"X-App-Id": creds["app_id"]})
+    return kit.Wire(
+        path, dumps(body).encode("utf-8"), CONTENT_TYPE, headers={"X-App-Id": creds["app_id"]}
+    )
 
 
 # ---------------------------------------------------------------------------- bodies
