@@ -27,7 +27,7 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.meituan import RULES, Adapter, codes, mapping
-from app.core.carriers.meituan.rules import MtOptions
+from app.core.carriers.meituan.rules import Options
 from app.core.clock import SystemClock
 from app.core.domain import (
     Address,
@@ -47,7 +47,7 @@ from app.core.sandbox.server import SandboxServer
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "meituan"
 CREDS = RULES.rehearsal_credentials
-OPTS = MtOptions()
+OPTS = Options()
 NOW = 1764000000
 
 STORE = Store(

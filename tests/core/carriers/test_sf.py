@@ -27,7 +27,7 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.sf import RULES, Adapter, codes, mapping
-from app.core.carriers.sf.rules import SfOptions
+from app.core.carriers.sf.rules import Options
 from app.core.clock import SystemClock
 from app.core.domain import (
     Address,
@@ -45,7 +45,7 @@ from app.core.sandbox.server import SandboxServer
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "sf"
 CREDS = RULES.rehearsal_credentials
-OPTS = SfOptions()
+OPTS = Options()
 NOW = 1764000000
 
 STORE = Store(

@@ -25,9 +25,9 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.http import HttpResponse
-from app.core.carriers.kit import AdapterBase, Wire
+from app.core.carriers.kit import AdapterBase, Wire, load_options
 from app.core.carriers.meituan import mapping
-from app.core.carriers.meituan.rules import RULES, MtOptions
+from app.core.carriers.meituan.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class Adapter(AdapterBase):
 
     def __init__(self, ctx: CarrierContext) -> None:
         super().__init__(ctx)
-        self.opts = MtOptions.from_mapping(ctx.options)
+        self.opts = load_options(Options, ctx.options)
         self.creds = ctx.credentials
 
     async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict[str, Any]:

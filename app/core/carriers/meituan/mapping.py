@@ -30,7 +30,7 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.meituan import codes
-from app.core.carriers.meituan.rules import MtOptions
+from app.core.carriers.meituan.rules import Options
 from app.core.clock import from_unix
 from app.core.domain import (
     CancelledBy,
@@ -130,7 +130,7 @@ def _source(order: Order) -> dict[str, str]:
     return {"outer_order_source_desc": _SOURCE.get(order.channel, ""), "outer_order_source_no": no}
 
 
-def order_fields(order: Order, key: str, shop_id: str, opts: MtOptions, now: int) -> dict:
+def order_fields(order: Order, key: str, shop_id: str, opts: Options, now: int) -> dict:
     c = order.customer
     goods_fen = order.goods_value_fen or order.total_fen
     return {
@@ -155,14 +155,14 @@ def order_fields(order: Order, key: str, shop_id: str, opts: MtOptions, now: int
     }
 
 
-def build_quote(order: Order, creds: Mapping[str, str], opts: MtOptions, now: int) -> Wire:
+def build_quote(order: Order, creds: Mapping[str, str], opts: Options, now: int) -> Wire:
     key = f"Q{order.pos_order_id}"
     fields = order_fields(order, key, creds["shop_id"], opts, now)
     return envelope("/order/preCreateByShop", fields, creds, now)
 
 
 def build_create(
-    order: Order, attempt: DeliveryAttempt, creds: Mapping[str, str], opts: MtOptions, now: int
+    order: Order, attempt: DeliveryAttempt, creds: Mapping[str, str], opts: Options, now: int
 ) -> Wire:
     fields = order_fields(order, attempt.idempotency_key, creds["shop_id"], opts, now)
     return envelope("/order/createByShop", fields, creds, now)
@@ -176,7 +176,7 @@ def build_query(attempt: DeliveryAttempt, creds: Mapping[str, str], now: int) ->
 
 
 def build_cancel(
-    attempt: DeliveryAttempt, reason: str, creds: Mapping[str, str], opts: MtOptions, now: int
+    attempt: DeliveryAttempt, reason: str, creds: Mapping[str, str], opts: Options, now: int
 ) -> Wire:
     fields = {
         **ref(attempt),
@@ -192,7 +192,7 @@ def tip_serial(attempt: DeliveryAttempt, amount_fen: int) -> str:
 
 
 def build_tip(
-    attempt: DeliveryAttempt, amount_fen: int, creds: Mapping[str, str], opts: MtOptions, now: int
+    attempt: DeliveryAttempt, amount_fen: int, creds: Mapping[str, str], opts: Options, now: int
 ) -> Wire:
     fields = {
         **ref(attempt),
@@ -215,7 +215,7 @@ def unwrap(body: bytes, *, mutating: bool) -> dict[str, Any]:
     return kit.as_object(data)
 
 
-def parse_quote(data: Mapping, now: datetime, opts: MtOptions) -> Quote:
+def parse_quote(data: Mapping, now: datetime, opts: Options) -> Quote:
     return Quote(
         carrier=codes.CARRIER,
         fee_fen=kit.fen_from_yuan(data.get("delivery_fee")) or 0,

@@ -1,51 +1,30 @@
 """Meituan (legacy peisongopen) rules as data, plus knobs for what the spec leaves open.
 
 Every ``[?]`` fact of shared/carriers/meituan.md is read from ``ctx.options`` with the
-default in ``DEFAULT_OPTIONS`` and described in ``RULES.unverified``.
+default in ``Options`` and described in ``RULES.unverified``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
-DEFAULT_OPTIONS: dict[str, object] = {
-    "delivery_service_code": 4011,  # 快速达; depends on the account's products
-    "coordinate_type": 0,  # 0 GCJ-02, 1 BD-09
-    "cancel_reason_id": 199,  # 其他接入方原因
-    "tip_amount_field": "tip_amount",  # legacy addTip param name (MTOp name assumed)
-    "query_by_delivery_id": True,  # status/query without mt_peisong_id when unknown
-    "cancel_fee_estimate_fen": 0,  # no preview API: estimate after acceptance
-    "expected_delivery_s": 0,  # 0: per-product SLA (4002 45 min, 4011 1 h, else 2 h)
-}
 SLA_S = {4002: 45 * 60, 4011: 60 * 60, 4012: 120 * 60, 4013: 120 * 60}
 
 
 @dataclass(frozen=True, slots=True)
-class MtOptions:
-    delivery_service_code: int = 4011
-    coordinate_type: int = 0
-    cancel_reason_id: int = 199
-    tip_amount_field: str = "tip_amount"
-    query_by_delivery_id: bool = True
-    cancel_fee_estimate_fen: int = 0
-    expected_delivery_s: int = 0
+class Options:
+    """ctx.options knobs with their defaults (each one an unverified fact, see unverified)."""
 
-    @classmethod
-    def from_mapping(cls, options: Mapping[str, object]) -> MtOptions:
-        m = {**DEFAULT_OPTIONS, **{k: v for k, v in options.items() if k in DEFAULT_OPTIONS}}
-        return cls(
-            delivery_service_code=int(m["delivery_service_code"]),  # type: ignore[call-overload]
-            coordinate_type=int(m["coordinate_type"]),  # type: ignore[call-overload]
-            cancel_reason_id=int(m["cancel_reason_id"]),  # type: ignore[call-overload]
-            tip_amount_field=str(m["tip_amount_field"]),
-            query_by_delivery_id=bool(m["query_by_delivery_id"]),
-            cancel_fee_estimate_fen=int(m["cancel_fee_estimate_fen"]),  # type: ignore[call-overload]
-            expected_delivery_s=int(m["expected_delivery_s"]),  # type: ignore[call-overload]
-        )
+    delivery_service_code: int = 4011  # 快速达; depends on the account's products
+    coordinate_type: int = 0  # 0 GCJ-02, 1 BD-09
+    cancel_reason_id: int = 199  # 其他接入方原因
+    tip_amount_field: str = "tip_amount"  # legacy addTip param name (MTOp name assumed)
+    query_by_delivery_id: bool = True  # status/query without mt_peisong_id when unknown
+    cancel_fee_estimate_fen: int = 0  # no preview API: estimate after acceptance
+    expected_delivery_s: int = 0  # 0: per-product SLA (4002 45 min, 4011 1 h, else 2 h)
 
     def sla_s(self) -> int:
         return self.expected_delivery_s or SLA_S.get(self.delivery_service_code, 120 * 60)

@@ -21,9 +21,9 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.http import HttpResponse
-from app.core.carriers.kit import AdapterBase, Wire
+from app.core.carriers.kit import AdapterBase, Wire, load_options
 from app.core.carriers.sf import codes, mapping
-from app.core.carriers.sf.rules import RULES, SfOptions
+from app.core.carriers.sf.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, Order, Quote
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class Adapter(AdapterBase):
 
     def __init__(self, ctx: CarrierContext) -> None:
         super().__init__(ctx)
-        self.opts = SfOptions.from_mapping(ctx.options)
+        self.opts = load_options(Options, ctx.options)
         self.creds = ctx.credentials
 
     async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.sf import codes
-from app.core.carriers.sf.rules import SfOptions
+from app.core.carriers.sf.rules import Options
 from app.core.clock import from_unix
 from app.core.domain import (
     CancelledBy,
@@ -84,11 +84,11 @@ def _coord(value: float) -> str:
     return f"{value:.6f}"
 
 
-def _shop(creds: Mapping[str, str], opts: SfOptions) -> dict:
+def _shop(creds: Mapping[str, str], opts: Options) -> dict:
     return {"shop_id": creds["shop_id"], "shop_type": opts.shop_type}
 
 
-def order_ref(attempt: DeliveryAttempt, creds: Mapping[str, str], opts: SfOptions) -> dict:
+def order_ref(attempt: DeliveryAttempt, creds: Mapping[str, str], opts: Options) -> dict:
     """SF's order id when we have it (type 1), else our shop_order_id (type 2)."""
     if attempt.carrier_order_id:
         ref = {"order_id": attempt.carrier_order_id, "order_type": 1}
@@ -109,7 +109,7 @@ def _shop_block(store: Store) -> dict:
 
 
 def build_quote(
-    order: Order, store: Store, creds: Mapping[str, str], opts: SfOptions, push_time: int
+    order: Order, store: Store, creds: Mapping[str, str], opts: Options, push_time: int
 ) -> Wire:
     addr = order.customer.address
     fields = {
@@ -132,7 +132,7 @@ def build_quote(
     return envelope("precreateorder", fields, creds, push_time)
 
 
-def _order_detail(order: Order, opts: SfOptions) -> dict:
+def _order_detail(order: Order, opts: Options) -> dict:
     items = order.items
     return {
         "total_price": order.total_fen,
@@ -154,7 +154,7 @@ def build_create(
     store: Store,
     attempt: DeliveryAttempt,
     creds: Mapping[str, str],
-    opts: SfOptions,
+    opts: Options,
     push_time: int,
 ) -> Wire:
     c = order.customer
@@ -188,14 +188,14 @@ def build_create(
 
 
 def build_ref_call(
-    method: str, attempt: DeliveryAttempt, creds: Mapping[str, str], opts: SfOptions, push_time: int
+    method: str, attempt: DeliveryAttempt, creds: Mapping[str, str], opts: Options, push_time: int
 ) -> Wire:
     """getorderstatus, precancelorder, riderlatestposition, listorderfeed."""
     return envelope(method, order_ref(attempt, creds, opts), creds, push_time)
 
 
 def build_cancel(
-    attempt: DeliveryAttempt, reason: str, creds: Mapping[str, str], opts: SfOptions, now: int
+    attempt: DeliveryAttempt, reason: str, creds: Mapping[str, str], opts: Options, now: int
 ) -> Wire:
     fields = {
         **order_ref(attempt, creds, opts),
@@ -212,7 +212,7 @@ def tip_serial(attempt: DeliveryAttempt, amount_fen: int) -> str:
 
 
 def build_tip(
-    attempt: DeliveryAttempt, amount_fen: int, creds: Mapping[str, str], opts: SfOptions, now: int
+    attempt: DeliveryAttempt, amount_fen: int, creds: Mapping[str, str], opts: Options, now: int
 ) -> Wire:
     fields = {
         **order_ref(attempt, creds, opts),

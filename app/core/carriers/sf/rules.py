@@ -1,47 +1,27 @@
 """SF same-city rules as data, plus the knobs for facts the public spec leaves open.
 
 Every ``[?]`` fact of shared/carriers/sf_tongcheng.md is read from ``ctx.options`` with
-the default in ``DEFAULT_OPTIONS`` and described in ``RULES.unverified``.
+the default in ``Options`` and described in ``RULES.unverified``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
-DEFAULT_OPTIONS: dict[str, object] = {
-    "version": 17,  # doc major+minor without the dot; newer docs may be 19
-    "product_type": 1,  # 1 快餐/送餐; the full list is not public
-    "shop_type": 1,  # 1 = SF shop id, 2 = our own shop id
-    "cancel_code": 313,  # 商家发起取消 / 其他
-    "send_shop_block": False,  # shop{} only for platform-type developers
-    "return_flag": 511,
-}
-
 
 @dataclass(frozen=True, slots=True)
-class SfOptions:
-    version: int = 17
-    product_type: int = 1
-    shop_type: int = 1
-    cancel_code: int = 313
-    send_shop_block: bool = False
-    return_flag: int = 511
+class Options:
+    """ctx.options knobs with their defaults (each one an unverified fact, see unverified)."""
 
-    @classmethod
-    def from_mapping(cls, options: Mapping[str, object]) -> SfOptions:
-        merged = {**DEFAULT_OPTIONS, **{k: v for k, v in options.items() if k in DEFAULT_OPTIONS}}
-        return cls(
-            version=int(merged["version"]),  # type: ignore[call-overload]
-            product_type=int(merged["product_type"]),  # type: ignore[call-overload]
-            shop_type=int(merged["shop_type"]),  # type: ignore[call-overload]
-            cancel_code=int(merged["cancel_code"]),  # type: ignore[call-overload]
-            send_shop_block=bool(merged["send_shop_block"]),
-            return_flag=int(merged["return_flag"]),  # type: ignore[call-overload]
-        )
+    version: int = 17  # doc major+minor without the dot; newer docs may be 19
+    product_type: int = 1  # 1 快餐/送餐; the full list is not public
+    shop_type: int = 1  # 1 = SF shop id, 2 = our own shop id
+    cancel_code: int = 313  # 商家发起取消 / 其他
+    send_shop_block: bool = False  # shop{} only for platform-type developers
+    return_flag: int = 511
 
 
 RULES = CarrierRules(
