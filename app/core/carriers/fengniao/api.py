@@ -16,6 +16,7 @@ from app.core.carriers.base import (
     AuthError,
     CallbackRequest,
     CallbackResult,
+    CarrierContext,
     CreateResult,
     NotFoundError,
     OutcomeUnknownError,
@@ -25,8 +26,8 @@ from app.core.carriers.base import (
     UnavailableError,
 )
 from app.core.carriers.fengniao import codes, mapping
-from app.core.carriers.fengniao.rules import RULES, option
-from app.core.carriers.kit import AdapterBase, Unwrap, guarded, is_duplicate
+from app.core.carriers.fengniao.rules import RULES, Options
+from app.core.carriers.kit import AdapterBase, Unwrap, guarded, is_duplicate, load_options
 from app.core.domain import DeliveryAttempt, Order, Quote
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,9 @@ class Adapter(AdapterBase):
     rules = RULES
 
     # ------------------------------------------------------------------ plumbing
-    def _opt(self, key: str) -> Any:
-        return option(self.ctx.options, key)
+    def __init__(self, ctx: CarrierContext) -> None:
+        super().__init__(ctx)
+        self.opts = load_options(Options, ctx.options)
 
     def _creds(self) -> dict[str, str]:
         c = dict(self.ctx.credentials)
@@ -52,18 +54,18 @@ class Adapter(AdapterBase):
         return int(self.ctx.clock.now().timestamp() * 1000)
 
     async def _call(self, api: str, business: dict[str, Any], *, mutating: bool) -> Any:
-        wire = mapping.envelope(api, business, self._creds(), self._now_ms(), self._opt("version"))
+        wire = mapping.envelope(api, business, self._creds(), self._now_ms(), self.opts.version)
         return await self._exchange(wire, mutating=mutating, unwrap=self._unwrap_for(api))
 
     def _unwrap_for(self, api: str) -> Unwrap:
         def read(body: bytes, mutating: bool) -> Any:
-            success, extra = self._opt("success_code"), self._opt("extra_error_codes")
+            success, extra = self.opts.success_code, self.opts.extra_error_codes
             return mapping.unwrap(body, success, extra, mutating=mutating)
 
         return guarded(CARRIER, api, read)
 
     def _shop(self) -> dict[str, str]:
-        return mapping.store_fields(self.ctx.credentials["shop_id"], self._opt("store_id_field"))
+        return mapping.store_fields(self.ctx.credentials["shop_id"], self.opts.store_id_field)
 
     @staticmethod
     def _ref(attempt: DeliveryAttempt) -> dict[str, str]:
@@ -76,35 +78,35 @@ class Adapter(AdapterBase):
             self.ctx.store,
             self._shop(),
             order.pos_order_id,
-            transport=bool(self._opt("send_transport_point")),
+            transport=self.opts.send_transport_point,
         )
         data = await self._call("preCreateOrder", body, mutating=False)
         try:
             return mapping.parse_quote(
                 data,
                 self.ctx.clock.now(),
-                token_field=str(self._opt("quote_token_field")),
-                validity_s=int(self._opt("quote_validity_s")),
+                token_field=self.opts.quote_token_field,
+                validity_s=self.opts.quote_validity_s,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             raise UnavailableError(CARRIER, f"malformed quote ({type(e).__name__})") from None
 
     async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
-        cb_field = str(self._opt("callback_url_field"))
+        cb_field = self.opts.callback_url_field
         body = mapping.create_body(
             order,
             self.ctx.store,
             self._shop(),
             attempt.idempotency_key,
             quote,
-            link_field=str(self._opt("create_link_field")),
-            transport=bool(self._opt("send_transport_point")),
+            link_field=self.opts.create_link_field,
+            transport=self.opts.send_transport_point,
             callback=(cb_field, self.ctx.callback_url),
         )
         try:
             data = await self._call("createOrder", body, mutating=True)
         except RejectedError as e:
-            if not is_duplicate(codes.ERRORS, e, self._opt("extra_error_codes")):
+            if not is_duplicate(codes.ERRORS, e, self.opts.extra_error_codes):
                 raise
             log.info("fengniao: %s already exists, resolving by query", attempt.idempotency_key)
             snap = await self.query(attempt.with_(carrier_order_id=""))
@@ -118,10 +120,10 @@ class Adapter(AdapterBase):
         data = await self._call("getOrderDetail", self._ref(attempt), mutating=False)
         if not data or not isinstance(data, dict) or "order_status" not in data:
             raise NotFoundError(CARRIER, "no such order", code="50037")
-        return mapping.parse_status(data, self._opt("status_overrides"))
+        return mapping.parse_status(data, self.opts.status_overrides)
 
     async def _reason_code(self, attempt: DeliveryAttempt) -> object:
-        fixed = self._opt("cancel_reason_code")
+        fixed = self.opts.cancel_reason_code
         if fixed is not None:
             return fixed
         data = await self._call("getCancelReasonList", self._ref(attempt), mutating=False)
@@ -139,9 +141,7 @@ class Adapter(AdapterBase):
     async def cancel(self, attempt: DeliveryAttempt, reason: str) -> int:
         code = await self._reason_code(attempt)
         fee = await self._pre_cancel(attempt, code)
-        body = mapping.cancel_body(
-            self._ref(attempt), code, fee, reason, int(self._opt("cancel_role"))
-        )
+        body = mapping.cancel_body(self._ref(attempt), code, fee, reason, self.opts.cancel_role)
         await self._call("cancelOrder", body, mutating=True)
         return fee
 
@@ -150,7 +150,7 @@ class Adapter(AdapterBase):
         if why:
             raise RejectedError(CARRIER, why)
         total = attempt.tip_fen + amount_fen
-        fields = (str(self._opt("tip_amount_field")), str(self._opt("tip_serial_field")))
+        fields = (self.opts.tip_amount_field, self.opts.tip_serial_field)
         await self._call(
             "addTip", mapping.tip_body(self._ref(attempt), amount_fen, total, fields), mutating=True
         )
@@ -163,9 +163,7 @@ class Adapter(AdapterBase):
                 data = await self._call("getKnightInfo", self._ref(a), mutating=False)
             except RejectedError:
                 continue  # no rider yet / order gone: nothing to draw
-            pos = mapping.parse_knight(
-                data, a.idempotency_key, str(self._opt("rider_coord_system"))
-            )
+            pos = mapping.parse_knight(data, a.idempotency_key, self.opts.rider_coord_system)
             if pos is not None:
                 out.append(pos)
         return out
@@ -174,7 +172,7 @@ class Adapter(AdapterBase):
         return mapping.parse_callback(
             request.body,
             self.ctx.credentials,
-            verify=str(self._opt("callback_verify")),
-            reply=str(self._opt("callback_reply")),
-            overrides=self._opt("status_overrides"),
+            verify=self.opts.callback_verify,
+            reply=self.opts.callback_reply,
+            overrides=self.opts.status_overrides,
         )

@@ -1,55 +1,53 @@
 """蜂鸟即配 (Ele.me anubis v3 openapi) rules as data, plus the [?] knobs.
 
 The public v3 spec is thin (shared/carriers/fengniao.md): everything tagged [?] there is
-an entry of ``OPTION_DEFAULTS`` that ``CarrierContext.options`` may override, and is
+a field of ``Options`` that ``CarrierContext.options`` may override, and is
 listed in ``RULES.unverified`` so the first run against exam-anubis can confirm it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
-# Every knob with its most likely default. Keys are what ``ctx.options`` may carry.
-OPTION_DEFAULTS: dict[str, object] = {
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Every knob with its most likely default; ``ctx.options`` may override each."""
+
     # envelope / responses
-    "success_code": 200,  # [M] one integrator treats code == 200 as success
-    "version": "1.0",
+    success_code: int = 200  # [M] one integrator treats code == 200 as success
+    version: str = "1.0"
     # v3 status table assumed = v2 (1/20/80/2/3/4/5, 0 = 订单生成); overrides: {"code": "status"}
-    "status_overrides": {},
+    status_overrides: Mapping[str, str] = field(default_factory=dict)
     # v3 error codes assumed = v2; extra codes per class: {"auth": [..], "rate_limit": [..], ...}
-    "extra_error_codes": {},
+    extra_error_codes: Mapping[str, object] = field(default_factory=dict)
     # store field: "chain_store_id" (Fengniao's id) / "out_shop_code" (ours) / "auto"
     # (digits -> chain_store_id, else out_shop_code)
-    "store_id_field": "auto",
+    store_id_field: str = "auto"
     # quote -> create link: preCreateOrder is treated as an estimate; the chosen goods ids are
     # echoed into createOrder. If v3 turns out to need a token, name the fields here.
-    "quote_token_field": "t_index_id",  # response field carrying a link token, if any
-    "create_link_field": "",  # createOrder field that takes it ("" = not sent)
-    "quote_validity_s": 0,  # 0 = estimate, no binding expiry
+    quote_token_field: str = "t_index_id"  # response field carrying a link token, if any
+    create_link_field: str = ""  # createOrder field that takes it ("" = not sent)
+    quote_validity_s: int = 0  # 0 = estimate, no binding expiry
     # send transport_* (pickup point) next to the store id; the sandbox prices from it
-    "send_transport_point": True,
+    send_transport_point: bool = True
     # v3 callbacks go to the console-configured URL; a per-order field only if one exists
-    "callback_url_field": "",
+    callback_url_field: str = ""
     # cancel: reason code from getCancelReasonList unless fixed here (v3 example: 32)
-    "cancel_reason_code": None,
-    "cancel_role": 1,  # order_cancel_role 1 merchant
+    cancel_reason_code: object = None
+    cancel_role: int = 1  # order_cancel_role 1 merchant
     # tips: field names of addTip [?]
-    "tip_amount_field": "add_tip_amount_cent",
-    "tip_serial_field": "third_index_id",
+    tip_amount_field: str = "add_tip_amount_cent"
+    tip_serial_field: str = "third_index_id"
     # rider position coordinate system of getKnightInfo [?]
-    "rider_coord_system": "gcj02",
+    rider_coord_system: str = "gcj02"
     # callbacks: verification ("sha256" = same signer as requests, "none" = syntax only)
-    "callback_verify": "sha256",
-    "callback_reply": '{"code":200,"msg":"success"}',
-}
-
-
-def option(options: Mapping[str, object], key: str):
-    """A knob from ``ctx.options`` or its default."""
-    return options.get(key, OPTION_DEFAULTS[key])
+    callback_verify: str = "sha256"
+    callback_reply: str = '{"code":200,"msg":"success"}'
 
 
 RULES = CarrierRules(

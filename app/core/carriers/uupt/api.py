@@ -24,9 +24,9 @@ from app.core.carriers.base import (
     StatusSnapshot,
     UnavailableError,
 )
-from app.core.carriers.kit import AdapterBase, Unwrap, guarded, is_duplicate
+from app.core.carriers.kit import AdapterBase, Unwrap, guarded, is_duplicate, load_options
 from app.core.carriers.uupt import codes, mapping
-from app.core.carriers.uupt.rules import OPTION_DEFAULTS, RULES
+from app.core.carriers.uupt.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, Order, Quote
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class Adapter(AdapterBase):
 
     def __init__(self, ctx: CarrierContext) -> None:
         super().__init__(ctx)
-        self.opts: dict[str, object] = {**OPTION_DEFAULTS, **ctx.options}
+        self.opts = load_options(Options, ctx.options)
 
     # ------------------------------------------------------------------ plumbing
     def _creds(self) -> dict[str, str]:
@@ -53,13 +53,13 @@ class Adapter(AdapterBase):
     @property
     def _fields(self) -> dict[str, str]:
         return {
-            "fee": str(self.opts["fee_field"]),
-            "tip": str(self.opts["tip_amount_field"]),
-            "cancel": str(self.opts["cancel_fee_field"]),
+            "fee": self.opts.fee_field,
+            "tip": self.opts.tip_amount_field,
+            "cancel": self.opts.cancel_fee_field,
         }
 
     async def _call(self, name: str, biz: dict[str, Any], *, mutating: bool) -> dict[str, Any]:
-        ts = mapping.timestamp(self.ctx.clock.now(), str(self.opts["timestamp_unit"]))
+        ts = mapping.timestamp(self.ctx.clock.now(), self.opts.timestamp_unit)
         wire = mapping.envelope("/order/" + name, biz, self._creds(), ts)
         result: dict[str, Any] = await self._exchange(
             wire, mutating=mutating, unwrap=self._unwrap_for(name)
@@ -68,9 +68,9 @@ class Adapter(AdapterBase):
 
     def _unwrap_for(self, name: str) -> Unwrap:
         def read(body: bytes, mutating: bool) -> dict[str, Any]:
-            success = self.opts["success_codes"]
-            extra = self.opts["extra_error_codes"]
-            return mapping.unwrap(body, success, extra, mutating=mutating)  # type: ignore[arg-type]
+            success = self.opts.success_codes
+            extra = self.opts.extra_error_codes
+            return mapping.unwrap(body, success, extra, mutating=mutating)
 
         return guarded(CARRIER, name, read)
 
@@ -87,8 +87,8 @@ class Adapter(AdapterBase):
             return mapping.parse_quote(
                 data,
                 self.ctx.clock.now(),
-                ttl_s=int(self.opts["price_token_ttl_s"]),  # type: ignore[call-overload]
-                fee_field=str(self.opts["fee_field"]),
+                ttl_s=self.opts.price_token_ttl_s,
+                fee_field=self.opts.fee_field,
             )
         except _MALFORMED as e:
             raise UnavailableError(CARRIER, f"malformed quote ({type(e).__name__})") from None
@@ -102,7 +102,7 @@ class Adapter(AdapterBase):
         try:
             data = await self._call("addOrder", body, mutating=True)
         except RejectedError as e:
-            if not is_duplicate(codes.ERRORS, e, self.opts["extra_error_codes"]):  # type: ignore[arg-type]
+            if not is_duplicate(codes.ERRORS, e, self.opts.extra_error_codes):
                 raise
             log.info("uupt: %s already exists, resolving by query", attempt.idempotency_key)
             snap = await self.query(attempt.with_(carrier_order_id=""))
@@ -122,8 +122,8 @@ class Adapter(AdapterBase):
             fee_field=f["fee"],
             tip_field=f["tip"],
             cancel_field=f["cancel"],
-            overrides=self.opts["status_overrides"],
-        )  # type: ignore[arg-type]
+            overrides=self.opts.status_overrides,
+        )
 
     async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
         data = await self._call("cancelFee", self._ref(attempt), mutating=False)
@@ -161,8 +161,8 @@ class Adapter(AdapterBase):
         return mapping.parse_callback(
             request.body,
             self.ctx.credentials,
-            verify=str(self.opts["callback_verify"]),
-            reply=str(self.opts["callback_reply"]),
+            verify=self.opts.callback_verify,
+            reply=self.opts.callback_reply,
             fields=self._fields,
-            overrides=self.opts["status_overrides"],  # type: ignore[arg-type]
+            overrides=self.opts.status_overrides,
         )

@@ -27,6 +27,7 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.uupt import codes
+from app.core.carriers.uupt.rules import Options
 from app.core.clock import from_unix
 from app.core.domain import Order, Quote, Rider, Store
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
@@ -74,40 +75,40 @@ def _bd(lat: float, lng: float) -> tuple[float, float]:
     return round(b_lat, 6), round(b_lng, 6)
 
 
-def price_body(order: Order, store: Store, opts: Mapping[str, object]) -> dict[str, object]:
+def price_body(order: Order, store: Store, opts: Options) -> dict[str, object]:
     addr = order.customer.address
     f_lat, f_lng = _bd(store.lat, store.lng)
     t_lat, t_lng = _bd(addr.lat, addr.lng)
     body: dict[str, object] = {
-        "sendType": opts["send_type"],
+        "sendType": opts.send_type,
         "fromAddress": store.address,
         "fromLat": f_lat,
         "fromLng": f_lng,
         "toAddress": addr.text,
         "toLat": t_lat,
         "toLng": t_lng,
-        "goodsType": opts["goods_type"],
+        "goodsType": opts.goods_type,
         "goodsWeight": max(1, math.ceil(order.weight_g / 1000)),
     }
-    if opts.get("ad_code"):
-        body["adCode"] = opts["ad_code"]
+    if opts.ad_code:
+        body["adCode"] = opts.ad_code
     else:
         city, county = split_city(store.city)
-        body["cityName"], body["countyName"] = city, str(opts.get("county_name") or county)
+        body["cityName"], body["countyName"] = city, opts.county_name or county
     return body
 
 
 def add_order_body(
-    order: Order, quote: Quote, key: str, callback_url: str, opts: Mapping[str, object]
+    order: Order, quote: Quote, key: str, callback_url: str, opts: Options
 ) -> dict[str, object]:
     body: dict[str, object] = {
         "priceToken": quote.token,
         "originId": key,
         "receiver": order.customer.name,
         "receiverPhone": order.customer.phone,
-        "pushType": opts["push_type"],
-        "payType": opts["pay_type"],
-        "specialType": opts["special_type"],
+        "pushType": opts.push_type,
+        "payType": opts.pay_type,
+        "specialType": opts.special_type,
     }
     if callback_url:
         body["callbackUrl"] = callback_url

@@ -1,46 +1,47 @@
 """UU跑腿 (UUPT open API v3) rules as data, plus the [?] knobs.
 
 Public sources contradict each other on several v3 details (shared/carriers/uupt.md):
-each [?] fact is an entry of ``OPTION_DEFAULTS`` that ``CarrierContext.options`` may
+each [?] fact is a field of ``Options`` that ``CarrierContext.options`` may
 override, and is listed in ``RULES.unverified`` for the first sandbox run to settle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
 PRICE_TOKEN_TTL_S = 120
 
-OPTION_DEFAULTS: dict[str, object] = {
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Every [?] knob with its most likely default; ``ctx.options`` may override each."""
+
     # UU's skill and CRMEB send seconds; an official example reportedly uses ms: "s" | "ms"
-    "timestamp_unit": "s",
+    timestamp_unit: str = "s"
     # skill: 0, CRMEB 2026: 1. Every documented UU error code is negative, so accepting both
     # cannot swallow a known error; a false "success" still fails on the missing body fields.
-    "success_codes": (0, 1),
-    "price_token_ttl_s": PRICE_TOKEN_TTL_S,  # "有时效性", TTL unpublished
-    "fee_field": "needPayMoney",  # quote/detail: what the merchant pays (fen); else totalMoney
-    "status_overrides": {},  # {"code": "unified status"} e.g. if 11/20 differ in callbacks
-    "extra_error_codes": {},  # {"auth"|"rate_limit"|"balance"|"not_found"|"duplicate": [...]}
-    "send_type": "SEND",
-    "goods_type": "OTHER",
-    "push_type": "OPEN_ORDER",  # test accounts may need the test push type
-    "pay_type": "BALANCE_PAY",
-    "special_type": "NOT_NEED_WARM",
-    "ad_code": "",  # takes precedence over cityName/countyName when set
-    "county_name": "",  # override when store.city does not carry the district
-    "cancel_fee_field": "cancelFee",  # cancelFee / cancelOrder / orderDetail answer field
-    "tip_amount_field": "gratuityFee",  # addGratuity request field (fen)
-    "callback_verify": "md5",  # same MD5(biz + secret + timestamp) as requests; or "none"
-    "callback_reply": '{"code":0,"msg":"success"}',
-}
-
-
-def option(options: Mapping[str, object], key: str):
-    """A knob from ``ctx.options`` or its default."""
-    return options.get(key, OPTION_DEFAULTS[key])
+    success_codes: tuple[object, ...] = (0, 1)
+    price_token_ttl_s: int = PRICE_TOKEN_TTL_S  # "有时效性", TTL unpublished
+    fee_field: str = "needPayMoney"  # quote/detail: what the merchant pays (fen); else totalMoney
+    # {"code": "unified status"} e.g. if 11/20 differ in callbacks
+    status_overrides: Mapping[str, str] = field(default_factory=dict)
+    # {"auth"|"rate_limit"|"balance"|"not_found"|"duplicate": [...]}
+    extra_error_codes: Mapping[str, object] = field(default_factory=dict)
+    send_type: str = "SEND"
+    goods_type: str = "OTHER"
+    push_type: str = "OPEN_ORDER"  # test accounts may need the test push type
+    pay_type: str = "BALANCE_PAY"
+    special_type: str = "NOT_NEED_WARM"
+    ad_code: str = ""  # takes precedence over cityName/countyName when set
+    county_name: str = ""  # override when store.city does not carry the district
+    cancel_fee_field: str = "cancelFee"  # cancelFee / cancelOrder / orderDetail answer field
+    tip_amount_field: str = "gratuityFee"  # addGratuity request field (fen)
+    callback_verify: str = "md5"  # same MD5(biz + secret + timestamp) as requests; or "none"
+    callback_reply: str = '{"code":0,"msg":"success"}'
 
 
 RULES = CarrierRules(
