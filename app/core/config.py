@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from app.core import paths
+from app.core.carriers.registry import CARRIER_IDS
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +110,25 @@ class CarrierSettings(BaseModel):
 
 
 class CarriersSettings(BaseModel):
-    dada: CarrierSettings = Field(default_factory=CarrierSettings)
-    shansong: CarrierSettings = Field(default_factory=CarrierSettings)
-    sf: CarrierSettings = Field(default_factory=CarrierSettings)
-    meituan: CarrierSettings = Field(default_factory=CarrierSettings)
-    fengniao: CarrierSettings = Field(default_factory=CarrierSettings)
-    uupt: CarrierSettings = Field(default_factory=CarrierSettings)
+    """One ``[carriers.<id>]`` section per carrier of the registry (``s.carriers.dada``);
+    a section for an id the registry does not know is ignored, as before."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, CarrierSettings] = Field(init=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_carrier(cls, data: Any) -> Any:
+        if isinstance(data, CarriersSettings):
+            return data
+        given = data if isinstance(data, dict) else {}
+        return {cid: given.get(cid) or {} for cid in CARRIER_IDS}
 
     def get(self, carrier_id: str) -> CarrierSettings:
-        return getattr(self, carrier_id)
+        extra = self.__pydantic_extra__ or {}
+        if carrier_id not in extra:
+            raise AttributeError(carrier_id)
+        return extra[carrier_id]
 
 
 class SourceSettings(BaseModel):

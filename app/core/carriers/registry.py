@@ -1,19 +1,29 @@
-"""The explicit list of carriers. No entry points, no scanning: ``build.spec`` reads
-``CARRIER_MODULES`` for its hidden imports, so a frozen bundle has every carrier.
+"""The explicit list of carriers, by direct import: a broken carrier fails loudly here.
 
-Each carrier package exports ``RULES`` (``CarrierRules``) and ``Adapter`` (a class
-taking a ``CarrierContext``); ``app.core.sandbox.<id>`` exports ``make_app(engine)``.
+Each carrier package exports ``META`` (``CarrierMeta``: rules, adapter class, colour,
+bill columns); ``app.core.sandbox.<id>`` is its sandbox. ``build.spec`` reads
+``CARRIER_MODULES`` for its hidden imports, so a frozen bundle has every carrier.
+Adding a carrier: a folder ``carriers/<id>/`` with ``META``, a sandbox, one line below.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-
+from app.core.carriers import dada, fengniao, meituan, sf, shansong, uupt
 from app.core.carriers.base import CarrierAdapter, CarrierContext
+from app.core.carriers.meta import CarrierMeta
 from app.core.carriers.rules import CarrierRules
 
-CARRIER_IDS: tuple[str, ...] = ("dada", "shansong", "sf", "meituan", "fengniao", "uupt")
+CARRIERS: tuple[CarrierMeta, ...] = (
+    dada.META,
+    shansong.META,
+    sf.META,
+    meituan.META,
+    fengniao.META,
+    uupt.META,
+)
+
+CARRIER_IDS: tuple[str, ...] = tuple(m.id for m in CARRIERS)
+_BY_ID: dict[str, CarrierMeta] = {m.id: m for m in CARRIERS}
 
 CARRIER_MODULES: tuple[str, ...] = tuple(
     m
@@ -31,26 +41,26 @@ CARRIER_MODULES: tuple[str, ...] = tuple(
 SELF_DELIVERY = "self"  # 自配送: the shop's own rider, a carrier of its own (no adapter)
 
 
-def carrier_module(carrier_id: str) -> ModuleType:
-    if carrier_id not in CARRIER_IDS:
-        raise KeyError(f"unknown carrier {carrier_id!r}")
-    return importlib.import_module(f"app.core.carriers.{carrier_id}")
+def carrier(carrier_id: str) -> CarrierMeta:
+    try:
+        return _BY_ID[carrier_id]
+    except KeyError:
+        raise KeyError(f"unknown carrier {carrier_id!r}") from None
 
 
 def rules(carrier_id: str) -> CarrierRules:
-    return carrier_module(carrier_id).RULES
+    return carrier(carrier_id).rules
 
 
 def all_rules() -> dict[str, CarrierRules]:
-    return {cid: rules(cid) for cid in CARRIER_IDS}
+    return {m.id: m.rules for m in CARRIERS}
 
 
 def build_adapter(ctx: CarrierContext) -> CarrierAdapter:
-    return carrier_module(ctx.carrier).Adapter(ctx)
+    return carrier(ctx.carrier).adapter(ctx)
 
 
 def display_name(carrier_id: str, lang: str = "zh") -> str:
     if carrier_id == SELF_DELIVERY:
         return "自配送" if lang == "zh" else "Self delivery"
-    r = rules(carrier_id)
-    return r.name_zh if lang == "zh" else r.name_en
+    return carrier(carrier_id).name(lang)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from app.core.carriers.registry import CARRIERS
 from app.core.money import to_decimal, yuan_to_fen
 from app.core.reconciliation.matching import BillRow
 
@@ -47,15 +48,10 @@ class BillMapping:
         return m
 
 
-# Guesses, to be confirmed against a real statement of each carrier (editable).
+# Each carrier's guessed statement columns live in its folder (``rules.BILL_COLUMNS``).
 DEFAULT_MAPPINGS: dict[str, BillMapping] = {
-    "dada": BillMapping("运单号", "订单号|商家订单号", "金额(元)|金额（元）|运费(元)", "yuan", "日期|下单时间"),
-    "shansong": BillMapping("闪送订单号|订单号", "商家订单号|第三方订单号", "实付金额(元)|金额(元)", "yuan", "下单时间|日期"),
-    "sf": BillMapping("顺丰订单号|运单号", "商家订单号|第三方订单号", "实付金额(元)|总费用(元)", "yuan", "下单时间|日期"),
-    "meituan": BillMapping("配送单号|美团配送单号", "商家订单号|订单号", "配送费(元)|实付金额(元)", "yuan", "日期|下单时间"),
-    "fengniao": BillMapping("运单号|蜂鸟运单号", "商户订单号|商家订单号", "实际配送费(元)|金额(元)", "yuan", "下单时间|日期"),
-    "uupt": BillMapping("订单编号|UU订单号", "商家订单号|第三方订单号", "实付金额(元)|金额(元)", "yuan", "下单时间|日期"),
-}  # fmt: skip
+    m.id: BillMapping(**asdict(m.bill_columns)) for m in CARRIERS
+}
 GENERIC = BillMapping("运单号", "商家订单号", "金额(元)", "yuan", "日期")
 
 

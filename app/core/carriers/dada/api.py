@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.carriers.base import (
     CallbackRequest,
@@ -23,9 +23,11 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.dada import codes, mapping
 from app.core.carriers.dada.rules import RULES, Options
-from app.core.carriers.http import HttpResponse
 from app.core.carriers.kit import AdapterBase, Wire, is_duplicate, load_options
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
+
+if TYPE_CHECKING:
+    from app.core.carriers.http import HttpResponse
 
 log = logging.getLogger(__name__)
 

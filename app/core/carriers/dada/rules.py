@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app.core.carriers.meta import BillColumns
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
@@ -86,4 +87,11 @@ RULES = CarrierRules(
         "shop_no": "11047059",
     },
     unverified=UNVERIFIED,
+)
+
+COLOUR = "#1677ff"  # report charts
+
+# statement columns: guesses, to be confirmed against a real statement (editable)
+BILL_COLUMNS = BillColumns(
+    "运单号", "订单号|商家订单号", "金额(元)|金额（元）|运费(元)", "yuan", "日期|下单时间"
 )

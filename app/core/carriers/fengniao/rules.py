@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app.core.carriers.meta import BillColumns
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
@@ -113,4 +114,11 @@ RULES = CarrierRules(
         "access_token refresh endpoint (/openapi/token vs /openapi/refreshToken)",
         "rate limit (default 5 req/s)",
     ),
+)
+
+COLOUR = "#13c2c2"  # report charts
+
+# statement columns: guesses, to be confirmed against a real statement (editable)
+BILL_COLUMNS = BillColumns(
+    "运单号|蜂鸟运单号", "商户订单号|商家订单号", "实际配送费(元)|金额(元)", "yuan", "下单时间|日期"
 )

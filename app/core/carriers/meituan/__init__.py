@@ -5,6 +5,9 @@ future work; this package speaks the legacy ``/api/`` family only.
 """
 
 from app.core.carriers.meituan.api import Adapter
-from app.core.carriers.meituan.rules import RULES
+from app.core.carriers.meituan.rules import BILL_COLUMNS, COLOUR, RULES
+from app.core.carriers.meta import CarrierMeta
 
-__all__ = ["RULES", "Adapter"]
+__all__ = ["META", "RULES", "Adapter"]
+
+META = CarrierMeta(RULES, Adapter, COLOUR, BILL_COLUMNS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.carriers.base import (
     CallbackRequest,
@@ -24,11 +24,13 @@ from app.core.carriers.base import (
     RiderPosition,
     StatusSnapshot,
 )
-from app.core.carriers.http import HttpResponse
 from app.core.carriers.kit import AdapterBase, Wire, load_options
 from app.core.carriers.meituan import mapping
 from app.core.carriers.meituan.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
+
+if TYPE_CHECKING:
+    from app.core.carriers.http import HttpResponse
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.carriers.meta import BillColumns
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
@@ -85,4 +86,11 @@ RULES = CarrierRules(
         "reassignment: a repeated 20/30 with a new courier is detected against the known "
         "rider on query; callbacks cannot tell (stateless)",
     ),
+)
+
+COLOUR = "#fadb14"  # report charts
+
+# statement columns: guesses, to be confirmed against a real statement (editable)
+BILL_COLUMNS = BillColumns(
+    "配送单号|美团配送单号", "商家订单号|订单号", "配送费(元)|实付金额(元)", "yuan", "日期|下单时间"
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.carriers.base import (
     CallbackRequest,
@@ -20,11 +20,13 @@ from app.core.carriers.base import (
     RiderPosition,
     StatusSnapshot,
 )
-from app.core.carriers.http import HttpResponse
 from app.core.carriers.kit import AdapterBase, Wire, load_options
 from app.core.carriers.sf import codes, mapping
 from app.core.carriers.sf.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, Order, Quote
+
+if TYPE_CHECKING:
+    from app.core.carriers.http import HttpResponse
 
 log = logging.getLogger(__name__)
 

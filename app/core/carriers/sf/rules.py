@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.carriers.meta import BillColumns
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
@@ -75,4 +76,15 @@ RULES = CarrierRules(
         "status 14 (picked up, [L]) mapped to PICKED_UP; 28 (可疑单被拒单, [L]) to CANCELLED",
         "url_index names for rider-withdraw callbacks; status is read from order_status",
     ),
+)
+
+COLOUR = "#1a1a1a"  # report charts
+
+# statement columns: guesses, to be confirmed against a real statement (editable)
+BILL_COLUMNS = BillColumns(
+    "顺丰订单号|运单号",
+    "商家订单号|第三方订单号",
+    "实付金额(元)|总费用(元)",
+    "yuan",
+    "下单时间|日期",
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app.core.carriers.meta import BillColumns
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
@@ -81,4 +82,11 @@ RULES = CarrierRules(
         "shop_id": "2000000000000001",
     },
     unverified=UNVERIFIED,
+)
+
+COLOUR = "#fa8c16"  # report charts
+
+# statement columns: guesses, to be confirmed against a real statement (editable)
+BILL_COLUMNS = BillColumns(
+    "闪送订单号|订单号", "商家订单号|第三方订单号", "实付金额(元)|金额(元)", "yuan", "下单时间|日期"
 )

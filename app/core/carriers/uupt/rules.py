@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app.core.carriers.meta import BillColumns
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
 from app.core.domain import DeliveryStatus
 
@@ -100,4 +101,11 @@ RULES = CarrierRules(
         "callback_reply: reply body UU expects (default {code:0,msg:success})",
         "rate limit (default 5 req/s)",
     ),
+)
+
+COLOUR = "#eb2f96"  # report charts
+
+# statement columns: guesses, to be confirmed against a real statement (editable)
+BILL_COLUMNS = BillColumns(
+    "订单编号|UU订单号", "商家订单号|第三方订单号", "实付金额(元)|金额(元)", "yuan", "下单时间|日期"
 )
