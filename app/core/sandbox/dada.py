@@ -2,39 +2,54 @@
 
 It verifies the signature with the rehearsal credentials, validates required fields,
 answers in Dada's ``{status, code, msg, result}`` envelope (yuan, GCJ-02, unix seconds)
-and pushes Dada-shaped status callbacks through ``callback_payload``.
+and pushes Dada-shaped status callbacks through ``callback_payload``. Signing, status
+codes and paths are written here from shared/carriers/dada.md, not taken from the
+adapter, so the sandbox can disagree with a wrong adapter.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiohttp import web
 
-from app.core.carriers.dada import codes, mapping
 from app.core.carriers.dada.rules import RULES
 from app.core.clock import local_str
-from app.core.domain import DeliveryStatus
 from app.core.money import yuan_to_fen
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimQuote, SimState, Snapshot
-from app.core.sandbox.server import fault_response, unless_client_gone
+from app.core.sandbox.front import Fail, Front, Op
 
 CARRIER = "dada"
 CREDS = RULES.rehearsal_credentials
 
-SIM_TO_STATUS = {
-    SimState.PENDING: DeliveryStatus.PENDING_ACCEPT,
-    SimState.ACCEPTED: DeliveryStatus.ACCEPTED,
-    SimState.AT_PICKUP: DeliveryStatus.AT_PICKUP,
-    SimState.PICKED_UP: DeliveryStatus.PICKED_UP,
-    SimState.AT_DROPOFF: DeliveryStatus.PICKED_UP,  # Dada has no "at drop-off"
-    SimState.DELIVERED: DeliveryStatus.DELIVERED,
-    SimState.CANCELLED: DeliveryStatus.CANCELLED,
-    SimState.RETURNING: DeliveryStatus.RETURNING,
-    SimState.RETURNED: DeliveryStatus.RETURNED,
+# Dada order status codes (dada.md §6); AT_DROPOFF: Dada has no "at drop-off"
+SIM_CODE: dict[SimState, int] = {
+    SimState.PENDING: 1,
+    SimState.ACCEPTED: 2,
+    SimState.AT_PICKUP: 100,
+    SimState.PICKED_UP: 3,
+    SimState.AT_DROPOFF: 3,
+    SimState.DELIVERED: 4,
+    SimState.CANCELLED: 5,
+    SimState.RETURNING: 9,
+    SimState.RETURNED: 10,
 }
+# the error codes this sandbox answers with (Dada publishes no table: our choice)
+ERROR = {
+    "auth": 2003,
+    "rate_limit": 2999,
+    "balance": 2076,
+    "not_found": 2012,
+    "duplicate": 2105,
+    "state": 2062,
+    "invalid": 2001,
+    "quote_expired": 2108,
+}
+SIGNED_KEYS = ("app_key", "body", "format", "source_id", "timestamp", "v")
 STATUS_MSG = {
     1: "待接单",
     2: "待取货",
@@ -60,15 +75,27 @@ ORDER_REQUIRED = (
 SHOP_OFFSET = (0.012, 0.009)  # where the registered shop sits relative to the receiver
 
 
-class Fail(Exception):
-    def __init__(self, kind: str, msg: str) -> None:
-        super().__init__(msg)
-        self.code = codes.ERROR_CODES[kind][0]
-        self.msg = msg
+def dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def sign(secret: str, params: Mapping[str, object]) -> str:
+    """dada.md §3: MD5 upper of secret + sorted key+value of the system params + secret."""
+    plain = "".join(k + str(params[k]) for k in sorted(SIGNED_KEYS))
+    return hashlib.md5((secret + plain + secret).encode("utf-8")).hexdigest().upper()
+
+
+def callback_signature(*values: object) -> str:
+    """dada.md §8: MD5 lower of client_id, order_id, update_time sorted and joined."""
+    return hashlib.md5("".join(sorted(str(v) for v in values)).encode("utf-8")).hexdigest()
+
+
+def fail(kind: str, msg: str) -> Fail:
+    return Fail(ERROR[kind], msg)
 
 
 def dada_code(state: SimState) -> int:
-    return codes.code_for(SIM_TO_STATUS[state])
+    return SIM_CODE[state]
 
 
 def _answer(code: int, msg: str, result: object = None) -> web.Response:
@@ -82,37 +109,37 @@ def _answer(code: int, msg: str, result: object = None) -> web.Response:
         "success": ok,
         "fail": not ok,
     }
-    return web.json_response(doc, dumps=mapping.dumps)
+    return web.json_response(doc, dumps=dumps)
 
 
-def _verify(doc: object) -> dict:
+def _verify(doc: object) -> dict[str, Any]:
     if not isinstance(doc, dict):
-        raise Fail("invalid", "请求格式错误")
-    for k in (*mapping.SIGNED_KEYS, "signature"):
+        raise fail("invalid", "请求格式错误")
+    for k in (*SIGNED_KEYS, "signature"):
         if k not in doc:
-            raise Fail("invalid", f"缺少参数{k}")
+            raise fail("invalid", f"缺少参数{k}")
     if doc["app_key"] != CREDS["app_key"] or str(doc["source_id"]) != CREDS["source_id"]:
-        raise Fail("auth", "app_key或source_id无效")
-    if doc["signature"] != mapping.sign(CREDS["app_secret"], doc):
-        raise Fail("auth", "签名错误")
+        raise fail("auth", "app_key或source_id无效")
+    if doc["signature"] != sign(CREDS["app_secret"], doc):
+        raise fail("auth", "签名错误")
     try:
         body = json.loads(doc["body"]) if doc["body"] else {}
     except ValueError:
-        raise Fail("invalid", "body格式错误") from None
+        raise fail("invalid", "body格式错误") from None
     return body if isinstance(body, dict) else {"_list": body}
 
 
-def _require(body: dict, keys) -> None:
+def _require(body: dict[str, Any], keys: Iterable[str]) -> None:
     for k in keys:
         if body.get(k) in (None, ""):
-            raise Fail("invalid", f"缺少参数{k}")
+            raise fail("invalid", f"缺少参数{k}")
 
 
 def _order(engine: SandboxEngine, body: dict) -> SimOrder:
     _require(body, ("order_id",))
     o = engine.find(CARRIER, str(body["order_id"]))
     if o is None:
-        raise Fail("not_found", "订单不存在")
+        raise fail("not_found", "订单不存在")
     return o
 
 
@@ -122,9 +149,9 @@ def _price(engine: SandboxEngine, body: dict) -> SimQuote:
     not sent: the sandbox places it a fixed ~1.5 km from the receiver."""
     _require(body, ORDER_REQUIRED)
     if not (body.get("receiver_phone") or body.get("receiver_tel")):
-        raise Fail("invalid", "缺少参数receiver_phone")
+        raise fail("invalid", "缺少参数receiver_phone")
     if str(body["shop_no"]) != CREDS["shop_no"]:
-        raise Fail("invalid", "门店编号不存在")
+        raise fail("invalid", "门店编号不存在")
     dst = (float(body["receiver_lat"]), float(body["receiver_lng"]))
     src = (dst[0] + SHOP_OFFSET[0], dst[1] + SHOP_OFFSET[1])
     weight_g = int(math.ceil(float(body["cargo_weight"]) * 1000))
@@ -148,7 +175,7 @@ def _quote(engine: SandboxEngine, body: dict) -> dict:
 def _create(engine: SandboxEngine, body: dict, q: SimQuote) -> tuple[SimOrder, dict]:
     key = str(q.extra["origin_id"])
     if engine.find(CARRIER, key) is not None:
-        raise Fail("duplicate", "订单已存在,origin_id重复")
+        raise fail("duplicate", "订单已存在,origin_id重复")
     o, _ = engine.create(
         CARRIER,
         key,
@@ -175,7 +202,7 @@ def _add_after_query(engine: SandboxEngine, body: dict) -> tuple[SimOrder, None]
     _require(body, ("deliveryNo",))
     q = engine.quote_valid(str(body["deliveryNo"]))
     if q is None or q.carrier != CARRIER:
-        raise Fail("quote_expired", "deliveryNo不存在或已过期")
+        raise fail("quote_expired", "deliveryNo不存在或已过期")
     o, _ = _create(engine, body, q)
     return o, None
 
@@ -235,10 +262,10 @@ def _cancel(engine: SandboxEngine, body: dict) -> dict:
     o = _order(engine, body)
     _require(body, ("cancel_reason_id",))
     if int(body["cancel_reason_id"]) == 10000 and not body.get("cancel_reason"):
-        raise Fail("invalid", "缺少参数cancel_reason")
+        raise fail("invalid", "缺少参数cancel_reason")
     state = engine.snapshot(o).state
     if state not in (SimState.PENDING, SimState.ACCEPTED, SimState.AT_PICKUP):
-        raise Fail("state", "订单状态不允许取消")
+        raise fail("state", "订单状态不允许取消")
     return {"deduct_fee": engine.cancel(o, by="merchant") / 100}
 
 
@@ -246,17 +273,17 @@ def _tip(engine: SandboxEngine, body: dict) -> None:
     o = _order(engine, body)
     _require(body, ("tips",))
     if engine.snapshot(o).state is not SimState.PENDING:
-        raise Fail("state", "只有待接单的订单才能加小费")
+        raise fail("state", "只有待接单的订单才能加小费")
     fen = yuan_to_fen(body["tips"])
     if fen % 10 or fen <= o.tip_fen:
-        raise Fail("invalid", "小费金额须大于上次小费且最多一位小数")
+        raise fail("invalid", "小费金额须大于上次小费且最多一位小数")
     engine.tip(o, fen, replace=True)
 
 
 def _positions(engine: SandboxEngine, body: dict) -> list:
     ids = body.get("orderIds")
     if not isinstance(ids, list) or not ids or len(ids) > 50:
-        raise Fail("invalid", "orderIds须为1-50个订单号")
+        raise fail("invalid", "orderIds须为1-50个订单号")
     out = []
     for key in ids:
         o = engine.find(CARRIER, str(key))
@@ -283,7 +310,7 @@ def _track(engine: SandboxEngine, body: dict) -> dict:
 def _confirm_goods(engine: SandboxEngine, body: dict) -> None:
     o = _order(engine, body)
     if engine.snapshot(o).state is not SimState.RETURNING:
-        raise Fail("state", "订单不是返回中状态")
+        raise fail("state", "订单不是返回中状态")
     o.return_confirmed = True
 
 
@@ -293,61 +320,46 @@ def _sim_cancel(engine: SandboxEngine, body: dict) -> None:
 
 
 # ---------------------------------------------------------------- app
-Op = Callable[[SandboxEngine, dict], object]
+class DadaFront(Front):
+    carrier = CARRIER
+    faults = {
+        "rate_limit": (ERROR["rate_limit"], "请求过于频繁"),
+        "auth": (ERROR["auth"], "签名错误"),
+        "balance": (ERROR["balance"], "账户余额不足"),
+    }
+    bad_input = (ERROR["invalid"], "参数错误")
 
-ROUTES: dict[str, tuple[str, Op]] = {
-    mapping.PATH_QUOTE: ("quote", _quote),
-    mapping.PATH_ADD_AFTER_QUERY: ("create", _add_after_query),
-    mapping.PATH_ADD_ORDER: ("create", _add_order),
-    mapping.PATH_QUERY: ("query", _query),
-    mapping.PATH_CANCEL: ("cancel", _cancel),
-    mapping.PATH_TIP: ("tip", _tip),
-    mapping.PATH_POSITION: ("positions", _positions),
-    mapping.PATH_TRACK: ("track", _track),
-    mapping.PATH_CONFIRM_GOODS: ("confirm", _confirm_goods),
-    "/api/order/cancel": ("sim", _sim_cancel),
-}
+    def routes(self) -> dict[str, tuple[str, Op]]:
+        e = self.engine
+        return {
+            "/api/order/queryDeliverFee": ("quote", lambda b: _quote(e, b)),
+            "/api/order/addAfterQuery": ("create", lambda b: _add_after_query(e, b)[1]),
+            "/api/order/addOrder": ("create", lambda b: _add_order(e, b)[1]),
+            "/api/order/status/query": ("query", lambda b: _query(e, b)),
+            "/api/order/formalCancel": ("cancel", lambda b: _cancel(e, b)),
+            "/api/order/addTip": ("tip", lambda b: _tip(e, b)),
+            "/api/order/transporter/position": ("positions", lambda b: _positions(e, b)),
+            "/api/order/transporter/track": ("track", lambda b: _track(e, b)),
+            "/api/order/confirm/goods": ("confirm", lambda b: _confirm_goods(e, b)),
+            "/api/order/cancel": ("sim", lambda b: _sim_cancel(e, b)),  # sandbox only
+        }
 
-FAULT_KIND = {
-    "rate_limit": ("rate_limit", "请求过于频繁"),
-    "auth": ("auth", "签名错误"),
-    "balance": ("balance", "账户余额不足"),
-}
-
-
-def _handler(engine: SandboxEngine, op: str, fn: Op) -> Callable[[web.Request], Awaitable]:
-    async def handle(request: web.Request) -> web.Response:
-        alive, action = await unless_client_gone(request, engine.before_request(CARRIER, op=op))
-        if not alive:
-            return web.Response(status=504)
-        if action in ("5xx", "malformed"):
-            return fault_response(action)  # type: ignore[return-value]
+    async def verify(self, request: web.Request) -> dict[str, Any]:
         try:
-            if action in FAULT_KIND:
-                raise Fail(*FAULT_KIND[action])
-            try:
-                doc = json.loads(await request.read())
-            except ValueError:
-                raise Fail("invalid", "请求格式错误") from None
-            body = _verify(doc)
-            result = fn(engine, body)
-        except Fail as f:
-            return _answer(f.code, f.msg)
-        if op == "create":
-            alive, _ = await unless_client_gone(request, engine.after_create(CARRIER))
-            if not alive:
-                return web.Response(status=504)
-            result = result[1]  # type: ignore[index]
+            doc = json.loads(await request.read())
+        except ValueError:
+            raise fail("invalid", "请求格式错误") from None
+        return _verify(doc)
+
+    def reply(self, result: Any) -> web.Response:
         return _answer(0, "成功", result)
 
-    return handle
+    def error(self, code: object, msg: str) -> web.Response:
+        return _answer(int(str(code)), msg)
 
 
 def make_app(engine: SandboxEngine) -> web.Application:
-    app = web.Application()
-    for path, (op, fn) in ROUTES.items():
-        app.router.add_post(path, _handler(engine, op, fn))
-    return app
+    return DadaFront(engine).make_app()
 
 
 def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
@@ -367,10 +379,10 @@ def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
         "cancel_reason": "",
         "cancel_from": cancel_from if code == 5 else 0,
         "update_time": update_time,
-        "signature": mapping.callback_signature(order.carrier_order_id, order.key, update_time),
+        "signature": callback_signature(order.carrier_order_id, order.key, update_time),
         "dm_id": snap.rider_index + 1 if snap.rider else 0,
         "dm_name": snap.rider[0] if snap.rider else "",
         "dm_mobile": snap.rider[1] if snap.rider else "",
         "finish_code": "",
     }
-    return order.callback_url, {"Content-Type": "application/json"}, mapping.dumps(doc).encode()
+    return order.callback_url, {"Content-Type": "application/json"}, dumps(doc).encode()
