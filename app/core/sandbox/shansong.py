@@ -9,18 +9,19 @@ Shansong-shaped callbacks. Shansong's callback URL is set in its console, not pe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 
-from app.core.carriers.shansong import codes, mapping
 from app.core.carriers.shansong.rules import RULES
 from app.core.clock import local_str
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.server import fault_response, unless_client_gone
+from app.core.sandbox.front import Fail, Front, Op
 
 CARRIER = "shansong"
 CREDS = RULES.rehearsal_credentials
@@ -42,11 +43,40 @@ RECEIVER_REQUIRED = ("orderNo", "toAddress", "toLatitude", "toLongitude", "toRec
                      "toMobile", "goodType", "weight")  # fmt: skip
 
 
-class Fail(Exception):
-    def __init__(self, kind: str, msg: str) -> None:
-        super().__init__(msg)
-        self.code = codes.ERROR_CODES[kind][0]
-        self.msg = msg
+PREFIX = "/openapi/merchants/v5/"
+FEE_TYPE_ADDITION = 9  # 加价费: the tip, listed apart from the freight
+STATUS_DESC = {20: "派单中", 30: "待取货", 40: "闪送中", 50: "已完成", 60: "已取消"}
+SUB_DESC = {
+    (20, 1): "派单中", (20, 2): "转单改派中", (30, 1): "待取货", (30, 2): "已就位",
+    (40, 1): "闪送中", (40, 3): "物品送回中", (50, 1): "已完成",
+}  # fmt: skip
+# the error codes this sandbox answers with (Shansong publishes no table: our choice)
+ERROR = {
+    "auth": 40001,
+    "rate_limit": 42900,
+    "balance": 50010,
+    "not_found": 40400,
+    "duplicate": 40900,
+    "state": 40901,
+    "invalid": 40000,
+    "quote_expired": 40401,
+}
+
+
+def dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def sign(secret: str, form: Mapping[str, object]) -> str:
+    """shansong.md §3: MD5 upper of secret + clientId.. data.. shopId.. timestamp..
+    (``data`` only when not empty; the secret only in front)."""
+    keys = [k for k in ("clientId", "data", "shopId", "timestamp") if form.get(k) not in (None, "")]
+    plain = secret + "".join(k + str(form[k]) for k in keys)
+    return hashlib.md5(plain.encode("utf-8")).hexdigest().upper()
+
+
+def fail(kind: str, msg: str) -> Fail:
+    return Fail(ERROR[kind], msg)
 
 
 def ss_codes(snap: Snapshot) -> tuple[int, int | None]:
@@ -57,42 +87,42 @@ def ss_codes(snap: Snapshot) -> tuple[int, int | None]:
 
 
 def _answer(status: int, msg: str, data: object = None) -> web.Response:
-    return web.json_response({"status": status, "msg": msg, "data": data}, dumps=mapping.dumps)
+    return web.json_response({"status": status, "msg": msg, "data": data}, dumps=dumps)
 
 
 def _verify(form) -> dict:
     for k in ("clientId", "shopId", "timestamp", "sign"):
         if not form.get(k):
-            raise Fail("invalid", f"缺少参数{k}")
+            raise fail("invalid", f"缺少参数{k}")
     if form["clientId"] != CREDS["client_id"] or form["shopId"] != CREDS["shop_id"]:
-        raise Fail("auth", "clientId或shopId无效")
-    if form["sign"] != mapping.sign(CREDS["app_secret"], dict(form)):
-        raise Fail("auth", "签名错误")
+        raise fail("auth", "clientId或shopId无效")
+    if form["sign"] != sign(CREDS["app_secret"], dict(form)):
+        raise fail("auth", "签名错误")
     try:
         data = json.loads(form["data"]) if form.get("data") else {}
     except ValueError:
-        raise Fail("invalid", "data格式错误") from None
+        raise fail("invalid", "data格式错误") from None
     if not isinstance(data, dict):
-        raise Fail("invalid", "data格式错误")
+        raise fail("invalid", "data格式错误")
     return data
 
 
 def _require(d: dict, keys, where: str = "") -> None:
     for k in keys:
         if d.get(k) in (None, ""):
-            raise Fail("invalid", f"缺少参数{where}{k}")
+            raise fail("invalid", f"缺少参数{where}{k}")
 
 
 def _order(engine: SandboxEngine, data: dict) -> SimOrder:
     iss, third = str(data.get("issOrderNo") or ""), str(data.get("thirdOrderNo") or "")
     if not (iss or third):
-        raise Fail("invalid", "缺少参数issOrderNo")
+        raise fail("invalid", "缺少参数issOrderNo")
     o = engine.find(CARRIER, iss) if iss else None
     if o is None and third and not iss:
         o = next((x for x in engine.orders.get(CARRIER, {}).values()
                   if x.extra.get("orderNo") == third), None)  # fmt: skip
     if o is None:
-        raise Fail("not_found", "订单不存在")
+        raise fail("not_found", "订单不存在")
     return o
 
 
@@ -104,7 +134,7 @@ def _gcj(d: dict, lat_key: str, lng_key: str, lbs_type: int) -> tuple[float, flo
 def _fees(fee_fen: int, tip_fen: int) -> dict:
     fees = [{"type": 1, "des": "里程费", "fee": fee_fen}]
     if tip_fen:
-        fees.append({"type": mapping.FEE_TYPE_ADDITION, "des": "加价费", "fee": tip_fen})
+        fees.append({"type": FEE_TYPE_ADDITION, "des": "加价费", "fee": tip_fen})
     total = fee_fen + tip_fen
     return {"feeInfoList": fees, "totalAmount": total, "couponSaveFee": 0,
             "totalFeeAfterSave": total}  # fmt: skip
@@ -115,12 +145,12 @@ def _calculate(engine: SandboxEngine, data: dict) -> dict:
     _require(data, ("cityName", "sender", "receiverList"))
     sender, receivers = data["sender"], data["receiverList"]
     if not isinstance(receivers, list) or len(receivers) != 1:
-        raise Fail("invalid", "receiverList须为1个收件人")
+        raise fail("invalid", "receiverList须为1个收件人")
     _require(sender, SENDER_REQUIRED, "sender.")
     r = receivers[0]
     _require(r, RECEIVER_REQUIRED, "receiverList.")
     if not isinstance(r["weight"], int) or not 1 <= r["weight"] <= 999:
-        raise Fail("invalid", "weight须为1-999的整数公斤")
+        raise fail("invalid", "weight须为1-999的整数公斤")
     lbs = int(data.get("lbsType") or 0)
     src = _gcj(sender, "fromLatitude", "fromLongitude", lbs)
     dst = _gcj(r, "toLatitude", "toLongitude", lbs)
@@ -137,10 +167,10 @@ def _place(engine: SandboxEngine, data: dict) -> dict:
     _require(data, ("issOrderNo",))
     iss = str(data["issOrderNo"])
     if engine.find(CARRIER, iss) is not None:
-        raise Fail("duplicate", "订单已提交,请勿重复下单")
+        raise fail("duplicate", "订单已提交,请勿重复下单")
     q = engine.quote_valid(iss)
     if q is None or q.carrier != CARRIER:
-        raise Fail("quote_expired", "订单号不存在或计费已过期,请重新计费")
+        raise fail("quote_expired", "订单号不存在或计费已过期,请重新计费")
     o, _ = engine.create(CARRIER, iss, src=q.src, dst=q.dst, fee_fen=q.fee_fen,
                          distance_m=q.distance_m, callback_url=CONSOLE.get(engine, ""),
                          extra={"orderNo": q.extra["orderNo"]})  # fmt: skip
@@ -187,8 +217,8 @@ def _info(engine: SandboxEngine, data: dict) -> dict:
     st, sub = ss_codes(snap)
     send_back = o.cancelled[1] if o.cancelled and o.extra.get("send_back") else 0
     return {"orderNumber": o.key, "orderNo": o.extra.get("orderNo", ""), "orderStatus": st,
-            "orderStatusDesc": codes.STATUS_DESC[st], "subOrderStatus": sub,
-            "subOrderStatusDesc": codes.SUB_DESC.get((st, sub), ""), "pickupPassword": "",
+            "orderStatusDesc": STATUS_DESC[st], "subOrderStatus": sub,
+            "subOrderStatusDesc": SUB_DESC.get((st, sub), ""), "pickupPassword": "",
             "deliveryPassword": "", "courier": courier_info(engine, o, snap),
             "statusChangeLog": _log(engine, snap), "abortInfo": _abort_info(o),
             **_fees(o.fee_fen, o.tip_fen), "drawback": 0, "sendBackFee": send_back}  # fmt: skip
@@ -198,7 +228,7 @@ def _cancellable(engine: SandboxEngine, o: SimOrder) -> tuple[int, bool]:
     """-> (fee, after pickup). Raises when the order can no longer be cancelled."""
     state = engine.snapshot(o).state
     if state in (SimState.DELIVERED, SimState.CANCELLED, SimState.RETURNED, SimState.RETURNING):
-        raise Fail("state", "当前订单状态不可取消")
+        raise fail("state", "当前订单状态不可取消")
     after = state in (SimState.PICKED_UP, SimState.AT_DROPOFF)
     return engine.cancel_fee(o), after
 
@@ -212,7 +242,7 @@ def _abort(engine: SandboxEngine, data: dict) -> dict:
     o = _order(engine, data)
     fee, after = _cancellable(engine, o)
     if after and fee and not data.get("deductFlag"):
-        raise Fail("state", "取消需支付送回费用,请确认deductFlag")
+        raise fail("state", "取消需支付送回费用,请确认deductFlag")
     o.extra["send_back"] = after
     engine.cancel(o, by="merchant")
     return {"deductAmount": 0 if after else fee, "sendBackFee": fee if after else 0,
@@ -223,11 +253,11 @@ def _addition(engine: SandboxEngine, data: dict) -> None:
     o = _order(engine, data)
     amount = data.get("additionAmount")
     if not isinstance(amount, int) or amount <= 0 or amount % 100:
-        raise Fail("invalid", "加价金额须为100分的整数倍")
+        raise fail("invalid", "加价金额须为100分的整数倍")
     if o.tip_fen + amount > 10000:
-        raise Fail("invalid", "加价金额超过上限")
+        raise fail("invalid", "加价金额超过上限")
     if engine.snapshot(o).state is not SimState.PENDING:
-        raise Fail("state", "订单已被接单,不能加价")
+        raise fail("state", "订单已被接单,不能加价")
     engine.tip(o, amount)
 
 
@@ -239,46 +269,45 @@ def _courier(engine: SandboxEngine, data: dict) -> dict | None:
 def _confirm_return(engine: SandboxEngine, data: dict) -> None:
     o = _order(engine, data)
     if engine.snapshot(o).state is not SimState.RETURNING:
-        raise Fail("state", "订单不是物品送回中状态")
+        raise fail("state", "订单不是物品送回中状态")
     o.return_confirmed = True
 
 
 # ---------------------------------------------------------------- app
-Op = Callable[[SandboxEngine, dict], object]
-ROUTES: dict[str, tuple[str, Op]] = {
-    mapping.PATH_QUOTE: ("quote", _calculate),
-    mapping.PATH_PLACE: ("create", _place),
-    mapping.PATH_INFO: ("query", _info),
-    mapping.PATH_PRE_ABORT: ("cancel_preview", _pre_abort),
-    mapping.PATH_ABORT: ("cancel", _abort),
-    mapping.PATH_ADDITION: ("tip", _addition),
-    mapping.PATH_COURIER: ("positions", _courier),
-    mapping.PATH_CONFIRM_RETURN: ("confirm", _confirm_return),
-}
-FAULT_KIND = {"rate_limit": ("rate_limit", "请求过于频繁"), "auth": ("auth", "签名错误"),
-              "balance": ("balance", "账户余额不足")}  # fmt: skip
+class ShansongFront(Front):
+    carrier = CARRIER
+    faults = {
+        "rate_limit": (ERROR["rate_limit"], "请求过于频繁"),
+        "auth": (ERROR["auth"], "签名错误"),
+        "balance": (ERROR["balance"], "账户余额不足"),
+    }
+    bad_input = (ERROR["invalid"], "参数错误")
 
+    def routes(self) -> dict[str, tuple[str, Op]]:
+        e = self.engine
+        return {
+            PREFIX + "orderCalculate": ("quote", lambda d: _calculate(e, d)),
+            PREFIX + "orderPlace": ("create", lambda d: _place(e, d)),
+            PREFIX + "orderInfo": ("query", lambda d: _info(e, d)),
+            PREFIX + "preAbortOrder": ("cancel_preview", lambda d: _pre_abort(e, d)),
+            PREFIX + "abortOrder": ("cancel", lambda d: _abort(e, d)),
+            PREFIX + "addition": ("tip", lambda d: _addition(e, d)),
+            PREFIX + "courierInfo": ("positions", lambda d: _courier(e, d)),
+            PREFIX + "confirmGoodsReturn": ("confirm", lambda d: _confirm_return(e, d)),
+        }
 
-def _handler(engine: SandboxEngine, op: str, fn: Op) -> Callable[[web.Request], Awaitable]:
-    async def handle(request: web.Request) -> web.Response:
-        alive, action = await unless_client_gone(request, engine.before_request(CARRIER, op=op))
-        if not alive:
-            return web.Response(status=504)
-        if action in ("5xx", "malformed"):
-            return fault_response(action)  # type: ignore[return-value]
-        try:
-            if action in FAULT_KIND:
-                raise Fail(*FAULT_KIND[action])
-            result = fn(engine, _verify(await request.post()))
-        except Fail as f:
-            return _answer(f.code, f.msg)
-        if op == "create":
-            alive, _ = await unless_client_gone(request, engine.after_create(CARRIER))
-            if not alive:
-                return web.Response(status=504)
+    async def verify(self, request: web.Request) -> dict[str, Any]:
+        return _verify(await request.post())
+
+    def reply(self, result: Any) -> web.Response:
         return _answer(200, "success", result)
 
-    return handle
+    def error(self, code: object, msg: str) -> web.Response:
+        return _answer(int(str(code)), msg)
+
+    def extra_routes(self, app: web.Application) -> None:
+        app[ENGINE] = self.engine
+        app.router.add_post("/__console/callback", _console_callback)
 
 
 async def _console_callback(request: web.Request) -> web.Response:
@@ -291,12 +320,7 @@ ENGINE = web.AppKey("shansong_engine", SandboxEngine)
 
 
 def make_app(engine: SandboxEngine) -> web.Application:
-    app = web.Application()
-    app[ENGINE] = engine
-    for path, (op, fn) in ROUTES.items():
-        app.router.add_post(path, _handler(engine, op, fn))
-    app.router.add_post("/__console/callback", _console_callback)
-    return app
+    return ShansongFront(engine).make_app()
 
 
 def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
@@ -309,9 +333,9 @@ def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
     t = snap.times.get(snap.state, engine.now())
     doc = {"clientId": CREDS["client_id"], "shopId": CREDS["shop_id"], "issOrderNo": order.key,
            "orderNo": order.extra.get("orderNo", ""), "status": st,
-           "statusDesc": codes.STATUS_DESC[st], "subStatus": sub,
-           "subStatusDesc": codes.SUB_DESC.get((st, sub), ""),
+           "statusDesc": STATUS_DESC[st], "subStatus": sub,
+           "subStatusDesc": SUB_DESC.get((st, sub), ""),
            "statusChangeTime": local_str(engine.wall(t)),
            "courier": courier_info(engine, order, snap), "pickupPassword": "",
            "deliveryPassword": "", "drawback": 0, "sendBackFee": send_back, **abort}  # fmt: skip
-    return order.callback_url, {"Content-Type": "application/json"}, mapping.dumps(doc).encode()
+    return order.callback_url, {"Content-Type": "application/json"}, dumps(doc).encode()
