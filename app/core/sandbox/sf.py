@@ -9,16 +9,17 @@ because real SF callbacks are configured in the developer console.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from app.core.carriers.sf import codes
-from app.core.carriers.sf.mapping import dumps, sign
 from app.core.carriers.sf.rules import RULES
 from app.core.sandbox.engine import TERMINAL, SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.server import fault_response
+from app.core.sandbox.front import Fail, Front, Op
 
 CARRIER = "sf"
 CREDS = RULES.rehearsal_credentials
@@ -45,17 +46,25 @@ _DESC = {
     22: "配送员撤单",
     31: "取消中",
 }
-_FAULT = {
-    "rate_limit": (codes.RATE_LIMITED, "请求过于频繁"),
-    "auth": (codes.AUTH_SIGN, "签名错误"),
-    "balance": (codes.BALANCE, "账户余额不足"),
-}
+# the error codes this sandbox answers with (SF publishes no table: guessed from SDKs)
+AUTH_SIGN = 1003
+AUTH_DEV = 1004
+RATE_LIMITED = 1010
+BAD_PARAM = 1001
+NOT_FOUND = 2002
+DUPLICATE = 2003
+NOT_CANCELLABLE = 2005
+BALANCE = 3004
 
 
-class SfFail(Exception):
-    def __init__(self, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.code, self.msg = code, msg
+def dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def sign(body: str, dev_id: str, dev_key: str) -> str:
+    """sf_tongcheng.md §3: base64 of the lower-hex MD5 of ``body&dev_id&dev_key``."""
+    hex_digest = hashlib.md5(f"{body}&{dev_id}&{dev_key}".encode()).hexdigest()
+    return base64.b64encode(hex_digest.encode("ascii")).decode("ascii")
 
 
 def sf_code(snap: Snapshot) -> int:
@@ -77,20 +86,20 @@ def _error(code: int, msg: str) -> web.Response:
 def _need(doc: dict, *keys: str) -> None:
     missing = [k for k in keys if doc.get(k) in (None, "")]
     if missing:
-        raise SfFail(codes.BAD_PARAM, f"参数错误: 缺少 {','.join(missing)}")
+        raise Fail(BAD_PARAM, f"参数错误: 缺少 {','.join(missing)}")
     if "shop_id" in keys and str(doc["shop_id"]) != CREDS["shop_id"]:
-        raise SfFail(codes.BAD_PARAM, "店铺不存在")
+        raise Fail(BAD_PARAM, "店铺不存在")
 
 
 def _verify(text: str, query_sign: str) -> dict:
     if query_sign != sign(text, CREDS["dev_id"], CREDS["dev_key"]):
-        raise SfFail(codes.AUTH_SIGN, "签名错误")
+        raise Fail(AUTH_SIGN, "签名错误")
     try:
         doc = json.loads(text)
     except ValueError:
-        raise SfFail(codes.BAD_PARAM, "参数错误: body") from None
+        raise Fail(BAD_PARAM, "参数错误: body") from None
     if str(doc.get("dev_id")) != CREDS["dev_id"]:
-        raise SfFail(codes.AUTH_DEV, "开发者不存在")
+        raise Fail(AUTH_DEV, "开发者不存在")
     return doc
 
 
@@ -102,9 +111,44 @@ def _points(doc: dict, user: dict) -> tuple[tuple[float, float], tuple[float, fl
     return (dst[0] + 0.01, dst[1] + 0.01), dst
 
 
-class SfFront:
-    def __init__(self, engine: SandboxEngine) -> None:
-        self.engine = engine
+class SfFront(Front):
+    carrier = CARRIER
+    faults = {
+        "rate_limit": (RATE_LIMITED, "请求过于频繁"),
+        "auth": (AUTH_SIGN, "签名错误"),
+        "balance": (BALANCE, "账户余额不足"),
+    }
+    bad_input = (BAD_PARAM, "参数错误")
+
+    def routes(self) -> dict[str, tuple[str, Op]]:
+        ops = {"createorder": "create", "cancelorder": "cancel", "addordergratuityfee": "tip"}
+        return {
+            f"/open/api/external/{method}": (ops.get(method, method), self._op(method))
+            for method in (
+                "precreateorder",
+                "createorder",
+                "getorderstatus",
+                "listorderfeed",
+                "precancelorder",
+                "cancelorder",
+                "addordergratuityfee",
+                "riderlatestposition",
+            )
+        }
+
+    def _op(self, method: str) -> Op:
+        handler = getattr(self, method)
+        return lambda verified: handler(*verified)
+
+    async def verify(self, request: web.Request) -> tuple[dict[str, Any], web.Request]:
+        text = (await request.read()).decode("utf-8")
+        return _verify(text, request.query.get("sign", "")), request
+
+    def reply(self, result: Any) -> web.Response:
+        return _reply(result)
+
+    def error(self, code: object, msg: str) -> web.Response:
+        return _error(int(str(code)), msg)
 
     def _wall(self) -> int:
         return int(self.engine.wall().timestamp())
@@ -117,7 +161,7 @@ class SfFront:
         else:
             o = self.engine.find(CARRIER, oid)
         if o is None:
-            raise SfFail(codes.NOT_FOUND, "订单不存在")
+            raise Fail(NOT_FOUND, "订单不存在")
         return o
 
     def _ids(self, o: SimOrder) -> dict:
@@ -152,7 +196,7 @@ class SfFront:
         _need(user, "user_name", "user_phone", "user_address", "user_lng", "user_lat")
         key = str(doc["shop_order_id"])
         if self.engine.find(CARRIER, key) is not None:
-            raise SfFail(codes.DUPLICATE, "商家订单号重复")
+            raise Fail(DUPLICATE, "商家订单号重复")
         src, dst = _points(doc, user)
         weight = int(doc["order_detail"].get("weight_gram") or 1000)
         fee, dist = self.engine.price(CARRIER, src, dst, weight)
@@ -165,7 +209,6 @@ class SfFront:
             distance_m=dist,
             callback_url=request.headers.get(CALLBACK_HEADER, ""),
         )
-        await self.engine.after_create(CARRIER)
         return {
             **self._ids(o),
             "sf_bill_id": "JS" + o.carrier_order_id,
@@ -233,7 +276,7 @@ class SfFront:
     async def cancelorder(self, doc: dict, request: web.Request) -> dict:
         o = self._find(doc)
         if not self._cancellable(o):
-            raise SfFail(codes.NOT_CANCELLABLE, "订单状态不可取消")
+            raise Fail(NOT_CANCELLABLE, "订单状态不可取消")
         fee = self.engine.cancel(o, by="merchant")
         detail = {"deduction_fee": fee, "shop_cancel_times": 1, "free_cancel_times": 4}
         return {**self._ids(o), "deduction_detail": detail, "push_time": self._wall()}
@@ -245,9 +288,9 @@ class SfFront:
         seen = o.extra.setdefault("tip_serials", {})
         if serial not in seen:
             if amount < 100:
-                raise SfFail(codes.BAD_PARAM, "小费不能低于1元")
+                raise Fail(BAD_PARAM, "小费不能低于1元")
             if self.engine.snapshot(o).state is not SimState.PENDING:
-                raise SfFail(codes.NOT_CANCELLABLE, "骑士已接单, 不可加小费")
+                raise Fail(NOT_CANCELLABLE, "骑士已接单, 不可加小费")
             seen[serial] = (amount, self.engine.tip(o, amount))
         amount, total = seen[serial]
         return {**self._ids(o), "gratuity_fee": amount, "total_gratuity_fee": total}
@@ -273,42 +316,8 @@ class SfFront:
         }
 
 
-_OPS = {"createorder": "create", "cancelorder": "cancel", "addordergratuityfee": "tip"}
-
-
 def make_app(engine: SandboxEngine) -> web.Application:
-    front = SfFront(engine)
-    app = web.Application()
-
-    def route(method: str):
-        handler = getattr(front, method)
-
-        async def serve(request: web.Request) -> web.StreamResponse:
-            action = await engine.before_request(CARRIER, op=_OPS.get(method, method))
-            if action:
-                return fault_response(action) or _error(*_FAULT[action])
-            try:
-                doc = _verify((await request.read()).decode("utf-8"), request.query.get("sign", ""))
-                return _reply(await handler(doc, request))
-            except SfFail as e:
-                return _error(e.code, e.msg)
-            except (ValueError, TypeError, KeyError, AttributeError) as e:
-                return _error(codes.BAD_PARAM, f"参数错误: {e}")
-
-        return serve
-
-    for method in (
-        "precreateorder",
-        "createorder",
-        "getorderstatus",
-        "listorderfeed",
-        "precancelorder",
-        "cancelorder",
-        "addordergratuityfee",
-        "riderlatestposition",
-    ):
-        app.router.add_post(f"/open/api/external/{method}", route(method))
-    return app
+    return SfFront(engine).make_app()
 
 
 def _url_index(code: int) -> str:
