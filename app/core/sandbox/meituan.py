@@ -10,18 +10,19 @@ from ``X-Sandbox-Callback-Url`` (real ones are configured in the Meituan console
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
-from app.core.carriers.meituan import codes
-from app.core.carriers.meituan.mapping import sign
 from app.core.carriers.meituan.rules import RULES
 from app.core.geo import from_e6, to_e6
 from app.core.money import fen_to_yuan
 from app.core.sandbox.engine import TERMINAL, SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.server import fault_response
+from app.core.sandbox.front import Fail, Front, Op
 
 CARRIER = "meituan"
 CREDS = RULES.rehearsal_credentials
@@ -38,11 +39,14 @@ _CODE = {
     SimState.RETURNING: 99,  # no return states in this API: a cancel after pickup
     SimState.RETURNED: 99,
 }
-_FAULT = {
-    "rate_limit": (codes.RATE_LIMITED, "接口流控"),
-    "auth": (codes.SIGN_ERROR, "签名验证失败"),
-    "balance": (codes.BALANCE, "账户余额不足"),
-}
+# error codes: 11 is documented; the rest are this sandbox's choice
+RATE_LIMITED = 11
+PARAM_ERROR = 5
+SIGN_ERROR = 7
+APPKEY_ERROR = 8
+BALANCE = 16
+NOT_FOUND = 19
+BAD_STATE = 21
 _ORDER_FIELDS = (
     "delivery_id",
     "order_id",
@@ -58,10 +62,11 @@ _ORDER_FIELDS = (
 )
 
 
-class MtFail(Exception):
-    def __init__(self, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.code, self.msg = code, msg
+def sign(form: Mapping[str, str], secret: str) -> str:
+    """meituan.md §3: SHA-1 lower hex of secret + sorted key+value of the non-empty
+    params other than ``sign``."""
+    plain = "".join(k + form[k] for k in sorted(form) if k != "sign" and form[k] != "")
+    return hashlib.sha1((secret + plain).encode("utf-8")).hexdigest()
 
 
 def mt_code(snap: Snapshot) -> int:
@@ -85,22 +90,54 @@ def _error(code: int, msg: str) -> web.Response:
 def _need(form: dict, *keys: str) -> None:
     missing = [k for k in keys if not form.get(k)]
     if missing:
-        raise MtFail(codes.PARAM_ERROR, f"参数错误: 缺少 {','.join(missing)}")
+        raise Fail(PARAM_ERROR, f"参数错误: 缺少 {','.join(missing)}")
 
 
 def _verify(body: bytes) -> dict:
     form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     _need(form, "appkey", "timestamp", "version", "sign")
     if form["appkey"] != CREDS["app_key"]:
-        raise MtFail(codes.APPKEY_ERROR, "appkey不存在")
+        raise Fail(APPKEY_ERROR, "appkey不存在")
     if form["sign"] != sign(form, CREDS["app_secret"]):
-        raise MtFail(codes.SIGN_ERROR, "签名验证失败")
+        raise Fail(SIGN_ERROR, "签名验证失败")
     return form
 
 
-class MtFront:
-    def __init__(self, engine: SandboxEngine) -> None:
-        self.engine = engine
+class MtFront(Front):
+    carrier = CARRIER
+    faults = {
+        "rate_limit": (RATE_LIMITED, "接口流控"),
+        "auth": (SIGN_ERROR, "签名验证失败"),
+        "balance": (BALANCE, "账户余额不足"),
+    }
+    bad_input = (PARAM_ERROR, "参数错误")
+
+    def routes(self) -> dict[str, tuple[str, Op]]:
+        table = {
+            "/order/preCreateByShop": ("pre_create", "quote"),
+            "/order/createByShop": ("create", "create"),
+            "/order/status/query": ("query", "query"),
+            "/order/delete": ("delete", "cancel"),
+            "/order/addTip": ("add_tip", "tip"),
+            "/order/rider/location": ("rider_location", "position"),
+        }
+        out: dict[str, tuple[str, Op]] = {}
+        for path, (name, op) in table.items():
+            out[path] = out["/api" + path] = (op, self._op(name))
+        return out
+
+    def _op(self, name: str) -> Op:
+        handler = getattr(self, name)
+        return lambda verified: handler(*verified)
+
+    async def verify(self, request: web.Request) -> tuple[dict[str, str], web.Request]:
+        return _verify(await request.read()), request
+
+    def reply(self, result: Any) -> web.Response:
+        return _reply(result)
+
+    def error(self, code: object, msg: str) -> web.Response:
+        return _error(int(str(code)), msg)
 
     def _wall(self) -> int:
         return int(self.engine.wall().timestamp())
@@ -111,14 +148,14 @@ class MtFront:
         for o in self.engine.orders.get(CARRIER, {}).values():
             if o.extra.get("delivery_id") == did and pid in ("", o.carrier_order_id):
                 return o
-        raise MtFail(codes.NOT_FOUND, "订单不存在")
+        raise Fail(NOT_FOUND, "订单不存在")
 
     def _priced(self, form: dict) -> tuple[tuple, tuple, int, int]:
         _need(form, *_ORDER_FIELDS)
         if form["shop_id"] != CREDS["shop_id"]:
-            raise MtFail(codes.PARAM_ERROR, "门店不存在")
+            raise Fail(PARAM_ERROR, "门店不存在")
         if not form["delivery_id"].isdigit() or len(form["order_id"]) > 32:
-            raise MtFail(codes.PARAM_ERROR, "delivery_id/order_id 不合法")
+            raise Fail(PARAM_ERROR, "delivery_id/order_id 不合法")
         dst = (from_e6(form["receiver_lat"]), from_e6(form["receiver_lng"]))
         src = (dst[0] + 0.01, dst[1] + 0.01)
         fee, dist = self.engine.price(CARRIER, src, dst, int(float(form["goods_weight"]) * 1000))
@@ -139,7 +176,7 @@ class MtFront:
         key, did = form["order_id"], form["delivery_id"]
         old = self.engine.find(CARRIER, key)
         if old is not None and (old.extra["delivery_id"] != did or old.cancelled):
-            raise MtFail(codes.PARAM_ERROR, "order_id 已存在")
+            raise Fail(PARAM_ERROR, "order_id 已存在")
         o, _ = self.engine.create(
             CARRIER,
             key,
@@ -150,7 +187,6 @@ class MtFront:
             callback_url=request.headers.get(CALLBACK_HEADER, ""),
             extra={"delivery_id": did},
         )
-        await self.engine.after_create(CARRIER)
         return {"delivery_id": int(did), "mt_peisong_id": o.carrier_order_id, "order_id": key}
 
     async def query(self, form: dict, request: web.Request) -> dict:
@@ -181,7 +217,7 @@ class MtFront:
         _need(form, "mt_peisong_id", "cancel_reason_id", "cancel_reason")
         o = self._find(form)
         if self.engine.snapshot(o).state in TERMINAL or o.cancelled:
-            raise MtFail(codes.BAD_STATE, "订单状态不允许取消")
+            raise Fail(BAD_STATE, "订单状态不允许取消")
         self.engine.cancel(o, by="merchant")
         return {"delivery_id": o.extra["delivery_id"], "mt_peisong_id": o.carrier_order_id}
 
@@ -192,11 +228,11 @@ class MtFront:
         if form["serial_number"] not in seen:
             yuan = int(form["tip_amount"])
             if not 1 <= yuan <= 20:
-                raise MtFail(codes.PARAM_ERROR, "小费金额需为1-20元整数")
+                raise Fail(PARAM_ERROR, "小费金额需为1-20元整数")
             if o.tip_count >= 5:
-                raise MtFail(codes.BAD_STATE, "加小费次数已达上限")
+                raise Fail(BAD_STATE, "加小费次数已达上限")
             if self.engine.snapshot(o).state is not SimState.PENDING:
-                raise MtFail(codes.BAD_STATE, "订单状态不允许加小费")
+                raise Fail(BAD_STATE, "订单状态不允许加小费")
             self.engine.tip(o, yuan * 100)
             seen.add(form["serial_number"])
         return {"delivery_id": o.extra["delivery_id"], "mt_peisong_id": o.carrier_order_id}
@@ -205,44 +241,12 @@ class MtFront:
         _need(form, "mt_peisong_id")
         snap = self.engine.snapshot(self._find(form))
         if not snap.position:
-            raise MtFail(codes.BAD_STATE, "骑手未接单, 暂无位置")
+            raise Fail(BAD_STATE, "骑手未接单, 暂无位置")
         return {"lat": to_e6(snap.position[0]), "lng": to_e6(snap.position[1])}
 
 
-_ROUTES = {
-    "/order/preCreateByShop": ("pre_create", "quote"),
-    "/order/createByShop": ("create", "create"),
-    "/order/status/query": ("query", "query"),
-    "/order/delete": ("delete", "cancel"),
-    "/order/addTip": ("add_tip", "tip"),
-    "/order/rider/location": ("rider_location", "position"),
-}
-
-
 def make_app(engine: SandboxEngine) -> web.Application:
-    front = MtFront(engine)
-    app = web.Application()
-
-    def route(name: str, op: str):
-        handler = getattr(front, name)
-
-        async def serve(request: web.Request) -> web.StreamResponse:
-            action = await engine.before_request(CARRIER, op=op)
-            if action:
-                return fault_response(action) or _error(*_FAULT[action])
-            try:
-                return _reply(await handler(_verify(await request.read()), request))
-            except MtFail as e:
-                return _error(e.code, e.msg)
-            except (ValueError, TypeError, KeyError) as e:
-                return _error(codes.PARAM_ERROR, f"参数错误: {e}")
-
-        return serve
-
-    for path, (name, op) in _ROUTES.items():
-        app.router.add_post(path, route(name, op))
-        app.router.add_post("/api" + path, route(name, op))
-    return app
+    return MtFront(engine).make_app()
 
 
 def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
