@@ -6,15 +6,17 @@ rate-limit and balance errors, which have no known code, carry code 40000 and a 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 
-from app.core.carriers.fengniao.mapping import SIGNED_KEYS, dumps, sign
 from app.core.carriers.fengniao.rules import RULES
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.server import fault_response
+from app.core.sandbox.front import Fail, Front, Op
 
 CARRIER = "fengniao"
 CREDS = RULES.rehearsal_credentials
@@ -33,10 +35,19 @@ CODE_OF = {
 SERVICE_GOODS_ID, BASE_GOODS_ID = 30002, 10001
 
 
-class FnError(Exception):
-    def __init__(self, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.code, self.msg = code, msg
+SIGNED_KEYS = ("app_id", "merchant_id", "timestamp", "version", "access_token", "business_data")
+
+
+def dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def sign(secret: str, env: Mapping[str, object]) -> str:
+    """fengniao.md §3: SHA-256 lower hex of secret + ``k=v&...`` over the sorted
+    non-empty signed params."""
+    keys = sorted(k for k in SIGNED_KEYS if env.get(k) not in (None, ""))
+    plain = secret + "&".join(f"{k}={env[k]}" for k in keys)
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()
 
 
 def _reply(code: int, msg: str, data: object = None) -> web.Response:
@@ -46,22 +57,20 @@ def _reply(code: int, msg: str, data: object = None) -> web.Response:
 
 def _verify(env: dict) -> dict:
     if env.get("app_id") != CREDS["app_id"]:
-        raise FnError(40001, "appid不存在")
+        raise Fail(40001, "appid不存在")
     if env.get("access_token") != CREDS["access_token"]:
-        raise FnError(40004, "token不正确或已失效")
-    if sign(CREDS["app_secret"], {k: v for k, v in env.items() if k in SIGNED_KEYS}) != env.get(
-        "signature"
-    ):
-        raise FnError(40002, "验证签名失败")
+        raise Fail(40004, "token不正确或已失效")
+    if sign(CREDS["app_secret"], env) != env.get("signature"):
+        raise Fail(40002, "验证签名失败")
     if str(env.get("merchant_id")) != CREDS["merchant_id"]:
-        raise FnError(40000, "商户不存在")
+        raise Fail(40000, "商户不存在")
     return json.loads(env["business_data"])
 
 
 def _need(biz: dict, *keys: str) -> None:
     missing = [k for k in keys if biz.get(k) in (None, "")]
     if missing:
-        raise FnError(50010, "缺失必填项: " + ",".join(missing))
+        raise Fail(50010, "缺失必填项: " + ",".join(missing))
 
 
 def _points(biz: dict) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -70,9 +79,9 @@ def _points(biz: dict) -> tuple[tuple[float, float], tuple[float, float]]:
         biz.get("chain_store_id") != CREDS["shop_id"]
         and biz.get("out_shop_code") != CREDS["shop_id"]
     ):
-        raise FnError(50041, "门店不存在")
+        raise Fail(50041, "门店不存在")
     if int(biz["position_source"]) != 3:
-        raise FnError(50041, "position_source 须为 3 (高德)")
+        raise Fail(50041, "position_source 须为 3 (高德)")
     dst = (float(biz["receiver_latitude"]), float(biz["receiver_longitude"]))
     if biz.get("transport_latitude") not in (None, ""):
         src = (float(biz["transport_latitude"]), float(biz["transport_longitude"]))
@@ -88,9 +97,9 @@ def _order(engine: SandboxEngine, biz: dict) -> SimOrder:
     elif biz.get("order_id"):
         o = engine.find_by_carrier_id(CARRIER, str(biz["order_id"]))
     else:
-        raise FnError(50010, "缺失必填项: partner_order_code/order_id")
+        raise Fail(50010, "缺失必填项: partner_order_code/order_id")
     if o is None:
-        raise FnError(50037, "订单不存在")
+        raise Fail(50037, "订单不存在")
     return o
 
 
@@ -149,8 +158,7 @@ async def _create(engine: SandboxEngine, biz: dict) -> dict:
         callback_url=str(biz.get("callback_url") or ""),
     )
     if not created:
-        raise FnError(50011, "订单号重复提交")
-    await engine.after_create(CARRIER)
+        raise Fail(50011, "订单号重复提交")
     return {
         "order_id": o.carrier_order_id,
         "partner_order_code": o.key,
@@ -161,7 +169,7 @@ async def _create(engine: SandboxEngine, biz: dict) -> dict:
 
 def _cancellable(engine: SandboxEngine, o: SimOrder) -> None:
     if engine.snapshot(o).state not in CANCELLABLE:
-        raise FnError(50102, "当前订单状态不允许取消")
+        raise Fail(50102, "当前订单状态不允许取消")
 
 
 def _cancel(engine: SandboxEngine, biz: dict) -> dict:
@@ -169,7 +177,7 @@ def _cancel(engine: SandboxEngine, biz: dict) -> dict:
     _need(biz, "order_cancel_code", "actual_cancel_cost_cent")
     _cancellable(engine, o)
     if int(biz["actual_cancel_cost_cent"]) != engine.cancel_fee(o):
-        raise FnError(50101, "商户取消订单失败: 取消费用已变化，请重新预取消")
+        raise Fail(50101, "商户取消订单失败: 取消费用已变化，请重新预取消")
     engine.cancel(o, by="merchant")
     return {}
 
@@ -182,9 +190,9 @@ def _tip(engine: SandboxEngine, biz: dict) -> dict:
     if serial in seen:
         return {"order_tip_amount_cent": o.tip_fen}
     if engine.snapshot(o).state is not SimState.PENDING:
-        raise FnError(40000, "骑手已接单，不可加小费")
+        raise Fail(40000, "骑手已接单，不可加小费")
     if amount < RULES.tips.min_fen or amount % RULES.tips.step_fen:
-        raise FnError(50041, "小费金额不符合规则")
+        raise Fail(50041, "小费金额不符合规则")
     seen.add(serial)
     return {"order_tip_amount_cent": engine.tip(o, amount)}
 
@@ -192,7 +200,7 @@ def _tip(engine: SandboxEngine, biz: dict) -> dict:
 def _knight(engine: SandboxEngine, biz: dict) -> dict:
     snap = engine.snapshot(_order(engine, biz))
     if snap.rider is None or snap.position is None:
-        raise FnError(40000, "暂无骑手信息")
+        raise Fail(40000, "暂无骑手信息")
     return {
         "carrier_driver_name": snap.rider[0],
         "carrier_driver_phone": snap.rider[1],
@@ -201,58 +209,72 @@ def _knight(engine: SandboxEngine, biz: dict) -> dict:
     }
 
 
-async def _dispatch(engine: SandboxEngine, api: str, biz: dict) -> object:
-    if api == "createOrder":
-        return await _create(engine, biz)
-    if api == "preCreateOrder":
-        return _pre_create(engine, biz)
-    if api == "getOrderDetail":
-        o = _order(engine, biz)
-        return detail(o, engine.snapshot(o))
-    if api == "getCancelReasonList":
-        _order(engine, biz)
-        return {
-            "cancel_reason_list": [
-                {"order_cancel_code": 32, "order_cancel_desc": "商家取消"},
-                {"order_cancel_code": 0, "order_cancel_desc": "其他"},
-            ]
+def _cancel_reasons(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
+    _order(engine, biz)
+    return {
+        "cancel_reason_list": [
+            {"order_cancel_code": 32, "order_cancel_desc": "商家取消"},
+            {"order_cancel_code": 0, "order_cancel_desc": "其他"},
+        ]
+    }
+
+
+def _pre_cancel(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
+    o = _order(engine, biz)
+    _cancellable(engine, o)
+    return {"actual_cancel_cost_cent": engine.cancel_fee(o)}
+
+
+def _detail(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
+    o = _order(engine, biz)
+    return detail(o, engine.snapshot(o))
+
+
+class FengniaoFront(Front):
+    carrier = CARRIER
+    faults = {
+        "auth": (40002, "验证签名失败"),
+        "rate_limit": (40000, "请求过于频繁，请稍后再试"),
+        "balance": (40000, "商户余额不足"),
+    }
+    late_faults = frozenset({"balance"})  # the account is checked after the signature
+    bad_input = (40000, "请求失败: 参数格式错误")
+
+    def routes(self) -> dict[str, tuple[str, Op]]:
+        e = self.engine
+        ops: dict[str, Op] = {
+            "createOrder": lambda b: _create(e, b),
+            "preCreateOrder": lambda b: _pre_create(e, b),
+            "getOrderDetail": lambda b: _detail(e, b),
+            "getCancelReasonList": lambda b: _cancel_reasons(e, b),
+            "preCancelOrder": lambda b: _pre_cancel(e, b),
+            "cancelOrder": lambda b: _cancel(e, b),
+            "addTip": lambda b: _tip(e, b),
+            "getKnightInfo": lambda b: _knight(e, b),
         }
-    if api == "preCancelOrder":
-        o = _order(engine, biz)
-        _cancellable(engine, o)
-        return {"actual_cancel_cost_cent": engine.cancel_fee(o)}
-    if api == "cancelOrder":
-        return _cancel(engine, biz)
-    if api == "addTip":
-        return _tip(engine, biz)
-    if api == "getKnightInfo":
-        return _knight(engine, biz)
-    raise FnError(40000, f"接口不存在: {api}")
+        return {
+            f"/v3/invoke/{api}": ("create" if api == "createOrder" else api, fn)
+            for api, fn in ops.items()
+        }
+
+    def extra_routes(self, app: web.Application) -> None:
+        async def unknown(request: web.Request) -> web.Response:
+            return _reply(40000, f"接口不存在: {request.match_info['api']}")
+
+        app.router.add_post("/v3/invoke/{api}", unknown)
+
+    async def verify(self, request: web.Request) -> Any:
+        return _verify(await request.json())
+
+    def reply(self, result: Any) -> web.Response:
+        return _reply(200, "success", result)
+
+    def error(self, code: object, msg: str) -> web.Response:
+        return _reply(int(str(code)), msg)
 
 
 def make_app(engine: SandboxEngine) -> web.Application:
-    async def invoke(request: web.Request) -> web.Response:
-        api = request.match_info["api"]
-        action = await engine.before_request(CARRIER, op="create" if api == "createOrder" else api)
-        if action in ("5xx", "malformed"):
-            return fault_response(action)  # type: ignore[return-value]
-        if action == "auth":
-            return _reply(40002, "验证签名失败")
-        if action == "rate_limit":
-            return _reply(40000, "请求过于频繁，请稍后再试")
-        try:
-            biz = _verify(await request.json())
-            if action == "balance":
-                raise FnError(40000, "商户余额不足")
-            return _reply(200, "success", await _dispatch(engine, api, biz))
-        except FnError as e:
-            return _reply(e.code, e.msg)
-        except (ValueError, KeyError, TypeError):
-            return _reply(40000, "请求失败: 参数格式错误")
-
-    app = web.Application()
-    app.router.add_post("/v3/invoke/{api}", invoke)
-    return app
+    return FengniaoFront(engine).make_app()
 
 
 def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):

@@ -11,6 +11,7 @@ here once. Order sources' simulators can use the same base.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
@@ -24,6 +25,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # what a parser trips on when a field is missing or of the wrong type
 BAD_INPUT = (ValueError, TypeError, KeyError, AttributeError)
+
+
+# the engine's fault action for the request being served (each aiohttp request runs in
+# its own task, so this is per request); for faults a carrier answers in its own way
+_FAULT: contextvars.ContextVar[str | None] = contextvars.ContextVar("sandbox_fault", default=None)
+
+
+def current_fault() -> str | None:
+    return _FAULT.get()
 
 
 class Fail(Exception):
@@ -111,6 +121,7 @@ class Front:
             canned = fault_response(action)
             if canned is not None:
                 return canned
+            _FAULT.set(action)
             try:
                 result = await self._run(request, action, fn)
             except Fail as f:

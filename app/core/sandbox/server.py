@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from dataclasses import fields
+from types import ModuleType
 
 import httpx
 from aiohttp import web
 
 from app.core.carriers.registry import CARRIER_IDS
+from app.core.sandbox import dada, fengniao, meituan, sf, shansong, uupt
 from app.core.sandbox.engine import Faults, SandboxEngine, Scenario
 
 log = logging.getLogger(__name__)
@@ -21,38 +22,17 @@ log = logging.getLogger(__name__)
 ENGINE_KEY = web.AppKey("engine", SandboxEngine)
 
 
-def fault_response(action: str) -> web.Response | None:
-    """The carrier-neutral faults: a 5xx, or a body that is not JSON."""
-    if action == "5xx":
-        return web.Response(
-            status=502, text="<html>502 Bad Gateway</html>", content_type="text/html"
-        )
-    if action == "malformed":
-        return web.Response(
-            status=200, body=b'{"code":0,"result":{', content_type="application/json"
-        )
-    return None
-
-
-async def unless_client_gone(request: web.Request, aw) -> tuple[bool, object]:
-    """Await an engine fault (a hang) but give up once the client has hung up, so a
-    stopping server is not held by a handler sleeping for an hour."""
-    task = asyncio.ensure_future(aw)
-    while not task.done():
-        await asyncio.wait({task}, timeout=0.05)
-        transport = request.transport
-        if not task.done() and (transport is None or transport.is_closing()):
-            task.cancel()
-            return False, None
-    return True, task.result()
+# every carrier's sandbox, by direct import (ids from the carrier registry)
+SANDBOXES: dict[str, ModuleType] = {
+    m.CARRIER: m for m in (dada, shansong, sf, meituan, fengniao, uupt)
+}
 
 
 def build_app(engine: SandboxEngine, carriers: tuple[str, ...] = CARRIER_IDS) -> web.Application:
     root = web.Application()
     root[ENGINE_KEY] = engine
     for cid in carriers:
-        mod = importlib.import_module(f"app.core.sandbox.{cid}")
-        root.add_subapp(f"/{cid}", mod.make_app(engine))
+        root.add_subapp(f"/{cid}", SANDBOXES[cid].make_app(engine))
 
     async def stats(request: web.Request) -> web.Response:
         return web.json_response(engine.stats())
@@ -137,7 +117,7 @@ class SandboxServer:
     async def _push_loop(self) -> None:
         """Every half second, push a callback for each order whose state changed, in
         the carrier's own callback format (``callback_payload`` of its sandbox module)."""
-        mods = {cid: importlib.import_module(f"app.core.sandbox.{cid}") for cid in self.carriers}
+        mods = {cid: SANDBOXES[cid] for cid in self.carriers}
         async with httpx.AsyncClient(timeout=3.0, trust_env=False) as client:
             while True:
                 await asyncio.sleep(0.5)

@@ -7,16 +7,17 @@ codes (-2014, -4005) are the sandbox's own, matched by the adapter on their mess
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
+from typing import Any
 
 from aiohttp import web
 
-from app.core.carriers.uupt.mapping import dumps, sign
 from app.core.carriers.uupt.rules import RULES
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.server import fault_response
+from app.core.sandbox.front import Fail, Front, Op, current_fault
 
 CARRIER = "uupt"
 CREDS = RULES.rehearsal_credentials
@@ -34,10 +35,13 @@ STATE = {
 }
 
 
-class UuError(Exception):
-    def __init__(self, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.code, self.msg = code, msg
+def dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def sign(biz: str, secret: str, timestamp: object) -> str:
+    """uupt.md §2: UPPER(MD5(biz + appSecret + timestamp)), plain concatenation."""
+    return hashlib.md5(f"{biz}{secret}{timestamp}".encode()).hexdigest().upper()
 
 
 def _reply(code: int, msg: str, body: object = None) -> web.Response:
@@ -49,24 +53,24 @@ def _reply(code: int, msg: str, body: object = None) -> web.Response:
 
 def _verify(headers, env: dict) -> dict:
     if headers.get("X-App-Id") != CREDS["app_id"]:
-        raise UuError(-103, "appid无效")
+        raise Fail(-103, "appid无效")
     if env.get("openId") != CREDS["open_id"]:
-        raise UuError(-105, "openid无效")
+        raise Fail(-105, "openid无效")
     ts = env.get("timestamp")
     if not isinstance(ts, int):
-        raise UuError(-102, "timestamp错误")
+        raise Fail(-102, "timestamp错误")
     now = time.time() * (1000 if ts > 10**11 else 1)  # both units accepted: the unit is [?]
     if abs(now - ts) > 600 * (1000 if ts > 10**11 else 1):
-        raise UuError(-102, "timestamp错误")
+        raise Fail(-102, "timestamp错误")
     if sign(env.get("biz", ""), CREDS["app_secret"], ts) != env.get("sign"):
-        raise UuError(-104, "签名校验失败")
+        raise Fail(-104, "签名校验失败")
     return json.loads(env["biz"])
 
 
 def _need(biz: dict, *keys: str) -> None:
     missing = [k for k in keys if biz.get(k) in (None, "")]
     if missing:
-        raise UuError(-101, "参数格式校验错误: " + ",".join(missing))
+        raise Fail(-101, "参数格式校验错误: " + ",".join(missing))
 
 
 def _order(engine: SandboxEngine, biz: dict) -> SimOrder:
@@ -76,7 +80,7 @@ def _order(engine: SandboxEngine, biz: dict) -> SimOrder:
     elif biz.get("orderCode"):
         o = engine.find_by_carrier_id(CARRIER, str(biz["orderCode"]))
     if o is None:
-        raise UuError(-4002, "订单编号无效")
+        raise Fail(-4002, "订单编号无效")
     return o
 
 
@@ -106,7 +110,7 @@ def detail(o: SimOrder, snap: Snapshot, *, callback: bool = False) -> dict:
 def _price(engine: SandboxEngine, biz: dict) -> dict:
     _need(biz, "fromLat", "fromLng", "toLat", "toLng", "goodsWeight", "sendType")
     if not biz.get("adCode") and not biz.get("cityName"):
-        raise UuError(-1003, "无法获取订单城市相关信息")
+        raise Fail(-1003, "无法获取订单城市相关信息")
     src = bd09_to_gcj02(float(biz["fromLat"]), float(biz["fromLng"]))
     dst = bd09_to_gcj02(float(biz["toLat"]), float(biz["toLng"]))
     q = engine.quote(
@@ -120,12 +124,12 @@ def _price(engine: SandboxEngine, biz: dict) -> dict:
     }
 
 
-async def _add(engine: SandboxEngine, biz: dict, balance_fault: bool) -> dict:
+async def _add(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     _need(biz, "priceToken", "originId", "receiver", "receiverPhone", "pushType", "payType")
     q = engine.quote_valid(str(biz["priceToken"]))
     if q is None:
-        raise UuError(-2002, "price_token无效或已过期")
-    if balance_fault:  # UU answers with a payment link instead of an order
+        raise Fail(-2002, "price_token无效或已过期")
+    if current_fault() == "balance":  # UU answers with a payment link, not an order
         return {"orderUrl": f"https://pay.sandbox.uupt.invalid/{q.token}"}
     o, created = engine.create(
         CARRIER,
@@ -137,20 +141,19 @@ async def _add(engine: SandboxEngine, biz: dict, balance_fault: bool) -> dict:
         callback_url=str(biz.get("callbackUrl") or ""),
     )
     if not created:
-        raise UuError(-2014, "订单重复提交: originId已存在")
-    await engine.after_create(CARRIER)
+        raise Fail(-2014, "订单重复提交: originId已存在")
     return {"orderCode": o.carrier_order_id, "originId": o.key}
 
 
 def _cancellable(engine: SandboxEngine, o: SimOrder) -> None:
     if engine.snapshot(o).state not in CANCELLABLE:
-        raise UuError(-4005, "跑男已取件，无法取消，请联系客服")
+        raise Fail(-4005, "跑男已取件，无法取消，请联系客服")
 
 
 def _cancel(engine: SandboxEngine, biz: dict) -> dict:
     o = _order(engine, biz)
     if not biz.get("reason"):
-        raise UuError(-4001, "取消原因不能为空")
+        raise Fail(-4001, "取消原因不能为空")
     _cancellable(engine, o)
     return {"cancelFee": engine.cancel(o, by="merchant")}
 
@@ -160,16 +163,16 @@ def _tip(engine: SandboxEngine, biz: dict) -> dict:
     _need(biz, "gratuityFee")
     amount = int(biz["gratuityFee"])
     if engine.snapshot(o).state is not SimState.PENDING:
-        raise UuError(-2006, "跑男已接单，不能加小费")
+        raise Fail(-2006, "跑男已接单，不能加小费")
     if amount < RULES.tips.min_fen or amount % RULES.tips.step_fen:
-        raise UuError(-2006, "小费金额错误")
+        raise Fail(-2006, "小费金额错误")
     return {"gratuityFee": engine.tip(o, amount)}
 
 
 def _track(engine: SandboxEngine, biz: dict) -> dict:
     snap = engine.snapshot(_order(engine, biz))
     if snap.rider is None or snap.position is None:
-        raise UuError(-5004, "暂无跑男位置")
+        raise Fail(-5004, "暂无跑男位置")
     b_lat, b_lng = gcj02_to_bd09(*snap.position)
     return {
         "driverName": snap.rider[0],
@@ -178,48 +181,56 @@ def _track(engine: SandboxEngine, biz: dict) -> dict:
     }
 
 
-async def _dispatch(engine: SandboxEngine, name: str, biz: dict, action: str | None) -> object:
-    if name == "addOrder":
-        return await _add(engine, biz, action == "balance")
-    if name == "orderPrice":
-        return _price(engine, biz)
-    if name == "orderDetail":
-        o = _order(engine, biz)
-        return detail(o, engine.snapshot(o))
-    if name == "cancelFee":
-        o = _order(engine, biz)
-        _cancellable(engine, o)
-        return {"cancelFee": engine.cancel_fee(o)}
-    if name == "cancelOrder":
-        return _cancel(engine, biz)
-    if name == "addGratuity":
-        return _tip(engine, biz)
-    if name == "driverTrack":
-        return _track(engine, biz)
-    raise UuError(-199, f"接口不存在: {name}")
+def _detail(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
+    o = _order(engine, biz)
+    return detail(o, engine.snapshot(o))
+
+
+def _cancel_fee(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
+    o = _order(engine, biz)
+    _cancellable(engine, o)
+    return {"cancelFee": engine.cancel_fee(o)}
+
+
+class UuFront(Front):
+    carrier = CARRIER
+    faults = {"auth": (-104, "签名校验失败"), "rate_limit": (-10001, "发送频率过快")}
+    bad_input = (-199, "参数格式校验错误")
+
+    def routes(self) -> dict[str, tuple[str, Op]]:
+        e = self.engine
+        ops: dict[str, Op] = {
+            "addOrder": lambda b: _add(e, b),
+            "orderPrice": lambda b: _price(e, b),
+            "orderDetail": lambda b: _detail(e, b),
+            "cancelFee": lambda b: _cancel_fee(e, b),
+            "cancelOrder": lambda b: _cancel(e, b),
+            "addGratuity": lambda b: _tip(e, b),
+            "driverTrack": lambda b: _track(e, b),
+        }
+        return {
+            f"/order/{name}": ("create" if name == "addOrder" else name, fn)
+            for name, fn in ops.items()
+        }
+
+    def extra_routes(self, app: web.Application) -> None:
+        async def unknown(request: web.Request) -> web.Response:
+            return _reply(-199, f"接口不存在: {request.match_info['name']}")
+
+        app.router.add_post("/order/{name}", unknown)
+
+    async def verify(self, request: web.Request) -> Any:
+        return _verify(request.headers, await request.json())
+
+    def reply(self, result: Any) -> web.Response:
+        return _reply(0, "success", result)
+
+    def error(self, code: object, msg: str) -> web.Response:
+        return _reply(int(str(code)), msg)
 
 
 def make_app(engine: SandboxEngine) -> web.Application:
-    async def order(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        action = await engine.before_request(CARRIER, op="create" if name == "addOrder" else name)
-        if action in ("5xx", "malformed"):
-            return fault_response(action)  # type: ignore[return-value]
-        if action == "auth":
-            return _reply(-104, "签名校验失败")
-        if action == "rate_limit":
-            return _reply(-10001, "发送频率过快")
-        try:
-            biz = _verify(request.headers, await request.json())
-            return _reply(0, "success", await _dispatch(engine, name, biz, action))
-        except UuError as e:
-            return _reply(e.code, e.msg)
-        except (ValueError, KeyError, TypeError):
-            return _reply(-199, "参数格式校验错误")
-
-    app = web.Application()
-    app.router.add_post("/order/{name}", order)
-    return app
+    return UuFront(engine).make_app()
 
 
 def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
