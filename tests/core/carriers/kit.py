@@ -1,0 +1,133 @@
+"""The carrier test kit: shared builders, an adapter on ``httpx.MockTransport`` and the
+per-operation golden harness, so a carrier's test file holds only its facts (worked
+signature examples, quirks) and ``test_contract.py`` the behaviours every carrier shares.
+
+Golden data convention: ``tests/data/carriers/<id>/<op>.{request,response}.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.core.carriers.base import CarrierAdapter, CarrierContext
+from app.core.carriers.http import CarrierHttp
+from app.core.carriers.registry import carrier
+from app.core.clock import Clock, FakeClock
+from app.core.domain import (
+    Address,
+    Channel,
+    Customer,
+    DeliveryAttempt,
+    Item,
+    Order,
+    Store,
+)
+from app.core.sandbox.engine import SandboxEngine
+
+DATA = Path(__file__).parents[2] / "data" / "carriers"
+T0 = datetime(2026, 11, 24, 3, 55, tzinfo=UTC)
+
+STORE = Store(
+    "聚配测试店", "上海市黄浦区河南中路1号", "02112345678", "上海市黄浦区", "310100", 31.2304, 121.4737
+)  # fmt: skip
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def make_order(key: str = "JP1001-1", note: str = "少放辣") -> Order:
+    """A POS order ~1.5 km from ``STORE``; ``key`` is the dispatch idempotency key."""
+    return Order(
+        pos_order_id="JP1001",
+        channel=Channel.POS,
+        created_at=T0,
+        customer=Customer(
+            "张三", "13800001111", Address("上海市黄浦区南京东路100号", 31.2380, 121.4800)
+        ),
+        items=(Item("牛肉面", 2, 1800),),
+        total_fen=3600,
+        goods_value_fen=3600,
+        weight_g=1500,
+        note=note,
+        pickup_no="#M001",
+        extra={"idempotency_key": key},
+    )
+
+
+def attempt(carrier_id: str, key: str = "JP1001-1", **kw: Any) -> DeliveryAttempt:
+    return DeliveryAttempt(order_id=1, attempt_no=1, carrier=carrier_id, idempotency_key=key, **kw)
+
+
+class EngineClock:
+    """The adapter's clock follows the sandbox's simulated wall time."""
+
+    def __init__(self, engine: SandboxEngine) -> None:
+        self.engine = engine
+
+    def now(self) -> datetime:
+        return self.engine.wall()
+
+    def monotonic(self) -> float:
+        return self.engine.now()
+
+
+def adapter(
+    carrier_id: str,
+    http: CarrierHttp,
+    *,
+    base_url: str = "https://carrier.test",
+    credentials: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    callback_url: str = "",
+    **options: object,
+) -> CarrierAdapter:
+    """The carrier's adapter with its rehearsal credentials (or ``credentials``)."""
+    meta = carrier(carrier_id)
+    ctx = CarrierContext(
+        carrier=carrier_id,
+        base_url=base_url,
+        credentials=credentials or meta.rules.rehearsal_credentials,
+        store=STORE,
+        http=http,
+        clock=clock or FakeClock(T0),
+        callback_url=callback_url,
+        options=options,
+    )
+    return meta.adapter(ctx)
+
+
+def mock_http(handler: Handler) -> CarrierHttp:
+    return CarrierHttp(transport=httpx.MockTransport(handler))
+
+
+# ---------------------------------------------------------------------------- golden
+def fixture(carrier_id: str, name: str) -> Any:
+    return json.loads((DATA / carrier_id / f"{name}.json").read_text(encoding="utf-8"))
+
+
+class Golden:
+    """Per-operation golden harness (karrio's shape): every request the adapter sends
+    is recorded by operation; the answer is the canned ``<op>.response.json``."""
+
+    def __init__(self, carrier_id: str, op_of: Callable[[httpx.Request], str]) -> None:
+        self.carrier_id = carrier_id
+        self.op_of = op_of
+        self.sent: dict[str, httpx.Request] = {}
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        op = self.op_of(request)
+        self.sent[op] = request
+        path = DATA / self.carrier_id / f"{op}.response.json"
+        return httpx.Response(200, content=path.read_bytes())
+
+    def expected(self, op: str) -> Any:
+        return fixture(self.carrier_id, f"{op}.request")
+
+
+def golden(carrier_id: str, op_of: Callable[[httpx.Request], str]) -> Golden:
+    return Golden(carrier_id, op_of)

@@ -1,0 +1,182 @@
+"""Behaviours every carrier shares, run over the registry: how transport faults map to
+the CarrierError tree, what each sandbox answers to a bad signature, a canned fault or
+a create whose answer never came, and that each sandbox stays independent of its
+adapter. A carrier's own file keeps only its worked examples and quirks."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.core.carriers.base import (
+    AuthError,
+    CarrierAdapter,
+    InsufficientBalanceError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    UnavailableError,
+)
+from app.core.carriers.registry import CARRIER_IDS, CARRIERS, carrier
+from app.core.config import Settings
+from app.core.domain import DeliveryStatus, Quote
+from app.core.sandbox.engine import Faults
+from tests.core.carriers.kit import T0, attempt, make_order, mock_http
+from tests.core.carriers.kit import adapter as make_adapter
+
+SANDBOX_DIR = Path(__file__).parents[3] / "app" / "core" / "sandbox"
+pytestmark = pytest.mark.parametrize("cid", CARRIER_IDS)
+
+
+# ---------------------------------------------------------------------------- shape
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def test_sandbox_does_not_borrow_the_adapter(cid):
+    """A sandbox that signs with the adapter's code agrees with a wrong adapter."""
+    own = re.compile(rf"^app\.core\.carriers\.{cid}(\.(api|mapping|codes|Adapter)\b|$)")
+    borrowed = {m for m in _imports(SANDBOX_DIR / f"{cid}.py") if own.match(m)}
+    assert borrowed == set()
+
+
+def test_meta_is_complete(cid):
+    meta = carrier(cid)
+    assert meta.id == cid and meta.name("zh") and meta.name("en")
+    assert re.fullmatch(r"#[0-9a-f]{6}", meta.colour)
+    cols = meta.bill_columns
+    assert cols.carrier_order_id and cols.origin_id and cols.amount and cols.unit in ("yuan", "fen")
+    assert Settings().carriers.get(cid).enabled
+    assert meta in CARRIERS
+
+
+# ---------------------------------------------------------------------------- transport
+def _quote(cid: str) -> Quote:
+    return Quote(cid, 900, 1500, T0, binding=False, token="Q1")
+
+
+async def _run_create(a: CarrierAdapter, cid: str) -> None:
+    await a.create(make_order(), _quote(cid), attempt(cid, quote_token="Q1"))
+
+
+def _adapter_on(cid: str, handler) -> CarrierAdapter:
+    return make_adapter(cid, mock_http(handler))
+
+
+@pytest.mark.asyncio
+async def test_5xx_on_create_is_outcome_unknown_and_on_query_unavailable(cid):
+    a = _adapter_on(cid, lambda r: httpx.Response(502, content=b"<html>502</html>"))
+    with pytest.raises(OutcomeUnknownError):
+        await _run_create(a, cid)
+    with pytest.raises(UnavailableError):
+        await a.query(attempt(cid, carrier_order_id="C1"))
+
+
+@pytest.mark.asyncio
+async def test_malformed_answer_read_unavailable_mutating_unknown(cid):
+    a = _adapter_on(cid, lambda r: httpx.Response(200, content=b"<html>oops"))
+    with pytest.raises(UnavailableError):
+        await a.query(attempt(cid, carrier_order_id="C1"))
+    with pytest.raises(OutcomeUnknownError):
+        await _run_create(a, cid)
+
+
+@pytest.mark.asyncio
+async def test_hang_on_create_is_outcome_unknown_and_connect_error_unavailable(cid):
+    def hang(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(OutcomeUnknownError):
+        await _run_create(_adapter_on(cid, hang), cid)
+    with pytest.raises(UnavailableError):
+        await _run_create(_adapter_on(cid, refused), cid)
+
+
+@pytest.mark.asyncio
+async def test_http_429_is_rate_limited(cid):
+    a = _adapter_on(cid, lambda r: httpx.Response(429))
+    with pytest.raises(RateLimitedError):
+        await a.quote(make_order())
+
+
+# ---------------------------------------------------------------------------- sandbox
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_refuses_a_wrong_secret(cid, sandbox_world):
+    rules = carrier(cid).rules
+    creds = {**rules.rehearsal_credentials}
+    for k in rules.secret_keys:
+        creds[k] = creds[k] + "-wrong"
+    world = await sandbox_world(cid, credentials=creds)
+    with pytest.raises(AuthError):
+        await world.adapter.quote(make_order())
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("faults", "error"),
+    [
+        (Faults(auth=True), AuthError),
+        (Faults(rate_limit=1.0), RateLimitedError),
+        (Faults(error_5xx=1.0), UnavailableError),
+        (Faults(malformed=1.0), UnavailableError),
+    ],
+)
+async def test_sandbox_faults_on_a_read(cid, sandbox_world, faults, error):
+    world = await sandbox_world(cid)
+    world.engine.set_faults(cid, faults)
+    with pytest.raises(error):
+        await world.adapter.quote(make_order())
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_balance_fault_on_create(cid, sandbox_world):
+    world = await sandbox_world(cid)
+    order = make_order()
+    q = await world.adapter.quote(order)
+    world.engine.set_faults(cid, Faults(insufficient_balance=True))
+    with pytest.raises(InsufficientBalanceError):
+        await world.adapter.create(order, q, attempt(cid, quote_token=q.token))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_create_whose_answer_never_came_is_resolved_by_query(cid, sandbox_world):
+    world = await sandbox_world(cid, timeout_s=0.5)
+    order = make_order("JP-HANG-1")
+    q = await world.adapter.quote(order)
+    att = attempt(cid, "JP-HANG-1", quote_token=q.token)
+    world.engine.set_faults(cid, Faults(hang_after_create=True))
+    with pytest.raises(OutcomeUnknownError):
+        await world.adapter.create(order, q, att)
+    world.engine.set_faults(cid, Faults())
+    snap = await world.adapter.query(att)
+    assert snap.status is DeliveryStatus.PENDING_ACCEPT
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_duplicate_create_is_resolved_by_query(cid, sandbox_world):
+    world = await sandbox_world(cid)
+    order = make_order("JP-DUP-1")
+    q = await world.adapter.quote(order)
+    att = attempt(cid, "JP-DUP-1", quote_token=q.token)
+    first = await world.adapter.create(order, q, att)
+    again = await world.adapter.create(order, q, att)
+    assert again.carrier_order_id == first.carrier_order_id != ""
+    assert len(world.engine.orders[cid]) == 1
