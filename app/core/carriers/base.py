@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Order, Quote, Rider, Store
 
@@ -40,7 +40,14 @@ class AuthError(CarrierError):
 class RateLimitedError(CarrierError):
     retryable = True
 
-    def __init__(self, carrier: str, message: str, *, code=None, retry_after_s: float = 1.0):
+    def __init__(
+        self,
+        carrier: str,
+        message: str,
+        *,
+        code: str | int | None = None,
+        retry_after_s: float = 1.0,
+    ) -> None:
         super().__init__(carrier, message, code=code)
         self.retry_after_s = retry_after_s
 
@@ -74,7 +81,7 @@ class CreateResult:
     fee_fen: int | None = None
     distance_m: int | None = None
     tracking_url: str = ""
-    raw: dict = field(default_factory=dict, compare=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +104,7 @@ class StatusSnapshot:
     cancel_reason: str = ""
     exception: str = ""
     tracking_url: str = ""
-    raw: dict = field(default_factory=dict, compare=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

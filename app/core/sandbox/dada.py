@@ -21,7 +21,7 @@ from app.core.carriers.dada.rules import RULES
 from app.core.clock import local_str
 from app.core.money import yuan_to_fen
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimQuote, SimState, Snapshot
-from app.core.sandbox.front import Fail, Front, Op
+from app.core.sandbox.front import Fail, Front, Op, Push
 
 CARRIER = "dada"
 CREDS = RULES.rehearsal_credentials
@@ -135,7 +135,7 @@ def _require(body: dict[str, Any], keys: Iterable[str]) -> None:
             raise fail("invalid", f"缺少参数{k}")
 
 
-def _order(engine: SandboxEngine, body: dict) -> SimOrder:
+def _order(engine: SandboxEngine, body: dict[str, Any]) -> SimOrder:
     _require(body, ("order_id",))
     o = engine.find(CARRIER, str(body["order_id"]))
     if o is None:
@@ -144,7 +144,7 @@ def _order(engine: SandboxEngine, body: dict) -> SimOrder:
 
 
 # ---------------------------------------------------------------- operations
-def _price(engine: SandboxEngine, body: dict) -> SimQuote:
+def _price(engine: SandboxEngine, body: dict[str, Any]) -> SimQuote:
     """Validate order fields and price them. The shop is registered at Dada (shop_no),
     not sent: the sandbox places it a fixed ~1.5 km from the receiver."""
     _require(body, ORDER_REQUIRED)
@@ -158,7 +158,7 @@ def _price(engine: SandboxEngine, body: dict) -> SimQuote:
     return engine.quote(CARRIER, src, dst, weight_g, ttl_s=RULES.quote_ttl_s or 180, extra=body)
 
 
-def _quote(engine: SandboxEngine, body: dict) -> dict:
+def _quote(engine: SandboxEngine, body: dict[str, Any]) -> dict[str, Any]:
     q = _price(engine, body)
     return {
         "distance": q.distance_m,
@@ -172,7 +172,9 @@ def _quote(engine: SandboxEngine, body: dict) -> dict:
     }
 
 
-def _create(engine: SandboxEngine, body: dict, q: SimQuote) -> tuple[SimOrder, dict]:
+def _create(
+    engine: SandboxEngine, body: dict[str, Any], q: SimQuote
+) -> tuple[SimOrder, dict[str, Any]]:
     key = str(q.extra["origin_id"])
     if engine.find(CARRIER, key) is not None:
         raise fail("duplicate", "订单已存在,origin_id重复")
@@ -198,7 +200,7 @@ def _create(engine: SandboxEngine, body: dict, q: SimQuote) -> tuple[SimOrder, d
     }
 
 
-def _add_after_query(engine: SandboxEngine, body: dict) -> tuple[SimOrder, None]:
+def _add_after_query(engine: SandboxEngine, body: dict[str, Any]) -> tuple[SimOrder, None]:
     _require(body, ("deliveryNo",))
     q = engine.quote_valid(str(body["deliveryNo"]))
     if q is None or q.carrier != CARRIER:
@@ -207,11 +209,11 @@ def _add_after_query(engine: SandboxEngine, body: dict) -> tuple[SimOrder, None]
     return o, None
 
 
-def _add_order(engine: SandboxEngine, body: dict) -> tuple[SimOrder, dict]:
+def _add_order(engine: SandboxEngine, body: dict[str, Any]) -> tuple[SimOrder, dict[str, Any]]:
     return _create(engine, body, _price(engine, body))
 
 
-def _times(engine: SandboxEngine, snap: Snapshot) -> dict:
+def _times(engine: SandboxEngine, snap: Snapshot) -> dict[str, Any]:
     def at(*states: SimState) -> str:
         for st in states:
             if st in snap.times:
@@ -227,7 +229,7 @@ def _times(engine: SandboxEngine, snap: Snapshot) -> dict:
     }
 
 
-def status_result(engine: SandboxEngine, o: SimOrder) -> dict:
+def status_result(engine: SandboxEngine, o: SimOrder) -> dict[str, Any]:
     snap = engine.snapshot(o)
     code = dada_code(snap.state)
     r = {
@@ -254,11 +256,11 @@ def status_result(engine: SandboxEngine, o: SimOrder) -> dict:
     return r
 
 
-def _query(engine: SandboxEngine, body: dict) -> dict:
+def _query(engine: SandboxEngine, body: dict[str, Any]) -> dict[str, Any]:
     return status_result(engine, _order(engine, body))
 
 
-def _cancel(engine: SandboxEngine, body: dict) -> dict:
+def _cancel(engine: SandboxEngine, body: dict[str, Any]) -> dict[str, Any]:
     o = _order(engine, body)
     _require(body, ("cancel_reason_id",))
     if int(body["cancel_reason_id"]) == 10000 and not body.get("cancel_reason"):
@@ -269,7 +271,7 @@ def _cancel(engine: SandboxEngine, body: dict) -> dict:
     return {"deduct_fee": engine.cancel(o, by="merchant") / 100}
 
 
-def _tip(engine: SandboxEngine, body: dict) -> None:
+def _tip(engine: SandboxEngine, body: dict[str, Any]) -> None:
     o = _order(engine, body)
     _require(body, ("tips",))
     if engine.snapshot(o).state is not SimState.PENDING:
@@ -280,7 +282,7 @@ def _tip(engine: SandboxEngine, body: dict) -> None:
     engine.tip(o, fen, replace=True)
 
 
-def _positions(engine: SandboxEngine, body: dict) -> list:
+def _positions(engine: SandboxEngine, body: dict[str, Any]) -> list[Any]:
     ids = body.get("orderIds")
     if not isinstance(ids, list) or not ids or len(ids) > 50:
         raise fail("invalid", "orderIds须为1-50个订单号")
@@ -288,7 +290,7 @@ def _positions(engine: SandboxEngine, body: dict) -> list:
     for key in ids:
         o = engine.find(CARRIER, str(key))
         snap = engine.snapshot(o) if o else None
-        if snap is None or snap.rider is None or snap.position is None:
+        if o is None or snap is None or snap.rider is None or snap.position is None:
             continue
         out.append(
             {
@@ -302,19 +304,19 @@ def _positions(engine: SandboxEngine, body: dict) -> list:
     return out
 
 
-def _track(engine: SandboxEngine, body: dict) -> dict:
+def _track(engine: SandboxEngine, body: dict[str, Any]) -> dict[str, Any]:
     o = _order(engine, body)
     return {"trackUrl": f"https://sandbox.invalid/dada/track/{o.carrier_order_id}"}
 
 
-def _confirm_goods(engine: SandboxEngine, body: dict) -> None:
+def _confirm_goods(engine: SandboxEngine, body: dict[str, Any]) -> None:
     o = _order(engine, body)
     if engine.snapshot(o).state is not SimState.RETURNING:
         raise fail("state", "订单不是返回中状态")
     o.return_confirmed = True
 
 
-def _sim_cancel(engine: SandboxEngine, body: dict) -> None:
+def _sim_cancel(engine: SandboxEngine, body: dict[str, Any]) -> None:
     """Sandbox-only ``/api/order/cancel``: the carrier side cancels the order."""
     engine.cancel(_order(engine, body), by="carrier_system")
 
@@ -362,7 +364,7 @@ def make_app(engine: SandboxEngine) -> web.Application:
     return DadaFront(engine).make_app()
 
 
-def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
+def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot) -> Push | None:
     """Dada's status callback for ``order`` in state ``snap`` -> (url, headers, body)."""
     if not order.callback_url:
         return None

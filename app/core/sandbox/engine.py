@@ -13,9 +13,11 @@ import hashlib
 import itertools
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from app.core.clock import LOCAL_TZ
 from app.core.geo import distance_m
@@ -42,6 +44,9 @@ class Scenario(StrEnum):
     RIDER_CANCELS = "rider_cancels"  # accepted, rider withdraws, re-thrown, new rider
     RETURN = "return"  # picked up, delivery fails, goods come back
     SLOW = "slow"  # a rider accepts, but late
+
+
+Point = tuple[float, float]  # (lat, lng), GCJ-02
 
 
 @dataclass
@@ -80,7 +85,7 @@ class SimQuote:
     src: tuple[float, float]
     dst: tuple[float, float]
     weight_g: int
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,7 +108,7 @@ class SimOrder:
     return_confirmed: bool = False
     callback_url: str = ""
     notified: str = ""  # last state pushed by callback
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -194,7 +199,7 @@ class SandboxEngine:
             await asyncio.sleep(3600)
 
     # ------------------------------------------------------------------ pricing
-    def price(self, carrier: str, src, dst, weight_g: int) -> tuple[int, int]:
+    def price(self, carrier: str, src: Point, dst: Point, weight_g: int) -> tuple[int, int]:
         d = int(distance_m(src[0], src[1], dst[0], dst[1]) * 1.3)  # road factor
         fee = 600
         if d > 3000:
@@ -212,7 +217,14 @@ class SandboxEngine:
         return max(fee // 10 * 10, 100), d
 
     def quote(
-        self, carrier: str, src, dst, weight_g: int, *, ttl_s: float = 180, extra=None
+        self,
+        carrier: str,
+        src: Point,
+        dst: Point,
+        weight_g: int,
+        *,
+        ttl_s: float = 180,
+        extra: dict[str, Any] | None = None,
     ) -> SimQuote:
         fee, d = self.price(carrier, src, dst, weight_g)
         t = self.timeline
@@ -226,8 +238,8 @@ class SandboxEngine:
             int(t.picked_up_s),
             int(t.delivered_s + d / 5),
             self.now() + ttl_s,
-            tuple(src),
-            tuple(dst),
+            (src[0], src[1]),
+            (dst[0], dst[1]),
             weight_g,
             dict(extra or {}),
         )
@@ -255,12 +267,12 @@ class SandboxEngine:
         carrier: str,
         key: str,
         *,
-        src,
-        dst,
+        src: Point,
+        dst: Point,
         fee_fen: int,
         distance_m: int,
         callback_url: str = "",
-        extra: dict | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> tuple[SimOrder, bool]:
         """Create (or find, if ``key`` exists) an order. Returns (order, created_now)."""
         self.create_calls[carrier] = self.create_calls.get(carrier, 0) + 1
@@ -284,8 +296,8 @@ class SandboxEngine:
             _timeline(self.timeline, scenario),
             fee_fen,
             distance_m,
-            tuple(src),
-            tuple(dst),
+            (src[0], src[1]),
+            (dst[0], dst[1]),
             riders,
             start,
             callback_url=callback_url,
@@ -331,7 +343,9 @@ class SandboxEngine:
         fee, by = (o.cancelled[1], o.cancelled[2]) if o.cancelled else (0, "")
         return Snapshot(state, rider, rider_idx, pos, reassigned, times, fee, by)
 
-    def _position(self, o: SimOrder, state: SimState, times) -> tuple[float, float]:
+    def _position(
+        self, o: SimOrder, state: SimState, times: Mapping[SimState, float]
+    ) -> tuple[float, float]:
         now, t = self.now(), self.timeline
         if state is SimState.ACCEPTED:
             f = min(1.0, (now - times[SimState.ACCEPTED]) / max(t.at_pickup_s - t.accept_s, 1))
@@ -369,7 +383,7 @@ class SandboxEngine:
         o.tip_count += 1
         return o.tip_fen
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         return {
             "create_calls": dict(self.create_calls),
             "requests": dict(self.request_counts),
@@ -405,7 +419,7 @@ def _timeline(t: Timeline, s: Scenario) -> list[tuple[float, SimState, int]]:
     ]
 
 
-def _lerp(a, b, f):
+def _lerp(a: Point, b: Point, f: float) -> Point:
     return (a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f)
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from app.core.carriers.fengniao.rules import RULES
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.front import Fail, Front, Op
+from app.core.sandbox.front import Fail, Front, Op, Push
 
 CARRIER = "fengniao"
 CREDS = RULES.rehearsal_credentials
@@ -55,7 +55,7 @@ def _reply(code: int, msg: str, data: object = None) -> web.Response:
     return web.Response(body=dumps(body).encode(), content_type="application/json")
 
 
-def _verify(env: dict) -> dict:
+def _verify(env: dict[str, Any]) -> dict[str, Any]:
     if env.get("app_id") != CREDS["app_id"]:
         raise Fail(40001, "appid不存在")
     if env.get("access_token") != CREDS["access_token"]:
@@ -64,16 +64,17 @@ def _verify(env: dict) -> dict:
         raise Fail(40002, "验证签名失败")
     if str(env.get("merchant_id")) != CREDS["merchant_id"]:
         raise Fail(40000, "商户不存在")
-    return json.loads(env["business_data"])
+    biz: dict[str, Any] = json.loads(env["business_data"])
+    return biz
 
 
-def _need(biz: dict, *keys: str) -> None:
+def _need(biz: dict[str, Any], *keys: str) -> None:
     missing = [k for k in keys if biz.get(k) in (None, "")]
     if missing:
         raise Fail(50010, "缺失必填项: " + ",".join(missing))
 
 
-def _points(biz: dict) -> tuple[tuple[float, float], tuple[float, float]]:
+def _points(biz: dict[str, Any]) -> tuple[tuple[float, float], tuple[float, float]]:
     _need(biz, "receiver_longitude", "receiver_latitude", "position_source")
     if (
         biz.get("chain_store_id") != CREDS["shop_id"]
@@ -90,7 +91,7 @@ def _points(biz: dict) -> tuple[tuple[float, float], tuple[float, float]]:
     return src, dst
 
 
-def _order(engine: SandboxEngine, biz: dict) -> SimOrder:
+def _order(engine: SandboxEngine, biz: dict[str, Any]) -> SimOrder:
     o = None
     if biz.get("partner_order_code"):
         o = engine.find(CARRIER, str(biz["partner_order_code"]))
@@ -103,8 +104,8 @@ def _order(engine: SandboxEngine, biz: dict) -> SimOrder:
     return o
 
 
-def detail(o: SimOrder, snap: Snapshot) -> dict:
-    d: dict = {
+def detail(o: SimOrder, snap: Snapshot) -> dict[str, Any]:
+    d: dict[str, Any] = {
         "order_id": o.carrier_order_id,
         "partner_order_code": o.key,
         "order_status": CODE_OF[snap.state],
@@ -122,7 +123,7 @@ def detail(o: SimOrder, snap: Snapshot) -> dict:
     return d
 
 
-def _pre_create(engine: SandboxEngine, biz: dict) -> dict:
+def _pre_create(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     _need(biz, "partner_order_code", "goods_weight")
     src, dst = _points(biz)
     q = engine.quote(CARRIER, src, dst, int(float(biz["goods_weight"]) * 1000), ttl_s=600)
@@ -136,7 +137,7 @@ def _pre_create(engine: SandboxEngine, biz: dict) -> dict:
     return {"distance": q.distance_m, "time": q.delivery_eta_s, "goods_infos": [goods]}
 
 
-async def _create(engine: SandboxEngine, biz: dict) -> dict:
+async def _create(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     _need(
         biz,
         "partner_order_code",
@@ -172,7 +173,7 @@ def _cancellable(engine: SandboxEngine, o: SimOrder) -> None:
         raise Fail(50102, "当前订单状态不允许取消")
 
 
-def _cancel(engine: SandboxEngine, biz: dict) -> dict:
+def _cancel(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     o = _order(engine, biz)
     _need(biz, "order_cancel_code", "actual_cancel_cost_cent")
     _cancellable(engine, o)
@@ -182,7 +183,7 @@ def _cancel(engine: SandboxEngine, biz: dict) -> dict:
     return {}
 
 
-def _tip(engine: SandboxEngine, biz: dict) -> dict:
+def _tip(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     o = _order(engine, biz)
     _need(biz, "add_tip_amount_cent", "third_index_id")
     amount, serial = int(biz["add_tip_amount_cent"]), str(biz["third_index_id"])
@@ -197,7 +198,7 @@ def _tip(engine: SandboxEngine, biz: dict) -> dict:
     return {"order_tip_amount_cent": engine.tip(o, amount)}
 
 
-def _knight(engine: SandboxEngine, biz: dict) -> dict:
+def _knight(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     snap = engine.snapshot(_order(engine, biz))
     if snap.rider is None or snap.position is None:
         raise Fail(40000, "暂无骑手信息")
@@ -277,7 +278,7 @@ def make_app(engine: SandboxEngine) -> web.Application:
     return FengniaoFront(engine).make_app()
 
 
-def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
+def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot) -> Push | None:
     """A v3 ``orderStatusNotify`` push to ``order.callback_url``, signed like requests."""
     if not order.callback_url:
         return None

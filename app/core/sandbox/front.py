@@ -20,6 +20,7 @@ from aiohttp import web
 
 from app.core.sandbox.engine import SandboxEngine
 
+Push = tuple[str, dict[str, str], bytes]  # a status callback: (url, headers, body)
 Op = Callable[[Any], Any]  # verified request document -> result (may be a coroutine)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -137,10 +138,11 @@ class Front:
         return handle
 
     async def _run(self, request: web.Request, action: str | None, fn: Op) -> Any:
-        if action in self.faults and action not in self.late_faults:
-            raise Fail(*self.faults[action])
+        canned = self.faults.get(action or "")
+        if canned and action not in self.late_faults:
+            raise Fail(*canned)
         doc = await self.verify(request)
-        if action in self.faults:
-            raise Fail(*self.faults[action])
+        if canned:
+            raise Fail(*canned)
         result = fn(doc)
         return await result if inspect.isawaitable(result) else result

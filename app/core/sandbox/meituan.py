@@ -22,7 +22,7 @@ from app.core.carriers.meituan.rules import RULES
 from app.core.geo import from_e6, to_e6
 from app.core.money import fen_to_yuan
 from app.core.sandbox.engine import TERMINAL, SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.front import Fail, Front, Op
+from app.core.sandbox.front import Fail, Front, Op, Push
 
 CARRIER = "meituan"
 CREDS = RULES.rehearsal_credentials
@@ -77,7 +77,7 @@ def _yuan(fen: int) -> float:
     return float(fen_to_yuan(fen))  # JSON number, as Meituan sends
 
 
-def _reply(data: dict) -> web.Response:
+def _reply(data: dict[str, Any]) -> web.Response:
     body = {"code": 0, "message": "成功", "data": data}
     return web.Response(text=json.dumps(body, ensure_ascii=False), content_type="application/json")
 
@@ -87,13 +87,13 @@ def _error(code: int, msg: str) -> web.Response:
     return web.Response(text=json.dumps(body, ensure_ascii=False), content_type="application/json")
 
 
-def _need(form: dict, *keys: str) -> None:
+def _need(form: dict[str, Any], *keys: str) -> None:
     missing = [k for k in keys if not form.get(k)]
     if missing:
         raise Fail(PARAM_ERROR, f"参数错误: 缺少 {','.join(missing)}")
 
 
-def _verify(body: bytes) -> dict:
+def _verify(body: bytes) -> dict[str, Any]:
     form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     _need(form, "appkey", "timestamp", "version", "sign")
     if form["appkey"] != CREDS["app_key"]:
@@ -142,7 +142,7 @@ class MtFront(Front):
     def _wall(self) -> int:
         return int(self.engine.wall().timestamp())
 
-    def _find(self, form: dict) -> SimOrder:
+    def _find(self, form: dict[str, Any]) -> SimOrder:
         _need(form, "delivery_id")
         did, pid = form["delivery_id"], form.get("mt_peisong_id", "")
         for o in self.engine.orders.get(CARRIER, {}).values():
@@ -150,7 +150,7 @@ class MtFront(Front):
                 return o
         raise Fail(NOT_FOUND, "订单不存在")
 
-    def _priced(self, form: dict) -> tuple[tuple, tuple, int, int]:
+    def _priced(self, form: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...], int, int]:
         _need(form, *_ORDER_FIELDS)
         if form["shop_id"] != CREDS["shop_id"]:
             raise Fail(PARAM_ERROR, "门店不存在")
@@ -161,7 +161,7 @@ class MtFront(Front):
         fee, dist = self.engine.price(CARRIER, src, dst, int(float(form["goods_weight"]) * 1000))
         return src, dst, fee, dist
 
-    async def pre_create(self, form: dict, request: web.Request) -> dict:
+    async def pre_create(self, form: dict[str, Any], request: web.Request) -> dict[str, Any]:
         _src, _dst, fee, dist = self._priced(form)
         return {
             "delivery_distance": dist,
@@ -171,7 +171,7 @@ class MtFront(Front):
             "coupons_amount": 0,
         }
 
-    async def create(self, form: dict, request: web.Request) -> dict:
+    async def create(self, form: dict[str, Any], request: web.Request) -> dict[str, Any]:
         src, dst, fee, dist = self._priced(form)
         key, did = form["order_id"], form["delivery_id"]
         old = self.engine.find(CARRIER, key)
@@ -189,7 +189,7 @@ class MtFront(Front):
         )
         return {"delivery_id": int(did), "mt_peisong_id": o.carrier_order_id, "order_id": key}
 
-    async def query(self, form: dict, request: web.Request) -> dict:
+    async def query(self, form: dict[str, Any], request: web.Request) -> dict[str, Any]:
         o = self._find(form)
         snap = self.engine.snapshot(o)
         code = mt_code(snap)
@@ -213,7 +213,7 @@ class MtFront(Front):
             "coupons_amount": 0,
         }
 
-    async def delete(self, form: dict, request: web.Request) -> dict:
+    async def delete(self, form: dict[str, Any], request: web.Request) -> dict[str, Any]:
         _need(form, "mt_peisong_id", "cancel_reason_id", "cancel_reason")
         o = self._find(form)
         if self.engine.snapshot(o).state in TERMINAL or o.cancelled:
@@ -221,7 +221,7 @@ class MtFront(Front):
         self.engine.cancel(o, by="merchant")
         return {"delivery_id": o.extra["delivery_id"], "mt_peisong_id": o.carrier_order_id}
 
-    async def add_tip(self, form: dict, request: web.Request) -> dict:
+    async def add_tip(self, form: dict[str, Any], request: web.Request) -> dict[str, Any]:
         _need(form, "mt_peisong_id", "tip_amount", "serial_number")
         o = self._find(form)
         seen = o.extra.setdefault("tip_serials", set())
@@ -237,7 +237,7 @@ class MtFront(Front):
             seen.add(form["serial_number"])
         return {"delivery_id": o.extra["delivery_id"], "mt_peisong_id": o.carrier_order_id}
 
-    async def rider_location(self, form: dict, request: web.Request) -> dict:
+    async def rider_location(self, form: dict[str, Any], request: web.Request) -> dict[str, Any]:
         _need(form, "mt_peisong_id")
         snap = self.engine.snapshot(self._find(form))
         if not snap.position:
@@ -249,7 +249,7 @@ def make_app(engine: SandboxEngine) -> web.Application:
     return MtFront(engine).make_app()
 
 
-def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
+def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot) -> Push | None:
     """Meituan's status push: a signed form, like a request."""
     code = mt_code(snap)
     if not order.callback_url or (code == 0 and not snap.reassigned):

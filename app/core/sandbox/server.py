@@ -81,7 +81,7 @@ class SandboxServer:
         self.engine = engine or SandboxEngine()
         self.host, self.port, self.carriers = host, port, carriers
         self._runner: web.AppRunner | None = None
-        self._pusher: asyncio.Task | None = None
+        self._pusher: asyncio.Task[None] | None = None
         self._push = push_callbacks
         self._shutdown_timeout = shutdown_timeout  # a hung fault must not hold stop() 60 s
 

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from app.core.carriers.sf.rules import RULES
 from app.core.sandbox.engine import TERMINAL, SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.front import Fail, Front, Op
+from app.core.sandbox.front import Fail, Front, Op, Push
 
 CARRIER = "sf"
 CREDS = RULES.rehearsal_credentials
@@ -73,7 +73,7 @@ def sf_code(snap: Snapshot) -> int:
     return _CODE[snap.state]
 
 
-def _reply(result: dict) -> web.Response:
+def _reply(result: dict[str, Any]) -> web.Response:
     body = {"error_code": 0, "error_msg": "success", "error_data": None, "result": result}
     return web.Response(body=dumps(body).encode(), content_type="application/json")
 
@@ -83,7 +83,7 @@ def _error(code: int, msg: str) -> web.Response:
     return web.Response(body=dumps(body).encode(), content_type="application/json")
 
 
-def _need(doc: dict, *keys: str) -> None:
+def _need(doc: dict[str, Any], *keys: str) -> None:
     missing = [k for k in keys if doc.get(k) in (None, "")]
     if missing:
         raise Fail(BAD_PARAM, f"参数错误: 缺少 {','.join(missing)}")
@@ -91,7 +91,7 @@ def _need(doc: dict, *keys: str) -> None:
         raise Fail(BAD_PARAM, "店铺不存在")
 
 
-def _verify(text: str, query_sign: str) -> dict:
+def _verify(text: str, query_sign: str) -> dict[str, Any]:
     if query_sign != sign(text, CREDS["dev_id"], CREDS["dev_key"]):
         raise Fail(AUTH_SIGN, "签名错误")
     try:
@@ -100,10 +100,13 @@ def _verify(text: str, query_sign: str) -> dict:
         raise Fail(BAD_PARAM, "参数错误: body") from None
     if str(doc.get("dev_id")) != CREDS["dev_id"]:
         raise Fail(AUTH_DEV, "开发者不存在")
-    return doc
+    verified: dict[str, Any] = doc
+    return verified
 
 
-def _points(doc: dict, user: dict) -> tuple[tuple[float, float], tuple[float, float]]:
+def _points(
+    doc: dict[str, Any], user: dict[str, Any]
+) -> tuple[tuple[float, float], tuple[float, float]]:
     dst = (float(user["user_lat"]), float(user["user_lng"]))
     shop = doc.get("shop") or {}
     if shop.get("shop_lat") and shop.get("shop_lng"):
@@ -153,7 +156,7 @@ class SfFront(Front):
     def _wall(self) -> int:
         return int(self.engine.wall().timestamp())
 
-    def _find(self, doc: dict) -> SimOrder:
+    def _find(self, doc: dict[str, Any]) -> SimOrder:
         _need(doc, "order_id", "order_type", "shop_id")
         oid = str(doc["order_id"])
         if int(doc["order_type"]) == 1:
@@ -164,10 +167,10 @@ class SfFront(Front):
             raise Fail(NOT_FOUND, "订单不存在")
         return o
 
-    def _ids(self, o: SimOrder) -> dict:
+    def _ids(self, o: SimOrder) -> dict[str, Any]:
         return {"sf_order_id": o.carrier_order_id, "shop_order_id": o.key}
 
-    async def precreateorder(self, doc: dict, request: web.Request) -> dict:
+    async def precreateorder(self, doc: dict[str, Any], request: web.Request) -> dict[str, Any]:
         _need(doc, "shop_id", "user_lng", "user_lat", "user_address", "city_name", "weight")
         src, dst = _points(doc, doc)
         q = self.engine.quote(CARRIER, src, dst, int(doc["weight"]))
@@ -190,7 +193,7 @@ class SfFront(Front):
             "push_time": now,
         }
 
-    async def createorder(self, doc: dict, request: web.Request) -> dict:
+    async def createorder(self, doc: dict[str, Any], request: web.Request) -> dict[str, Any]:
         _need(doc, "shop_id", "shop_order_id", "receive", "order_detail")
         user = doc["receive"]
         _need(user, "user_name", "user_phone", "user_address", "user_lng", "user_lat")
@@ -221,7 +224,7 @@ class SfFront(Front):
             "coupons_total_fee": 0,
         }
 
-    async def getorderstatus(self, doc: dict, request: web.Request) -> dict:
+    async def getorderstatus(self, doc: dict[str, Any], request: web.Request) -> dict[str, Any]:
         o = self._find(doc)
         snap = self.engine.snapshot(o)
         code = sf_code(snap)
@@ -243,7 +246,7 @@ class SfFront(Front):
             out["deduction_fee"] = snap.cancel_fee_fen
         return out
 
-    async def listorderfeed(self, doc: dict, request: web.Request) -> dict:
+    async def listorderfeed(self, doc: dict[str, Any], request: web.Request) -> dict[str, Any]:
         o = self._find(doc)
         snap = self.engine.snapshot(o)
         feed = [
@@ -259,7 +262,7 @@ class SfFront(Front):
     def _cancellable(self, o: SimOrder) -> bool:
         return self.engine.snapshot(o).state not in TERMINAL and not o.cancelled
 
-    async def precancelorder(self, doc: dict, request: web.Request) -> dict:
+    async def precancelorder(self, doc: dict[str, Any], request: web.Request) -> dict[str, Any]:
         o = self._find(doc)
         ok = self._cancellable(o)
         fee = self.engine.cancel_fee(o) if ok else 0
@@ -273,7 +276,7 @@ class SfFront(Front):
             "cancel_charge_price_rule": [],
         }
 
-    async def cancelorder(self, doc: dict, request: web.Request) -> dict:
+    async def cancelorder(self, doc: dict[str, Any], request: web.Request) -> dict[str, Any]:
         o = self._find(doc)
         if not self._cancellable(o):
             raise Fail(NOT_CANCELLABLE, "订单状态不可取消")
@@ -281,7 +284,9 @@ class SfFront(Front):
         detail = {"deduction_fee": fee, "shop_cancel_times": 1, "free_cancel_times": 4}
         return {**self._ids(o), "deduction_detail": detail, "push_time": self._wall()}
 
-    async def addordergratuityfee(self, doc: dict, request: web.Request) -> dict:
+    async def addordergratuityfee(
+        self, doc: dict[str, Any], request: web.Request
+    ) -> dict[str, Any]:
         _need(doc, "gratuity_fee", "serial_number")
         o = self._find(doc)
         amount, serial = int(doc["gratuity_fee"]), str(doc["serial_number"])
@@ -295,7 +300,9 @@ class SfFront(Front):
         amount, total = seen[serial]
         return {**self._ids(o), "gratuity_fee": amount, "total_gratuity_fee": total}
 
-    async def riderlatestposition(self, doc: dict, request: web.Request) -> dict:
+    async def riderlatestposition(
+        self, doc: dict[str, Any], request: web.Request
+    ) -> dict[str, Any]:
         o = self._find(doc)
         snap = self.engine.snapshot(o)
         if not snap.rider or not snap.position:
@@ -330,7 +337,7 @@ def _url_index(code: int) -> str:
     return "rider_status"
 
 
-def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
+def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot) -> Push | None:
     """SF's status push: JSON body, ``?sign=`` over it, like a request."""
     code = sf_code(snap)
     if not order.callback_url or code == 1 or (code == 2 and snap.cancelled_by == "merchant"):

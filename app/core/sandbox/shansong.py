@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +21,7 @@ from app.core.carriers.shansong.rules import RULES
 from app.core.clock import local_str
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.front import Fail, Front, Op
+from app.core.sandbox.front import Fail, Front, Op, Push
 
 CARRIER = "shansong"
 CREDS = RULES.rehearsal_credentials
@@ -46,7 +46,7 @@ RECEIVER_REQUIRED = ("orderNo", "toAddress", "toLatitude", "toLongitude", "toRec
 PREFIX = "/openapi/merchants/v5/"
 FEE_TYPE_ADDITION = 9  # 加价费: the tip, listed apart from the freight
 STATUS_DESC = {20: "派单中", 30: "待取货", 40: "闪送中", 50: "已完成", 60: "已取消"}
-SUB_DESC = {
+SUB_DESC: dict[tuple[int, int | None], str] = {
     (20, 1): "派单中", (20, 2): "转单改派中", (30, 1): "待取货", (30, 2): "已就位",
     (40, 1): "闪送中", (40, 3): "物品送回中", (50, 1): "已完成",
 }  # fmt: skip
@@ -90,7 +90,7 @@ def _answer(status: int, msg: str, data: object = None) -> web.Response:
     return web.json_response({"status": status, "msg": msg, "data": data}, dumps=dumps)
 
 
-def _verify(form) -> dict:
+def _verify(form: Mapping[str, Any]) -> dict[str, Any]:
     for k in ("clientId", "shopId", "timestamp", "sign"):
         if not form.get(k):
             raise fail("invalid", f"缺少参数{k}")
@@ -107,13 +107,13 @@ def _verify(form) -> dict:
     return data
 
 
-def _require(d: dict, keys, where: str = "") -> None:
+def _require(d: dict[str, Any], keys: Iterable[str], where: str = "") -> None:
     for k in keys:
         if d.get(k) in (None, ""):
             raise fail("invalid", f"缺少参数{where}{k}")
 
 
-def _order(engine: SandboxEngine, data: dict) -> SimOrder:
+def _order(engine: SandboxEngine, data: dict[str, Any]) -> SimOrder:
     iss, third = str(data.get("issOrderNo") or ""), str(data.get("thirdOrderNo") or "")
     if not (iss or third):
         raise fail("invalid", "缺少参数issOrderNo")
@@ -126,12 +126,12 @@ def _order(engine: SandboxEngine, data: dict) -> SimOrder:
     return o
 
 
-def _gcj(d: dict, lat_key: str, lng_key: str, lbs_type: int) -> tuple[float, float]:
+def _gcj(d: dict[str, Any], lat_key: str, lng_key: str, lbs_type: int) -> tuple[float, float]:
     lat, lng = float(d[lat_key]), float(d[lng_key])
     return (lat, lng) if lbs_type == 1 else bd09_to_gcj02(lat, lng)
 
 
-def _fees(fee_fen: int, tip_fen: int) -> dict:
+def _fees(fee_fen: int, tip_fen: int) -> dict[str, Any]:
     fees = [{"type": 1, "des": "里程费", "fee": fee_fen}]
     if tip_fen:
         fees.append({"type": FEE_TYPE_ADDITION, "des": "加价费", "fee": tip_fen})
@@ -141,7 +141,7 @@ def _fees(fee_fen: int, tip_fen: int) -> dict:
 
 
 # ---------------------------------------------------------------- operations
-def _calculate(engine: SandboxEngine, data: dict) -> dict:
+def _calculate(engine: SandboxEngine, data: dict[str, Any]) -> dict[str, Any]:
     _require(data, ("cityName", "sender", "receiverList"))
     sender, receivers = data["sender"], data["receiverList"]
     if not isinstance(receivers, list) or len(receivers) != 1:
@@ -163,7 +163,7 @@ def _calculate(engine: SandboxEngine, data: dict) -> dict:
             "estimateReceiveSecond": q.delivery_eta_s, "interestDtoList": []}  # fmt: skip
 
 
-def _place(engine: SandboxEngine, data: dict) -> dict:
+def _place(engine: SandboxEngine, data: dict[str, Any]) -> dict[str, Any]:
     _require(data, ("issOrderNo",))
     iss = str(data["issOrderNo"])
     if engine.find(CARRIER, iss) is not None:
@@ -181,7 +181,7 @@ def _place(engine: SandboxEngine, data: dict) -> dict:
             "dynamicSubsidyAmount": 0}  # fmt: skip
 
 
-def courier_info(engine: SandboxEngine, o: SimOrder, snap: Snapshot) -> dict | None:
+def courier_info(engine: SandboxEngine, o: SimOrder, snap: Snapshot) -> dict[str, Any] | None:
     if snap.rider is None:
         return None
     c = {"id": f"C{snap.rider_index + 1:04d}", "name": snap.rider[0], "mobile": snap.rider[1],
@@ -194,7 +194,7 @@ def courier_info(engine: SandboxEngine, o: SimOrder, snap: Snapshot) -> dict | N
     return c
 
 
-def _abort_info(o: SimOrder) -> dict | None:
+def _abort_info(o: SimOrder) -> dict[str, Any] | None:
     if not o.cancelled:
         return None
     send_back = o.extra.get("send_back", False)
@@ -202,8 +202,8 @@ def _abort_info(o: SimOrder) -> dict | None:
             "punishType": 1, "abortReason": o.extra.get("reason", "")}  # fmt: skip
 
 
-def _log(engine: SandboxEngine, snap: Snapshot) -> list[dict]:
-    out: list[dict] = []
+def _log(engine: SandboxEngine, snap: Snapshot) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for state, t in sorted(snap.times.items(), key=lambda x: x[1]):
         st = SIM_CODES[state][0]
         if not out or out[-1]["orderStatus"] != st:
@@ -211,7 +211,7 @@ def _log(engine: SandboxEngine, snap: Snapshot) -> list[dict]:
     return out
 
 
-def _info(engine: SandboxEngine, data: dict) -> dict:
+def _info(engine: SandboxEngine, data: dict[str, Any]) -> dict[str, Any]:
     o = _order(engine, data)
     snap = engine.snapshot(o)
     st, sub = ss_codes(snap)
@@ -233,12 +233,12 @@ def _cancellable(engine: SandboxEngine, o: SimOrder) -> tuple[int, bool]:
     return engine.cancel_fee(o), after
 
 
-def _pre_abort(engine: SandboxEngine, data: dict) -> dict:
+def _pre_abort(engine: SandboxEngine, data: dict[str, Any]) -> dict[str, Any]:
     fee, after = _cancellable(engine, _order(engine, data))
     return {"deductAmount": 0 if after else fee, "sendBackFee": fee if after else 0}
 
 
-def _abort(engine: SandboxEngine, data: dict) -> dict:
+def _abort(engine: SandboxEngine, data: dict[str, Any]) -> dict[str, Any]:
     o = _order(engine, data)
     fee, after = _cancellable(engine, o)
     if after and fee and not data.get("deductFlag"):
@@ -249,7 +249,7 @@ def _abort(engine: SandboxEngine, data: dict) -> dict:
             "abortType": 1, "punishType": 1, "abortReason": ""}  # fmt: skip
 
 
-def _addition(engine: SandboxEngine, data: dict) -> None:
+def _addition(engine: SandboxEngine, data: dict[str, Any]) -> None:
     o = _order(engine, data)
     amount = data.get("additionAmount")
     if not isinstance(amount, int) or amount <= 0 or amount % 100:
@@ -261,12 +261,12 @@ def _addition(engine: SandboxEngine, data: dict) -> None:
     engine.tip(o, amount)
 
 
-def _courier(engine: SandboxEngine, data: dict) -> dict | None:
+def _courier(engine: SandboxEngine, data: dict[str, Any]) -> dict[str, Any] | None:
     o = _order(engine, data)
     return courier_info(engine, o, engine.snapshot(o))
 
 
-def _confirm_return(engine: SandboxEngine, data: dict) -> None:
+def _confirm_return(engine: SandboxEngine, data: dict[str, Any]) -> None:
     o = _order(engine, data)
     if engine.snapshot(o).state is not SimState.RETURNING:
         raise fail("state", "订单不是物品送回中状态")
@@ -323,7 +323,7 @@ def make_app(engine: SandboxEngine) -> web.Application:
     return ShansongFront(engine).make_app()
 
 
-def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
+def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot) -> Push | None:
     """Shansong's status callback for ``order`` -> (url, headers, body) or None."""
     if not order.callback_url:
         return None

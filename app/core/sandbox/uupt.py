@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -17,7 +18,7 @@ from aiohttp import web
 from app.core.carriers.uupt.rules import RULES
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.front import Fail, Front, Op, current_fault
+from app.core.sandbox.front import Fail, Front, Op, Push, current_fault
 
 CARRIER = "uupt"
 CREDS = RULES.rehearsal_credentials
@@ -51,7 +52,7 @@ def _reply(code: int, msg: str, body: object = None) -> web.Response:
     )
 
 
-def _verify(headers, env: dict) -> dict:
+def _verify(headers: Mapping[str, str], env: dict[str, Any]) -> dict[str, Any]:
     if headers.get("X-App-Id") != CREDS["app_id"]:
         raise Fail(-103, "appid无效")
     if env.get("openId") != CREDS["open_id"]:
@@ -64,16 +65,17 @@ def _verify(headers, env: dict) -> dict:
         raise Fail(-102, "timestamp错误")
     if sign(env.get("biz", ""), CREDS["app_secret"], ts) != env.get("sign"):
         raise Fail(-104, "签名校验失败")
-    return json.loads(env["biz"])
+    biz: dict[str, Any] = json.loads(env["biz"])
+    return biz
 
 
-def _need(biz: dict, *keys: str) -> None:
+def _need(biz: dict[str, Any], *keys: str) -> None:
     missing = [k for k in keys if biz.get(k) in (None, "")]
     if missing:
         raise Fail(-101, "参数格式校验错误: " + ",".join(missing))
 
 
-def _order(engine: SandboxEngine, biz: dict) -> SimOrder:
+def _order(engine: SandboxEngine, biz: dict[str, Any]) -> SimOrder:
     o = None
     if biz.get("originId"):
         o = engine.find(CARRIER, str(biz["originId"]))
@@ -84,13 +86,13 @@ def _order(engine: SandboxEngine, biz: dict) -> SimOrder:
     return o
 
 
-def detail(o: SimOrder, snap: Snapshot, *, callback: bool = False) -> dict:
+def detail(o: SimOrder, snap: Snapshot, *, callback: bool = False) -> dict[str, Any]:
     state, text = STATE[snap.state]
     if snap.state is SimState.PENDING and snap.reassigned:
         state, text = 2, "跑男取消，重新派单"
     if callback and state == 11:
         state, text = -1, "订单取消"  # the callback table's cancel code
-    d: dict = {
+    d: dict[str, Any] = {
         "orderCode": o.carrier_order_id,
         "originId": o.key,
         "state": state,
@@ -107,7 +109,7 @@ def detail(o: SimOrder, snap: Snapshot, *, callback: bool = False) -> dict:
     return d
 
 
-def _price(engine: SandboxEngine, biz: dict) -> dict:
+def _price(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     _need(biz, "fromLat", "fromLng", "toLat", "toLng", "goodsWeight", "sendType")
     if not biz.get("adCode") and not biz.get("cityName"):
         raise Fail(-1003, "无法获取订单城市相关信息")
@@ -150,7 +152,7 @@ def _cancellable(engine: SandboxEngine, o: SimOrder) -> None:
         raise Fail(-4005, "跑男已取件，无法取消，请联系客服")
 
 
-def _cancel(engine: SandboxEngine, biz: dict) -> dict:
+def _cancel(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     o = _order(engine, biz)
     if not biz.get("reason"):
         raise Fail(-4001, "取消原因不能为空")
@@ -158,7 +160,7 @@ def _cancel(engine: SandboxEngine, biz: dict) -> dict:
     return {"cancelFee": engine.cancel(o, by="merchant")}
 
 
-def _tip(engine: SandboxEngine, biz: dict) -> dict:
+def _tip(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     o = _order(engine, biz)
     _need(biz, "gratuityFee")
     amount = int(biz["gratuityFee"])
@@ -169,7 +171,7 @@ def _tip(engine: SandboxEngine, biz: dict) -> dict:
     return {"gratuityFee": engine.tip(o, amount)}
 
 
-def _track(engine: SandboxEngine, biz: dict) -> dict:
+def _track(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     snap = engine.snapshot(_order(engine, biz))
     if snap.rider is None or snap.position is None:
         raise Fail(-5004, "暂无跑男位置")
@@ -233,7 +235,7 @@ def make_app(engine: SandboxEngine) -> web.Application:
     return UuFront(engine).make_app()
 
 
-def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot):
+def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot) -> Push | None:
     """A v3 status push ``{openId, timestamp, biz, sign}`` signed like requests."""
     if not order.callback_url:
         return None

@@ -95,7 +95,7 @@ def order_params(
 ) -> dict[str, Any]:
     """Fields shared by queryDeliverFee and addOrder."""
     c = order.customer
-    p: dict = {"shop_no": creds["shop_no"], "origin_id": origin_id}
+    p: dict[str, Any] = {"shop_no": creds["shop_no"], "origin_id": origin_id}
     if options.send_city_code:
         p["city_code"] = store.city_code
     p.update(
@@ -118,28 +118,28 @@ def order_params(
     return p
 
 
-def add_after_query_body(delivery_no: str) -> dict:
+def add_after_query_body(delivery_no: str) -> dict[str, Any]:
     return {"deliveryNo": delivery_no}
 
 
-def order_id_body(origin_id: str) -> dict:
+def order_id_body(origin_id: str) -> dict[str, Any]:
     """query, track and confirm/goods all take just ``order_id`` (= origin_id)."""
     return {"order_id": origin_id}
 
 
-def cancel_body(origin_id: str, reason: str, reason_id: int) -> dict:
-    body: dict = {"order_id": origin_id, "cancel_reason_id": reason_id}
+def cancel_body(origin_id: str, reason: str, reason_id: int) -> dict[str, Any]:
+    body: dict[str, Any] = {"order_id": origin_id, "cancel_reason_id": reason_id}
     if reason or reason_id == 10000:
         body["cancel_reason"] = reason or "其他"
     return body
 
 
-def tip_body(origin_id: str, total_fen: int, info: str = "") -> dict:
+def tip_body(origin_id: str, total_fen: int, info: str = "") -> dict[str, Any]:
     """Dada replaces the tip: send the new total, yuan with one decimal."""
     return {"order_id": origin_id, "tips": yuan(total_fen, 1), "info": info}
 
 
-def positions_body(origin_ids: Sequence[str]) -> dict:
+def positions_body(origin_ids: Sequence[str]) -> dict[str, Any]:
     return {"orderIds": list(origin_ids)}
 
 
@@ -152,7 +152,7 @@ def unwrap(raw: bytes, *, mutating: bool, overrides: Mapping[str, object] | None
     raise kit.error_for(codes.ERRORS, doc.get("code"), str(doc.get("msg") or ""), overrides)
 
 
-def parse_quote(result: Mapping, *, origin_id: str, now: datetime, ttl_s: int) -> Quote:
+def parse_quote(result: Mapping[str, Any], *, origin_id: str, now: datetime, ttl_s: int) -> Quote:
     fee = yuan_to_fen(result.get("fee", result.get("deliverFee", 0)))
     return Quote(
         carrier=CARRIER,
@@ -167,7 +167,7 @@ def parse_quote(result: Mapping, *, origin_id: str, now: datetime, ttl_s: int) -
 
 
 def parse_create(
-    result: Mapping | None, *, origin_id: str, fallback_fee_fen: int | None
+    result: Mapping[str, Any] | None, *, origin_id: str, fallback_fee_fen: int | None
 ) -> CreateResult:
     result = result or {}
     fee = result.get("fee")
@@ -184,7 +184,7 @@ def parse_time(value: object, fmt: str) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, (int, float)) or str(value).isdigit():
-        return from_unix(int(value))
+        return from_unix(kit.int_or(value))
     try:
         return parse_local(str(value), fmt)
     except ValueError:
@@ -200,7 +200,7 @@ _EVENT_TIME = {
 }
 
 
-def _rider(r: Mapping) -> Rider | None:
+def _rider(r: Mapping[str, Any]) -> Rider | None:
     name, phone = r.get("transporterName") or "", r.get("transporterPhone") or ""
     if not (name or phone):
         return None
@@ -214,7 +214,7 @@ def _rider(r: Mapping) -> Rider | None:
 
 
 def parse_status(
-    result: Mapping, *, origin_id: str, time_format: str, fee_includes_tips: bool = True
+    result: Mapping[str, Any], *, origin_id: str, time_format: str, fee_includes_tips: bool = True
 ) -> StatusSnapshot:
     """``actualFee`` is taken to include the tip ([?]); the tip is reported apart, so it
     is taken out of the fee to keep ``net_cost_fen`` from counting it twice."""
@@ -240,7 +240,7 @@ def parse_status(
     )
 
 
-def parse_positions(result: Sequence[Mapping] | None) -> list[RiderPosition]:
+def parse_positions(result: Sequence[Mapping[str, Any]] | None) -> list[RiderPosition]:
     out = []
     for r in result or ():
         lat, lng = r.get("transporterLat"), r.get("transporterLng")
@@ -258,7 +258,7 @@ def parse_positions(result: Sequence[Mapping] | None) -> list[RiderPosition]:
     return out
 
 
-def parse_cancel_fee(result: Mapping | None) -> int:
+def parse_cancel_fee(result: Mapping[str, Any] | None) -> int:
     return yuan_to_fen((result or {}).get("deduct_fee") or 0)
 
 
@@ -269,7 +269,7 @@ def callback_signature(client_id: object, order_id: object, update_time: object)
     return hashlib.md5(joined.encode("utf-8")).hexdigest()
 
 
-def _callback_snapshot(doc: Mapping) -> StatusSnapshot:
+def _callback_snapshot(doc: Mapping[str, Any]) -> StatusSnapshot:
     status = codes.status_of(doc.get("order_status"))
     ut = int(doc.get("update_time") or 0)
     at = from_unix(ut / 1000 if status is DeliveryStatus.CREATE_FAILED else ut) if ut else None
@@ -292,7 +292,7 @@ def _callback_snapshot(doc: Mapping) -> StatusSnapshot:
     )
 
 
-def _message_snapshot(doc: Mapping) -> StatusSnapshot | None:
+def _message_snapshot(doc: Mapping[str, Any]) -> StatusSnapshot | None:
     """Console-URL pushes: type 1 rider asks to cancel, type 3 exception report."""
     mtype = int(doc.get("messageType") or 0)
     try:

@@ -68,7 +68,9 @@ def envelope(
     return kit.Wire(API_PREFIX + api, dumps(params).encode("utf-8"), CONTENT_TYPE)
 
 
-def token_request(creds: Mapping[str, str], ts_ms: int, *, code: str = "", refresh: str = ""):
+def token_request(
+    creds: Mapping[str, str], ts_ms: int, *, code: str = "", refresh: str = ""
+) -> kit.Wire:
     """``/openapi/token``: exchange an authorisation code (or a refresh token)."""
     params = {
         "grant_type": "refresh_token" if refresh else "authorization_code",
@@ -185,7 +187,9 @@ def order_ref(key: str, carrier_order_id: str = "") -> dict[str, str]:
     return ref
 
 
-def cancel_body(ref: Mapping[str, str], code: object, fee_fen: int, reason: str, role: int):
+def cancel_body(
+    ref: Mapping[str, str], code: object, fee_fen: int, reason: str, role: int
+) -> dict[str, Any]:
     return {
         **ref,
         "order_cancel_code": code,
@@ -195,7 +199,9 @@ def cancel_body(ref: Mapping[str, str], code: object, fee_fen: int, reason: str,
     }
 
 
-def tip_body(ref: Mapping[str, str], amount_fen: int, new_total: int, fields: tuple[str, str]):
+def tip_body(
+    ref: Mapping[str, str], amount_fen: int, new_total: int, fields: tuple[str, str]
+) -> dict[str, Any]:
     amount_field, serial_field = fields
     serial = f"{ref['partner_order_code']}-T{new_total}"  # retrying the same tip is a no-op
     return {**ref, amount_field: amount_fen, serial_field: serial}
@@ -225,7 +231,9 @@ def unwrap(
     return {} if data is None else data
 
 
-def parse_quote(data: Mapping, now: datetime, *, token_field: str, validity_s: int) -> Quote:
+def parse_quote(
+    data: Mapping[str, Any], now: datetime, *, token_field: str, validity_s: int
+) -> Quote:
     infos = data.get("goods_infos") or []
     valid = [g for g in infos if str(g.get("is_valid", 1)) in ("1", "True", "true")]
     if not valid:
@@ -251,7 +259,7 @@ def parse_quote(data: Mapping, now: datetime, *, token_field: str, validity_s: i
     )
 
 
-def parse_create(data: Mapping) -> CreateResult:
+def parse_create(data: Mapping[str, Any]) -> CreateResult:
     cid = str(data.get("order_id") or "")
     if not cid:
         raise ValueError("createOrder answer without order_id")
@@ -272,7 +280,9 @@ def _cancelled_by(status: DeliveryStatus, code: str, reason: object) -> Cancelle
     )
 
 
-def parse_status(p: Mapping, overrides: Mapping[str, str] | None = None) -> StatusSnapshot:
+def parse_status(
+    p: Mapping[str, Any], overrides: Mapping[str, str] | None = None
+) -> StatusSnapshot:
     """A ``getOrderDetail`` answer or a callback ``param`` (v2 field names, [?] for v3)."""
     code = str(p.get("order_status", ""))
     status = codes.status_of(code, overrides)
@@ -299,12 +309,15 @@ def parse_status(p: Mapping, overrides: Mapping[str, str] | None = None) -> Stat
 def parse_reason_code(data: object) -> object:
     """First code of ``getCancelReasonList``, preferring a merchant-side reason."""
     items = data.get("cancel_reason_list") if isinstance(data, dict) else data
-    if not items:
+    if not items or not isinstance(items, list):
         raise RejectedError(CARRIER, "no cancel reason offered")
-    return items[0]["order_cancel_code"]
+    first: object = items[0]
+    if not isinstance(first, dict):
+        raise RejectedError(CARRIER, "unreadable cancel reason list")
+    return first["order_cancel_code"]
 
 
-def parse_knight(data: Mapping, key: str, coord_system: str) -> RiderPosition | None:
+def parse_knight(data: Mapping[str, Any], key: str, coord_system: str) -> RiderPosition | None:
     lng, lat = data.get("carrier_driver_longitude"), data.get("carrier_driver_latitude")
     if lng in (None, "") or lat in (None, ""):
         return None

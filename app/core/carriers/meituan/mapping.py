@@ -130,7 +130,7 @@ def _source(order: Order) -> dict[str, str]:
     return {"outer_order_source_desc": _SOURCE.get(order.channel, ""), "outer_order_source_no": no}
 
 
-def order_fields(order: Order, key: str, shop_id: str, opts: Options, now: int) -> dict:
+def order_fields(order: Order, key: str, shop_id: str, opts: Options, now: int) -> dict[str, Any]:
     c = order.customer
     goods_fen = order.goods_value_fen or order.total_fen
     return {
@@ -215,7 +215,7 @@ def unwrap(body: bytes, *, mutating: bool) -> dict[str, Any]:
     return kit.as_object(data)
 
 
-def parse_quote(data: Mapping, now: datetime, opts: Options) -> Quote:
+def parse_quote(data: Mapping[str, Any], now: datetime, opts: Options) -> Quote:
     return Quote(
         carrier=codes.CARRIER,
         fee_fen=kit.fen_from_yuan(data.get("delivery_fee")) or 0,
@@ -227,11 +227,11 @@ def parse_quote(data: Mapping, now: datetime, opts: Options) -> Quote:
     )
 
 
-def parse_create(data: Mapping) -> CreateResult:
+def parse_create(data: Mapping[str, Any]) -> CreateResult:
     return CreateResult(carrier_order_id=str(data["mt_peisong_id"]), raw=dict(data))
 
 
-def _rider(data: Mapping) -> Rider | None:
+def _rider(data: Mapping[str, Any]) -> Rider | None:
     name, phone = str(data.get("courier_name") or ""), str(data.get("courier_phone") or "")
     return Rider(name=name, phone=phone) if (name or phone) else None
 
@@ -244,7 +244,9 @@ def _is_new_rider(code: int, rider: Rider | None, previous: Rider | None) -> boo
     return (rider.phone, rider.name) != (previous.phone, previous.name)
 
 
-def parse_status(data: Mapping, key: str = "", previous: Rider | None = None) -> StatusSnapshot:
+def parse_status(
+    data: Mapping[str, Any], key: str = "", previous: Rider | None = None
+) -> StatusSnapshot:
     raw = kit.to_int(data.get("status"))
     code = raw if raw is not None else -1
     status = codes.map_status(code)
@@ -267,7 +269,7 @@ def parse_status(data: Mapping, key: str = "", previous: Rider | None = None) ->
     )
 
 
-def _cancelled_by(data: Mapping) -> CancelledBy:
+def _cancelled_by(data: Mapping[str, Any]) -> CancelledBy:
     reason = kit.to_int(data.get("cancel_reason_id")) or 0
     if 101 <= reason <= 199:
         return CancelledBy.MERCHANT if reason == 199 else CancelledBy.CUSTOMER
@@ -276,11 +278,11 @@ def _cancelled_by(data: Mapping) -> CancelledBy:
     return CancelledBy.UNKNOWN
 
 
-def parse_position(data: Mapping, key: str) -> RiderPosition | None:
+def parse_position(data: Mapping[str, Any], key: str) -> RiderPosition | None:
     lat, lng = data.get("lat"), data.get("lng")
     if lat in (None, "", 0) or lng in (None, "", 0):
         return None
-    return RiderPosition(idempotency_key=key, lat=from_e6(lat), lng=from_e6(lng))  # type: ignore[arg-type]
+    return RiderPosition(idempotency_key=key, lat=from_e6(lat), lng=from_e6(lng))
 
 
 # ----------------------------------------------------------------------------- callbacks

@@ -74,7 +74,7 @@ def _dev_id(creds: Mapping[str, str]) -> int | str:
     return int(raw) if raw.isdigit() else raw
 
 
-def envelope(method: str, fields: dict, creds: Mapping[str, str], push_time: int) -> Wire:
+def envelope(method: str, fields: dict[str, Any], creds: Mapping[str, str], push_time: int) -> Wire:
     body = dumps({**fields, "dev_id": _dev_id(creds), "push_time": push_time})
     sig = sign(body, str(creds["dev_id"]), creds["dev_key"])
     return Wire(method, body.encode("utf-8"), CONTENT_TYPE, {"sign": sig})
@@ -84,11 +84,11 @@ def _coord(value: float) -> str:
     return f"{value:.6f}"
 
 
-def _shop(creds: Mapping[str, str], opts: Options) -> dict:
+def _shop(creds: Mapping[str, str], opts: Options) -> dict[str, Any]:
     return {"shop_id": creds["shop_id"], "shop_type": opts.shop_type}
 
 
-def order_ref(attempt: DeliveryAttempt, creds: Mapping[str, str], opts: Options) -> dict:
+def order_ref(attempt: DeliveryAttempt, creds: Mapping[str, str], opts: Options) -> dict[str, Any]:
     """SF's order id when we have it (type 1), else our shop_order_id (type 2)."""
     if attempt.carrier_order_id:
         ref = {"order_id": attempt.carrier_order_id, "order_type": 1}
@@ -98,7 +98,7 @@ def order_ref(attempt: DeliveryAttempt, creds: Mapping[str, str], opts: Options)
 
 
 # ----------------------------------------------------------------------------- requests
-def _shop_block(store: Store) -> dict:
+def _shop_block(store: Store) -> dict[str, Any]:
     return {
         "shop_name": store.name,
         "shop_phone": store.phone,
@@ -132,7 +132,7 @@ def build_quote(
     return envelope("precreateorder", fields, creds, push_time)
 
 
-def _order_detail(order: Order, opts: Options) -> dict:
+def _order_detail(order: Order, opts: Options) -> dict[str, Any]:
     items = order.items
     return {
         "total_price": order.total_fen,
@@ -236,14 +236,14 @@ def unwrap(body: bytes, *, mutating: bool) -> dict[str, Any]:
     return kit.as_object(result)
 
 
-def _fee(result: Mapping) -> int | None:
+def _fee(result: Mapping[str, Any]) -> int | None:
     for key in ("real_pay_money", "total_pay_money", "total_price"):
         if result.get(key) not in (None, ""):
             return kit.to_int(result[key])
     return None
 
 
-def parse_quote(result: Mapping, now: datetime) -> Quote:
+def parse_quote(result: Mapping[str, Any], now: datetime) -> Quote:
     fee = _fee(result)
     if fee is None:
         price = result.get("charge_price_list") or {}
@@ -260,7 +260,7 @@ def parse_quote(result: Mapping, now: datetime) -> Quote:
     )
 
 
-def parse_create(result: Mapping) -> CreateResult:
+def parse_create(result: Mapping[str, Any]) -> CreateResult:
     return CreateResult(
         carrier_order_id=str(result["sf_order_id"]),
         fee_fen=_fee(result),
@@ -269,7 +269,7 @@ def parse_create(result: Mapping) -> CreateResult:
     )
 
 
-def _rider(result: Mapping) -> Rider | None:
+def _rider(result: Mapping[str, Any]) -> Rider | None:
     name = result.get("rider_name") or result.get("operator_name") or ""
     phone = result.get("rider_phone") or result.get("operator_phone") or ""
     lat, lng = result.get("rider_lat"), result.get("rider_lng")
@@ -284,7 +284,7 @@ def _rider(result: Mapping) -> Rider | None:
     )
 
 
-def parse_status(result: Mapping, key: str = "") -> StatusSnapshot:
+def parse_status(result: Mapping[str, Any], key: str = "") -> StatusSnapshot:
     raw = kit.to_int(result.get("order_status"))
     code = raw if raw is not None else -1
     status = codes.map_status(code)
@@ -308,33 +308,33 @@ def parse_status(result: Mapping, key: str = "") -> StatusSnapshot:
     )
 
 
-def parse_position(result: Mapping, key: str) -> RiderPosition | None:
+def parse_position(result: Mapping[str, Any], key: str) -> RiderPosition | None:
     lat, lng = result.get("rider_lat"), result.get("rider_lng")
     if lat in (None, "") or lng in (None, ""):
         return None
     t = kit.to_int(result.get("upload_time") or result.get("push_time"))
     return RiderPosition(
         idempotency_key=key,
-        lat=float(lat),  # type: ignore[arg-type]
-        lng=float(lng),  # type: ignore[arg-type]
+        lat=float(lat),
+        lng=float(lng),
         name=str(result.get("rider_name") or ""),
         phone=str(result.get("rider_phone") or ""),
         at=from_unix(t) if t else None,
     )
 
 
-def parse_precancel(result: Mapping) -> int:
+def parse_precancel(result: Mapping[str, Any]) -> int:
     if result.get("could_cancel") in (0, False, "0"):
         raise RejectedError(codes.CARRIER, "order can no longer be cancelled")
     return kit.to_int(result.get("deduction_fee")) or 0
 
 
-def parse_cancel(result: Mapping) -> int:
+def parse_cancel(result: Mapping[str, Any]) -> int:
     detail = result.get("deduction_detail") or {}
     return kit.to_int(detail.get("deduction_fee")) or 0
 
 
-def parse_tip(result: Mapping) -> int | None:
+def parse_tip(result: Mapping[str, Any]) -> int | None:
     return kit.to_int(result.get("total_gratuity_fee"))
 
 
@@ -360,5 +360,5 @@ def parse_callback(request: CallbackRequest, creds: Mapping[str, str]) -> Callba
     return CallbackResult(events=(CallbackEvent(snap, event_id),), reply_body=CALLBACK_OK)
 
 
-def _with(snap: StatusSnapshot, **changes) -> StatusSnapshot:
+def _with(snap: StatusSnapshot, **changes: Any) -> StatusSnapshot:
     return replace(snap, **changes)

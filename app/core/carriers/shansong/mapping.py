@@ -84,7 +84,7 @@ def wire_coords(lat: float, lng: float, lbs_type: int) -> tuple[str, str]:
     return f"{lat:.6f}", f"{lng:.6f}"
 
 
-def calculate_body(order: Order, store: Store, order_no: str, options: Options) -> dict:
+def calculate_body(order: Order, store: Store, order_no: str, options: Options) -> dict[str, Any]:
     lbs = options.lbs_type
     from_lat, from_lng = wire_coords(store.lat, store.lng, lbs)
     c = order.customer
@@ -101,7 +101,12 @@ def calculate_body(order: Order, store: Store, order_no: str, options: Options) 
         "weight": max(1, math.ceil(order.weight_g / 1000)),
         "remarks": " ".join(x for x in (order.pickup_no, order.note) if x),
     }
-    body: dict = {"cityName": store.city, "appointType": 0, "travelWay": 0, "deliveryType": 1}
+    body: dict[str, Any] = {
+        "cityName": store.city,
+        "appointType": 0,
+        "travelWay": 0,
+        "deliveryType": 1,
+    }
     if lbs == 1:
         body["lbsType"] = 1
     body["sender"] = {
@@ -116,22 +121,22 @@ def calculate_body(order: Order, store: Store, order_no: str, options: Options) 
     return body
 
 
-def iss_body(iss_order_no: str) -> dict:
+def iss_body(iss_order_no: str) -> dict[str, Any]:
     """orderPlace, preAbortOrder, courierInfo and confirmGoodsReturn take just this."""
     return {"issOrderNo": iss_order_no}
 
 
-def info_body(iss_order_no: str, third_order_no: str) -> dict:
+def info_body(iss_order_no: str, third_order_no: str) -> dict[str, Any]:
     body = {"issOrderNo": iss_order_no} if iss_order_no else {}
     body["thirdOrderNo"] = third_order_no
     return body
 
 
-def abort_body(iss_order_no: str, deduct_flag: bool) -> dict:
+def abort_body(iss_order_no: str, deduct_flag: bool) -> dict[str, Any]:
     return {"issOrderNo": iss_order_no, "deductFlag": deduct_flag}
 
 
-def addition_body(iss_order_no: str, amount_fen: int) -> dict:
+def addition_body(iss_order_no: str, amount_fen: int) -> dict[str, Any]:
     return {"issOrderNo": iss_order_no, "additionAmount": amount_fen}
 
 
@@ -150,7 +155,7 @@ def unwrap(raw: bytes, *, mutating: bool, overrides: Mapping[str, object] | None
     )
 
 
-def freight_fen(data: Mapping) -> int:
+def freight_fen(data: Mapping[str, Any]) -> int:
     """totalFeeAfterSave without the 加价费 (tip), which is tracked apart."""
     total = kit.int_or(data.get("totalFeeAfterSave", data.get("totalAmount")))
     tips = sum(
@@ -161,7 +166,7 @@ def freight_fen(data: Mapping) -> int:
     return total - tips
 
 
-def addition_fen(data: Mapping) -> int:
+def addition_fen(data: Mapping[str, Any]) -> int:
     return sum(
         kit.int_or(f.get("fee"))
         for f in data.get("feeInfoList") or ()
@@ -169,7 +174,7 @@ def addition_fen(data: Mapping) -> int:
     )
 
 
-def parse_quote(data: Mapping, *, order_no: str, now: datetime, ttl_s: int) -> Quote:
+def parse_quote(data: Mapping[str, Any], *, order_no: str, now: datetime, ttl_s: int) -> Quote:
     grab = data.get("estimateGrabSecond")
     receive = data.get("estimateReceiveSecond")
     return Quote(
@@ -187,7 +192,7 @@ def parse_quote(data: Mapping, *, order_no: str, now: datetime, ttl_s: int) -> Q
 
 
 def parse_place(
-    data: Mapping | None, *, iss_order_no: str, fallback_fee_fen: int | None
+    data: Mapping[str, Any] | None, *, iss_order_no: str, fallback_fee_fen: int | None
 ) -> CreateResult:
     data = data or {}
     has_fee = "totalFeeAfterSave" in data or "totalAmount" in data
@@ -204,14 +209,14 @@ def parse_time(value: object) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, (int, float)) or str(value).isdigit():
-        return from_unix(int(value) / 1000)
+        return from_unix(kit.int_or(value) / 1000)
     try:
         return parse_local(str(value))
     except ValueError:
         return None
 
 
-def _rider(courier: Mapping | None) -> Rider | None:
+def _rider(courier: Mapping[str, Any] | None) -> Rider | None:
     if not courier or not (courier.get("name") or courier.get("mobile")):
         return None
     lat, lng = _gcj(courier)
@@ -220,7 +225,7 @@ def _rider(courier: Mapping | None) -> Rider | None:
     )
 
 
-def _gcj(d: Mapping) -> tuple[float | None, float | None]:
+def _gcj(d: Mapping[str, Any]) -> tuple[float | None, float | None]:
     """Prefer the gcj02 fields; else convert the BD-09 latitude/longitude."""
     if d.get("gcj02Lat") not in (None, "") and d.get("gcj02Lng") not in (None, ""):
         return float(d["gcj02Lat"]), float(d["gcj02Lng"])
@@ -238,7 +243,7 @@ def _returned(
 
 
 def parse_info(
-    data: Mapping, *, iss_order_no: str, order_no: str, returned_after_pickup: bool = True
+    data: Mapping[str, Any], *, iss_order_no: str, order_no: str, returned_after_pickup: bool = True
 ) -> StatusSnapshot:
     st, sub = data.get("orderStatus"), data.get("subOrderStatus")
     status, reassign = codes.status_of(st, sub)
@@ -273,13 +278,13 @@ def parse_info(
     )
 
 
-def parse_abort_fee(data: Mapping | None) -> int:
+def parse_abort_fee(data: Mapping[str, Any] | None) -> int:
     """abortOrder / preAbortOrder: the penalty plus any send-back (return trip) fee."""
     data = data or {}
     return kit.int_or(data.get("deductAmount")) + kit.int_or(data.get("sendBackFee"))
 
 
-def parse_courier(data: Mapping | None, *, order_no: str) -> RiderPosition | None:
+def parse_courier(data: Mapping[str, Any] | None, *, order_no: str) -> RiderPosition | None:
     if not data:
         return None
     lat, lng = _gcj(data)
@@ -296,7 +301,7 @@ def parse_courier(data: Mapping | None, *, order_no: str) -> RiderPosition | Non
 
 
 # ---------------------------------------------------------------- callbacks
-def _callback_doc(body: bytes, creds: Mapping[str, str], check_ids: bool) -> dict:
+def _callback_doc(body: bytes, creds: Mapping[str, str], check_ids: bool) -> dict[str, Any]:
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):

@@ -151,12 +151,12 @@ def unwrap(
     return kit.as_object(data)
 
 
-def _fee(data: Mapping, fee_field: str) -> int | None:
+def _fee(data: Mapping[str, Any], fee_field: str) -> int | None:
     v = kit.fen_from_fen(data.get(fee_field))
     return v if v is not None else kit.fen_from_fen(data.get("totalMoney"))
 
 
-def parse_quote(data: Mapping, now: datetime, *, ttl_s: int, fee_field: str) -> Quote:
+def parse_quote(data: Mapping[str, Any], now: datetime, *, ttl_s: int, fee_field: str) -> Quote:
     token, fee = str(data.get("priceToken") or ""), _fee(data, fee_field)
     if not token or fee is None:
         raise ValueError("orderPrice answer without priceToken/fee")
@@ -172,7 +172,7 @@ def parse_quote(data: Mapping, now: datetime, *, ttl_s: int, fee_field: str) -> 
     )
 
 
-def parse_create(data: Mapping, quote: Quote) -> CreateResult:
+def parse_create(data: Mapping[str, Any], quote: Quote) -> CreateResult:
     code = str(data.get("orderCode") or "")
     if not code:
         if data.get("orderUrl"):  # balance too low: UU answers with a payment link
@@ -189,7 +189,7 @@ def _time(value: object) -> datetime | None:
 
 
 def parse_status(
-    p: Mapping,
+    p: Mapping[str, Any],
     *,
     fee_field: str,
     tip_field: str,
@@ -217,7 +217,7 @@ def parse_status(
     )
 
 
-def parse_track(data: Mapping, key: str) -> RiderPosition | None:
+def parse_track(data: Mapping[str, Any], key: str) -> RiderPosition | None:
     loc = str(data.get("driverLastLoc") or "")
     if "," not in loc:
         return None
