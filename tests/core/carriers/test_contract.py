@@ -16,6 +16,7 @@ from app.core.carriers.base import (
     AuthError,
     CarrierAdapter,
     InsufficientBalanceError,
+    NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
     UnavailableError,
@@ -145,13 +146,37 @@ async def test_sandbox_faults_on_a_read(cid, sandbox_world, faults, error):
 
 @pytest.mark.asyncio
 @pytest.mark.integration
-async def test_sandbox_balance_fault_on_create(cid, sandbox_world):
+@pytest.mark.parametrize(
+    ("faults", "error"),
+    [
+        (Faults(insufficient_balance=True), InsufficientBalanceError),
+        (Faults(rate_limit=1.0), RateLimitedError),
+        (Faults(auth=True), AuthError),
+    ],
+)
+async def test_sandbox_faults_on_create(cid, sandbox_world, faults, error):
     world = await sandbox_world(cid)
     order = make_order()
     q = await world.adapter.quote(order)
-    world.engine.set_faults(cid, Faults(insufficient_balance=True))
-    with pytest.raises(InsufficientBalanceError):
+    world.engine.set_faults(cid, faults)
+    with pytest.raises(error):
         await world.adapter.create(order, q, attempt(cid, quote_token=q.token))
+    assert world.engine.find(cid, "JP1001-1") is None  # refused: nothing was made
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_5xx_on_create_then_query_says_it_was_never_made(cid, sandbox_world):
+    world = await sandbox_world(cid)
+    order = make_order("JP-5XX-1")
+    q = await world.adapter.quote(order)
+    att = attempt(cid, "JP-5XX-1", quote_token=q.token)
+    world.engine.set_faults(cid, Faults(error_5xx=1.0))
+    with pytest.raises(OutcomeUnknownError):
+        await world.adapter.create(order, q, att)
+    world.engine.set_faults(cid, Faults())
+    with pytest.raises(NotFoundError):
+        await world.adapter.query(att)
 
 
 @pytest.mark.asyncio
@@ -166,7 +191,14 @@ async def test_create_whose_answer_never_came_is_resolved_by_query(cid, sandbox_
         await world.adapter.create(order, q, att)
     world.engine.set_faults(cid, Faults())
     snap = await world.adapter.query(att)
-    assert snap.status is DeliveryStatus.PENDING_ACCEPT
+    assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.carrier_order_id
+    world.engine.set_faults(cid, Faults(hang=True))  # no answer at all, nothing made
+    hung = attempt(cid, "JP-HANG-2")
+    with pytest.raises(OutcomeUnknownError):
+        await world.adapter.create(make_order("JP-HANG-2"), q, hung)
+    world.engine.set_faults(cid, Faults())
+    with pytest.raises(NotFoundError):
+        await world.adapter.query(hung)
 
 
 @pytest.mark.asyncio

@@ -37,7 +37,7 @@ from app.core.domain import (
     Store,
 )
 from app.core.sandbox import dada as dada_sandbox
-from app.core.sandbox.engine import Faults, SandboxEngine, SimState
+from app.core.sandbox.engine import SandboxEngine, SimState
 from app.core.sandbox.server import SandboxServer
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "dada"
@@ -399,89 +399,6 @@ async def test_sandbox_callback_roundtrip(world):
     _, _, body = dada_sandbox.callback_payload(engine, o, engine.snapshot(o))
     snap = adapter.parse_callback(CallbackRequest("POST", "/cb", {}, {}, body)).events[0].snapshot
     assert snap.status is DeliveryStatus.CANCELLED and snap.cancelled_by is CancelledBy.MERCHANT
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_sandbox_5xx_on_create_then_query_by_key(world):
-    engine, adapter, _ = world
-    order = make_order()
-    q = await adapter.quote(order)
-    engine.set_faults("dada", Faults(error_5xx=1.0))
-    with pytest.raises(OutcomeUnknownError):
-        await adapter.create(order, q, attempt())
-    engine.set_faults("dada", Faults())
-    with pytest.raises(NotFoundError):
-        await adapter.query(attempt())  # resolved: the carrier never made it
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_sandbox_hang_after_create_then_query_by_key(world):
-    engine, _, ctx = world
-    http = CarrierHttp(timeout_s=0.3)
-    adapter = Adapter(ctx.__class__(**{**_ctx_dict(ctx), "http": http}))
-    try:
-        order = make_order()
-        q = await adapter.quote(order)
-        engine.set_faults("dada", Faults(hang_after_create=True))
-        with pytest.raises(OutcomeUnknownError):
-            await adapter.create(order, q, attempt())
-        engine.set_faults("dada", Faults())
-        assert (await adapter.query(attempt())).status is DeliveryStatus.PENDING_ACCEPT
-        engine.set_faults("dada", Faults(hang=True))
-        with pytest.raises(OutcomeUnknownError):
-            await adapter.create(make_order("JP1002-1"), q, attempt("JP1002-1"))
-    finally:
-        await http.aclose()
-
-
-def _ctx_dict(ctx: CarrierContext) -> dict:
-    names = (
-        "carrier",
-        "base_url",
-        "credentials",
-        "store",
-        "http",
-        "clock",
-        "callback_url",
-        "options",
-    )
-    return {n: getattr(ctx, n) for n in names}
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-@pytest.mark.parametrize(
-    ("faults", "exc"),
-    [
-        (Faults(rate_limit=1.0), RateLimitedError),
-        (Faults(auth=True), AuthError),
-        (Faults(insufficient_balance=True), InsufficientBalanceError),
-    ],
-)
-async def test_sandbox_fault_errors_on_create(world, faults, exc):
-    engine, adapter, _ = world
-    order = make_order()
-    q = await adapter.quote(order)
-    engine.set_faults("dada", faults)
-    with pytest.raises(exc):
-        await adapter.create(order, q, attempt())
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_sandbox_malformed_read_and_bad_signature(world):
-    engine, adapter, ctx = world
-    engine.set_faults("dada", Faults(malformed=1.0))
-    with pytest.raises(UnavailableError):
-        await adapter.query(attempt())
-    engine.set_faults("dada", Faults())
-    wrong = Adapter(
-        ctx.__class__(**{**_ctx_dict(ctx), "credentials": {**CREDS, "app_secret": "nope"}})
-    )
-    with pytest.raises(AuthError):
-        await wrong.quote(make_order())
 
 
 @pytest.mark.asyncio

@@ -441,21 +441,6 @@ async def test_sandbox_callback_roundtrip(world):
 
 @pytest.mark.asyncio
 @pytest.mark.integration
-async def test_sandbox_5xx_on_create_then_query(world):
-    engine, adapter, _, _ = world
-    order = make_order()
-    q = await adapter.quote(order)
-    att = attempt(quote_token=q.token)
-    engine.set_faults("shansong", Faults(error_5xx=1.0))
-    with pytest.raises(OutcomeUnknownError):
-        await adapter.create(order, q, att)
-    engine.set_faults("shansong", Faults())
-    with pytest.raises(NotFoundError):
-        await adapter.query(att)  # resolved: never placed
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
 async def test_sandbox_hangs(world):
     engine, _, ctx, _ = world
     http = CarrierHttp(timeout_s=0.3)
@@ -477,36 +462,3 @@ async def test_sandbox_hangs(world):
             await adapter.create(order, q, att)
     finally:
         await http.aclose()
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-@pytest.mark.parametrize(
-    ("faults", "exc"),
-    [
-        (Faults(rate_limit=1.0), RateLimitedError),
-        (Faults(auth=True), AuthError),
-        (Faults(insufficient_balance=True), InsufficientBalanceError),
-    ],
-)
-async def test_sandbox_fault_errors_on_create(world, faults, exc):
-    engine, adapter, _, _ = world
-    order = make_order()
-    q = await adapter.quote(order)
-    engine.set_faults("shansong", faults)
-    with pytest.raises(exc):
-        await adapter.create(order, q, attempt(quote_token=q.token))
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_sandbox_malformed_read_and_bad_signature(world):
-    engine, adapter, ctx, _ = world
-    q = await adapter.quote(make_order())
-    engine.set_faults("shansong", Faults(malformed=1.0))
-    with pytest.raises(UnavailableError):
-        await adapter.query(attempt(quote_token=q.token))
-    engine.set_faults("shansong", Faults())
-    wrong = Adapter(_with(ctx, credentials={**CREDS, "app_secret": "nope"}))
-    with pytest.raises(AuthError):
-        await wrong.quote(make_order())

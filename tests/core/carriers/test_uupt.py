@@ -19,10 +19,8 @@ from app.core.carriers.base import (
     CarrierContext,
     InsufficientBalanceError,
     NotFoundError,
-    OutcomeUnknownError,
     RateLimitedError,
     RejectedError,
-    UnavailableError,
 )
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.uupt import RULES, Adapter, codes, mapping
@@ -39,7 +37,7 @@ from app.core.domain import (
 )
 from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import uupt as uu_sandbox
-from app.core.sandbox.engine import Faults, SandboxEngine, Scenario
+from app.core.sandbox.engine import SandboxEngine, Scenario
 from app.core.sandbox.server import SandboxServer
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "uupt"
@@ -282,16 +280,6 @@ async def world():
         await server.stop()
 
 
-@pytest_asyncio.fixture
-async def short_world():
-    engine, server, http, adapter = await _world(0.3)
-    try:
-        yield engine, adapter
-    finally:
-        await http.aclose()
-        await server.stop()
-
-
 def _att(key: str) -> DeliveryAttempt:
     return DeliveryAttempt(1, 1, CID, key)
 
@@ -410,73 +398,6 @@ async def test_sandbox_query_unknown_key_is_not_found(world):
     _, adapter = world
     with pytest.raises(NotFoundError):
         await adapter.query(_att("NOPE"))
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_fault_5xx_on_create_then_query_resolves(world):
-    engine, adapter = world
-    q = await adapter.quote(ORDER)
-    engine.set_faults(CID, Faults(error_5xx=1.0))
-    with pytest.raises(OutcomeUnknownError):
-        await adapter.create(ORDER, q, _att("K5"))
-    engine.faults.clear()
-    with pytest.raises(NotFoundError):  # resolved: no order was made
-        await adapter.query(_att("K5"))
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-@pytest.mark.parametrize(
-    ("faults", "kind"),
-    [
-        (Faults(rate_limit=1.0), RateLimitedError),
-        (Faults(auth=True), AuthError),
-        (Faults(malformed=1.0), UnavailableError),
-    ],
-)
-async def test_fault_on_read(world, faults, kind):
-    engine, adapter = world
-    engine.set_faults(CID, faults)
-    with pytest.raises(kind):
-        await adapter.quote(ORDER)
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_fault_insufficient_balance(world):
-    engine, adapter = world
-    q = await adapter.quote(ORDER)
-    engine.set_faults(CID, Faults(insufficient_balance=True))
-    with pytest.raises(InsufficientBalanceError):
-        await adapter.create(ORDER, q, _att("K6"))
-    assert engine.find(CID, "K6") is None
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_fault_hang_after_create_resolved_by_query(short_world):
-    engine, adapter = short_world
-    q = await adapter.quote(ORDER)
-    engine.set_faults(CID, Faults(hang_after_create=True))
-    with pytest.raises(OutcomeUnknownError):
-        await adapter.create(ORDER, q, _att("K7"))
-    engine.faults.clear()
-    snap = await adapter.query(_att("K7"))
-    assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.carrier_order_id
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_fault_hang_short_timeout(short_world):
-    engine, adapter = short_world
-    q = await adapter.quote(ORDER)
-    engine.set_faults(CID, Faults(hang=True))
-    with pytest.raises(OutcomeUnknownError):
-        await adapter.create(ORDER, q, _att("K8"))
-    engine.faults.clear()
-    with pytest.raises(NotFoundError):
-        await adapter.query(_att("K8"))
 
 
 @pytest.mark.asyncio
