@@ -169,8 +169,11 @@ async def test_sandbox_faults_on_create(cid, sandbox_world, faults, error):
 async def test_5xx_on_create_then_query_says_it_was_never_made(cid, sandbox_world):
     world = await sandbox_world(cid)
     order = make_order("JP-5XX-1")
+    att = attempt(cid, "JP-5XX-1")
+    with pytest.raises(NotFoundError):  # an unknown key is "not found", not an outage
+        await world.adapter.query(att)
     q = await world.adapter.quote(order)
-    att = attempt(cid, "JP-5XX-1", quote_token=q.token)
+    att = att.with_(quote_token=q.token)
     world.engine.set_faults(cid, Faults(error_5xx=1.0))
     with pytest.raises(OutcomeUnknownError):
         await world.adapter.create(order, q, att)

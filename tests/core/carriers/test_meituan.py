@@ -362,47 +362,6 @@ def _fake_quote() -> Quote:
     return Quote("meituan", 1000, 1000, datetime(2025, 11, 24, tzinfo=UTC), False)
 
 
-@pytest.mark.asyncio
-@pytest.mark.integration
-@pytest.mark.parametrize(
-    ("faults", "kind", "op"),
-    [
-        (Faults(rate_limit=1.0), RateLimitedError, "query"),
-        (Faults(auth=True), AuthError, "quote"),
-        (Faults(malformed=1.0), UnavailableError, "query"),
-        (Faults(insufficient_balance=True), InsufficientBalanceError, "create"),
-        (Faults(malformed=1.0), OutcomeUnknownError, "create"),
-        (Faults(hang=True), OutcomeUnknownError, "create"),
-    ],
-)
-async def test_sandbox_faults(sandbox, faults, kind, op):
-    engine, server, _mt = sandbox
-    http = CarrierHttp(timeout_s=0.3)
-    mt = Adapter(_ctx(server, http))
-    quote = await mt.quote(ORDER) if op == "create" else None
-    engine.set_faults("meituan", faults)
-    att = _attempt("JP-FLT-1")
-    try:
-        with pytest.raises(kind):
-            if op == "quote":
-                await mt.quote(ORDER)
-            elif op == "query":
-                await mt.query(att)
-            else:
-                await mt.create(ORDER, quote, att)
-    finally:
-        await http.aclose()
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_sandbox_rejects_bad_signature(sandbox):
-    _engine, server, mt = sandbox
-    wrong = {**RULES.rehearsal_credentials, "app_secret": "wrong"}
-    with pytest.raises(AuthError):
-        await Adapter(_ctx(server, mt.ctx.http, wrong)).quote(ORDER)
-
-
 def test_rules_shape():
     assert RULES.credential_keys == ("app_key", "app_secret", "shop_id")
     assert RULES.secret_keys == ("app_secret",)

@@ -40,7 +40,7 @@ from app.core.domain import (
     Store,
 )
 from app.core.sandbox import sf as sf_sandbox
-from app.core.sandbox.engine import Faults, SandboxEngine
+from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "sf"
@@ -291,98 +291,6 @@ async def test_sandbox_cancel_with_fee_and_callbacks(sandbox):
     assert snap.status is DeliveryStatus.CANCELLED and snap.cancel_fee_fen == 200
     with pytest.raises(RejectedError):
         await sf.cancel(att, "again")
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_sandbox_create_5xx_then_query_by_key_and_duplicate(sandbox):
-    engine, _server, sf = sandbox
-    att = _attempt("JP-5XX-1")
-    with pytest.raises(NotFoundError):
-        await sf.query(att)
-    engine.set_faults("sf", Faults(error_5xx=1.0))
-    with pytest.raises(OutcomeUnknownError):
-        await sf.create(ORDER, await _quote_unfaulted(engine, sf), att)
-    engine.set_faults("sf", Faults())
-    with pytest.raises(NotFoundError):
-        await sf.query(att)  # the 5xx came before the create was recorded
-    engine.set_faults("sf", Faults(hang_after_create=True))
-    fast = Adapter(_ctx(_server, CarrierHttp(timeout_s=0.3)))
-    try:
-        with pytest.raises(OutcomeUnknownError):
-            await fast.create(ORDER, await _quote_unfaulted(engine, sf), att)
-    finally:
-        await fast.ctx.http.aclose()
-    engine.set_faults("sf", Faults())
-    snap = await sf.query(att)  # resolved by shop_order_id
-    assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.carrier_order_id
-    again = await sf.create(ORDER, await sf.quote(ORDER), att)  # duplicate -> same order
-    assert again.carrier_order_id == snap.carrier_order_id
-    assert len(engine.orders["sf"]) == 1
-
-
-async def _quote_unfaulted(engine, sf):
-    saved = engine.faults.pop("sf", None)
-    try:
-        return await sf.quote(ORDER)
-    finally:
-        if saved is not None:
-            engine.faults["sf"] = saved
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-@pytest.mark.parametrize(
-    ("faults", "kind", "op"),
-    [
-        (Faults(rate_limit=1.0), RateLimitedError, "quote"),
-        (Faults(auth=True), AuthError, "quote"),
-        (Faults(malformed=1.0), UnavailableError, "query"),
-        (Faults(insufficient_balance=True), InsufficientBalanceError, "create"),
-        (Faults(malformed=1.0), OutcomeUnknownError, "create"),
-    ],
-)
-async def test_sandbox_faults(sandbox, faults, kind, op):
-    engine, _server, sf = sandbox
-    engine.set_faults("sf", faults)
-    att = _attempt("JP-FLT-1")
-    with pytest.raises(kind):
-        if op == "quote":
-            await sf.quote(ORDER)
-        elif op == "query":
-            await sf.query(att)
-        else:
-            await sf.create(ORDER, await _quote_unfaulted(engine, sf), att)
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_sandbox_rejects_bad_signature(sandbox):
-    _engine, server, sf = sandbox
-    wrong = {**RULES.rehearsal_credentials, "dev_key": "wrong"}
-    bad = Adapter(_ctx(server, sf.ctx.http, wrong))
-    with pytest.raises(AuthError):
-        await bad.quote(ORDER)
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_sandbox_hang_is_outcome_unknown(sandbox):
-    engine, server, _sf = sandbox
-    engine.set_faults("sf", Faults(hang=True))
-    http = CarrierHttp(timeout_s=0.2)
-    try:
-        with pytest.raises(OutcomeUnknownError):
-            await Adapter(_ctx(server, http)).create(ORDER, _fake_quote(), _attempt("JP-HANG"))
-    finally:
-        await http.aclose()
-    assert "sf" not in engine.orders
-
-
-def _fake_quote():
-    from app.core.domain import Quote
-
-    return Quote("sf", 1000, 1000, datetime(2025, 11, 24, tzinfo=UTC), False)
 
 
 def test_rules_shape():
