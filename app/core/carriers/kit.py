@@ -9,7 +9,8 @@ sources reuse the same pieces (they are neutral on purpose: no carrier import he
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,14 +23,17 @@ from app.core.carriers.base import (
     OutcomeUnknownError,
     RateLimitedError,
     RejectedError,
+    RiderPosition,
     UnavailableError,
 )
+from app.core.domain import DeliveryAttempt
 from app.core.money import yuan_to_fen
 
 if TYPE_CHECKING:
     from app.core.carriers.base import CarrierContext
     from app.core.carriers.http import HttpResponse
 
+log = logging.getLogger(__name__)
 JsonObj = dict[str, Any]
 T = TypeVar("T")
 
@@ -300,3 +304,23 @@ class AdapterBase:
             mutating=mutating,
         )
         return unwrap(resp, mutating)
+
+    async def _each_position(
+        self,
+        attempts: Sequence[DeliveryAttempt],
+        fetch: Callable[[DeliveryAttempt], Awaitable[RiderPosition | None]],
+        *,
+        skip: tuple[type[CarrierError], ...] = (RejectedError,),
+    ) -> list[RiderPosition]:
+        """One position call per attempt (no batch endpoint); an attempt the carrier
+        refuses with one of ``skip`` (no rider yet, order gone) is left out."""
+        out: list[RiderPosition] = []
+        for a in attempts:
+            try:
+                pos = await fetch(a)
+            except skip as e:
+                log.info("%s: no position for %s (%s)", self.id, a.idempotency_key, e.code)
+                continue
+            if pos is not None:
+                out.append(pos)
+        return out

@@ -157,16 +157,11 @@ class Adapter(AdapterBase):
         return total
 
     async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
-        out: list[RiderPosition] = []
-        for a in attempts:
-            try:
-                data = await self._call("getKnightInfo", self._ref(a), mutating=False)
-            except RejectedError:
-                continue  # no rider yet / order gone: nothing to draw
-            pos = mapping.parse_knight(data, a.idempotency_key, self.opts.rider_coord_system)
-            if pos is not None:
-                out.append(pos)
-        return out
+        async def one(a: DeliveryAttempt) -> RiderPosition | None:
+            data = await self._call("getKnightInfo", self._ref(a), mutating=False)
+            return mapping.parse_knight(data, a.idempotency_key, self.opts.rider_coord_system)
+
+        return await self._each_position(attempts, one)
 
     def parse_callback(self, request: CallbackRequest) -> CallbackResult:
         return mapping.parse_callback(

@@ -113,20 +113,12 @@ class Adapter(AdapterBase):
         return attempt.tip_fen + amount_fen
 
     async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
-        out: list[RiderPosition] = []
-        for attempt in attempts:
-            if not attempt.carrier_order_id:
-                continue
-            wire = mapping.build_position(attempt, self.creds, self._unix())
-            try:
-                data = await self._call(wire, mutating=False)
-            except RejectedError as e:  # e.g. no rider yet; the others still count
-                log.info("meituan: no position for %s (%s)", attempt.idempotency_key, e.code)
-                continue
-            pos = mapping.parse_position(data, attempt.idempotency_key)
-            if pos is not None:
-                out.append(pos)
-        return out
+        async def one(a: DeliveryAttempt) -> RiderPosition | None:
+            wire = mapping.build_position(a, self.creds, self._unix())
+            return mapping.parse_position(await self._call(wire, mutating=False), a.idempotency_key)
+
+        known = [a for a in attempts if a.carrier_order_id]  # no mt_peisong_id: no rider yet
+        return await self._each_position(known, one)
 
     def parse_callback(self, request: CallbackRequest) -> CallbackResult:
         return mapping.parse_callback(request, self.creds)

@@ -97,17 +97,13 @@ class Adapter(AdapterBase):
         return total if total is not None else attempt.tip_fen + amount_fen
 
     async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
-        out: list[RiderPosition] = []
-        for attempt in attempts:
+        async def one(a: DeliveryAttempt) -> RiderPosition | None:
             wire = mapping.build_ref_call(
-                "riderlatestposition", attempt, self.creds, self.opts, self._unix()
+                "riderlatestposition", a, self.creds, self.opts, self._unix()
             )
-            pos = mapping.parse_position(
-                await self._call(wire, mutating=False), attempt.idempotency_key
-            )
-            if pos is not None:
-                out.append(pos)
-        return out
+            return mapping.parse_position(await self._call(wire, mutating=False), a.idempotency_key)
+
+        return await self._each_position(attempts, one, skip=())  # SF: any error fails all
 
     def parse_callback(self, request: CallbackRequest) -> CallbackResult:
         return mapping.parse_callback(request, self.creds)

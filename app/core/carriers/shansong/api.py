@@ -119,18 +119,13 @@ class Adapter(AdapterBase):
 
     async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
         """One courierInfo call per attempt (no batch endpoint)."""
-        out: list[RiderPosition] = []
-        for a in attempts:
-            try:
-                data = await self._call(
-                    mapping.PATH_COURIER, mapping.iss_body(self._iss(a)), mutating=False
-                )
-            except NotFoundError:
-                continue
-            pos = mapping.parse_courier(data, order_no=a.idempotency_key)
-            if pos is not None:
-                out.append(pos)
-        return out
+
+        async def one(a: DeliveryAttempt) -> RiderPosition | None:
+            body = mapping.iss_body(self._iss(a))
+            data = await self._call(mapping.PATH_COURIER, body, mutating=False)
+            return mapping.parse_courier(data, order_no=a.idempotency_key)
+
+        return await self._each_position(attempts, one, skip=(NotFoundError,))
 
     def parse_callback(self, request: CallbackRequest) -> CallbackResult:
         return mapping.parse_callback(

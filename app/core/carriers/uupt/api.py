@@ -146,16 +146,11 @@ class Adapter(AdapterBase):
         return attempt.tip_fen + amount_fen
 
     async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
-        out: list[RiderPosition] = []
-        for a in attempts:
-            try:
-                data = await self._call("driverTrack", self._ref(a), mutating=False)
-            except RejectedError:
-                continue  # no rider yet / order gone
-            pos = mapping.parse_track(data, a.idempotency_key)
-            if pos is not None:
-                out.append(pos)
-        return out
+        async def one(a: DeliveryAttempt) -> RiderPosition | None:
+            data = await self._call("driverTrack", self._ref(a), mutating=False)
+            return mapping.parse_track(data, a.idempotency_key)
+
+        return await self._each_position(attempts, one)
 
     def parse_callback(self, request: CallbackRequest) -> CallbackResult:
         return mapping.parse_callback(
