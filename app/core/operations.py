@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.core.board import BoardRow, Lane
-from app.core.carriers.registry import CARRIER_IDS, SELF_DELIVERY, rules
+from app.core.carriers.registry import CARRIER_IDS, CARRIERS, SELF_DELIVERY, rules
 from app.core.carriers.rules import CarrierRules
 from app.core.domain import DeliveryAttempt, DeliveryStatus
 from app.core.domain.attention import AttentionReason
@@ -119,10 +119,7 @@ def _resolution(row: BoardRow, tip: TipRange | None) -> Action | None:
     return action
 
 
-# Per-carrier colours for charts. The carrier kit is moving these facts into each
-# carrier's rules.py; until then they live here, in the one function that reads them.
-_COLOURS = {"dada": "#1677ff", "shansong": "#fa8c16", "sf": "#1a1a1a", "meituan": "#fadb14",
-            "fengniao": "#13c2c2", "uupt": "#eb2f96", SELF_DELIVERY: "#52c41a"}  # fmt: skip
+SELF_COLOUR = "#52c41a"  # self delivery has no carrier folder; each carrier's is in its rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +139,8 @@ class CarrierFacts:
 def carrier_facts() -> dict[str, CarrierFacts]:
     """Every carrier in registry order, then self delivery; built from the registry."""
     out = {
-        cid: CarrierFacts(cid, r.name_zh, r.name_en, _COLOURS.get(cid, "#888888"), r)
-        for cid in CARRIER_IDS
-        for r in (rules(cid),)
+        m.id: CarrierFacts(m.id, m.rules.name_zh, m.rules.name_en, m.colour, m.rules)
+        for m in CARRIERS
     }
-    out[SELF_DELIVERY] = CarrierFacts(
-        SELF_DELIVERY, "自配送", "Self delivery", _COLOURS[SELF_DELIVERY], None
-    )
+    out[SELF_DELIVERY] = CarrierFacts(SELF_DELIVERY, "自配送", "Self delivery", SELF_COLOUR, None)
     return out
