@@ -1,6 +1,7 @@
 """``jupei --smoke``: the bundle's self-test. Starts offscreen with a fresh data dir,
 runs migrations, starts the POS listener and the sandboxes, takes one order from the
-sample POS through dispatch to delivered, and exits 0 — or non-zero with the reason."""
+sample POS through dispatch to delivered, and exits 0 — or non-zero with the reason.
+The core runs on its own thread (``CoreRuntime``), as in the GUI."""
 
 from __future__ import annotations
 
@@ -18,16 +19,23 @@ def run_smoke(args) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication, QLabel
 
+    from app.core.runtime import CoreRuntime
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     label = QLabel("JuPei smoke")
     t0 = time.monotonic()
+    runtime = CoreRuntime()
+    runtime.start()
     try:
         with loop:
-            reason = loop.run_until_complete(_smoke(label))
+            reason, text = loop.run_until_complete(runtime.run(_smoke()))
+        label.setText(text)  # Qt objects only on the GUI thread
     except Exception as e:  # any failure is a reason, printed, non-zero
         reason = f"{type(e).__name__}: {e}"
+    finally:
+        runtime.stop()
     took = time.monotonic() - t0
     if reason:
         print(f"SMOKE FAILED after {took:.1f}s: {reason}", file=sys.stderr)
@@ -36,7 +44,8 @@ def run_smoke(args) -> int:
     return 0
 
 
-async def _smoke(label) -> str:
+async def _smoke() -> tuple[str, str]:
+    """On the core thread: ("", what was delivered) or (the reason it failed, "")."""
     from app.bootstrap import build_core
     from app.core.config import Settings
     from app.core.domain import DeliveryStatus
@@ -58,16 +67,15 @@ async def _smoke(label) -> str:
         )
         detail = await svc.order_detail_by_pos_id(payload["pos_order_id"])
         if detail is None:
-            return f"order not stored (post stats: {stats})"
+            return f"order not stored (post stats: {stats})", ""
         attempt = await svc.dispatch(detail.order.id, actor="smoke")
         for _ in range(60):
             core.demo.advance(60)
             await svc.refresh(detail.order.id)
             detail = await svc.order_detail(detail.order.id)
             if detail.attempt and detail.attempt.status is DeliveryStatus.DELIVERED:
-                label.setText(f"{attempt.carrier} delivered {payload['pos_order_id']}")
-                return ""
+                return "", f"{attempt.carrier} delivered {payload['pos_order_id']}"
             await asyncio.sleep(0)
-        return f"not delivered: {detail.attempt.status if detail.attempt else 'no attempt'}"
+        return f"not delivered: {detail.attempt.status if detail.attempt else 'no attempt'}", ""
     finally:
         await core.stop()

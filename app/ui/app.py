@@ -1,5 +1,6 @@
 """GUI entry: logging, settings, QApplication + qasync loop, translations, single
-instance, the core, the main window; ``--screenshot`` runs the scripted demo instead."""
+instance, the main window first, then the core on its own thread (``CoreRuntime``)
+reached through ``ServiceProxy``; ``--screenshot`` runs the scripted demo instead."""
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ def _run_qt(args, settings) -> int:
     import qasync
 
     from app.core import paths
+    from app.core.runtime import CoreRuntime
     from app.ui.single_instance import SingleInstance, server_name
 
     app = _make_app(args, settings)
@@ -68,50 +70,79 @@ def _run_qt(args, settings) -> int:
         single.listen()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    runtime = CoreRuntime()  # the core's own thread and loop; the GUI keeps qasync
+    runtime.start()
     try:
-        return loop.run_until_complete(_main(app, args, settings, single))
+        return loop.run_until_complete(_main(app, args, settings, single, runtime))
     finally:
         if single is not None:
             single.close()
+        runtime.stop()
         loop.close()
 
 
-async def start_core(settings, *, config_path=None, **build):
-    """The GUI's core: built, with the OS printer plugged in, started with the rehearsal
-    sample feed (in rehearsal mode only)."""
+def build_gui_core(settings, *, config_path=None, **build):
+    """The GUI's core, built, with the OS printer plugged in (the core cannot build the
+    Qt "system" printer). Called on the core thread by the GUI."""
     from app.bootstrap import build_core
     from app.ui import printing_qt
 
     core = build_core(settings, config_path=config_path, **build)
-    printing_qt.register(core.service)  # the core cannot build the Qt ("system") printer
+    printing_qt.register(core.service)
+    return core
+
+
+async def start_core(settings, *, config_path=None, **build):
+    """Built and started with the rehearsal sample feed (in rehearsal mode only), on the
+    running loop: for callers that run the core on their own loop (tests)."""
+    core = build_gui_core(settings, config_path=config_path, **build)
     await core.start(sample_orders=True)
     return core
 
 
-async def _main(app, args, settings, single) -> int:
+async def _main(app, args, settings, single, runtime) -> int:
+    """Window first: it shows (saying 正在启动…) before the core is even imported; the
+    core is built and started on its own thread while the GUI stays responsive."""
+    from app.ui.bridge import ServiceProxy
     from app.ui.main_window import MainWindow
-
-    core = await start_core(settings, config_path=getattr(args, "config", None))
     from app.ui.prefs import tile_source
 
-    window = MainWindow(core.service, tile_source=tile_source())
+    proxy = ServiceProxy(runtime, settings=settings)
+    window = MainWindow(proxy, tile_source=tile_source())
+    closed = asyncio.get_running_loop().create_future()
+    window.destroyed.connect(lambda *_: closed.done() or closed.set_result(0))
+    app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(0))
+    if single is not None:
+        single.activated.connect(
+            lambda: (window.showNormal(), window.raise_(), window.activateWindow())
+        )
+    _stop_on_signals(window)
+    window.show_starting()
+    window.show()
+    app.processEvents()  # the first paint, before the core's imports compete for the GIL
+    core = None
     try:
-        await window.start()
+        core = await runtime.run(_build_core(settings, getattr(args, "config", None)))
+        proxy.attach(core.service)
+        await window.start()  # the board's newest page, before carriers and the POS start
+        await runtime.run(core.start(sample_orders=True))
+        window.core_ready()
         if getattr(args, "screenshot", None):
-            return await _screenshot(core, window, args)
-        closed = asyncio.get_running_loop().create_future()
-        window.destroyed.connect(lambda *_: closed.done() or closed.set_result(0))
-        app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(0))
-        if single is not None:
-            single.activated.connect(
-                lambda: (window.showNormal(), window.raise_(), window.activateWindow())
-            )
-        _stop_on_signals(window)
-        window.show()
+            return await _screenshot(core, proxy, window, args)
         return await closed
+    except BaseException as e:
+        proxy.fail(e)
+        raise
     finally:
         window.hide()
-        await core.stop()
+        if core is not None:
+            await runtime.run(core.stop())
+
+
+async def _build_core(settings, config_path):
+    """Runs on the core thread: the core's heavy imports (httpx, aiohttp, SQLAlchemy,
+    Alembic) and the migrations happen there, after the window's first paint."""
+    return build_gui_core(settings, config_path=config_path)
 
 
 def _stop_on_signals(window) -> None:
@@ -128,11 +159,16 @@ def _stop_on_signals(window) -> None:
     beat.start()
 
 
-async def _screenshot(core, window, args) -> int:
+async def _screenshot(core, proxy, window, args) -> int:
+    from types import SimpleNamespace
+
     from app.ui.demo import run_demo, save_detail_shot
+    from app.ui.proxy import marshal
 
     path = Path(args.screenshot)
-    await run_demo(core, window, float(getattr(args, "demo", 8.0) or 8.0), path)
+    # the demo drives the core the way the UI does: through the proxy, on the core thread
+    view = SimpleNamespace(service=proxy, demo=marshal(core.demo, proxy.runtime, "demo"))
+    await run_demo(view, window, float(getattr(args, "demo", 8.0) or 8.0), path)
     from app.core.board import Lane
 
     last = window.model.order_ids()[:1]

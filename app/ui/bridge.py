@@ -1,7 +1,14 @@
-"""Core events -> Qt signals, and the one ``async_slot`` wrapper for UI handlers.
+"""The UI's only way into the core, and the way back out.
 
-The bus publishes on the asyncio loop thread; under qasync that is the Qt thread, so the
-bridge re-emits directly. Each event type has its own signal carrying the event object.
+* ``ServiceProxy`` wraps ``AppService``: every coroutine method runs on the core's own
+  loop (``app.core.runtime.CoreRuntime``, its own thread) via ``run_coroutine_threadsafe``
+  and is awaited on the GUI's qasync loop with ``wrap_future``; sync methods run on the
+  core thread too. Calls made before the core is built wait for it instead of failing.
+* ``EventBridge`` turns core events (published on the core thread) into Qt signals
+  delivered on the GUI thread through a queued connection.
+* ``ThreadCheck`` records where each side ran, so a test can assert that the GUI thread
+  never ran core code and no Qt signal was delivered off the GUI thread.
+* ``async_slot``/``spawn``: the one wrapper for async UI handlers.
 """
 
 from __future__ import annotations
@@ -12,9 +19,12 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from app.core import events as ev
+from app.ui.proxy import THREADS, DeferredBus, ServiceProxy, ThreadCheck
+
+__all__ = ["THREADS", "DeferredBus", "EventBridge", "ServiceProxy", "ThreadCheck"]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +47,12 @@ def report_error(text: str) -> None:
 
 
 class EventBridge(QObject):
-    """One Qt signal per core event type; ``any_event`` carries every event."""
+    """One Qt signal per core event type; ``any_event`` carries every event.
+
+    The bus calls ``_on_event`` on the thread that published. From the core thread the
+    event crosses to the GUI thread through ``_relay`` (an explicitly queued connection, so
+    it never depends on how a receiver was connected); a bus on the GUI thread itself (the
+    single-loop tests) is re-emitted directly, as before."""
 
     order_received = Signal(object)
     order_changed = Signal(object)
@@ -53,6 +68,7 @@ class EventBridge(QObject):
     settings_changed = Signal(object)
     connectivity_changed = Signal(object)
     any_event = Signal(object)
+    _relay = Signal(object)
 
     _ROUTES: dict[type, str] = {
         ev.OrderReceived: "order_received",
@@ -70,17 +86,40 @@ class EventBridge(QObject):
         ev.ConnectivityChanged: "connectivity_changed",
     }
 
-    def __init__(self, bus: ev.EventBus, parent: QObject | None = None) -> None:
+    def __init__(
+        self, bus: Any, parent: QObject | None = None, *, check: ThreadCheck = THREADS
+    ) -> None:
         super().__init__(parent)
+        self._check = check
+        self._closed = False
+        check.bind_gui()
+        self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = bus.subscribe_all(self._on_event)
 
     def _on_event(self, event: ev.Event) -> None:
+        if self._closed:
+            return
+        if self._check.on_gui_thread():
+            self._check.bus_on_gui(event)
+            self._deliver(event)
+            return
+        self._check.bus_event()
+        try:
+            self._relay.emit(event)
+        except RuntimeError:  # the window (and this bridge) is being destroyed
+            self._closed = True
+
+    def _deliver(self, event: ev.Event) -> None:
+        self._check.slot(type(event).__name__)
+        if self._closed:
+            return
         name = self._ROUTES.get(type(event))
         if name is not None:
             getattr(self, name).emit(event)
         self.any_event.emit(event)
 
     def close(self) -> None:
+        self._closed = True
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.tray = Tray(self)
         self._sim_seq = 0
         self._rng = random.Random()
+        self.starting = False
         self._build()
         self.actions_by_name = build_menus(self)
         self._wire()
@@ -71,13 +72,18 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 0, 4, 4)
         lay.setSpacing(2)
+        self._banner: RehearsalBanner | None = None
         if self.service.rehearsal:
-            lay.addWidget(RehearsalBanner(self))
+            self._banner = RehearsalBanner(self)
+            lay.addWidget(self._banner)
         lay.addWidget(self.alert_bar)
         lay.addWidget(split, 1)
         self.setCentralWidget(central)
         self.conn_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.conn_label)
+        self._show_secret_problem()
+
+    def _show_secret_problem(self) -> None:
         if self.service.secret_problem:
             self.statusBar().showMessage(
                 self.tr("密钥存储不可用：%1").replace("%1", self.service.secret_problem)
@@ -101,7 +107,23 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         n = await self.controller.load()
-        self.statusBar().showMessage(self.tr("已载入 %n 个订单", "", n), 5000)
+        if not self.starting:
+            self.statusBar().showMessage(self.tr("已载入 %n 个订单", "", n), 5000)
+
+    def show_starting(self) -> None:
+        """Shown until ``core_ready``: the window is up before the core (start-up order)."""
+        self.starting = True
+        self.statusBar().showMessage(self.tr("正在启动…"))
+
+    def core_ready(self) -> None:
+        """The core is built and started: what only it knows can be shown now."""
+        self.starting = False
+        if self.service.rehearsal and self._banner is None:
+            self._banner = RehearsalBanner(self)
+            layout = self.centralWidget().layout()
+            layout.insertWidget(0, self._banner)  # type: ignore[attr-defined]
+        self.statusBar().clearMessage()
+        self._show_secret_problem()
 
     def closeEvent(self, event) -> None:
         br.set_error_sink(None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import subprocess
@@ -31,77 +32,105 @@ async def _dispatch_many(core, n: int, conc: int = 12, carriers=None) -> list[in
 
 # --------------------------------------------------------------------------- P3
 def p3(tmp: Path) -> dict:
-    from PySide6.QtCore import QTimer
+    """The app's shape: the core (intake, dispatch, tracking) on its own thread and loop
+    (``CoreRuntime``), the window on the GUI thread reaching it through ``ServiceProxy``;
+    the sandboxes in another process, as real carriers are remote. Lag is measured on the
+    GUI thread with a 5 ms QTimer while pos-sim posts 100 orders/s."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop
     import qasync
 
-    from app.ui.main_window import MainWindow
-    from tests.helpers import POS_SECRET, started_core
+    from app.core.runtime import CoreRuntime
     from tests.reliability.procs import free_port, start_sandbox, stop
 
     sb_port = free_port()
     sandbox = start_sandbox(sb_port, speed=1)
+    runtime = CoreRuntime()
+    runtime.start()
     out: dict = {}
-
-    async def main() -> None:
-        async with started_core(
-            tmp,
-            pos=True,
-            rehearsal={"mode": "on", "sandbox_url": f"http://127.0.0.1:{sb_port}"},
-            dispatch={"accept_timeout_s": 3600},
-        ) as core:
-            win = MainWindow(core.service)
-            await win.start()
-            win.show()
-            t0 = time.perf_counter()
-            await _dispatch_many(core, 500)
-            out["setup_s"] = time.perf_counter() - t0
-            live = len(await core.service.db.run(core.service.db.live_attempts))
-            lags: list[float] = []
-            last = [time.perf_counter()]
-
-            def tick() -> None:
-                t = time.perf_counter()
-                lags.append(max(0.0, (t - last[0]) * 1000 - 5))
-                last[0] = t
-
-            timer = QTimer()
-            timer.setInterval(5)
-            timer.timeout.connect(tick)
-            url = core.pos_listener.base_url  # type: ignore[union-attr]
-            cmd = [sys.executable, "-m", "app", "pos-sim", "--url", url, "--secret", POS_SECRET,
-                   "--rate", "100", "--count", "1500", "--concurrency", "16",
-                   "--dispatch", "manual"]  # fmt: skip
-            sim = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                                   env=dict(os.environ, PYTHONPATH=str(ROOT)))  # fmt: skip
-            await asyncio.sleep(1.0)  # pos-sim start-up
-            last[0] = time.perf_counter()
-            timer.start()
-            while sim.poll() is None:
-                await asyncio.sleep(0.2)
-            timer.stop()
-            out["sim"] = (sim.stdout.read() if sim.stdout else "").strip()
-            out["live"] = live
-            out["lags"] = lags
-            win.close()
-
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            loop.run_until_complete(main())
+            loop.run_until_complete(_p3_main(tmp, runtime, sb_port, out))
     finally:
+        runtime.stop()
         stop(sandbox)
     lags = out["lags"]
     return {
         "measured": pct(lags, 99),
         "detail": f"lag p50 {pct(lags, 50):.1f} ms, p99 {pct(lags, 99):.1f} ms, max "
         f"{max(lags):.0f} ms over {len(lags)} ticks; {out['live']} live deliveries "
-        f"(setup {out['setup_s']:.0f} s); pos-sim: {out['sim'][-90:]}",
+        f"(setup {out['setup_s']:.0f} s); core on its own thread; pos-sim: {out['sim'][-90:]}",
     }
+
+
+async def _p3_core(tmp: Path, sb_port: int, stack: contextlib.AsyncExitStack):
+    from tests.helpers import started_core
+
+    return await stack.enter_async_context(
+        started_core(
+            tmp,
+            pos=True,
+            rehearsal={"mode": "on", "sandbox_url": f"http://127.0.0.1:{sb_port}"},
+            dispatch={"accept_timeout_s": 3600},
+        )
+    )
+
+
+async def _p3_main(tmp: Path, runtime, sb_port: int, out: dict) -> None:
+    from app.ui.bridge import ServiceProxy
+    from app.ui.main_window import MainWindow
+
+    stack = contextlib.AsyncExitStack()
+    core = await runtime.run(_p3_core(tmp, sb_port, stack))
+    try:
+        proxy = ServiceProxy(runtime, settings=core.service.settings)
+        proxy.attach(core.service)
+        win = MainWindow(proxy, tile_source="offline")
+        await win.start()
+        win.show()
+        t0 = time.perf_counter()
+        await runtime.run(_dispatch_many(core, 500))
+        out["setup_s"] = time.perf_counter() - t0
+        out["live"] = len(await proxy.db.run(core.service.db.live_attempts))
+        url = core.pos_listener.base_url  # type: ignore[union-attr]
+        out["lags"], out["sim"] = await _lag_under_pos_sim(url)
+        win.close()
+    finally:
+        await runtime.run(stack.aclose())
+
+
+async def _lag_under_pos_sim(url: str) -> tuple[list[float], str]:
+    from PySide6.QtCore import QTimer
+
+    from tests.helpers import POS_SECRET
+
+    lags: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        t = time.perf_counter()
+        lags.append(max(0.0, (t - last[0]) * 1000 - 5))
+        last[0] = t
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    cmd = [sys.executable, "-m", "app", "pos-sim", "--url", url, "--secret", POS_SECRET,
+           "--rate", "100", "--count", "1500", "--concurrency", "16",
+           "--dispatch", "manual"]  # fmt: skip
+    sim = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)))  # fmt: skip
+    await asyncio.sleep(1.0)  # pos-sim start-up
+    last[0] = time.perf_counter()
+    timer.start()
+    while sim.poll() is None:
+        await asyncio.sleep(0.2)
+    timer.stop()
+    return lags, (sim.stdout.read() if sim.stdout else "").strip()
 
 
 # --------------------------------------------------------------------------- P7
