@@ -17,7 +17,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
@@ -120,12 +120,3 @@ class CoreRuntime:
         if self.in_core_thread():
             return await coro
         return await asyncio.wrap_future(self.submit(coro))
-
-
-def chain(aw: Awaitable[T]) -> Coroutine[Any, Any, T]:
-    """A coroutine awaiting ``aw``: ``run_coroutine_threadsafe`` needs a real coroutine."""
-
-    async def _await() -> T:
-        return await aw
-
-    return _await()

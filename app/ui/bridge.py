@@ -125,10 +125,10 @@ class EventBridge(QObject):
             self._unsubscribe = None
 
 
-_tasks: set[asyncio.Task] = set()
+_tasks: set[asyncio.Task[Any]] = set()
 
 
-def spawn(coro: Coroutine[Any, Any, Any], what: str = "") -> asyncio.Task:
+def spawn(coro: Coroutine[Any, Any, Any], what: str = "") -> asyncio.Task[Any]:
     """Run a coroutine on the loop, keeping a reference; errors are logged and shown."""
     task = asyncio.ensure_future(coro)
     _tasks.add(task)
@@ -136,7 +136,7 @@ def spawn(coro: Coroutine[Any, Any, Any], what: str = "") -> asyncio.Task:
     return task
 
 
-def _done(what: str, task: asyncio.Task) -> None:
+def _done(what: str, task: asyncio.Task[Any]) -> None:
     _tasks.discard(task)
     if task.cancelled():
         return
@@ -147,7 +147,7 @@ def _done(what: str, task: asyncio.Task) -> None:
     report_error(f"{what}: {exc}")
 
 
-def async_slot(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., asyncio.Task]:
+def async_slot(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., asyncio.Task[Any]]:
     """Wrap an ``async def`` handler so Qt can call it: schedules a task, returns it.
 
     Errors are logged and shown in the status bar (never a blocking dialog); a
@@ -155,7 +155,7 @@ def async_slot(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., asy
     dropped when the coroutine does not take them."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> asyncio.Task:
+    def wrapper(*args: Any, **kwargs: Any) -> asyncio.Task[Any]:
         try:
             coro = fn(*args, **kwargs)
         except TypeError:

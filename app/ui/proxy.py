@@ -128,7 +128,9 @@ def _wrap(value: Any, runtime: CoreRuntime, check: ThreadCheck, path: str) -> An
     return _Marshal(value, runtime, check, path)
 
 
-def _async_call(fn: Callable[..., Any], runtime: CoreRuntime, check: ThreadCheck, path: str):
+def _async_call(
+    fn: Callable[..., Any], runtime: CoreRuntime, check: ThreadCheck, path: str
+) -> Callable[..., Any]:
     async def on_core(*args: Any, **kwargs: Any) -> Any:
         check.core_call(path, runtime)
         return await fn(*args, **kwargs)
@@ -140,7 +142,9 @@ def _async_call(fn: Callable[..., Any], runtime: CoreRuntime, check: ThreadCheck
     return call
 
 
-def _sync_call(fn: Callable[..., Any], runtime: CoreRuntime, check: ThreadCheck, path: str):
+def _sync_call(
+    fn: Callable[..., Any], runtime: CoreRuntime, check: ThreadCheck, path: str
+) -> Callable[..., Any]:
     def on_core(*args: Any, **kwargs: Any) -> Any:
         check.core_call(path, runtime)
         return fn(*args, **kwargs)
