@@ -57,7 +57,7 @@ def _run_qt(args, settings) -> int:
     import qasync
 
     from app.core import paths
-    from app.core.runtime import CoreRuntime
+    from app.core.runtime import RESPONSIVE_SWITCH_INTERVAL_S, CoreRuntime
     from app.ui.single_instance import SingleInstance, server_name
 
     app = _make_app(args, settings)
@@ -70,7 +70,8 @@ def _run_qt(args, settings) -> int:
         single.listen()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    runtime = CoreRuntime()  # the core's own thread and loop; the GUI keeps qasync
+    # the core's own thread and loop; the GUI keeps qasync
+    runtime = CoreRuntime(switch_interval_s=RESPONSIVE_SWITCH_INTERVAL_S)
     runtime.start()
     try:
         return loop.run_until_complete(_main(app, args, settings, single, runtime))

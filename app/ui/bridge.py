@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -49,10 +51,11 @@ def report_error(text: str) -> None:
 class EventBridge(QObject):
     """One Qt signal per core event type; ``any_event`` carries every event.
 
-    The bus calls ``_on_event`` on the thread that published. From the core thread the
-    event crosses to the GUI thread through ``_relay`` (an explicitly queued connection, so
-    it never depends on how a receiver was connected); a bus on the GUI thread itself (the
-    single-loop tests) is re-emitted directly, as before."""
+    The bus calls ``_on_event`` on the thread that published. From the core thread events
+    queue up and cross to the GUI thread in batches: one ``_relay`` wake-up (an explicitly
+    queued connection, so it never depends on how a receiver was connected) per batch, not
+    per event, because every hop costs the GUI thread a GIL hand-over. A bus on the GUI
+    thread itself (the single-loop tests) is re-emitted directly, as before."""
 
     order_received = Signal(object)
     order_changed = Signal(object)
@@ -92,8 +95,11 @@ class EventBridge(QObject):
         super().__init__(parent)
         self._check = check
         self._closed = False
+        self._lock = threading.Lock()
+        self._queue: deque[ev.Event] = deque()
+        self._posted = False  # a wake-up is on its way to the GUI thread
         check.bind_gui()
-        self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._relay.connect(self._drain, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = bus.subscribe_all(self._on_event)
 
     def _on_event(self, event: ev.Event) -> None:
@@ -104,10 +110,23 @@ class EventBridge(QObject):
             self._deliver(event)
             return
         self._check.bus_event()
+        with self._lock:
+            self._queue.append(event)
+            wake, self._posted = not self._posted, True
+        if not wake:
+            return
         try:
-            self._relay.emit(event)
+            self._relay.emit(None)
         except RuntimeError:  # the window (and this bridge) is being destroyed
             self._closed = True
+
+    def _drain(self, _: object = None) -> None:
+        with self._lock:
+            batch = list(self._queue)
+            self._queue.clear()
+            self._posted = False
+        for event in batch:
+            self._deliver(event)
 
     def _deliver(self, event: ev.Event) -> None:
         self._check.slot(type(event).__name__)

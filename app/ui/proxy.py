@@ -66,8 +66,9 @@ class ThreadCheck:
         return threading.get_ident() == self.gui_ident
 
     def _violation(self, text: str) -> None:
-        with self._lock:
-            self.violations.append(f"{text} (thread {threading.current_thread().name})")
+        with self._lock:  # bounded: single-loop test sessions publish on the GUI thread
+            if len(self.violations) < 1000:
+                self.violations.append(f"{text} (thread {threading.current_thread().name})")
 
     def core_call(self, name: str, runtime: CoreRuntime) -> None:
         if not runtime.in_core_thread():
@@ -198,6 +199,11 @@ class ServiceProxy:
     async def wait_ready(self) -> None:
         await asyncio.wrap_future(self._ready)
 
+    def subscribe_all(self, handler: Callable[[Any], None]) -> Callable[[], None]:
+        """``AppService.subscribe_all`` for the event bridge: subscribes on the core thread
+        once the core exists; ``handler`` runs on the core thread (the bridge hops)."""
+        return self.bus.subscribe_all(handler)
+
     # ----------------------------------------------------------------- access
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -244,7 +250,9 @@ class DeferredBus:
 
         def on_core() -> None:
             if not state["cancelled"]:
-                state["unsub"] = proxy._target.bus.subscribe_all(handler)
+                target = proxy._target
+                sub = getattr(target, "subscribe_all", None) or target.bus.subscribe_all
+                state["unsub"] = sub(handler)
 
         def when_ready(_f: concurrent.futures.Future[Any]) -> None:
             if proxy.ready:

@@ -85,6 +85,7 @@ EN = {
     "默认派单方式": "Default dispatch", "报表服务未配置": "Reports service not configured", "地图瓦片源": "Map tiles",
     "autonavi = 高德 (GCJ-02，中国大陆)；osm = OpenStreetMap (境外)；offline = 不加载瓦片；也可填写 XYZ 模板": "autonavi = AutoNavi (GCJ-02, mainland China); osm = OpenStreetMap (elsewhere); offline = no tiles; or an XYZ URL template",
     "聚配 — %n 条未确认提醒": "JuPei — %n unacknowledged alert(s)", "合计": "Total", "小费": "Tip",
+    "正在启动…": "Starting…",
 }  # fmt: skip
 PLURALS = {
     "%n 条未确认提醒": ("%n unacknowledged alert", "%n unacknowledged alerts"),

@@ -42,12 +42,12 @@ def p3(tmp: Path) -> dict:
     app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop
     import qasync
 
-    from app.core.runtime import CoreRuntime
+    from app.core.runtime import RESPONSIVE_SWITCH_INTERVAL_S, CoreRuntime
     from tests.reliability.procs import free_port, start_sandbox, stop
 
     sb_port = free_port()
     sandbox = start_sandbox(sb_port, speed=1)
-    runtime = CoreRuntime()
+    runtime = CoreRuntime(switch_interval_s=RESPONSIVE_SWITCH_INTERVAL_S)  # as the GUI does
     runtime.start()
     out: dict = {}
     loop = qasync.QEventLoop(app)
