@@ -159,6 +159,11 @@
             <numerusform>%n order loaded</numerusform><numerusform>%n orders loaded</numerusform></translation>
     </message>
     <message>
+        <location filename="../../app/ui/main_window.py" line="123" />
+        <source>正在启动…</source>
+        <translation>Starting…</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/main_window.py" line="128" />
         <source>新订单 #%1</source>
         <translation>New order #%1</translation>
