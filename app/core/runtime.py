@@ -34,6 +34,10 @@ THREAD_NAME = "jupei-core"
 RESPONSIVE_SWITCH_INTERVAL_S = 0.0005
 
 
+class CoreStopped(RuntimeError):
+    """A call reached the core after its runtime stopped (e.g. a UI timer at shutdown)."""
+
+
 class CoreRuntime:
     """Owns one thread running one asyncio loop until ``stop``."""
 
@@ -116,8 +120,16 @@ class CoreRuntime:
         return t is not None and threading.current_thread() is t
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Schedule ``coro`` on the core loop from any thread."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        """Schedule ``coro`` on the core loop from any thread; ``CoreStopped`` once the
+        loop has ended (the coroutine is closed, not left un-awaited)."""
+        loop = self._loop
+        try:
+            if loop is None or loop.is_closed() or self._thread is None:
+                raise CoreStopped("the core runtime is not running")
+            return asyncio.run_coroutine_threadsafe(coro, loop)
+        except RuntimeError as e:
+            coro.close()
+            raise e if isinstance(e, CoreStopped) else CoreStopped(str(e)) from e
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
         """Run a plain function on the core thread (between its tasks) from any thread."""

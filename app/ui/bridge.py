@@ -24,9 +24,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from app.core import events as ev
-from app.ui.proxy import THREADS, DeferredBus, ServiceProxy, ThreadCheck
+from app.ui.proxy import THREADS, ServiceProxy, ThreadCheck
 
-__all__ = ["THREADS", "DeferredBus", "EventBridge", "ServiceProxy", "ThreadCheck"]
+__all__ = ["THREADS", "EventBridge", "ServiceProxy", "ThreadCheck"]
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,9 @@ class EventBridge(QObject):
     }
 
     def __init__(
-        self, bus: Any, parent: QObject | None = None, *, check: ThreadCheck = THREADS
+        self, service: Any, parent: QObject | None = None, *, check: ThreadCheck = THREADS
     ) -> None:
+        """``service``: anything with ``subscribe_all`` (AppService, ServiceProxy)."""
         super().__init__(parent)
         self._check = check
         self._closed = False
@@ -100,7 +101,7 @@ class EventBridge(QObject):
         self._posted = False  # a wake-up is on its way to the GUI thread
         check.bind_gui()
         self._relay.connect(self._drain, Qt.ConnectionType.QueuedConnection)
-        self._unsubscribe: Callable[[], None] | None = bus.subscribe_all(self._on_event)
+        self._unsubscribe: Callable[[], None] | None = service.subscribe_all(self._on_event)
 
     def _on_event(self, event: ev.Event) -> None:
         if self._closed:

@@ -9,6 +9,7 @@ marshalled without touching this file.
   result, so call them from a worker, ``asyncio.to_thread``, when they may block);
   ``PURE`` names are plain computations over values and run where they are called;
 * components (dispatcher, printing, reports, gateway …) -> wrapped the same way;
+* ``subscribe_all`` (events) -> subscribed on the core thread once the core exists;
 * values (settings, dataclasses, numbers, strings) -> returned as they are: the core
   replaces them, it does not mutate them in place.
 
@@ -174,7 +175,7 @@ class ServiceProxy:
             "rehearsal": settings.rehearsal.mode == "on",
             "secret_problem": "",
         }
-        self.bus = DeferredBus(self)
+        self._events = _DeferredSubscriptions(self)
         check.bind_gui()
 
     # ----------------------------------------------------------------- readiness
@@ -202,7 +203,7 @@ class ServiceProxy:
     def subscribe_all(self, handler: Callable[[Any], None]) -> Callable[[], None]:
         """``AppService.subscribe_all`` for the event bridge: subscribes on the core thread
         once the core exists; ``handler`` runs on the core thread (the bridge hops)."""
-        return self.bus.subscribe_all(handler)
+        return self._events.subscribe_all(handler)
 
     # ----------------------------------------------------------------- access
     def __getattr__(self, name: str) -> Any:
@@ -237,9 +238,9 @@ class _Pending:
         return await out if inspect.isawaitable(out) else out
 
 
-class DeferredBus:
-    """The proxy's ``bus``: subscriptions reach the core's ``EventBus`` on the core thread
-    (its handler lists are not locked), once the core exists."""
+class _DeferredSubscriptions:
+    """``subscribe_all`` for the proxy: subscriptions reach the core's event bus on the core
+    thread (its handler lists are not locked), once the core exists."""
 
     def __init__(self, proxy: ServiceProxy) -> None:
         self._proxy = proxy
@@ -250,9 +251,7 @@ class DeferredBus:
 
         def on_core() -> None:
             if not state["cancelled"]:
-                target = proxy._target
-                sub = getattr(target, "subscribe_all", None) or target.bus.subscribe_all
-                state["unsub"] = sub(handler)
+                state["unsub"] = proxy._target.subscribe_all(handler)
 
         def when_ready(_f: concurrent.futures.Future[Any]) -> None:
             if proxy.ready:

@@ -73,7 +73,9 @@ async def test_100_orders_per_second_reach_the_board_once_off_the_gui_thread(qtb
         assert sorted(shown) == sorted(wanted)  # each once, nothing else
         detail = await proxy.order_detail(win.model.order_ids()[0])  # a read via the proxy
         assert detail is not None and detail.order.pos_order_id in wanted
-        win.close()
+        win.close()  # the bridge stops; a board refresh already queued still runs
+        await wait_until(lambda: not win.controller._flushing)
+        win.controller._flush_timer.stop()
     finally:
         if core is not None:
             await runtime.run(core.stop())

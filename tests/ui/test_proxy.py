@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from app.core.events import EventBus, OrderChanged
-from app.core.runtime import CoreRuntime
+from app.core.runtime import CoreRuntime, CoreStopped
 from app.ui.bridge import EventBridge, ServiceProxy, ThreadCheck
 from tests.conftest import wait_until
 from tests.helpers import make_settings
@@ -56,6 +56,9 @@ class Service:
     def board_row(self, n: int) -> Row:  # pure: runs where it is called
         return Row(n)
 
+    def subscribe_all(self, handler):
+        return self.bus.subscribe_all(handler)
+
 
 @pytest.fixture
 def runtime():
@@ -98,11 +101,19 @@ async def test_a_failed_core_fails_waiting_calls(runtime, tmp_path):
         await early
 
 
+async def test_a_call_after_the_core_stopped_fails_cleanly(runtime, tmp_path):
+    proxy = ServiceProxy(runtime, settings=make_settings(tmp_path), check=ThreadCheck())
+    proxy.attach(await runtime.run(_make_service(proxy.settings)))
+    runtime.stop()
+    with pytest.raises(CoreStopped):  # and no "coroutine was never awaited" warning
+        await proxy.total(1, b=2)
+
+
 async def test_core_events_arrive_as_queued_signals_on_the_gui_thread(runtime, tmp_path):
     check = ThreadCheck()
     check.reset()
     proxy = ServiceProxy(runtime, settings=make_settings(tmp_path), check=check)
-    bridge = EventBridge(proxy.bus, check=check)
+    bridge = EventBridge(proxy, check=check)
     got: list[tuple[int, str]] = []
     bridge.order_changed.connect(
         lambda e: got.append((e.order_id, threading.current_thread().name))
