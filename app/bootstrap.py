@@ -16,7 +16,7 @@ from app.core.carriers.gateway import CarrierGateway, rehearsal_wanted
 from app.core.carriers.http import CarrierHttp
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
-from app.core.dispatch.engine import DispatchEngine
+from app.core.dispatch.engine import DispatchContext, DispatchEngine
 from app.core.events import EventBus
 from app.core.intake import IntakeBatcher
 from app.core.pos.listener import PosListener
@@ -130,7 +130,17 @@ def _wire(service: AppService, http: CarrierHttp, sandbox: SandboxServer | None)
     def live() -> Settings:
         return service.settings  # saving settings replaces the object: read it each time
 
-    service.dispatcher = dispatcher = DispatchEngine(service)
+    service.dispatcher = dispatcher = DispatchEngine(
+        DispatchContext(
+            db,
+            bus,
+            clock,
+            service.gateway,
+            live,
+            secret_get=service._secret_get,
+            secret_set=service._secret_set,
+        )
+    )
     deps = PrintDeps(db, bus, clock, live, service.order_detail)
     service.printing = printing = PrintService(deps, repo=PrintRepo(db.engine))
     service.reports = reports = ReportService(db, settings=live, audit=service.audit)

@@ -92,6 +92,7 @@ class DispatchSettings(BaseModel):
     offline_retry_s: float = 20.0
     stale_tracking_s: int = 300
     unresolved_flag_s: float = 60.0  # create outcome still unknown -> ATTENTION after this
+    resume_max_age_min: float = 120.0  # after a restart, older waiting orders -> ATTENTION
 
 
 class CarrierSettings(BaseModel):

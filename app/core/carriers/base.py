@@ -173,7 +173,11 @@ class CarrierAdapter(Protocol):
     id: str
     rules: CarrierRules
 
-    async def quote(self, order: Order) -> Quote: ...
+    async def quote(self, order: Order, *, key: str = "") -> Quote:
+        """Price ``order``. ``key`` is the idempotency key the create will carry (a
+        carrier that ties a quote to our origin id needs it now); "" when no create
+        follows (the settings' carrier test): the adapter then uses the POS order id."""
+        ...
 
     async def create(
         self, order: Order, quote: Quote, attempt: DeliveryAttempt

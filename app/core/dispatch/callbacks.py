@@ -16,36 +16,40 @@ import secrets
 
 from aiohttp import web
 
-from app.core.carriers.base import CallbackRejected, CallbackRequest
+from app.core.carriers.base import (
+    CallbackRejected,
+    CallbackRequest,
+    CarrierContext,
+    StatusSnapshot,
+)
+from app.core.dispatch.context import DispatchContext
+from app.core.dispatch.tracking import Tracker
 
 log = logging.getLogger(__name__)
 
 
 class CallbackReceiver:
-    def __init__(self, engine) -> None:
-        self.eng = engine
+    def __init__(self, ctx: DispatchContext, tracker: Tracker) -> None:
+        self.ctx = ctx
+        self.tracker = tracker
         self._runner: web.AppRunner | None = None
         self.port = 0
 
-    @property
-    def svc(self):
-        return self.eng.svc
-
     def token(self, cid: str) -> str:
         name = f"callbacks.{cid}.token"
-        value = self.svc._secret_get(name)
+        value = self.ctx.secret_get(name)
         if not value:
             value = secrets.token_hex(16)
-            self.svc._secret_set(name, value)
+            self.ctx.secret_set(name, value)
         return value
 
     def url_for(self, cid: str) -> str:
-        cfg = self.svc.settings.callbacks
+        cfg = self.ctx.callbacks
         base = cfg.public_base_url.rstrip("/") or f"http://{cfg.host}:{self.port}"
         return f"{base}/cb/{cid}/{self.token(cid)}"
 
     async def start(self) -> None:
-        cfg = self.svc.settings.callbacks
+        cfg = self.ctx.callbacks
         app = web.Application(client_max_size=256 * 1024)
         app.router.add_route("*", "/cb/{cid}/{token}", self.handle)
         self._runner = web.AppRunner(app, access_log=None)
@@ -58,9 +62,9 @@ class CallbackReceiver:
 
     def _point_adapters(self) -> None:
         """Adapters built before the receiver started learn their callback URL."""
-        for cid, entry in self.svc.gateway.entries.items():
+        for cid, entry in self.ctx.gateway.entries.items():
             ctx = getattr(entry.adapter, "ctx", None)
-            if ctx is not None and dataclasses.is_dataclass(ctx):
+            if isinstance(ctx, CarrierContext):
                 entry.adapter.ctx = dataclasses.replace(ctx, callback_url=self.url_for(cid))  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
@@ -69,7 +73,7 @@ class CallbackReceiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         cid = request.match_info["cid"]
-        entries = self.svc.gateway.entries
+        entries = self.ctx.gateway.entries
         if cid not in entries or not secrets.compare_digest(
             request.match_info["token"], self.token(cid)
         ):
@@ -94,11 +98,11 @@ class CallbackReceiver:
             content_type=result.reply_content_type.split(";")[0],
         )
 
-    async def _hint(self, cid: str, snap) -> None:
-        db = self.svc.db
+    async def _hint(self, cid: str, snap: StatusSnapshot) -> None:
+        db = self.ctx.db
         att = await db.run(
             db.find_attempt, cid, key=snap.idempotency_key, carrier_order_id=snap.carrier_order_id
         )
         if att is None or att.status.terminal:
             return
-        self.eng.spawn(self.eng.tracker.poll_now(att), f"callback-{att.id}")
+        self.ctx.spawn(self.tracker.poll_now(att), f"callback-{att.id}")

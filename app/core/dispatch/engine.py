@@ -1,43 +1,53 @@
-"""``DispatchEngine``: the ``Dispatcher`` the service exposes.
+"""``DispatchEngine``: the ``Dispatcher`` the service exposes; it plans and dispatches.
 
-It plans (fan-out + policy + explanation), hands the create to ``submit.Submitter``
-(exactly-once, accept timers, tip ladder, failover), keeps tracking in ``tracking.Tracker``
-and operator actions in ``actions.Actions``. Every dispatch for one order runs under that
-order's ``asyncio.Lock`` after checking that no live attempt exists, so double clicks,
-auto-dispatch and failover never create two live deliveries.
+It plans (fan-out + policy + explanation) and hands the decision to
+``submit.Submitter`` (exactly-once create, race); ``accept.AcceptTimers`` runs the tip
+ladder and the accept timeout, ``tracking.Tracker`` the polling, ``reactions.Reactions``
+follows every status change, ``actions.Actions`` does what the cashier asks and
+``resume.Backlog`` picks up the waiting orders after a restart. The parts share a
+``DispatchContext`` and ask the engine for the next carrier with ``FailoverNeeded``.
+Every dispatch for one order runs under that order's lock after checking that no live
+attempt exists, so double clicks, auto-dispatch and failover never create two live
+deliveries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-import secrets
-import string
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from app.core.dispatch import fanout, policy
+from app.core.dispatch.accept import AcceptTimers
 from app.core.dispatch.actions import Actions
 from app.core.dispatch.breaker import Breakers
-from app.core.dispatch.submit import DispatchError, DispatchQueued, Submitter
+from app.core.dispatch.callbacks import CallbackReceiver
+from app.core.dispatch.cancel import Canceller
+from app.core.dispatch.context import (
+    FINAL_ORDER_STATES,
+    DispatchContext,
+    DispatchError,
+    DispatchQueued,
+    FailoverNeeded,
+)
+from app.core.dispatch.reactions import Reactions, is_auto
+from app.core.dispatch.resume import Backlog
+from app.core.dispatch.submit import CarriersUnreachable, Submitter
 from app.core.dispatch.tracking import Tracker
-from app.core.domain import DeliveryAttempt, DispatchMode, Order, OrderState, Quote
-from app.core.events import ConnectivityChanged, DispatchDecided, OrderChanged, OrderReceived
+from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, OrderState, Quote
+from app.core.events import AttemptStatusChanged, ConnectivityChanged, DispatchDecided
 from app.core.storage import dispatch_repo
-from app.core.tasks import Supervisor
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DispatchEngine", "DispatchError", "DispatchQueued"]
+__all__ = ["DispatchContext", "DispatchEngine", "DispatchError", "DispatchQueued"]
 
 QUOTE_REUSE_S = 600  # a one-click reuses the quotes on screen if younger than this
 DEFAULT_LEAD_S = 600  # acceptance + travel to the shop when no quote says
 AUTO_CONCURRENCY = 8  # orders planned at once by auto-dispatch (x6 quote calls each)
 DEFAULT_TRAVEL_S = 300  # rider to the shop, when a quote gives only the acceptance time
-_ALNUM = string.ascii_letters + string.digits
-_FINAL_ORDER_STATES = (OrderState.DELIVERED, OrderState.SELF_DELIVERED, OrderState.CANCELLED)
 
 
 def lead_s(q: Quote) -> int:
@@ -50,131 +60,103 @@ def lead_s(q: Quote) -> int:
 
 
 class DispatchEngine:
-    def __init__(self, service) -> None:
-        self.svc = service
-        s = service.settings.dispatch
-        self.sup = Supervisor()
-        self.breakers = Breakers(s.breaker_failures, s.breaker_reset_s, service.clock.monotonic)
-        self.tracker = Tracker(self)
-        self.submitter = Submitter(self)
-        self.actions = Actions(self)
-        self.callbacks = None
+    def __init__(self, ctx: DispatchContext) -> None:
+        self.ctx = ctx
+        self.tracker = Tracker(ctx)
+        self.canceller = Canceller(ctx, self.tracker)
+        self.timers = AcceptTimers(ctx, self.tracker, self.canceller)
+        self.submitter = Submitter(ctx, self.tracker, self.timers)
+        self.reactions = Reactions(ctx, self.timers, self.canceller)
+        self.actions = Actions(ctx, self.tracker, self.canceller)
+        self.backlog = Backlog(ctx, self.on_order_received)
+        self.callbacks: CallbackReceiver | None = None
         self.online = True
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._queued: dict[int, asyncio.Task] = {}  # order id -> scheduled auto-dispatch
+        self._queued: dict[int, asyncio.Task[None]] = {}  # order id -> scheduled auto-dispatch
         self._offline: set[int] = set()
-        self._offline_task: asyncio.Task | None = None
-        self._install = ""
+        self._offline_task: asyncio.Task[None] | None = None
         self._auto_slots = asyncio.Semaphore(AUTO_CONCURRENCY)
         self._rel: tuple[float, dict[str, float]] = (-1e9, {})
-        self._unsub_auto: Callable[[], None] = lambda: None
+        self._unsubscribe: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ plumbing
     @property
-    def settings(self):
-        return self.svc.settings.dispatch
-
-    def lock(self, order_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(order_id, asyncio.Lock())
+    def breakers(self) -> Breakers:
+        return self.ctx.breakers
 
     def carriers(self) -> list[str]:
-        return self.svc.gateway.ids()
+        return self.ctx.gateway.ids()
 
     def key_for(self, order_id: int, attempt_no: int) -> str:
-        """Install prefix + order id + attempt no: <= 32 chars of [A-Za-z0-9]."""
-        return f"{self._install}{order_id}A{attempt_no}"[:32]
+        return self.ctx.key_for(order_id, attempt_no)
 
-    async def _ensure_install_id(self) -> None:
-        db = self.svc.db
-        value = await db.run(db.kv_get, "install_id")
-        if not value:
-            value = "".join(secrets.choice(_ALNUM) for _ in range(10))
-            await db.run(db.kv_set, "install_id", value)
-        self._install = str(value)
-
-    async def get_order(self, order_id: int) -> Order:
-        order = await self.svc.db.run(self.svc.db.get_order, order_id)
-        if order is None:
-            raise DispatchError(f"no order {order_id}")
-        return order
-
-    async def attempts(self, order_id: int) -> list[DeliveryAttempt]:
-        return await self.svc.db.run(self.svc.db.attempts_for_order, order_id)
-
-    async def live(self, order_id: int) -> list[DeliveryAttempt]:
-        return [a for a in await self.attempts(order_id) if a.status.live]
-
-    async def set_state(
-        self, order_id: int, state: OrderState, attention: str | None = None, *, force=False
-    ) -> None:
-        db = self.svc.db
-        if not force:
-            cur = await db.run(db.get_order, order_id)
-            if cur is not None and cur.state in _FINAL_ORDER_STATES and cur.state is not state:
-                return
-        await db.run(db.set_order_state, order_id, state, self.svc.clock.now(), attention)
-        self.svc.bus.publish(OrderChanged(order_id, state.value))
-
-    def spawn(self, coro, name: str) -> asyncio.Task:
-        return self.sup.spawn(coro, name)
+    def is_auto(self, order: Order) -> bool:
+        return is_auto(self.ctx.settings.mode, order)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        await self._ensure_install_id()
+        """Resume timers and polling for live attempts, then return: the waiting-order
+        backlog is resumed in the background (``resume.Backlog``)."""
+        ctx = self.ctx
+        await ctx.ensure_install_id()
+        self.reactions.start()
+        self._unsubscribe = [
+            ctx.signals.subscribe(FailoverNeeded, self._on_failover_needed),
+            ctx.bus.subscribe(AttemptStatusChanged, self._on_attempt_changed),
+        ]
         self.tracker.start()
-        for a in await self.svc.db.run(self.svc.db.live_attempts):
-            if a.carrier not in self.svc.gateway.entries:
+        for a in await ctx.db.run(ctx.db.live_attempts):
+            if a.carrier not in ctx.gateway.entries:
                 log.error("attempt %s: carrier %s not configured; left as is", a.id, a.carrier)
                 continue
             self.submitter.resume(a)
-        since = self.svc.clock.now() - timedelta(hours=6)
-        for oid in await self.svc.db.run(dispatch_repo.orders_waiting, self.svc.db, since):
-            self.spawn(self.on_order_received(oid), f"resume-order-{oid}")
-        await self._start_callbacks()
-        self._unsub_auto = self.svc.bus.subscribe(  # auto-dispatch: every new order
-            OrderReceived,
-            lambda e: self.spawn(self.on_order_received(e.order_id), f"auto-{e.order_id}"),
-        )
+        self.backlog.start()
+        if ctx.callbacks.enabled:
+            self.callbacks = CallbackReceiver(ctx, self.tracker)
+            await self.callbacks.start()
         log.info("dispatch engine started (%s carriers)", len(self.carriers()))
 
-    async def _start_callbacks(self) -> None:
-        cfg = getattr(self.svc.settings, "callbacks", None)
-        if cfg is None or not cfg.enabled:
-            return
-        from app.core.dispatch.callbacks import CallbackReceiver
-
-        self.callbacks = CallbackReceiver(self)
-        await self.callbacks.start()
-
     async def stop(self) -> None:
-        self._unsub_auto()
+        """Finish or persist in-flight work."""
         if self.callbacks is not None:
             await self.callbacks.stop()
-        # timers and polling are rebuilt from the database on start: stop them now and
-        # give only in-flight carrier calls (creates, cancels) a moment to finish
-        for t in [*self._queued.values(), *self.submitter.timers()]:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self.reactions.stop()
+        # timers, polling and the backlog are rebuilt from the database on start: stop
+        # them now and give only in-flight carrier calls (creates, cancels) a moment
+        self.backlog.stop()
+        for t in [*self._queued.values(), *self.timers.timers()]:
             t.cancel()
         await self.tracker.stop()
-        await self.sup.drain(timeout=1.0)
+        await self.ctx.sup.drain(timeout=1.0)
+
+    def _on_failover_needed(self, ev: FailoverNeeded) -> None:
+        self.ctx.spawn(self.redispatch_next(ev.order_id, ev.reason), f"failover-{ev.order_id}")
+
+    def _on_attempt_changed(self, ev: AttemptStatusChanged) -> None:
+        if ev.previous == DeliveryStatus.SUBMITTING.value and ev.status in (
+            DeliveryStatus.PENDING_ACCEPT.value,
+            DeliveryStatus.ACCEPTED.value,
+        ):
+            self.back_online("a carrier answered")
 
     # ------------------------------------------------------------------ quotes
     async def collect_quotes(self, order_id: int) -> list[Quote]:
-        return (await self._fanout(await self.get_order(order_id))).quotes
+        """Fan out to every enabled carrier; QuoteCollected events stream as they arrive."""
+        return (await self._fanout(await self.ctx.get_order(order_id))).quotes
 
     async def _fanout(self, order: Order) -> fanout.FanoutResult:
         assert order.id is not None
-        no = await self.svc.db.run(self.svc.db.next_attempt_no, order.id)
-        keyed = dataclasses.replace(
-            order, extra={**order.extra, "idempotency_key": self.key_for(order.id, no)}
-        )
-        return await fanout.collect(self.svc, keyed, self.carriers(), self.breakers)
+        no = await self.ctx.db.run(self.ctx.db.next_attempt_no, order.id)
+        key = self.key_for(order.id, no)
+        return await fanout.collect(self.ctx, order, self.carriers(), key=key)
 
     async def reliability(self) -> dict[str, float]:
         """This store's measured acceptance/delivery rate per carrier (cached 60 s)."""
-        t = self.svc.clock.monotonic()
+        t = self.ctx.clock.monotonic()
         if t - self._rel[0] > 60:
-            since = self.svc.clock.now() - timedelta(days=30)
-            rel = await self.svc.db.run(dispatch_repo.reliability, self.svc.db, since)
+            since = self.ctx.now() - timedelta(days=30)
+            rel = await self.ctx.db.run(dispatch_repo.reliability, self.ctx.db, since)
             self._rel = (t, rel)
         return self._rel[1]
 
@@ -182,8 +164,9 @@ class DispatchEngine:
     async def dispatch(
         self, order_id: int, carrier: str | None = None, *, actor: str = "cashier"
     ) -> DeliveryAttempt:
-        async with self.lock(order_id):
-            live = await self.live(order_id)
+        """One click: ``carrier`` picks a quote's carrier, None means "best" by policy."""
+        async with self.ctx.lock(order_id):
+            live = await self.ctx.live(order_id)
             if live:  # a double click, or auto-dispatch got there first
                 log.info("order %s already has live attempt %s", order_id, live[0].id)
                 return live[0]
@@ -193,7 +176,7 @@ class DispatchEngine:
         self, order_id: int, carrier: str | None, actor: str, *, tried: frozenset[str]
     ) -> DeliveryAttempt:
         """Caller holds the order's lock and has checked there is no live attempt."""
-        order = await self.get_order(order_id)
+        order = await self.ctx.get_order(order_id)
         if carrier is not None and carrier not in self.carriers():
             raise DispatchError(f"carrier {carrier} is not enabled")
         quotes = await self._usable_quotes(
@@ -202,22 +185,28 @@ class DispatchEngine:
         if quotes is None:
             return await self.go_offline(order, actor, "no carrier reachable for a quote")
         decision = await self.decide(order, quotes, carrier, tried)
-        await self.svc.log_event(
+        await self.ctx.log_event(
             order_id, "dispatch_decision", actor, decision.message, decision.data
         )
         if decision.chosen is not None:
-            self.svc.bus.publish(
+            self.ctx.bus.publish(
                 DispatchDecided(order_id, decision.chosen.carrier, decision.data["why"])
             )
-        return await self.submitter.run(order, decision, actor)
+        try:
+            return await self.submitter.run(order, decision, actor)
+        except CarriersUnreachable as e:
+            return await self.go_offline(order, actor, str(e))
+
+    async def _replan(self, order_id: int, actor: str, tried: frozenset[str]) -> DeliveryAttempt:
+        return await self.plan_and_submit(order_id, None, actor, tried=tried)
 
     async def _usable_quotes(
         self, order: Order, *, fresh: bool, need: str | None = None
     ) -> list[Quote] | None:
         """Stored quotes when we have some, else a new fan-out; None when offline."""
         assert order.id is not None
-        stored = await self.svc.db.run(self.svc.db.quotes_for_order, order.id)
-        now = self.svc.clock.now()
+        stored = await self.ctx.db.run(self.ctx.db.quotes_for_order, order.id)
+        now = self.ctx.now()
         recent = [q for q in stored if (now - q.quoted_at).total_seconds() < QUOTE_REUSE_S]
         if recent and not fresh and (need is None or need in {q.carrier for q in recent}):
             return stored
@@ -226,8 +215,10 @@ class DispatchEngine:
             return None
         return res.quotes or stored
 
-    async def decide(self, order: Order, quotes, carrier, tried) -> policy.Decision:
-        now = self.svc.clock.now()
+    async def decide(
+        self, order: Order, quotes: list[Quote], carrier: str | None, tried: frozenset[str]
+    ) -> policy.Decision:
+        now = self.ctx.now()
         since = order.received_at or order.created_at
         inp = policy.PolicyInput(
             quotes=tuple(quotes),
@@ -239,41 +230,39 @@ class DispatchEngine:
             tried=tried,
             forced=carrier,
         )
-        return policy.decide(inp, self.settings)
+        return policy.decide(inp, self.ctx.settings)
 
     async def redispatch_next(self, order_id: int, reason: str) -> None:
         """Failover: the previous attempt is finished; try the next best carrier."""
-        async with self.lock(order_id):
-            if await self.live(order_id):
+        async with self.ctx.lock(order_id):
+            if await self.ctx.live(order_id):
                 return
-            order = await self.get_order(order_id)
-            if order.state in _FINAL_ORDER_STATES:
+            order = await self.ctx.get_order(order_id)
+            if order.state in FINAL_ORDER_STATES:
                 return
-            tried = frozenset(a.carrier for a in await self.attempts(order_id))
-            await self.svc.log_event(
+            tried = frozenset(a.carrier for a in await self.ctx.attempts(order_id))
+            await self.ctx.log_event(
                 order_id, "failover", "engine", reason, {"tried": sorted(tried)}
             )
             with contextlib.suppress(DispatchError):
                 await self.plan_and_submit(order_id, None, "failover", tried=tried)
 
     # ------------------------------------------------------------------ auto
-    def is_auto(self, order: Order) -> bool:
-        return self.settings.mode == "auto" or order.dispatch_mode is DispatchMode.AUTO
-
     async def on_order_received(self, order_id: int) -> None:
+        """Auto-dispatch hook (immediately or at expected-ready time minus lead time)."""
         # a burst (or a restart with a backlog) must not open hundreds of quote calls at
         # once: the shared HTTP pool would time out and trip every carrier's breaker
         async with self._auto_slots:
             await self._received(order_id)
 
     async def _received(self, order_id: int) -> None:
-        order = await self.get_order(order_id)
-        if not self.is_auto(order) or order.state in _FINAL_ORDER_STATES:
+        order = await self.ctx.get_order(order_id)
+        if not self.is_auto(order) or order.state in FINAL_ORDER_STATES:
             return
         at = await self._auto_time(order)
-        if at is not None and at > self.svc.clock.now():
-            await self.set_state(order_id, OrderState.QUEUED, "")
-            await self.svc.log_event(
+        if at is not None and at > self.ctx.now():
+            await self.ctx.set_state(order_id, OrderState.QUEUED)
+            await self.ctx.log_event(
                 order_id,
                 "auto_scheduled",
                 "auto",
@@ -283,7 +272,7 @@ class DispatchEngine:
             old = self._queued.pop(order_id, None)
             if old is not None:
                 old.cancel()
-            self._queued[order_id] = self.spawn(self._at(order_id, at), f"queued-{order_id}")
+            self._queued[order_id] = self.ctx.spawn(self._at(order_id, at), f"queued-{order_id}")
             return
         await self.auto_dispatch(order_id)
 
@@ -300,7 +289,7 @@ class DispatchEngine:
         return order.expected_ready_at - timedelta(seconds=lead)
 
     async def _at(self, order_id: int, at: datetime) -> None:
-        await asyncio.sleep(max(0.0, (at - self.svc.clock.now()).total_seconds()))
+        await asyncio.sleep(max(0.0, (at - self.ctx.now()).total_seconds()))
         self._queued.pop(order_id, None)
         async with self._auto_slots:
             await self.auto_dispatch(order_id)
@@ -313,20 +302,21 @@ class DispatchEngine:
 
     # ------------------------------------------------------------------ offline
     async def go_offline(self, order: Order, actor: str, why: str) -> DeliveryAttempt:
+        """Queue the order until a carrier answers again (raises ``DispatchQueued``)."""
         assert order.id is not None
-        await self.set_state(order.id, OrderState.QUEUED, "no carrier reachable")
-        await self.svc.log_event(order.id, "queued_offline", actor, why, {})
+        await self.ctx.set_state(order.id, OrderState.QUEUED)
+        await self.ctx.log_event(order.id, "queued_offline", actor, why, {})
         self._offline.add(order.id)
         if self.online:
             self.online = False
-            self.svc.bus.publish(ConnectivityChanged(False, why))
+            self.ctx.bus.publish(ConnectivityChanged(False, why))
         if self._offline_task is None or self._offline_task.done():
-            self._offline_task = self.spawn(self._offline_loop(), "dispatch-offline")
+            self._offline_task = self.ctx.spawn(self._offline_loop(), "dispatch-offline")
         raise DispatchQueued(f"order {order.id} queued: {why}")
 
     async def _offline_loop(self) -> None:
         while self._offline:
-            await asyncio.sleep(self.settings.offline_retry_s)
+            await asyncio.sleep(self.ctx.settings.offline_retry_s)
             for oid in sorted(self._offline):
                 self._offline.discard(oid)
                 try:
@@ -340,13 +330,15 @@ class DispatchEngine:
     def back_online(self, detail: str) -> None:
         if not self.online:
             self.online = True
-            self.svc.bus.publish(ConnectivityChanged(True, detail))
+            self.ctx.bus.publish(ConnectivityChanged(True, detail))
 
     # ------------------------------------------------------------------ operator actions
     async def cancel_preview(self, order_id: int) -> int | None:
+        """The fee a cancel would cost now; None when it cannot be cancelled."""
         return await self.actions.cancel_preview(order_id)
 
     async def cancel(self, order_id: int, reason: str, *, actor: str = "cashier") -> int:
+        """Cancel the order and its live deliveries; the fees paid, in fen."""
         task = self._queued.pop(order_id, None)
         if task is not None:
             task.cancel()
@@ -354,14 +346,18 @@ class DispatchEngine:
         return await self.actions.cancel(order_id, reason, actor)
 
     async def add_tip(self, order_id: int, amount_fen: int, *, actor: str = "cashier") -> int:
+        """Add to the live delivery's tip; the new total."""
         return await self.actions.add_tip(order_id, amount_fen, actor)
 
     async def redispatch(self, order_id: int, *, actor: str = "cashier") -> DeliveryAttempt:
-        return await self.actions.redispatch(order_id, actor)
+        """Cancel the live delivery (confirmed) and dispatch to another carrier."""
+        return await self.actions.redispatch(order_id, actor, self._replan)
 
     async def mark_self_delivered(self, order_id: int, *, actor: str = "cashier") -> None:
+        """The shop's own rider delivers (自配送); a live carrier delivery is cancelled."""
         await self.actions.mark_self_delivered(order_id, actor)
 
     async def refresh(self, order_id: int) -> None:
-        for a in await self.live(order_id):
-            await self.tracker.poll_now(a)
+        """Poll the live attempt now and let what follows from the answer happen."""
+        await self.actions.refresh(order_id)
+        await self.reactions.settled(order_id)

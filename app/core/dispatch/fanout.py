@@ -7,15 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from app.core.carriers.base import CarrierError, UnavailableError
+from app.core.dispatch.context import DispatchContext
 from app.core.domain import Order, Quote
 from app.core.events import QuoteCollected, QuoteFailed, QuotesCompleted
-
-if TYPE_CHECKING:
-    from app.core.dispatch.breaker import Breakers
-    from app.core.service import AppService
 
 log = logging.getLogger(__name__)
 
@@ -33,73 +29,82 @@ class FanoutResult:
         return not self.quotes and bool(self.unreachable) and self.unreachable == set(self.failures)
 
 
-async def _one(svc: AppService, cid: str, order: Order, timeout_s: float) -> Quote:
-    adapter = svc.gateway.get(cid).adapter
+async def _one(ctx: DispatchContext, cid: str, order: Order, key: str, timeout_s: float) -> Quote:
+    adapter = ctx.gateway.get(cid).adapter
     try:
-        return await asyncio.wait_for(adapter.quote(order), timeout_s)
+        return await asyncio.wait_for(adapter.quote(order, key=key), timeout_s)
     except TimeoutError:
         raise UnavailableError(cid, f"no quote within {timeout_s:g}s") from None
 
 
 async def collect(
-    svc: AppService,
-    order: Order,
-    carriers: list[str],
-    breakers: Breakers,
+    ctx: DispatchContext, order: Order, carriers: list[str], *, key: str
 ) -> FanoutResult:
-    """Quote ``carriers`` for ``order`` in parallel; see the module docstring."""
+    """Quote ``carriers`` for ``order`` in parallel; ``key`` is the idempotency key the
+    create will use (carriers that bind a quote to the origin id need it now)."""
     assert order.id is not None
-    s = svc.settings.dispatch
+    s, breakers = ctx.settings, ctx.breakers
     res = FanoutResult()
-    t0 = svc.clock.monotonic()
-    tasks: dict[asyncio.Task, str] = {}
+    t0 = ctx.clock.monotonic()
+    tasks: dict[asyncio.Task[Quote], str] = {}
     for cid in carriers:
         if not breakers.get(cid).allow():
-            _fail(svc, order.id, cid, "circuit breaker open", res, unreachable=True)
+            _fail(ctx, order.id, cid, "circuit breaker open", res, unreachable=True)
             continue
-        tasks[asyncio.create_task(_one(svc, cid, order, s.quote_timeout_s))] = cid
+        tasks[asyncio.create_task(_one(ctx, cid, order, key, s.quote_timeout_s))] = cid
     pending = set(tasks)
     deadline = t0 + s.quote_deadline_s
     while pending:
-        left = deadline - svc.clock.monotonic()
+        left = deadline - ctx.clock.monotonic()
         if left <= 0:
             break
         done, pending = await asyncio.wait(
             pending, timeout=left, return_when=asyncio.FIRST_COMPLETED
         )
         for task in done:
-            await _settle(svc, order.id, tasks[task], task, res, breakers)
+            await _settle(ctx, order.id, tasks[task], task, res)
     for task in pending:  # past the overall deadline
         task.cancel()
         breakers.get(tasks[task]).failure()
-        _fail(svc, order.id, tasks[task], "overall quote deadline passed", res, unreachable=True)
+        _fail(ctx, order.id, tasks[task], "overall quote deadline passed", res, unreachable=True)
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
-    res.elapsed_s = svc.clock.monotonic() - t0
-    svc.bus.publish(QuotesCompleted(order.id, len(res.quotes)))
+    res.elapsed_s = ctx.clock.monotonic() - t0
+    ctx.bus.publish(QuotesCompleted(order.id, len(res.quotes)))
     return res
 
 
-async def _settle(svc, order_id: int, cid: str, task: asyncio.Task, res, breakers) -> None:
+async def _settle(
+    ctx: DispatchContext, order_id: int, cid: str, task: asyncio.Task[Quote], res: FanoutResult
+) -> None:
+    breakers = ctx.breakers
     exc = task.exception()
     if exc is None:
-        q: Quote = task.result()
+        q = task.result()
         breakers.get(cid).success()
         res.quotes.append(q)
-        await svc.db.run(svc.db.add_quote, order_id, q)
-        svc.bus.publish(QuoteCollected(order_id, cid, q.fee_fen))
+        await ctx.db.run(ctx.db.add_quote, order_id, q)
+        ctx.bus.publish(QuoteCollected(order_id, cid, q.fee_fen))
         return
     unreachable = isinstance(exc, UnavailableError)
     if unreachable:
         breakers.get(cid).failure()
     elif not isinstance(exc, CarrierError):
         log.error("quote from %s crashed", cid, exc_info=exc)
-    _fail(svc, order_id, cid, str(exc), res, unreachable=unreachable)
+    _fail(ctx, order_id, cid, str(exc), res, unreachable=unreachable)
 
 
-def _fail(svc, order_id: int, cid: str, reason: str, res: FanoutResult, *, unreachable: bool):
+def _fail(
+    ctx: DispatchContext,
+    order_id: int,
+    cid: str,
+    reason: str,
+    res: FanoutResult,
+    *,
+    unreachable: bool,
+) -> None:
     res.failures[cid] = reason
     if unreachable:
         res.unreachable.add(cid)
     log.info("quote %s for order %s failed: %s", cid, order_id, reason)
-    svc.bus.publish(QuoteFailed(order_id, cid, reason))
+    ctx.bus.publish(QuoteFailed(order_id, cid, reason))

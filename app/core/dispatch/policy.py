@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.core.config import DispatchSettings
 from app.core.domain import Quote
@@ -46,7 +47,7 @@ class Decision:
     ranked: tuple[Scored, ...]  # eligible, best first
     rejected: Mapping[str, str]  # carrier -> why not eligible
     message: str
-    data: dict
+    data: dict[str, Any]
 
     @property
     def chosen(self) -> Scored | None:
@@ -218,9 +219,9 @@ def _data(
     rules: _Rules,
     ranked: list[Scored],
     why: str,
-    not_chosen: dict,
+    not_chosen: dict[str, str],
     use_pref: bool,
-) -> dict:
+) -> dict[str, Any]:
     """The decision's inputs, scores and reasons, JSON-able, for the order's log."""
     return {
         "strategy": rules.strategy,

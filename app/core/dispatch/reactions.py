@@ -1,137 +1,163 @@
-"""Race mode and the reactions to carrier status changes (a mixin of ``Submitter``).
-
-Race (opt-in ``[dispatch] race``): up to ``race_max`` carriers at once, only carriers whose
-CancelRules make a cancel before acceptance free; the moment one rider accepts, the
-others are cancelled. The money at risk (a loser accepting before our cancel lands) is
-computed and logged. Reactions set the order state, raise alerts and start failover.
-"""
+"""Reactions to carrier status changes: the order's state, alerts, race losers and
+failover follow from each ``AttemptStatusChanged`` on the app's bus, whoever published it
+(tracking, a create, a cancel). Each reaction runs as its own task under the order's lock,
+so reactions to one order apply in order and never interleave with an operator action;
+``settled`` lets a caller wait until an order's reactions have run."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
 
-from app.core.carriers.base import CarrierError
-from app.core.dispatch.policy import Scored
-from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Order, OrderState
+from app.core.carriers.registry import SELF_DELIVERY
+from app.core.dispatch.accept import AcceptTimers
+from app.core.dispatch.cancel import Canceller
+from app.core.dispatch.context import DispatchContext, FailoverNeeded
+from app.core.domain import (
+    Attention,
+    AttentionReason,
+    CancelledBy,
+    DeliveryAttempt,
+    DeliveryStatus,
+    DispatchMode,
+    Order,
+    OrderState,
+)
 from app.core.domain.status import RIDER_ASSIGNED
-from app.core.events import AlertRaised
+from app.core.events import AlertRaised, AttemptStatusChanged
 
 S = DeliveryStatus
+_SETTLE_ROUNDS = 5  # a reaction may publish another change of the same order
+
+
+def is_auto(mode: str, order: Order) -> bool:
+    """Auto-dispatch applies to this order (shop-wide auto, or the order asks for it)."""
+    return mode == "auto" or order.dispatch_mode is DispatchMode.AUTO
 
 
 class Reactions:
-    eng: Any
-    svc: Any
+    def __init__(self, ctx: DispatchContext, timers: AcceptTimers, canceller: Canceller) -> None:
+        self.ctx = ctx
+        self.timers = timers
+        self.canceller = canceller
+        self._pending: dict[int, set[asyncio.Task[None]]] = {}
+        self._unsubscribe: Callable[[], None] | None = None
 
-    # ------------------------------------------------------------------ race
-    def racers(self, ranked: list[Scored]) -> list[Scored]:
-        gw = self.svc.gateway
-        ok = [s for s in ranked if gw.get(s.carrier).rules.cancel.free_before_accept]
-        return ok[: max(1, self.eng.settings.race_max)]
+    def start(self) -> None:
+        if self._unsubscribe is None:
+            self._unsubscribe = self.ctx.bus.subscribe(AttemptStatusChanged, self._on_event)
 
-    def money_at_risk(self, racers: list[Scored]) -> dict:
-        """If a loser's rider accepts before our cancel lands, the cancel may cost: free
-        inside the carrier's free-after-accept window, else up to its fee (upper bound)."""
-        gw = self.svc.gateway
-        per = {
-            s.carrier: 0 if gw.get(s.carrier).rules.cancel.free_after_accept_s > 0 else s.fee_fen
-            for s in racers
-        }
-        worst = sum(per.values()) - min(per.values())
-        return {"per_carrier_fen": per, "at_risk_fen": worst}
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
-    async def race(self, order: Order, racers: list[Scored], actor: str) -> DeliveryAttempt:
-        assert order.id is not None
-        group = f"race{int(self.svc.clock.now().timestamp())}"
-        risk = self.money_at_risk(racers)
-        names = ", ".join(s.carrier for s in racers)
-        await self.svc.log_event(
-            order.id,
-            "race",
-            actor,
-            f"racing {names}; money at risk {risk['at_risk_fen']} fen",
-            {"group": group, **risk},
-        )
-        first = await self.svc.db.run(self.svc.db.next_attempt_no, order.id)
-        results = await asyncio.gather(
-            *(
-                self.submit(order, s.quote, actor, no=first + i, race=group)
-                for i, s in enumerate(racers)
-            ),
-            return_exceptions=True,
-        )
-        atts = [r for r in results if isinstance(r, DeliveryAttempt)]
-        for s, r in zip(racers, results, strict=True):
-            if isinstance(r, CarrierError):
-                await self.carrier_failed(order, s.carrier, r, actor)
-            elif isinstance(r, BaseException) and not isinstance(r, DeliveryAttempt):
-                raise r
-        if not atts:
-            await self.give_up(order, "every racing carrier failed", {})
-        return atts[0]
+    def _on_event(self, ev: AttemptStatusChanged) -> None:
+        if ev.carrier == SELF_DELIVERY:
+            return  # the operator action that made it owns the order's state
+        prev = S(ev.previous) if ev.previous else None
+        react = self._react(ev.attempt_id, S(ev.status), prev)
+        task = self.ctx.spawn(react, f"react-{ev.attempt_id}")
+        tasks = self._pending.setdefault(ev.order_id, set())
+        tasks.add(task)
+        task.add_done_callback(lambda t: self._done(ev.order_id, t))
 
-    async def cancel_losers(self, winner: DeliveryAttempt) -> None:
-        group = winner.extra.get("race")
-        async with self.eng.lock(winner.order_id):
-            for a in await self.eng.live(winner.order_id):
-                if a.id == winner.id or a.extra.get("race") != group:
-                    continue
-                was = a.status
-                _, a = await self.eng.actions.cancel_attempt(a, "race lost", "race")
-                await self.svc.log_event(
-                    a.order_id,
-                    "race_cancel",
-                    "race",
-                    f"{winner.carrier} won; cancelled {a.carrier} (was {was}, fee "
-                    f"{a.cancel_fee_fen} fen)",
-                    {"attempt_id": a.id, "fee_fen": a.cancel_fee_fen},
-                )
+    def _done(self, order_id: int, task: asyncio.Task[None]) -> None:
+        tasks = self._pending.get(order_id)
+        if tasks is not None:
+            tasks.discard(task)
+            if not tasks:
+                del self._pending[order_id]
+
+    async def settled(self, order_id: int) -> None:
+        """Wait for the reactions to this order's changes so far (never call it while
+        holding the order's lock: the reactions need it)."""
+        for _ in range(_SETTLE_ROUNDS):
+            tasks = self._pending.get(order_id)
+            if not tasks:
+                return
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _react(
+        self, attempt_id: int, status: DeliveryStatus, prev: DeliveryStatus | None
+    ) -> None:
+        db = self.ctx.db
+        att = await db.run(db.get_attempt, attempt_id)
+        if att is None:
+            return
+        async with self.ctx.lock(att.order_id):
+            att = await db.run(db.get_attempt, attempt_id) or att
+            await self.on_status(att, status, prev)
 
     # ------------------------------------------------------------------ reactions
-    async def on_status(self, att: DeliveryAttempt, prev: DeliveryStatus, reason: str) -> None:
-        """Order state, race and failover follow-ups of an accepted status change.
-        Never takes the order lock inline (callers may hold it): follow-ups are spawned."""
-        st, oid = att.status, att.order_id
-        if st in RIDER_ASSIGNED and prev not in RIDER_ASSIGNED and att.extra.get("race"):
-            self.eng.spawn(self.cancel_losers(att), f"race-{oid}")
-        if st is S.PENDING_ACCEPT and reason == "reassignment":
-            self.svc.bus.publish(
-                AlertRaised(
-                    oid, "rider_cancelled", f"{att.carrier}: rider withdrew, re-dispatching"
-                )
-            )
-            deadline = self.svc.clock.now() + timedelta(
-                seconds=self.svc.gateway.get(att.carrier).accept_timeout_s
-            )
-            att = att.with_(extra={**att.extra, "accept_deadline": deadline.isoformat()})
-            await self.save(att)
-            self.arm(att)
-        if st in RIDER_ASSIGNED or st is S.PENDING_ACCEPT:
-            await self.eng.set_state(oid, OrderState.DISPATCHING, "")
+    async def on_status(
+        self, att: DeliveryAttempt, st: DeliveryStatus, prev: DeliveryStatus | None
+    ) -> None:
+        """Order state, race and failover follow-ups of the change ``prev`` -> ``st``.
+        ``att`` is the attempt as stored now (it may have moved on since: each change
+        gets its own reaction); the caller holds the order's lock."""
+        oid = att.order_id
+        assigned = st in RIDER_ASSIGNED
+        if assigned and prev not in RIDER_ASSIGNED and att.race_group:
+            await self.cancel_losers(att)
+        if st is S.PENDING_ACCEPT and (prev in RIDER_ASSIGNED or prev is S.PENDING_ACCEPT):
+            await self._rider_withdrew(att)  # only a reassignment moves back like this
+        if assigned or st is S.PENDING_ACCEPT:
+            await self.ctx.set_state(oid, OrderState.DISPATCHING)
         elif st is S.DELIVERED:
-            await self.eng.set_state(oid, OrderState.DELIVERED, "")
-            self.svc.bus.publish(AlertRaised(oid, "delivered", f"{att.carrier} delivered", "info"))
+            await self.ctx.set_state(oid, OrderState.DELIVERED)
+            self.ctx.bus.publish(AlertRaised(oid, "delivered", f"{att.carrier} delivered", "info"))
         elif st in (S.RETURNING, S.RETURNED):
-            why = "goods returning" if st is S.RETURNING else "goods returned to the shop"
-            await self.eng.set_state(oid, OrderState.ATTENTION, why)
-            self.svc.bus.publish(AlertRaised(oid, "returning", f"{att.carrier}: {why}"))
+            returning = st is S.RETURNING
+            why = "goods returning" if returning else "goods returned to the shop"
+            reason = (
+                AttentionReason.GOODS_RETURNING if returning else AttentionReason.GOODS_RETURNED
+            )
+            await self.ctx.set_state(oid, OrderState.ATTENTION, Attention(reason, why))
+            self.ctx.bus.publish(AlertRaised(oid, "returning", f"{att.carrier}: {why}"))
         elif st is S.CANCELLED:
             await self._cancelled(att)
 
+    async def _rider_withdrew(self, att: DeliveryAttempt) -> None:
+        msg = f"{att.carrier}: rider withdrew, re-dispatching"
+        self.ctx.bus.publish(AlertRaised(att.order_id, "rider_cancelled", msg))
+        if att.status is not S.PENDING_ACCEPT:
+            return  # a new rider already took it
+        att = att.with_(accept_deadline=self.timers.fresh_deadline(att))
+        await self.ctx.save(att)
+        self.timers.arm(att)
+
+    async def cancel_losers(self, winner: DeliveryAttempt) -> None:
+        """A racer's rider accepted: cancel the other racers (confirmed)."""
+        for a in await self.ctx.live(winner.order_id):
+            if a.id == winner.id or a.race_group != winner.race_group:
+                continue
+            was = a.status
+            _, a = await self.canceller.cancel_attempt(a, "race lost", "race")
+            await self.ctx.log_event(
+                a.order_id,
+                "race_cancel",
+                "race",
+                f"{winner.carrier} won; cancelled {a.carrier} (was {was}, fee "
+                f"{a.cancel_fee_fen} fen)",
+                {"attempt_id": a.id, "fee_fen": a.cancel_fee_fen},
+            )
+
     async def _cancelled(self, att: DeliveryAttempt) -> None:
         oid = att.order_id
-        if att.extra.get("failover_pending"):
-            self.eng.spawn(self.eng.redispatch_next(oid, "cancel confirmed"), f"failover-{oid}")
+        if att.failover_pending:
+            self.ctx.signals.publish(FailoverNeeded(oid, "cancel confirmed"))
             return
-        if att.extra.get("cancel_requested_at"):
+        if att.cancel_requested_at is not None:
             return  # ours: the cancel / failover flow owns the order state
         by = att.cancelled_by or CancelledBy.UNKNOWN
         why = f"{att.carrier} cancelled the delivery ({by})"
-        self.svc.bus.publish(AlertRaised(oid, "rider_cancelled", why))
-        order = await self.eng.get_order(oid)
-        if self.eng.is_auto(order) and not await self.eng.live(oid):
-            self.eng.spawn(self.eng.redispatch_next(oid, why), f"failover-{oid}")
-        elif not await self.eng.live(oid):
-            await self.eng.set_state(oid, OrderState.ATTENTION, why)
+        self.ctx.bus.publish(AlertRaised(oid, "rider_cancelled", why))
+        if await self.ctx.live(oid):
+            return
+        order = await self.ctx.get_order(oid)
+        if is_auto(self.ctx.settings.mode, order):
+            self.ctx.signals.publish(FailoverNeeded(oid, why))
+        else:
+            attention = Attention(AttentionReason.RIDER_CANCELLED, why)
+            await self.ctx.set_state(oid, OrderState.ATTENTION, attention)

@@ -1,4 +1,4 @@
-"""Exactly-once create, accept timers, the tip ladder, failover and race mode.
+"""Exactly-once create, race mode's parallel creates, and settling an unknown outcome.
 
 The attempt row, with its idempotency key, is committed as SUBMITTING *before* the
 create call. ``OutcomeUnknownError`` leaves it SUBMITTING and ``resolve`` settles it by
@@ -6,7 +6,7 @@ create call. ``OutcomeUnknownError`` leaves it SUBMITTING and ``resolve`` settle
 NotFound we re-send the create ONCE with the SAME key: a late copy of the first request
 then lands on the same carrier order (carriers dedupe by origin id) instead of becoming a
 second delivery, which a new key could not prevent. A second NotFound marks the attempt
-CREATE_FAILED and moves on.
+CREATE_FAILED and asks for the next carrier (``FailoverNeeded``).
 """
 
 from __future__ import annotations
@@ -15,21 +15,33 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from datetime import datetime, timedelta
+from typing import Any
 
 from app.core.carriers.base import (
     AuthError,
     CarrierError,
+    CreateResult,
     InsufficientBalanceError,
     NotFoundError,
     OutcomeUnknownError,
     RejectedError,
     UnavailableError,
 )
-from app.core.dispatch.policy import Decision
-from app.core.dispatch.reactions import Reactions
-from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, OrderState, Quote
-from app.core.events import AlertRaised, AttemptStatusChanged
+from app.core.dispatch import race as race_rules
+from app.core.dispatch.accept import AcceptTimers
+from app.core.dispatch.context import DispatchContext, DispatchError, FailoverNeeded
+from app.core.dispatch.policy import Decision, Scored
+from app.core.dispatch.tracking import Tracker
+from app.core.domain import (
+    Attention,
+    AttentionReason,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Order,
+    OrderState,
+    Quote,
+)
+from app.core.events import AlertRaised
 
 log = logging.getLogger(__name__)
 
@@ -37,39 +49,35 @@ MAX_RECREATE = 1
 S = DeliveryStatus
 
 
-class DispatchError(Exception):
-    """Nothing was dispatched (the reason is in the message and the order's log)."""
+class CarriersUnreachable(DispatchError):
+    """Every eligible carrier failed for connectivity: the engine queues the order."""
 
 
-class DispatchQueued(DispatchError):
-    """No carrier reachable: the order waits as QUEUED and is retried by itself."""
-
-
-class Submitter(Reactions):
-    def __init__(self, engine) -> None:
-        self.eng = engine
-        self._timers: dict[int, asyncio.Task] = {}
-
-    @property
-    def svc(self):
-        return self.eng.svc
-
-    async def save(self, att: DeliveryAttempt) -> None:
-        await self.svc.db.run(self.svc.db.save_attempt, att, self.svc.clock.now())
+class Submitter:
+    def __init__(self, ctx: DispatchContext, tracker: Tracker, timers: AcceptTimers) -> None:
+        self.ctx = ctx
+        self.tracker = tracker
+        self.timers = timers
 
     # ------------------------------------------------------------------ run a decision
     async def run(self, order: Order, decision: Decision, actor: str) -> DeliveryAttempt:
+        """Create at the best carrier, falling back down the ranking. Raises
+        ``CarriersUnreachable`` when nothing answered, ``DispatchError`` when all refused."""
         ranked = list(decision.ranked)
         if not ranked:
-            await self.give_up(order, "no eligible carrier", decision.data.get("why_not", {}))
-        if self.eng.settings.race and decision.data["inputs"]["forced"] is None:
-            racers = self.racers(ranked)
-            if len(racers) >= 2:
-                return await self.race(order, racers, actor)
+            why_not = decision.data.get("why_not", {})
+            await self.give_up(
+                order, "no eligible carrier", why_not, AttentionReason.DISPATCH_FAILED
+            )
+        if self.ctx.settings.race and decision.data["inputs"]["forced"] is None:
+            racing = self.racers(ranked)
+            if len(racing) >= 2:
+                return await self.race(order, racing, actor)
         errors: dict[str, str] = {}
         unreachable: set[str] = set()
+        reason = AttentionReason.DISPATCH_FAILED
         for s in ranked:
-            if not self.eng.breakers.get(s.carrier).allow():
+            if not self.ctx.breakers.get(s.carrier).allow():
                 errors[s.carrier] = "circuit breaker open"
                 unreachable.add(s.carrier)
                 continue
@@ -79,25 +87,65 @@ class Submitter(Reactions):
                 errors[s.carrier] = str(e)
                 if isinstance(e, UnavailableError):
                     unreachable.add(s.carrier)
+                if isinstance(e, InsufficientBalanceError):
+                    reason = AttentionReason.INSUFFICIENT_BALANCE  # a top-up resolves it
                 await self.carrier_failed(order, s.carrier, e, actor)
         if errors and unreachable == set(errors):
-            return await self.eng.go_offline(order, actor, "every carrier unreachable")
-        await self.give_up(order, "every eligible carrier failed", errors)
+            raise CarriersUnreachable("every carrier unreachable")
+        await self.give_up(order, "every eligible carrier failed", errors, reason)
         raise AssertionError("unreachable")
 
     async def carrier_failed(self, order: Order, cid: str, e: CarrierError, actor: str) -> None:
         assert order.id is not None
         msg = f"{cid} failed: {e}; trying the next carrier"
-        await self.svc.log_event(order.id, "dispatch_skip", actor, msg, {"carrier": cid})
+        await self.ctx.log_event(order.id, "dispatch_skip", actor, msg, {"carrier": cid})
         if isinstance(e, InsufficientBalanceError | AuthError):
-            self.svc.bus.publish(AlertRaised(order.id, "carrier_error", msg, "critical"))
+            self.ctx.bus.publish(AlertRaised(order.id, "carrier_error", msg, "critical"))
 
-    async def give_up(self, order: Order, why: str, detail: dict) -> None:
+    async def give_up(
+        self, order: Order, why: str, detail: dict[str, Any], reason: AttentionReason
+    ) -> None:
         assert order.id is not None
-        await self.eng.set_state(order.id, OrderState.ATTENTION, why)
-        await self.svc.log_event(order.id, "dispatch_failed", "engine", why, {"detail": detail})
-        self.svc.bus.publish(AlertRaised(order.id, "carrier_error", why, "critical"))
+        await self.ctx.set_state(order.id, OrderState.ATTENTION, Attention(reason, why))
+        await self.ctx.log_event(order.id, "dispatch_failed", "engine", why, {"detail": detail})
+        self.ctx.bus.publish(AlertRaised(order.id, "carrier_error", why, "critical"))
         raise DispatchError(why)
+
+    # ------------------------------------------------------------------ race
+    def racers(self, ranked: list[Scored]) -> list[Scored]:
+        return race_rules.racers(self.ctx.gateway, ranked, self.ctx.settings.race_max)
+
+    async def race(self, order: Order, racing: list[Scored], actor: str) -> DeliveryAttempt:
+        assert order.id is not None
+        group = race_rules.group_name(self.ctx.now().timestamp())
+        risk = race_rules.money_at_risk(self.ctx.gateway, racing)
+        names = ", ".join(s.carrier for s in racing)
+        await self.ctx.log_event(
+            order.id,
+            "race",
+            actor,
+            f"racing {names}; money at risk {risk.at_risk_fen} fen",
+            {"group": group, **dataclasses.asdict(risk)},
+        )
+        first = await self.ctx.db.run(self.ctx.db.next_attempt_no, order.id)
+        results = await asyncio.gather(
+            *(
+                self.submit(order, s.quote, actor, no=first + i, race=group)
+                for i, s in enumerate(racing)
+            ),
+            return_exceptions=True,
+        )
+        atts = [r for r in results if isinstance(r, DeliveryAttempt)]
+        for s, r in zip(racing, results, strict=True):
+            if isinstance(r, CarrierError):
+                await self.carrier_failed(order, s.carrier, r, actor)
+            elif isinstance(r, BaseException):
+                raise r
+        if not atts:
+            await self.give_up(
+                order, "every racing carrier failed", {}, AttentionReason.DISPATCH_FAILED
+            )
+        return atts[0]
 
     # ------------------------------------------------------------------ exactly once
     async def submit(
@@ -111,9 +159,10 @@ class Submitter(Reactions):
         force_requote: bool = False,
     ) -> DeliveryAttempt:
         assert order.id is not None
-        db, now = self.svc.db, self.svc.clock.now()
-        no = no or await db.run(db.next_attempt_no, order.id)
-        key = self.eng.key_for(order.id, no)
+        db, now = self.ctx.db, self.ctx.now()
+        if no is None:
+            no = await db.run(db.next_attempt_no, order.id)
+        key = self.ctx.key_for(order.id, no)
         if quote.binding and (force_requote or quote.expired(now)):
             quote = await self.requote(order, quote.carrier, key)
         att = DeliveryAttempt(
@@ -126,10 +175,10 @@ class Submitter(Reactions):
             quoted_fee_fen=quote.fee_fen,
             distance_m=quote.distance_m or None,
             created_at=now,
-            extra={"race": race} if race else {},
+            race_group=race,
         )
         att = await db.run(db.insert_attempt, att)  # committed BEFORE the create call
-        await self.eng.set_state(order.id, OrderState.DISPATCHING, "")
+        await self.ctx.set_state(order.id, OrderState.DISPATCHING)
         return await self.create(order, quote, att, actor)
 
     async def submit_binding(self, order: Order, quote: Quote, actor: str) -> DeliveryAttempt:
@@ -146,11 +195,10 @@ class Submitter(Reactions):
     async def requote(self, order: Order, cid: str, key: str) -> Quote:
         """An expired binding quote is re-quoted for that carrier at dispatch time."""
         assert order.id is not None
-        keyed = dataclasses.replace(order, extra={**order.extra, "idempotency_key": key})
-        adapter = self.svc.gateway.get(cid).adapter
-        q = await asyncio.wait_for(adapter.quote(keyed), self.eng.settings.quote_timeout_s)
-        await self.svc.db.run(self.svc.db.add_quote, order.id, q)
-        await self.svc.log_event(
+        adapter = self.ctx.gateway.get(cid).adapter
+        q = await asyncio.wait_for(adapter.quote(order, key=key), self.ctx.settings.quote_timeout_s)
+        await self.ctx.db.run(self.ctx.db.add_quote, order.id, q)
+        await self.ctx.log_event(
             order.id,
             "requoted",
             "engine",
@@ -162,36 +210,36 @@ class Submitter(Reactions):
     async def create(
         self, order: Order, quote: Quote, att: DeliveryAttempt, actor: str
     ) -> DeliveryAttempt:
-        breaker = self.eng.breakers.get(att.carrier)
-        adapter = self.svc.gateway.get(att.carrier).adapter
+        breaker = self.ctx.breakers.get(att.carrier)
+        adapter = self.ctx.gateway.get(att.carrier).adapter
         try:
             res = await adapter.create(order, quote, att)
         except OutcomeUnknownError as e:
             breaker.failure()
             att = att.with_(error=str(e)[:300])
-            await self.save(att)
-            await self.svc.log_event(
+            await self.ctx.save(att)
+            await self.ctx.log_event(
                 att.order_id,
                 "outcome_unknown",
                 actor,
                 f"{att.carrier}: {e}; resolving by query",
                 {"key": att.idempotency_key},
             )
-            self.eng.spawn(self.resolve(att), f"resolve-{att.id}")
+            self.ctx.spawn(self.resolve(att), f"resolve-{att.id}")
             return att
         except CarrierError as e:
             if isinstance(e, UnavailableError):
                 breaker.failure()
-            now = self.svc.clock.now()
+            now = self.ctx.now()
             att = att.with_(status=S.CREATE_FAILED, error=str(e)[:300], finished_at=now)
-            await self.save(att)
-            self._published(att, S.SUBMITTING)
+            await self.ctx.save(att)
+            self.ctx.published(att, S.SUBMITTING)
             raise
         breaker.success()
         return await self.created(att, res, actor)
 
-    async def created(self, att: DeliveryAttempt, res, actor: str) -> DeliveryAttempt:
-        now = self.svc.clock.now()
+    async def created(self, att: DeliveryAttempt, res: CreateResult, actor: str) -> DeliveryAttempt:
+        now = self.ctx.now()
         att = att.with_(
             status=S.PENDING_ACCEPT,
             carrier_order_id=res.carrier_order_id,
@@ -202,9 +250,9 @@ class Submitter(Reactions):
             dispatched_at=now,
             last_seen_at=now,
         )
-        await self.save(att)
-        self._published(att, S.SUBMITTING)
-        await self.svc.log_event(
+        await self.ctx.save(att)
+        self.ctx.published(att, S.SUBMITTING)
+        await self.ctx.log_event(
             att.order_id,
             "dispatched",
             actor,
@@ -212,52 +260,44 @@ class Submitter(Reactions):
             {"attempt_id": att.id, "key": att.idempotency_key},
         )
         self.watch(att)
-        self.eng.back_online("a carrier answered")
         return att
-
-    def _published(self, att: DeliveryAttempt, prev: DeliveryStatus) -> None:
-        assert att.id is not None
-        self.svc.bus.publish(
-            AttemptStatusChanged(att.order_id, att.id, att.carrier, att.status.value, prev.value)
-        )
 
     # ------------------------------------------------------------------ resolve
     async def resolve(self, att: DeliveryAttempt) -> None:
         """Settle a SUBMITTING attempt by query with its key (also after a restart)."""
-        db, delay = self.svc.db, 0.5
-        adapter = self.svc.gateway.get(att.carrier).adapter
-        started, flagged = self.svc.clock.monotonic(), False
+        assert att.id is not None
+        db, delay = self.ctx.db, 0.5
+        adapter = self.ctx.gateway.get(att.carrier).adapter
+        started, flagged = self.ctx.clock.monotonic(), False
         while True:
             cur = await db.run(db.get_attempt, att.id)
             if cur is None or cur.status is not S.SUBMITTING:
                 return
-            if (
-                not flagged
-                and self.svc.clock.monotonic() - started > self.eng.settings.unresolved_flag_s
-            ):
+            waited = self.ctx.clock.monotonic() - started
+            if not flagged and waited > self.ctx.settings.unresolved_flag_s:
                 flagged = True
                 await self.flag_unresolved(cur)
             try:
                 snap = await adapter.query(cur)
             except NotFoundError:
-                async with self.eng.lock(cur.order_id):  # an operator cancel may race us
-                    cur = await db.run(db.get_attempt, att.id)
-                    if cur is not None and cur.status is S.SUBMITTING:
-                        await self.not_found(cur)
+                async with self.ctx.lock(cur.order_id):  # an operator cancel may race us
+                    found = await db.run(db.get_attempt, att.id)
+                    if found is not None and found.status is S.SUBMITTING:
+                        await self.not_found(found)
                 return
             except CarrierError as e:
                 log.info("resolve %s: %s; retrying in %.1fs", cur.idempotency_key, e, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.eng.settings.offline_retry_s)
+                delay = min(delay * 2, self.ctx.settings.offline_retry_s)
                 continue
-            now = self.svc.clock.now()
+            now = self.ctx.now()
             cur = cur.with_(
                 dispatched_at=cur.dispatched_at or now,
                 carrier_order_id=snap.carrier_order_id or cur.carrier_order_id,
             )
-            await self.save(cur)
-            cur = await self.eng.tracker.apply(cur, snap, "resolve")
-            await self.svc.log_event(
+            await self.ctx.save(cur)
+            cur = await self.tracker.apply(cur, snap, "resolve")
+            await self.ctx.log_event(
                 cur.order_id,
                 "resolved",
                 "engine",
@@ -275,19 +315,21 @@ class Submitter(Reactions):
             f"{att.carrier}: create outcome unknown ({att.error or 'no answer'}); "
             "not re-sent to avoid a double delivery — check with the carrier, or cancel"
         )
-        await self.eng.set_state(att.order_id, OrderState.ATTENTION, why[:200])
-        await self.svc.log_event(
+        attention = Attention(AttentionReason.CREATE_UNKNOWN, why)
+        await self.ctx.set_state(att.order_id, OrderState.ATTENTION, attention)
+        await self.ctx.log_event(
             att.order_id, "outcome_unresolved", "engine", why, {"key": att.idempotency_key}
         )
-        self.svc.bus.publish(AlertRaised(att.order_id, "carrier_error", why, "critical"))
+        self.ctx.bus.publish(AlertRaised(att.order_id, "carrier_error", why, "critical"))
 
     async def not_found(self, att: DeliveryAttempt) -> None:
-        n = int(att.extra.get("recreates", 0))
-        order = await self.eng.get_order(att.order_id)
-        if n < MAX_RECREATE:
-            att = att.with_(extra={**att.extra, "recreates": n + 1})
-            await self.save(att)
-            await self.svc.log_event(
+        """The carrier never got the create: re-send once with the same key, else move on.
+        Caller holds the order's lock."""
+        order = await self.ctx.get_order(att.order_id)
+        if att.recreates < MAX_RECREATE:
+            att = att.with_(recreates=att.recreates + 1)
+            await self.ctx.save(att)
+            await self.ctx.log_event(
                 att.order_id,
                 "recreate",
                 "engine",
@@ -299,125 +341,27 @@ class Submitter(Reactions):
                 await self.create(order, quote, att, "resolve")
                 return
         else:
-            now = self.svc.clock.now()
+            now = self.ctx.now()
             att = att.with_(status=S.CREATE_FAILED, error="not found at carrier", finished_at=now)
-            await self.save(att)
-        self.eng.spawn(
-            self.eng.redispatch_next(att.order_id, f"{att.carrier}: create failed"),
-            f"failover-{att.order_id}",
-        )
+            await self.ctx.save(att)
+        self.ctx.signals.publish(FailoverNeeded(att.order_id, f"{att.carrier}: create failed"))
 
     async def quote_for(self, order: Order, att: DeliveryAttempt) -> Quote:
-        quotes = await self.svc.db.run(self.svc.db.quotes_for_order, att.order_id)
-        now = self.svc.clock.now()
+        quotes = await self.ctx.db.run(self.ctx.db.quotes_for_order, att.order_id)
+        now = self.ctx.now()
         for q in quotes:
             if q.carrier == att.carrier and not q.expired(now):
                 return q
         return await self.requote(order, att.carrier, att.idempotency_key)
 
-    # ------------------------------------------------------------------ timers
+    # ------------------------------------------------------------------ watching
     def watch(self, att: DeliveryAttempt) -> None:
-        self.eng.tracker.watch(att)
-        if att.status in (S.SUBMITTING, S.PENDING_ACCEPT) and att.carrier != "self":
-            self.arm(att)
+        self.tracker.watch(att)
+        self.timers.arm(att)
 
     def resume(self, att: DeliveryAttempt) -> None:
         """After a restart: SUBMITTING is resolved by query first, the rest tracked."""
         if att.status is S.SUBMITTING:
-            self.eng.spawn(self.resolve(att), f"resolve-{att.id}")
-        self.eng.tracker.watch(att, now_=att.status is not S.SUBMITTING)
-        if att.status in (S.SUBMITTING, S.PENDING_ACCEPT):
-            self.arm(att)
-
-    def timers(self) -> list[asyncio.Task]:
-        return list(self._timers.values())
-
-    def arm(self, att: DeliveryAttempt) -> None:
-        assert att.id is not None
-        t = self._timers.get(att.id)
-        if t is None or t.done():
-            self._timers[att.id] = self.eng.spawn(self._accept_watch(att.id), f"accept-{att.id}")
-
-    def deadline(self, att: DeliveryAttempt) -> datetime:
-        if att.extra.get("accept_deadline"):
-            return datetime.fromisoformat(att.extra["accept_deadline"])
-        start = att.dispatched_at or att.created_at or self.svc.clock.now()
-        return start + timedelta(seconds=self.svc.gateway.get(att.carrier).accept_timeout_s)
-
-    async def _accept_watch(self, aid: int) -> None:
-        db = self.svc.db
-        while True:
-            att = await db.run(db.get_attempt, aid)
-            if att is None or att.status not in (S.SUBMITTING, S.PENDING_ACCEPT):
-                return
-            wait = (self.deadline(att) - self.svc.clock.now()).total_seconds()
-            if wait > 0 or att.status is S.SUBMITTING:
-                await asyncio.sleep(max(wait, 0.5))
-                continue
-            att = await self.eng.tracker.poll_now(att)  # confirm "no rider" by query
-            if att.status is not S.PENDING_ACCEPT:
-                continue
-            if await self.tip_rung(att):
-                continue
-            timeout = self.svc.gateway.get(att.carrier).accept_timeout_s
-            await self.failover(att, f"no rider from {att.carrier} within {timeout}s")
-            return
-
-    async def tip_rung(self, att: DeliveryAttempt) -> bool:
-        """Next rung of ``tip_ladder_fen`` (total tip levels) within the TipRules."""
-        ladder, step = self.eng.settings.tip_ladder_fen, int(att.extra.get("ladder_step", 0))
-        if step >= len(ladder):
-            return False
-        entry = self.svc.gateway.get(att.carrier)
-        add, times = ladder[step] - att.tip_fen, int(att.extra.get("tip_count", 0))
-        why = (
-            entry.rules.tips.validate(att.tip_fen, add, times) if add > 0 else "rung not above tip"
-        )
-        total = None
-        if why is None:
-            try:
-                total = await entry.adapter.add_tip(att, add)
-            except CarrierError as e:
-                why = str(e)
-        if total is None:
-            await self._ladder_stops(att, step, str(why))
-            return False
-        deadline = self.svc.clock.now() + timedelta(seconds=entry.accept_timeout_s)
-        att = att.with_(
-            tip_fen=total,
-            extra={
-                **att.extra,
-                "ladder_step": step + 1,
-                "tip_count": times + 1,
-                "accept_deadline": deadline.isoformat(),
-            },
-        )
-        await self.save(att)
-        await self.svc.log_event(
-            att.order_id,
-            "tip_added",
-            "tip_ladder",
-            f"no rider yet: tip raised to {total} fen at {att.carrier}",
-            {"attempt_id": att.id, "tip_fen": total, "step": step},
-        )
-        return True
-
-    async def _ladder_stops(self, att: DeliveryAttempt, step: int, why: str) -> None:
-        att = att.with_(extra={**att.extra, "ladder_step": len(self.eng.settings.tip_ladder_fen)})
-        await self.save(att)
-        await self.svc.log_event(
-            att.order_id,
-            "tip_ladder",
-            "engine",
-            f"tip ladder stops at {att.carrier}: {why}",
-            {"step": step},
-        )
-
-    async def failover(self, att: DeliveryAttempt, reason: str) -> None:
-        async with self.eng.lock(att.order_id):
-            ok, att = await self.eng.actions.cancel_attempt(att, reason, "failover")
-            if not ok and att.status is S.CANCEL_REQUESTED:
-                att = att.with_(extra={**att.extra, "failover_pending": True})
-                await self.save(att)
-        if ok:
-            await self.eng.redispatch_next(att.order_id, reason)
+            self.ctx.spawn(self.resolve(att), f"resolve-{att.id}")
+        self.tracker.watch(att, poll_at_once=att.status is not S.SUBMITTING)
+        self.timers.arm(att)

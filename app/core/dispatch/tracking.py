@@ -5,8 +5,8 @@ positions in batches of ``rules.position_batch``, at an adaptive interval around
 ``rules.poll_interval_s`` (faster right after dispatch and while waiting for a rider,
 slower when nothing has changed for a while). Every snapshot goes through
 ``domain.apply_update``; accepted changes are saved, logged (deduplicated) and published,
-and the engine reacts (order state, failover, race losers). Alerts: no_rider, stale,
-carrier_error here; rider_cancelled / returning in ``submit.on_status``.
+and ``reactions.Reactions`` reacts to that event (order state, failover, race losers).
+Alerts: no_rider, stale, carrier_error here; rider_cancelled / returning in reactions.
 """
 
 from __future__ import annotations
@@ -16,12 +16,21 @@ import contextlib
 import dataclasses
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from app.core.carriers.base import CarrierError, NotFoundError, RateLimitedError, StatusSnapshot
+from app.core.carriers.base import (
+    CarrierError,
+    NotFoundError,
+    RateLimitedError,
+    RiderPosition,
+    StatusSnapshot,
+)
+from app.core.dispatch.context import DispatchContext
 from app.core.dispatch.ratelimit import TokenBucket
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Rider, apply_update
 from app.core.domain.status import RIDER_ASSIGNED
-from app.core.events import AlertRaised, AttemptStatusChanged, OrderChanged, RiderMoved
+from app.core.events import AlertRaised, OrderChanged, RiderMoved
 
 log = logging.getLogger(__name__)
 S = DeliveryStatus
@@ -39,22 +48,20 @@ class _Watch:
 
 
 class Tracker:
-    def __init__(self, engine) -> None:
-        self.eng = engine
+    """Polls every watched attempt and applies the answers; see the module docstring."""
+
+    def __init__(self, ctx: DispatchContext) -> None:
+        self.ctx = ctx
         self.watched: dict[int, _Watch] = {}
         self.buckets: dict[str, TokenBucket] = {}
         self.scale = 1.0  # tests shrink every interval
         self._alerted: set[tuple[int, str]] = set()
-        self._task: asyncio.Task | None = None
-        self._rounds: dict[str, asyncio.Task] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._rounds: dict[str, asyncio.Task[None]] = {}
         self._last_alert_check = 0.0
 
-    @property
-    def svc(self):
-        return self.eng.svc
-
     def start(self) -> None:
-        self._task = self.eng.spawn(self._loop(), "tracking")
+        self._task = self.ctx.spawn(self._loop(), "tracking")
 
     async def stop(self) -> None:
         for t in self._rounds.values():
@@ -66,27 +73,27 @@ class Tracker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def watch(self, att: DeliveryAttempt, *, now_: bool = False) -> None:
-        """Track ``att``; ``now_`` polls at once (after a restart: catch up first)."""
+    def watch(self, att: DeliveryAttempt, *, poll_at_once: bool = False) -> None:
+        """Track ``att``; ``poll_at_once`` after a restart: catch up first."""
         assert att.id is not None
-        if att.status.terminal or att.carrier not in self.svc.gateway.entries:
+        if att.status.terminal or att.carrier not in self.ctx.gateway.entries:
             return
-        now = self.svc.clock.monotonic()
+        now = self.ctx.clock.monotonic()
         w = self.watched.get(att.id)
         if w is None:
             w = self.watched[att.id] = _Watch(att, now, now, now)
         w.att = att
-        w.due = now if now_ else now + self.interval(w, now)
+        w.due = now if poll_at_once else now + self.interval(w, now)
 
     def bucket(self, cid: str) -> TokenBucket:
         b = self.buckets.get(cid)
         if b is None:
-            rate = self.svc.gateway.get(cid).rules.rate_limit_per_s
-            b = self.buckets[cid] = TokenBucket(rate, self.svc.clock.monotonic)
+            rate = self.ctx.gateway.get(cid).rules.rate_limit_per_s
+            b = self.buckets[cid] = TokenBucket(rate, self.ctx.clock.monotonic)
         return b
 
     def interval(self, w: _Watch, now: float) -> float:
-        base = float(self.svc.gateway.get(w.att.carrier).rules.poll_interval_s)
+        base = float(self.ctx.gateway.get(w.att.carrier).rules.poll_interval_s)
         fast = max(2.0, base / 3)
         if w.att.status is S.SUBMITTING or now - w.since < 120:
             v = fast  # right after dispatch
@@ -101,7 +108,7 @@ class Tracker:
     # ------------------------------------------------------------------ loop
     async def _loop(self) -> None:
         while True:
-            now = self.svc.clock.monotonic()
+            now = self.ctx.clock.monotonic()
             due = [w for w in self.watched.values() if w.due <= now]
             for w in due:
                 w.due = now + 3600  # not again until this round re-schedules it
@@ -125,7 +132,7 @@ class Tracker:
                 (w.due for w in self.watched.values() if w.att.carrier not in busy),
                 default=now + 1.0,
             )
-            await asyncio.sleep(min(1.0, max(0.05, nxt - self.svc.clock.monotonic())))
+            await asyncio.sleep(min(1.0, max(0.05, nxt - self.ctx.clock.monotonic())))
 
     async def _round(self, cid: str, ws: list[_Watch]) -> None:
         try:
@@ -143,18 +150,19 @@ class Tracker:
 
     async def poll_now(self, att: DeliveryAttempt) -> DeliveryAttempt:
         """Query one attempt now (rate limited) and apply the answer."""
-        cur = await self.svc.db.run(self.svc.db.get_attempt, att.id) or att
-        if cur.status.terminal or cur.carrier not in self.svc.gateway.entries:
-            self.watched.pop(cur.id, None)
+        assert att.id is not None
+        cur = await self.ctx.db.run(self.ctx.db.get_attempt, att.id) or att
+        if cur.status.terminal or cur.carrier not in self.ctx.gateway.entries:
+            self.watched.pop(att.id, None)
             return cur
-        entry = self.svc.gateway.get(cur.carrier)
+        entry = self.ctx.gateway.get(cur.carrier)
         await self.bucket(cur.carrier).acquire()
         try:
             snap = await entry.adapter.query(cur)
         except CarrierError as e:
             self._poll_failed(cur, e)
             return cur
-        w = self.watched.get(cur.id)
+        w = self.watched.get(att.id)
         if w is not None:
             w.fails = 0
         cur = await self.apply(cur, snap, "poll")
@@ -162,11 +170,11 @@ class Tracker:
         return cur
 
     def _poll_failed(self, att: DeliveryAttempt, e: CarrierError) -> None:
-        w = self.watched.get(att.id)  # type: ignore[arg-type]
+        w = self.watched.get(att.id) if att.id is not None else None
         if w is None:
             return
         w.fails += 1
-        now = self.svc.clock.monotonic()
+        now = self.ctx.clock.monotonic()
         w.due = now + (
             e.retry_after_s if isinstance(e, RateLimitedError) else self.interval(w, now)
         )
@@ -176,7 +184,7 @@ class Tracker:
             self.alert(att, "carrier_error", f"{att.carrier}: tracking failing ({e})")
 
     async def positions(self, cid: str, atts: list[DeliveryAttempt]) -> None:
-        entry = self.svc.gateway.get(cid)
+        entry = self.ctx.gateway.get(cid)
         step = max(1, entry.rules.position_batch)
         for i in range(0, len(atts), step):
             chunk = atts[i : i + step]
@@ -192,28 +200,31 @@ class Tracker:
                 if a is not None and (a.rider.lat, a.rider.lng) != (p.lat, p.lng):
                     await self._moved(a, p)
 
-    async def _moved(self, a: DeliveryAttempt, p) -> None:
-        cur = await self.svc.db.run(self.svc.db.get_attempt, a.id) or a
+    async def _moved(self, a: DeliveryAttempt, p: RiderPosition) -> None:
+        cur = await self.ctx.db.run(self.ctx.db.get_attempt, a.id) or a
         rider = dataclasses.replace(
             cur.rider,
             lat=p.lat,
             lng=p.lng,
-            at=p.at or self.svc.clock.now(),
+            at=p.at or self.ctx.clock.now(),
             name=cur.rider.name or p.name,
             phone=cur.rider.phone or p.phone,
         )
         cur = cur.with_(rider=rider)
-        await self.svc.db.run(self.svc.db.save_attempt, cur, self.svc.clock.now())
+        await self.ctx.db.run(self.ctx.db.save_attempt, cur, self.ctx.clock.now())
+        assert cur.id is not None
         if cur.id in self.watched:
             self.watched[cur.id].att = cur
-        self.svc.bus.publish(RiderMoved(cur.order_id, cur.id, p.lat, p.lng))  # type: ignore[arg-type]
+        self.ctx.bus.publish(RiderMoved(cur.order_id, cur.id, p.lat, p.lng))
 
     # ------------------------------------------------------------------ apply
     async def apply(
         self, att: DeliveryAttempt, snap: StatusSnapshot, source: str
     ) -> DeliveryAttempt:
-        """Offer one carrier report to the attempt; save, log, publish, react."""
-        db, now = self.svc.db, self.svc.clock.now()
+        """Offer one carrier report to the attempt; save, log and publish (the reactions
+        follow from the published ``AttemptStatusChanged``)."""
+        assert att.id is not None
+        db, now = self.ctx.db, self.ctx.clock.now()
         cur = await db.run(db.get_attempt, att.id) or att
         tr = apply_update(cur.status, snap.status, reassignment=snap.reassignment)
         new = _merge(cur, snap, now)
@@ -222,29 +233,28 @@ class Tracker:
         elif snap.rider is not None and new.status in RIDER_ASSIGNED:
             new = new.with_(rider=_rider(new.rider, snap.rider))
         await db.run(db.save_attempt, new, now)
-        self._alerted.discard((new.id, "stale"))  # type: ignore[arg-type]
+        assert new.id is not None
+        self._alerted.discard((new.id, "stale"))
         if new.id in self.watched:
             self.watched[new.id].att = new
             if tr.accepted:
-                self.watched[new.id].changed = self.svc.clock.monotonic()
+                self.watched[new.id].changed = self.ctx.clock.monotonic()
         if tr.accepted or (snap.status is S.UNKNOWN and snap.raw_status != cur.raw_status):
             await self._log(cur, new, snap, tr.reason, source)
         if tr.accepted:
-            self.svc.bus.publish(
-                AttemptStatusChanged(
-                    new.order_id,
-                    new.id,
-                    new.carrier,  # type: ignore[arg-type]
-                    new.status.value,
-                    cur.status.value,
-                )
-            )
             if new.status.terminal:
-                self.watched.pop(new.id, None)  # type: ignore[arg-type]
-            await self.eng.submitter.on_status(new, cur.status, tr.reason)
+                self.watched.pop(new.id, None)
+            self.ctx.published(new, cur.status)
         return new
 
-    async def _log(self, cur, new, snap: StatusSnapshot, reason: str, source: str) -> None:
+    async def _log(
+        self,
+        cur: DeliveryAttempt,
+        new: DeliveryAttempt,
+        snap: StatusSnapshot,
+        reason: str,
+        source: str,
+    ) -> None:
         at = snap.at.isoformat() if snap.at else ""
         key = f"st:{new.id}:{snap.raw_status}:{new.status}:{at}:{new.rider.name}"[:200]
         msg = f"{new.carrier}: {cur.status} -> {new.status} ({reason}; raw {snap.raw_status})"
@@ -255,11 +265,11 @@ class Tracker:
             "source": source,
             "rider": new.rider.name,
         }
-        db = self.svc.db
+        db = self.ctx.db
         added = await db.run(
             db.append_event,
             new.order_id,
-            self.svc.clock.now(),
+            self.ctx.clock.now(),
             "status",
             new.carrier,
             msg,
@@ -267,25 +277,26 @@ class Tracker:
             key,
         )
         if added:
-            self.svc.bus.publish(OrderChanged(new.order_id))
+            self.ctx.bus.publish(OrderChanged(new.order_id))
 
     # ------------------------------------------------------------------ alerts
     def alert(self, att: DeliveryAttempt, kind: str, message: str) -> None:
+        assert att.id is not None
         k = (att.id, kind)
         if k in self._alerted:
             return
-        self._alerted.add(k)  # type: ignore[arg-type]
-        self.svc.bus.publish(AlertRaised(att.order_id, kind, message))
+        self._alerted.add(k)
+        self.ctx.bus.publish(AlertRaised(att.order_id, kind, message))
 
     def check_alerts(self) -> None:
-        now = self.svc.clock.now()
-        no_rider_s = self.svc.settings.alerts.no_rider_after_min * 60
-        stale_s = self.eng.settings.stale_tracking_s
+        now = self.ctx.clock.now()
+        no_rider_s = self.ctx.alerts.no_rider_after_min * 60
+        stale_s = self.ctx.settings.stale_tracking_s
         for w in list(self.watched.values()):
             a = w.att
             since = a.dispatched_at or a.created_at
-            waiting = a.status in (S.SUBMITTING, S.PENDING_ACCEPT) and since is not None
-            if waiting and (now - since).total_seconds() > no_rider_s:
+            waiting = a.status in (S.SUBMITTING, S.PENDING_ACCEPT)
+            if waiting and since is not None and (now - since).total_seconds() > no_rider_s:
                 mins = int((now - since).total_seconds() // 60)
                 self.alert(a, "no_rider", f"{a.carrier}: no rider after {mins} min")
             seen = a.last_seen_at or a.dispatched_at
@@ -295,10 +306,10 @@ class Tracker:
                 )
 
 
-def _merge(a: DeliveryAttempt, snap: StatusSnapshot, now) -> DeliveryAttempt:
+def _merge(a: DeliveryAttempt, snap: StatusSnapshot, now: datetime) -> DeliveryAttempt:
     """Fields a report may refresh without moving the status (money only from queries:
     callbacks never reach here, they trigger a query)."""
-    ch: dict = {"last_seen_at": now, "raw_status": (snap.raw_status or a.raw_status)[:40]}
+    ch: dict[str, Any] = {"last_seen_at": now, "raw_status": (snap.raw_status or a.raw_status)[:40]}
     for f in ("actual_fee_fen", "tip_fen", "insurance_fee_fen", "cancel_fee_fen", "refund_fen"):
         v = getattr(snap, f)
         if v is not None:
@@ -312,9 +323,11 @@ def _merge(a: DeliveryAttempt, snap: StatusSnapshot, now) -> DeliveryAttempt:
     return a.with_(**ch)
 
 
-def _move(a: DeliveryAttempt, st: DeliveryStatus, clear: bool, snap: StatusSnapshot, now):
+def _move(
+    a: DeliveryAttempt, st: DeliveryStatus, clear: bool, snap: StatusSnapshot, now: datetime
+) -> DeliveryAttempt:
     at = snap.at or now
-    ch: dict = {"status": st}
+    ch: dict[str, Any] = {"status": st}
     if clear:
         ch["rider"] = Rider()
     elif snap.rider is not None:

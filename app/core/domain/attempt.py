@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from app.core.domain.status import CancelledBy, DeliveryStatus
 
@@ -47,9 +48,19 @@ class DeliveryAttempt:
     tracking_url: str = ""
     exception: str = ""  # rider-reported exception flag text
     last_seen_at: datetime | None = None  # last time the carrier told us anything
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    # the dispatch engine's own state for this attempt (typed, and stored in columns, so
+    # a restart resumes exactly where it stopped)
+    race_group: str = ""  # attempts created together in race mode share it
+    accept_deadline: datetime | None = None  # set: overrides dispatched_at + accept timeout
+    ladder_step: int = 0  # next rung of [dispatch] tip_ladder_fen
+    tip_count: int = 0  # tips added so far (carriers cap the number)
+    recreates: int = 0  # creates re-sent with the same key after NotFound
+    failover_pending: bool = False  # re-dispatch once the carrier confirms our cancel
+    cancel_requested_at: datetime | None = None  # set: we asked the carrier to cancel
+    # carrier-private ids only (delivery_id, sf_pushed...): the adapters own these keys
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-    def with_(self, **changes) -> DeliveryAttempt:
+    def with_(self, **changes: Any) -> DeliveryAttempt:
         return replace(self, **changes)
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +19,7 @@ class Quote:
     accept_eta_s: int | None = None  # expected time until a rider accepts
     pickup_eta_s: int | None = None  # expected time until pickup
     delivery_eta_s: int | None = None  # expected time until delivered
-    raw: dict = field(default_factory=dict, compare=False, hash=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
+
 from app.core.domain import (
     Address,
     CancelledBy,
@@ -51,7 +53,7 @@ def order_to_row(o: Order) -> dict[str, Any]:
     }
 
 
-def row_to_order(r) -> Order:
+def row_to_order(r: Row[Any]) -> Order:
     m = r._mapping
     addr = Address(
         m["address"],
@@ -109,6 +111,13 @@ _ATTEMPT_FIELDS = [
     "tracking_url",
     "exception",
     "last_seen_at",
+    "race_group",
+    "accept_deadline",
+    "ladder_step",
+    "tip_count",
+    "recreates",
+    "failover_pending",
+    "cancel_requested_at",
 ]
 
 
@@ -127,7 +136,7 @@ def attempt_to_row(a: DeliveryAttempt) -> dict[str, Any]:
     return row
 
 
-def row_to_attempt(r) -> DeliveryAttempt:
+def row_to_attempt(r: Row[Any]) -> DeliveryAttempt:
     m = r._mapping
     kw = {f: m[f] for f in _ATTEMPT_FIELDS}
     return DeliveryAttempt(
@@ -138,7 +147,7 @@ def row_to_attempt(r) -> DeliveryAttempt:
         rider=Rider(
             m["rider_name"], m["rider_phone"], m["rider_lat"], m["rider_lng"], m["rider_at"]
         ),
-        extra=dict(m["extra"] or {}, tip_count=m["tip_count"]),
+        extra=dict(m["extra"] or {}),
     )
 
 
@@ -159,7 +168,7 @@ def quote_to_row(order_id: int, q: Quote) -> dict[str, Any]:
     }
 
 
-def row_to_quote(r) -> Quote:
+def row_to_quote(r: Row[Any]) -> Quote:
     m = r._mapping
     return Quote(
         carrier=m["carrier"],

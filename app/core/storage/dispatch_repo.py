@@ -1,5 +1,6 @@
 """Queries only the dispatch engine needs: per-carrier reliability from this store's own
-attempt history, and the orders to pick up again after a restart. Synchronous, called
+attempt history, the orders to pick up again after a restart and the ones too old for
+that. Synchronous, called
 through ``Database.run``; rows never leave this module (plain values out)."""
 
 from __future__ import annotations
@@ -7,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import JSON, ColumnElement, case, func, insert, literal, select, update
 
-from app.core.domain import DeliveryStatus, OrderState
+from app.core.domain import DeliveryStatus, DispatchMode, OrderState
 from app.core.storage import tables as t
 from app.core.storage.repos import Database
+from app.core.storage.tables import UTCDateTime
 
 _ACCEPTED_OR_LATER = [
     s.value
@@ -71,20 +73,71 @@ def reliability(db: Database, since: datetime) -> dict[str, float]:
     return {cid: s.reliability for cid, s in carrier_stats(db, since).items()}
 
 
-def orders_waiting(db: Database, since: datetime) -> list[int]:
-    """Orders NEW or QUEUED since ``since`` with no live attempt: auto-dispatch
-    candidates after a restart (the engine checks each order's mode)."""
+def _waiting(since: datetime, *, auto_only: bool) -> list[ColumnElement[bool]]:
+    """Orders NEW or QUEUED received since ``since`` with no live attempt (and, unless
+    the shop dispatches everything automatically, asking for auto-dispatch)."""
     o, a = t.orders.c, t.attempts.c
     done = [s.value for s in DeliveryStatus if s.terminal]
     live = select(a.order_id).where(a.status.not_in(done))
+    conds = [
+        o.state.in_([OrderState.NEW.value, OrderState.QUEUED.value]),
+        o.received_at >= since,
+        o.id.not_in(live),
+    ]
+    if auto_only:
+        conds.append(o.dispatch_mode == DispatchMode.AUTO.value)
+    return conds
+
+
+def _due() -> ColumnElement[datetime]:
+    """When an order should go: its expected ready time, else when it arrived."""
+    return func.coalesce(t.orders.c.expected_ready_at, t.orders.c.received_at)
+
+
+def orders_waiting(
+    db: Database, since: datetime, not_due_before: datetime, *, auto_only: bool
+) -> list[int]:
+    """Auto-dispatch candidates after a restart, oldest first: waiting orders (see
+    ``_waiting``) due at or after ``not_due_before``."""
+    o = t.orders.c
     q = (
         select(o.id)
-        .where(
-            o.state.in_([OrderState.NEW.value, OrderState.QUEUED.value]),
-            o.received_at >= since,
-            o.id.not_in(live),
-        )
-        .order_by(o.id)
+        .where(*_waiting(since, auto_only=auto_only), _due() >= not_due_before)
+        .order_by(o.received_at, o.id)
     )
     with db.engine.connect() as c:
         return [int(r[0]) for r in c.execute(q)]
+
+
+def flag_too_old(
+    db: Database,
+    since: datetime,
+    due_before: datetime,
+    now: datetime,
+    attention: str,
+    *,
+    auto_only: bool,
+) -> list[int]:
+    """Waiting orders due before ``due_before`` go to ATTENTION with ``attention``, in one
+    transaction of two statements whatever their number (a timeline row each, then the
+    state). Returns their ids."""
+    o, ev = t.orders.c, t.order_events.c
+    conds = [*_waiting(since, auto_only=auto_only), _due() < due_before]
+    log_rows = select(
+        o.id,
+        literal(now, UTCDateTime()),
+        literal("too_old"),
+        literal("engine"),
+        literal("too old to dispatch after a restart; left for the cashier"),
+        literal({}, JSON()),
+    ).where(*conds)
+    cols = [ev.order_id, ev.at, ev.kind, ev.actor, ev.message, ev.data]
+    flag = (
+        update(t.orders)
+        .where(*conds)
+        .values(state=OrderState.ATTENTION.value, attention=attention[:200], updated_at=now)
+        .returning(o.id)
+    )
+    with db.engine.begin() as c:
+        c.execute(insert(t.order_events).from_select(cols, log_rows))
+        return [int(r[0]) for r in c.execute(flag)]

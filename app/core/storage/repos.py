@@ -173,7 +173,6 @@ class Database:
     def save_attempt(self, a: DeliveryAttempt, now: datetime) -> None:
         row = attempt_to_row(a)
         row["updated_at"] = now
-        row["tip_count"] = int(a.extra.get("tip_count", 0))
         with self.engine.begin() as c:
             c.execute(update(t.attempts).where(t.attempts.c.id == a.id).values(**row))
 

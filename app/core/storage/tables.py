@@ -131,6 +131,13 @@ attempts = Table(
     Column("tracking_url", String(300), nullable=False, default=""),
     Column("exception", String(200), nullable=False, default=""),
     _ts("last_seen_at"),
+    # the dispatch engine's state (0002); carrier-private ids stay in ``extra``
+    Column("race_group", String(32), nullable=False, default=""),
+    _ts("accept_deadline"),
+    Column("ladder_step", Integer, nullable=False, default=0),
+    Column("recreates", Integer, nullable=False, default=0),
+    Column("failover_pending", Boolean, nullable=False, default=False),
+    _ts("cancel_requested_at"),
     Column("extra", JSON, nullable=False, default=dict),
     UniqueConstraint("order_id", "attempt_no", name="uq_attempts_order_attempt"),
 )

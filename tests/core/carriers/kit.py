@@ -40,8 +40,8 @@ STORE = Store(
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def make_order(key: str = "JP1001-1", note: str = "少放辣") -> Order:
-    """A POS order ~1.5 km from ``STORE``; ``key`` is the dispatch idempotency key."""
+def make_order(note: str = "少放辣") -> Order:
+    """A POS order ~1.5 km from ``STORE`` (the idempotency key goes to ``quote(key=)``)."""
     return Order(
         pos_order_id="JP1001",
         channel=Channel.POS,
@@ -55,7 +55,6 @@ def make_order(key: str = "JP1001-1", note: str = "少放辣") -> Order:
         weight_g=1500,
         note=note,
         pickup_no="#M001",
-        extra={"idempotency_key": key},
     )
 
 

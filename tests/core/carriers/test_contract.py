@@ -110,7 +110,7 @@ async def test_hang_on_create_is_outcome_unknown_and_connect_error_unavailable(c
 async def test_http_429_is_rate_limited(cid):
     a = _adapter_on(cid, lambda r: httpx.Response(429))
     with pytest.raises(RateLimitedError):
-        await a.quote(make_order())
+        await a.quote(make_order(), key="JP1001-1")
 
 
 # ---------------------------------------------------------------------------- sandbox
@@ -123,7 +123,7 @@ async def test_sandbox_refuses_a_wrong_secret(cid, sandbox_world):
         creds[k] = creds[k] + "-wrong"
     world = await sandbox_world(cid, credentials=creds)
     with pytest.raises(AuthError):
-        await world.adapter.quote(make_order())
+        await world.adapter.quote(make_order(), key="JP1001-1")
 
 
 @pytest.mark.asyncio
@@ -141,7 +141,7 @@ async def test_sandbox_faults_on_a_read(cid, sandbox_world, faults, error):
     world = await sandbox_world(cid)
     world.engine.set_faults(cid, faults)
     with pytest.raises(error):
-        await world.adapter.quote(make_order())
+        await world.adapter.quote(make_order(), key="JP1001-1")
 
 
 @pytest.mark.asyncio
@@ -157,7 +157,7 @@ async def test_sandbox_faults_on_a_read(cid, sandbox_world, faults, error):
 async def test_sandbox_faults_on_create(cid, sandbox_world, faults, error):
     world = await sandbox_world(cid)
     order = make_order()
-    q = await world.adapter.quote(order)
+    q = await world.adapter.quote(order, key="JP1001-1")
     world.engine.set_faults(cid, faults)
     with pytest.raises(error):
         await world.adapter.create(order, q, attempt(cid, quote_token=q.token))
@@ -168,11 +168,11 @@ async def test_sandbox_faults_on_create(cid, sandbox_world, faults, error):
 @pytest.mark.integration
 async def test_5xx_on_create_then_query_says_it_was_never_made(cid, sandbox_world):
     world = await sandbox_world(cid)
-    order = make_order("JP-5XX-1")
+    order = make_order()
     att = attempt(cid, "JP-5XX-1")
     with pytest.raises(NotFoundError):  # an unknown key is "not found", not an outage
         await world.adapter.query(att)
-    q = await world.adapter.quote(order)
+    q = await world.adapter.quote(order, key="JP-5XX-1")
     att = att.with_(quote_token=q.token)
     world.engine.set_faults(cid, Faults(error_5xx=1.0))
     with pytest.raises(OutcomeUnknownError):
@@ -186,8 +186,8 @@ async def test_5xx_on_create_then_query_says_it_was_never_made(cid, sandbox_worl
 @pytest.mark.integration
 async def test_create_whose_answer_never_came_is_resolved_by_query(cid, sandbox_world):
     world = await sandbox_world(cid, timeout_s=0.5)
-    order = make_order("JP-HANG-1")
-    q = await world.adapter.quote(order)
+    order = make_order()
+    q = await world.adapter.quote(order, key="JP-HANG-1")
     att = attempt(cid, "JP-HANG-1", quote_token=q.token)
     world.engine.set_faults(cid, Faults(hang_after_create=True))
     with pytest.raises(OutcomeUnknownError):
@@ -198,7 +198,7 @@ async def test_create_whose_answer_never_came_is_resolved_by_query(cid, sandbox_
     world.engine.set_faults(cid, Faults(hang=True))  # no answer at all, nothing made
     hung = attempt(cid, "JP-HANG-2")
     with pytest.raises(OutcomeUnknownError):
-        await world.adapter.create(make_order("JP-HANG-2"), q, hung)
+        await world.adapter.create(make_order(), q, hung)
     world.engine.set_faults(cid, Faults())
     with pytest.raises(NotFoundError):
         await world.adapter.query(hung)
@@ -208,8 +208,8 @@ async def test_create_whose_answer_never_came_is_resolved_by_query(cid, sandbox_
 @pytest.mark.integration
 async def test_duplicate_create_is_resolved_by_query(cid, sandbox_world):
     world = await sandbox_world(cid)
-    order = make_order("JP-DUP-1")
-    q = await world.adapter.quote(order)
+    order = make_order()
+    q = await world.adapter.quote(order, key="JP-DUP-1")
     att = attempt(cid, "JP-DUP-1", quote_token=q.token)
     first = await world.adapter.create(order, q, att)
     again = await world.adapter.create(order, q, att)

@@ -48,7 +48,7 @@ STORE = Store(
 T0 = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
 
 
-def make_order(key: str = "JP1001-1", note: str = "少放辣") -> Order:
+def make_order(note: str = "少放辣") -> Order:
     addr = Address("上海市黄浦区南京东路100号", 31.2380, 121.4800)
     return Order(
         pos_order_id="JP1001",
@@ -61,7 +61,6 @@ def make_order(key: str = "JP1001-1", note: str = "少放辣") -> Order:
         weight_g=1500,
         note=note,
         pickup_no="#M001",
-        extra={"idempotency_key": key},
     )
 
 
@@ -140,7 +139,7 @@ def recorded_adapter(answer: object = None) -> tuple[Adapter, Recorder]:
 
 
 async def _op_quote(a: Adapter):
-    return await a.quote(make_order())
+    return await a.quote(make_order(), key="JP1001-1")
 
 
 async def _op_add_after_query(a: Adapter):
@@ -303,8 +302,8 @@ async def world():
 
 
 async def _dispatch(adapter: Adapter, key: str = "JP1001-1"):
-    order = make_order(key)
-    q = await adapter.quote(order)
+    order = make_order()
+    q = await adapter.quote(order, key=key)
     att = attempt(key, quote_token=q.token)
     res = await adapter.create(order, q, att)
     return q, att.with_(carrier_order_id=res.carrier_order_id), res
@@ -373,7 +372,7 @@ async def test_sandbox_duplicate_create_resolves_existing(world):
     q, att, res = await _dispatch(adapter)
     again = await adapter.create(make_order(), q, att)  # same origin_id: no second order
     assert again.carrier_order_id == res.carrier_order_id
-    q2 = await adapter.quote(make_order("OTHER-KEY"))
+    q2 = await adapter.quote(make_order(), key="OTHER-KEY")
     third = await adapter.create(make_order(), q2, att)  # addOrder with the same key
     assert third.carrier_order_id == "JP1001-1"
     assert len(engine.orders["dada"]) == 1

@@ -67,8 +67,8 @@ async def test_every_carrier_end_to_end_through_the_gateway():
         for n, cid in enumerate(CARRIER_IDS):
             entry = gw.get(cid)
             key = f"GW{n}DELIVER"
-            order = sample_order(f"G{n}", extra={"idempotency_key": key})
-            q = await entry.adapter.quote(order)
+            order = sample_order(f"G{n}")
+            q = await entry.adapter.quote(order, key=key)
             assert q.carrier == cid and q.fee_fen > 0 and q.distance_m > 0
             att = DeliveryAttempt(1, 1, cid, key, quote_token=q.token, created_at=now)
             res = await entry.adapter.create(order, q, att)
@@ -84,8 +84,8 @@ async def test_every_carrier_end_to_end_through_the_gateway():
             assert snap.status is DeliveryStatus.DELIVERED
             # a second order: accepted, then cancelled later than the free window -> a fee
             key2 = f"GW{n}CANCEL"
-            order2 = sample_order(f"H{n}", extra={"idempotency_key": key2})
-            q2 = await entry.adapter.quote(order2)
+            order2 = sample_order(f"H{n}")
+            q2 = await entry.adapter.quote(order2, key=key2)
             att2 = DeliveryAttempt(2, 1, cid, key2, quote_token=q2.token, created_at=now)
             res2 = await entry.adapter.create(order2, q2, att2)
             att2 = att2.with_(carrier_order_id=res2.carrier_order_id)

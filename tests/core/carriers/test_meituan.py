@@ -286,7 +286,7 @@ async def test_sandbox_lifecycle(sandbox):
     assert snap.status is DeliveryStatus.PENDING_ACCEPT
     assert await mt.cancel_preview(att) == 0
     assert await mt.add_tip(att, 200) == 200
-    att = att.with_(tip_fen=200, extra={"tip_count": 1})
+    att = att.with_(tip_fen=200, tip_count=1)
     assert await mt.add_tip(att, 100) == 300
     assert await mt.add_tip(att, 100) == 300  # retry with the same state: same serial
     assert engine.find("meituan", "JP-LIFE-1").tip_fen == 300

@@ -51,7 +51,7 @@ STORE = Store(
 T0 = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
 
 
-def make_order(key: str = "JP2001-1") -> Order:
+def make_order() -> Order:
     addr = Address("北京市朝阳区光华路9号", 39.9150, 116.4500)
     return Order(
         pos_order_id="JP2001",
@@ -64,7 +64,6 @@ def make_order(key: str = "JP2001-1") -> Order:
         weight_g=2100,
         note="轻拿轻放",
         pickup_no="#S12",
-        extra={"idempotency_key": key},
     )
 
 
@@ -135,7 +134,7 @@ def _quote() -> object:
 
 
 GOLDEN = {
-    "calculate": (lambda a: a.quote(make_order()), mapping.PATH_QUOTE, False),
+    "calculate": (lambda a: a.quote(make_order(), key="JP2001-1"), mapping.PATH_QUOTE, False),
     "place": (
         lambda a: a.create(make_order(), _quote(), attempt(quote_token="TDH0001")),
         mapping.PATH_PLACE,
@@ -298,8 +297,8 @@ async def world():
 
 
 async def _dispatch(adapter: Adapter, key: str = "JP2001-1"):
-    order = make_order(key)
-    q = await adapter.quote(order)
+    order = make_order()
+    q = await adapter.quote(order, key=key)
     att = attempt(key, quote_token=q.token)
     res = await adapter.create(order, q, att)
     return q, att.with_(carrier_order_id=res.carrier_order_id), res
@@ -401,7 +400,7 @@ async def test_sandbox_duplicate_place_resolves_existing(world):
 @pytest.mark.integration
 async def test_sandbox_expired_quote(world):
     engine, adapter, _, _ = world
-    q = await adapter.quote(make_order())
+    q = await adapter.quote(make_order(), key="JP2001-1")
     engine.advance(1801)
     with pytest.raises(RejectedError):
         await adapter.create(make_order(), q, attempt(quote_token=q.token))
@@ -447,7 +446,7 @@ async def test_sandbox_hangs(world):
     adapter = Adapter(_with(ctx, http=http))
     try:
         order = make_order()
-        q = await adapter.quote(order)
+        q = await adapter.quote(order, key="JP2001-1")
         att = attempt(quote_token=q.token)
         engine.set_faults("shansong", Faults(hang_after_create=True))
         with pytest.raises(OutcomeUnknownError):

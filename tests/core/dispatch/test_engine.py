@@ -69,7 +69,7 @@ async def test_failover_after_accept_timeout_exactly_one_delivery(tmp_path):
         sim = sb.find(order[0], atts[0].idempotency_key)
         assert sim is not None and sim.cancelled is not None
         assert atts[0].cancel_fee_fen == sim.cancelled[1]
-        assert "cancel_requested_at" in atts[0].extra and atts[0].finished_at
+        assert atts[0].cancel_requested_at is not None and atts[0].finished_at
         assert sb.live_count() == 0 and len(sb.orders[order[1]]) == 1
         kinds = [x.kind for x in await events(core, oid)]
         assert "failover" in kinds and kinds.count("dispatch_decision") == 2
@@ -128,7 +128,7 @@ async def test_tip_ladder_before_switching(tmp_path):
         first = await e.dispatch(oid, "dada")
         await wait_until(lambda: _n_attempts(core, oid, 2), timeout=10)
         a = (await attempts(core, oid))[0]
-        assert a.tip_fen == 400 and a.extra["tip_count"] == 2 and a.status is S.CANCELLED
+        assert a.tip_fen == 400 and a.tip_count == 2 and a.status is S.CANCELLED
         assert sb.find("dada", first.idempotency_key).tip_fen == 400  # type: ignore[union-attr]
         tips = [x for x in await events(core, oid) if x.kind == "tip_added"]
         assert [x.data["tip_fen"] for x in tips] == [200, 400]

@@ -59,8 +59,8 @@ class Adapter(AdapterBase):
         )
 
     # ------------------------------------------------------------ operations
-    async def quote(self, order: Order) -> Quote:
-        origin_id = str(order.extra.get("idempotency_key") or order.pos_order_id)
+    async def quote(self, order: Order, *, key: str = "") -> Quote:
+        origin_id = key or order.pos_order_id
         result = await self._call(
             mapping.PATH_QUOTE, self._order_params(order, origin_id), mutating=False
         )

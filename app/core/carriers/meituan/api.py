@@ -56,7 +56,7 @@ class Adapter(AdapterBase):
         result: dict[str, Any] = await self._exchange(sent, mutating=mutating, unwrap=_unwrap)
         return result
 
-    async def quote(self, order: Order) -> Quote:
+    async def quote(self, order: Order, *, key: str = "") -> Quote:
         wire = mapping.build_quote(order, self.creds, self.opts, self._unix())
         data = await self._call(wire, mutating=False)
         return mapping.parse_quote(data, self.ctx.clock.now(), self.opts)
@@ -103,7 +103,7 @@ class Adapter(AdapterBase):
         return snap.cancel_fee_fen or 0
 
     async def add_tip(self, attempt: DeliveryAttempt, amount_fen: int) -> int:
-        times = int(attempt.extra.get("tip_count", 0) or 0)
+        times = attempt.tip_count
         problem = self.rules.tips.validate(attempt.tip_fen, amount_fen, times)
         if problem:
             raise RejectedError(self.id, problem)

@@ -54,7 +54,7 @@ class Adapter(AdapterBase):
         result: dict[str, Any] = await self._exchange(sent, mutating=mutating, unwrap=_unwrap)
         return result
 
-    async def quote(self, order: Order) -> Quote:
+    async def quote(self, order: Order, *, key: str = "") -> Quote:
         wire = mapping.build_quote(order, self.ctx.store, self.creds, self.opts, self._unix())
         result = await self._call(wire, mutating=False)
         return mapping.parse_quote(result, self.ctx.clock.now())

@@ -57,8 +57,8 @@ class Adapter(AdapterBase):
         return attempt.carrier_order_id or attempt.quote_token
 
     # ------------------------------------------------------------ operations
-    async def quote(self, order: Order) -> Quote:
-        order_no = str(order.extra.get("idempotency_key") or order.pos_order_id)
+    async def quote(self, order: Order, *, key: str = "") -> Quote:
+        order_no = key or order.pos_order_id
         body = mapping.calculate_body(order, self.ctx.store, order_no, self.opts)
         data = await self._call(mapping.PATH_QUOTE, body, mutating=False)
         return mapping.parse_quote(

@@ -79,7 +79,7 @@ class Adapter(AdapterBase):
         return mapping.order_ref(attempt.idempotency_key, attempt.carrier_order_id)
 
     # ------------------------------------------------------------------ operations
-    async def quote(self, order: Order) -> Quote:
+    async def quote(self, order: Order, *, key: str = "") -> Quote:
         data = await self._call(
             "orderPrice", mapping.price_body(order, self.ctx.store, self.opts), mutating=False
         )
