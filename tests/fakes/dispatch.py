@@ -23,7 +23,7 @@ from app.core.carriers.gateway import CarrierEntry, CarrierGateway
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.registry import rules
 from app.core.clock import FakeClock
-from app.core.config import Settings
+from app.core.config import DatabaseSettings, DispatchSettings, Settings
 from app.core.dispatch.context import DispatchContext
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote, Rider
 from app.core.events import Event, EventBus
@@ -105,7 +105,8 @@ def dispatch_world(tmp_path: Path, *carrier_ids: str, **dispatch: Any) -> World:
     arguments are ``[dispatch]`` settings."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     settings = Settings(
-        database={"url": f"sqlite:///{tmp_path / 'dispatch.db'}"}, dispatch=dispatch
+        database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'dispatch.db'}"),
+        dispatch=DispatchSettings(**dispatch),
     )
     engine = make_engine(settings.database_url())
     migrate(engine)

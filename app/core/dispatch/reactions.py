@@ -56,7 +56,7 @@ class Reactions:
         if ev.carrier == SELF_DELIVERY:
             return  # the operator action that made it owns the order's state
         prev = S(ev.previous) if ev.previous else None
-        react = self._react(ev.attempt_id, S(ev.status), prev)
+        react = self._react(ev.order_id, ev.attempt_id, S(ev.status), prev)
         task = self.ctx.spawn(react, f"react-{ev.attempt_id}")
         tasks = self._pending.setdefault(ev.order_id, set())
         tasks.add(task)
@@ -79,15 +79,13 @@ class Reactions:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _react(
-        self, attempt_id: int, status: DeliveryStatus, prev: DeliveryStatus | None
+        self, order_id: int, attempt_id: int, status: DeliveryStatus, prev: DeliveryStatus | None
     ) -> None:
         db = self.ctx.db
-        att = await db.run(db.get_attempt, attempt_id)
-        if att is None:
-            return
-        async with self.ctx.lock(att.order_id):
-            att = await db.run(db.get_attempt, attempt_id) or att
-            await self.on_status(att, status, prev)
+        async with self.ctx.lock(order_id):
+            att = await db.run(db.get_attempt, attempt_id)
+            if att is not None:
+                await self.on_status(att, status, prev)
 
     # ------------------------------------------------------------------ reactions
     async def on_status(
