@@ -18,12 +18,12 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from app.core.dispatch import fanout, policy
 from app.core.dispatch.accept import AcceptTimers
 from app.core.dispatch.actions import Actions
 from app.core.dispatch.breaker import Breakers
-from app.core.dispatch.callbacks import CallbackReceiver
 from app.core.dispatch.cancel import Canceller
 from app.core.dispatch.context import (
     FINAL_ORDER_STATES,
@@ -39,6 +39,9 @@ from app.core.dispatch.tracking import Tracker
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, OrderState, Quote
 from app.core.events import AttemptStatusChanged, ConnectivityChanged, DispatchDecided
 from app.core.storage import dispatch_repo
+
+if TYPE_CHECKING:
+    from app.core.dispatch.callbacks import CallbackReceiver
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,9 @@ class DispatchEngine:
             self.submitter.resume(a)
         self.backlog.start()
         if ctx.callbacks.enabled:
+            # imported here: the receiver needs aiohttp, and callbacks are off by default
+            from app.core.dispatch.callbacks import CallbackReceiver
+
             self.callbacks = CallbackReceiver(ctx, self.tracker)
             await self.callbacks.start()
         log.info("dispatch engine started (%s carriers)", len(self.carriers()))
