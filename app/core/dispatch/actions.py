@@ -20,6 +20,7 @@ from app.core.domain import (
     OrderState,
     Rider,
 )
+from app.core.events import AlertKind, AlertRaised
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,10 @@ class Actions:
                     pending.append(a.carrier)
             if pending:
                 why = f"cancel not confirmed by {', '.join(pending)}"
-                attention = Attention(AttentionReason.CANCEL_UNCONFIRMED, why)
-                await self.ctx.set_state(order_id, OrderState.ATTENTION, attention)
+                reason = AttentionReason.CANCEL_UNCONFIRMED
+                await self.ctx.set_state(order_id, OrderState.ATTENTION, Attention(reason, why))
+                alert = AlertRaised(order_id, AlertKind.ATTENTION, why, reason=reason)
+                self.ctx.bus.publish(alert)
                 raise DispatchError(why)
             await self.ctx.set_state(order_id, OrderState.CANCELLED, force=True)
             await self.ctx.log_event(

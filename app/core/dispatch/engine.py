@@ -37,7 +37,12 @@ from app.core.dispatch.resume import Backlog
 from app.core.dispatch.submit import CarriersUnreachable, Submitter
 from app.core.dispatch.tracking import Tracker
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, OrderState, Quote
-from app.core.events import AttemptStatusChanged, ConnectivityChanged, DispatchDecided
+from app.core.events import (
+    AttemptStatusChanged,
+    ConnectivityChanged,
+    DispatchDecided,
+    OrderReceived,
+)
 from app.core.storage import dispatch_repo
 
 if TYPE_CHECKING:
@@ -119,6 +124,7 @@ class DispatchEngine:
 
             self.callbacks = CallbackReceiver(ctx, self.tracker)
             await self.callbacks.start()
+        self._unsubscribe.append(ctx.bus.subscribe(OrderReceived, self._on_order_received))
         log.info("dispatch engine started (%s carriers)", len(self.carriers()))
 
     async def stop(self) -> None:
@@ -135,6 +141,10 @@ class DispatchEngine:
             t.cancel()
         await self.tracker.stop()
         await self.ctx.sup.drain(timeout=1.0)
+
+    def _on_order_received(self, ev: OrderReceived) -> None:
+        """Auto-dispatch: every new order (``on_order_received`` decides if it applies)."""
+        self.ctx.spawn(self.on_order_received(ev.order_id), f"auto-{ev.order_id}")
 
     def _on_failover_needed(self, ev: FailoverNeeded) -> None:
         self.ctx.spawn(self.redispatch_next(ev.order_id, ev.reason), f"failover-{ev.order_id}")

@@ -24,7 +24,7 @@ from app.core.domain import (
     OrderState,
 )
 from app.core.domain.status import RIDER_ASSIGNED
-from app.core.events import AlertRaised, AttemptStatusChanged
+from app.core.events import AlertKind, AlertRaised, AttemptStatusChanged, Severity
 
 S = DeliveryStatus
 _SETTLE_ROUNDS = 5  # a reaction may publish another change of the same order
@@ -104,7 +104,9 @@ class Reactions:
             await self.ctx.set_state(oid, OrderState.DISPATCHING)
         elif st is S.DELIVERED:
             await self.ctx.set_state(oid, OrderState.DELIVERED)
-            self.ctx.bus.publish(AlertRaised(oid, "delivered", f"{att.carrier} delivered", "info"))
+            self.ctx.bus.publish(
+                AlertRaised(oid, AlertKind.DELIVERED, f"{att.carrier} delivered", Severity.INFO)
+            )
         elif st in (S.RETURNING, S.RETURNED):
             returning = st is S.RETURNING
             why = "goods returning" if returning else "goods returned to the shop"
@@ -112,13 +114,13 @@ class Reactions:
                 AttentionReason.GOODS_RETURNING if returning else AttentionReason.GOODS_RETURNED
             )
             await self.ctx.set_state(oid, OrderState.ATTENTION, Attention(reason, why))
-            self.ctx.bus.publish(AlertRaised(oid, "returning", f"{att.carrier}: {why}"))
+            self.ctx.bus.publish(AlertRaised(oid, AlertKind.RETURNING, f"{att.carrier}: {why}"))
         elif st is S.CANCELLED:
             await self._cancelled(att)
 
     async def _rider_withdrew(self, att: DeliveryAttempt) -> None:
         msg = f"{att.carrier}: rider withdrew, re-dispatching"
-        self.ctx.bus.publish(AlertRaised(att.order_id, "rider_cancelled", msg))
+        self.ctx.bus.publish(AlertRaised(att.order_id, AlertKind.RIDER_CANCELLED, msg))
         if att.status is not S.PENDING_ACCEPT:
             return  # a new rider already took it
         att = att.with_(accept_deadline=self.timers.fresh_deadline(att))
@@ -150,7 +152,7 @@ class Reactions:
             return  # ours: the cancel / failover flow owns the order state
         by = att.cancelled_by or CancelledBy.UNKNOWN
         why = f"{att.carrier} cancelled the delivery ({by})"
-        self.ctx.bus.publish(AlertRaised(oid, "rider_cancelled", why))
+        self.ctx.bus.publish(AlertRaised(oid, AlertKind.RIDER_CANCELLED, why))
         if await self.ctx.live(oid):
             return
         order = await self.ctx.get_order(oid)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from app.core.dispatch.context import DispatchContext
 from app.core.domain import Attention, AttentionReason
-from app.core.events import OrderChanged
+from app.core.events import AlertKind, AlertRaised, OrderChanged
 from app.core.storage import dispatch_repo
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,10 @@ class Backlog:
         if not ids:
             return
         log.warning("%s waiting orders too old to dispatch: flagged for the cashier", len(ids))
+        message = f"{len(ids)} waiting orders too old to dispatch after a restart"
+        self.ctx.bus.publish(
+            AlertRaised(None, AlertKind.ATTENTION, message, reason=AttentionReason.TOO_OLD)
+        )  # one alert for the batch: the cashier decides, the board lists them
         for oid in ids[:NOTIFY_MAX]:
             self.ctx.bus.publish(OrderChanged(oid, "attention"))
 

@@ -41,7 +41,7 @@ from app.core.domain import (
     OrderState,
     Quote,
 )
-from app.core.events import AlertRaised
+from app.core.events import AlertKind, AlertRaised, Severity
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,9 @@ class Submitter:
         msg = f"{cid} failed: {e}; trying the next carrier"
         await self.ctx.log_event(order.id, "dispatch_skip", actor, msg, {"carrier": cid})
         if isinstance(e, InsufficientBalanceError | AuthError):
-            self.ctx.bus.publish(AlertRaised(order.id, "carrier_error", msg, "critical"))
+            self.ctx.bus.publish(
+                AlertRaised(order.id, AlertKind.CARRIER_ERROR, msg, Severity.CRITICAL)
+            )
 
     async def give_up(
         self, order: Order, why: str, detail: dict[str, Any], reason: AttentionReason
@@ -108,7 +110,7 @@ class Submitter:
         assert order.id is not None
         await self.ctx.set_state(order.id, OrderState.ATTENTION, Attention(reason, why))
         await self.ctx.log_event(order.id, "dispatch_failed", "engine", why, {"detail": detail})
-        self.ctx.bus.publish(AlertRaised(order.id, "carrier_error", why, "critical"))
+        self.ctx.bus.publish(AlertRaised(order.id, AlertKind.CARRIER_ERROR, why, Severity.CRITICAL))
         raise DispatchError(why)
 
     # ------------------------------------------------------------------ race
@@ -320,7 +322,9 @@ class Submitter:
         await self.ctx.log_event(
             att.order_id, "outcome_unresolved", "engine", why, {"key": att.idempotency_key}
         )
-        self.ctx.bus.publish(AlertRaised(att.order_id, "carrier_error", why, "critical"))
+        self.ctx.bus.publish(
+            AlertRaised(att.order_id, AlertKind.CARRIER_ERROR, why, Severity.CRITICAL)
+        )
 
     async def not_found(self, att: DeliveryAttempt) -> None:
         """The carrier never got the create: re-send once with the same key, else move on.

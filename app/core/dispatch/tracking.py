@@ -30,7 +30,7 @@ from app.core.dispatch.context import DispatchContext
 from app.core.dispatch.ratelimit import TokenBucket
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Rider, apply_update
 from app.core.domain.status import RIDER_ASSIGNED
-from app.core.events import AlertRaised, OrderChanged, RiderMoved
+from app.core.events import AlertKind, AlertRaised, OrderChanged, RiderMoved
 
 log = logging.getLogger(__name__)
 S = DeliveryStatus
@@ -181,7 +181,7 @@ class Tracker:
         if isinstance(e, NotFoundError) and att.status is S.SUBMITTING:
             return  # the resolver owns this one
         if w.fails >= CARRIER_ERROR_AFTER:
-            self.alert(att, "carrier_error", f"{att.carrier}: tracking failing ({e})")
+            self.alert(att, AlertKind.CARRIER_ERROR, f"{att.carrier}: tracking failing ({e})")
 
     async def positions(self, cid: str, atts: list[DeliveryAttempt]) -> None:
         entry = self.ctx.gateway.get(cid)
@@ -280,7 +280,7 @@ class Tracker:
             self.ctx.bus.publish(OrderChanged(new.order_id))
 
     # ------------------------------------------------------------------ alerts
-    def alert(self, att: DeliveryAttempt, kind: str, message: str) -> None:
+    def alert(self, att: DeliveryAttempt, kind: AlertKind, message: str) -> None:
         assert att.id is not None
         k = (att.id, kind)
         if k in self._alerted:
@@ -298,11 +298,13 @@ class Tracker:
             waiting = a.status in (S.SUBMITTING, S.PENDING_ACCEPT)
             if waiting and since is not None and (now - since).total_seconds() > no_rider_s:
                 mins = int((now - since).total_seconds() // 60)
-                self.alert(a, "no_rider", f"{a.carrier}: no rider after {mins} min")
+                self.alert(a, AlertKind.NO_RIDER, f"{a.carrier}: no rider after {mins} min")
             seen = a.last_seen_at or a.dispatched_at
             if seen is not None and (now - seen).total_seconds() > stale_s:
                 self.alert(
-                    a, "stale", f"{a.carrier}: no news for {int((now - seen).total_seconds())}s"
+                    a,
+                    AlertKind.STALE,
+                    f"{a.carrier}: no news for {int((now - seen).total_seconds())}s",
                 )
 
 

@@ -25,7 +25,7 @@ from app.core.domain import (
     OrderState,
 )
 from app.core.events import AttemptStatusChanged, OrderChanged
-from app.core.storage.repos import payload_hash
+from app.core.pos.schema import payload_hash
 from tests.fakes.dispatch import World, dispatch_world
 from tests.helpers import sample_order
 

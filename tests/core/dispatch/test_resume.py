@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from app.core.dispatch.engine import DispatchEngine
 from app.core.dispatch.resume import WORKERS
 from app.core.domain import Attention, AttentionReason, DispatchMode, OrderState
+from app.core.events import AlertKind, AlertRaised
 from app.core.storage import tables as t
 from app.core.storage.convert import order_to_row
 from tests.fakes.dispatch import World, dispatch_world
@@ -83,6 +84,8 @@ async def test_a_restart_with_20000_waiting_orders_stays_bounded(tmp_path):
     why = Attention.decode(attention)
     assert why is not None and why.reason is AttentionReason.TOO_OLD and "120" in why.detail
     assert too_old == OLD
+    (alert,) = [a for a in w.of(AlertRaised) if a.kind is AlertKind.ATTENTION]
+    assert alert.order_id is None and alert.reason is AttentionReason.TOO_OLD  # one chime
     created = sum(len(c.created) for c in w.carriers.values())
     assert created == RECENT  # each resumed order dispatched once, none of the old ones
     await engine.stop()
