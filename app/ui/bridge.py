@@ -17,6 +17,7 @@ import asyncio
 import functools
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -29,6 +30,8 @@ from app.ui.proxy import THREADS, ServiceProxy, ThreadCheck
 __all__ = ["THREADS", "EventBridge", "ServiceProxy", "ThreadCheck"]
 
 log = logging.getLogger(__name__)
+
+SLICE_S = 0.006  # GUI-thread time per batch of core events before timers and paints run
 
 # a sink for user-visible errors (the main window's status bar); set by the main window
 _error_sink: list[Callable[[str], None]] = []
@@ -54,8 +57,9 @@ class EventBridge(QObject):
     The bus calls ``_on_event`` on the thread that published. From the core thread events
     queue up and cross to the GUI thread in batches: one ``_relay`` wake-up (an explicitly
     queued connection, so it never depends on how a receiver was connected) per batch, not
-    per event, because every hop costs the GUI thread a GIL hand-over. A bus on the GUI
-    thread itself (the single-loop tests) is re-emitted directly, as before."""
+    per event, because every hop costs the GUI thread a GIL hand-over. Rider positions
+    are latest-wins per delivery, and a batch yields to the GUI every ``SLICE_S``. A bus
+    on the GUI thread itself (the single-loop tests) is re-emitted directly, as before."""
 
     order_received = Signal(object)
     order_changed = Signal(object)
@@ -97,7 +101,8 @@ class EventBridge(QObject):
         self._check = check
         self._closed = False
         self._lock = threading.Lock()
-        self._queue: deque[ev.Event] = deque()
+        self._queue: deque[ev.Event | tuple[int, int]] = deque()
+        self._riders: dict[tuple[int, int], ev.RiderMoved] = {}
         self._posted = False  # a wake-up is on its way to the GUI thread
         check.bind_gui()
         self._relay.connect(self._drain, Qt.ConnectionType.QueuedConnection)
@@ -112,22 +117,41 @@ class EventBridge(QObject):
             return
         self._check.bus_event()
         with self._lock:
-            self._queue.append(event)
+            if isinstance(event, ev.RiderMoved):
+                # positions are latest-wins: a burst for one rider costs the GUI one update
+                key = (event.order_id, event.attempt_id)
+                pending = key in self._riders
+                self._riders[key] = event
+                if pending:
+                    return
+                self._queue.append(key)
+            else:
+                self._queue.append(event)
             wake, self._posted = not self._posted, True
-        if not wake:
-            return
+        if wake:
+            self._wake()
+
+    def _wake(self) -> None:
         try:
             self._relay.emit(None)
         except RuntimeError:  # the window (and this bridge) is being destroyed
             self._closed = True
 
     def _drain(self, _: object = None) -> None:
-        with self._lock:
-            batch = list(self._queue)
-            self._queue.clear()
-            self._posted = False
-        for event in batch:
+        """Deliver queued events for at most ``SLICE_S``, then let the GUI's timers and
+        paints run before the rest (a burst never blocks the GUI thread for long)."""
+        end = time.perf_counter() + SLICE_S
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._posted = False
+                    return
+                item = self._queue.popleft()
+                event = self._riders.pop(item) if isinstance(item, tuple) else item
             self._deliver(event)
+            if time.perf_counter() > end:
+                break
+        self._wake()  # more left; ``_posted`` stays set
 
     def _deliver(self, event: ev.Event) -> None:
         self._check.slot(type(event).__name__)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from app.core.events import EventBus, OrderChanged
+from app.core.events import Event, EventBus, OrderChanged, RiderMoved
 from app.core.runtime import CoreRuntime, CoreStopped
 from app.ui.bridge import EventBridge, ServiceProxy, ThreadCheck
 from tests.conftest import wait_until
@@ -142,3 +142,30 @@ async def _publish_when_subscribed(runtime, bus, ids, wait=True) -> None:
             bus.publish(OrderChanged(i))
 
     await runtime.run(publish())
+
+
+async def test_rider_positions_are_latest_wins_and_other_events_keep_their_order(runtime, tmp_path):
+    check = ThreadCheck()
+    check.reset()
+    proxy = ServiceProxy(runtime, settings=make_settings(tmp_path), check=check)
+    bridge = EventBridge(proxy, check=check)
+    riders: list[float] = []
+    changed: list[int] = []
+    bridge.rider_moved.connect(lambda e: riders.append(e.lat))
+    bridge.order_changed.connect(lambda e: changed.append(e.order_id))
+    svc = await runtime.run(_make_service(proxy.settings))
+    proxy.attach(svc)
+
+    async def publish() -> None:
+        while not svc.bus._subs.get(Event):
+            await asyncio.sleep(0.01)
+        for i in range(200):
+            svc.bus.publish(RiderMoved(7, 1, 31.0 + i / 1000, 121.0))
+            svc.bus.publish(OrderChanged(i))
+
+    await runtime.run(publish())
+    await wait_until(lambda: len(changed) == 200 and riders and riders[-1] == 31.199)
+    assert changed == list(range(200))  # every state change, in order
+    assert len(riders) <= 200 and riders == sorted(riders)  # bursts merge, never go back
+    assert check.core_events == 400 and check.violations == []
+    bridge.close()
