@@ -47,6 +47,10 @@ def run_smoke(args) -> int:
 async def _smoke() -> tuple[str, str]:
     """On the core thread: ("", what was delivered) or (the reason it failed, "")."""
     from app.bootstrap import build_core
+    from app.core import resources
+
+    if gone := resources.missing():  # a wheel or bundle without its templates/sounds/icons
+        return f"resources missing under {resources.resources_dir()}: {', '.join(gone)}"
     from app.core.config import Settings
     from app.core.domain import DeliveryStatus
     from app.core.pos.sim import make_order_payload, post_orders

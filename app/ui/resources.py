@@ -1,25 +1,20 @@
-"""Paths to shipped resources (works from a checkout and from a PyInstaller bundle)."""
+"""Paths to the sounds, icon and translations the UI ships with; where they are is decided
+once, in ``app.core.resources`` (checkout, ``pip install .`` or a PyInstaller bundle)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-
-def resources_dir() -> Path:
-    base = getattr(sys, "_MEIPASS", None)
-    if base:
-        return Path(base) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+from app.core.resources import resource
 
 
 def sound(name: str) -> Path:
-    return resources_dir() / "sounds" / name
+    return resource("sounds", name)
 
 
 def icon_path() -> Path:
-    return resources_dir() / "icons" / "jupei.png"
+    return resource("icons", "jupei.png")
 
 
 def i18n_dir() -> Path:
-    return resources_dir() / "i18n"
+    return resource("i18n")
