@@ -15,8 +15,9 @@ import sys
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
+import pytest_asyncio
+
+from tests.fakes.keyring import InMemoryKeyring
 
 # no test reads the developer's real config or env overrides
 for _k in [k for k in os.environ if k.startswith("JUPEI_")]:
@@ -36,26 +37,6 @@ def pytest_asyncio_loop_factories(config, item):
         return qasync.QEventLoop(QApplication.instance() or QApplication([]))
 
     return {"qasync": qasync_loop}
-
-
-class InMemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        try:
-            del self.store[(service, username)]
-        except KeyError:
-            raise PasswordDeleteError(username) from None
 
 
 @pytest.fixture(autouse=True)
@@ -102,16 +83,13 @@ def tmp_data(tmp_path, monkeypatch):
     return tmp_path
 
 
-async def wait_until(pred, timeout: float = 5.0, interval: float = 0.01):
-    """Async replacement for qtbot.waitUntil (never use qtbot.wait* in async tests)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        res = pred()
-        if asyncio.iscoroutine(res):
-            res = await res
-        if res:
-            return res
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(interval)
+@pytest_asyncio.fixture
+async def pos(tmp_path):
+    """A started core with the POS listener on a free loopback port, and a signing client."""
+    import httpx
+
+    from tests.fakes.pos import PosClient
+    from tests.helpers import started_core
+
+    async with started_core(tmp_path, pos=True) as core, httpx.AsyncClient(timeout=30) as http:
+        yield PosClient(core, http)

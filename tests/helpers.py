@@ -3,6 +3,7 @@ frozen in time (speed 0; move them with ``engine.advance``)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -63,3 +64,18 @@ def sample_order(pos_order_id: str = "P1001", **kw) -> Order:
     )
     defaults.update(kw)
     return Order(**defaults)
+
+
+async def wait_until(pred, timeout: float = 5.0, interval: float = 0.01):
+    """Async replacement for qtbot.waitUntil (never use qtbot.wait* in async tests)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        res = pred()
+        if asyncio.iscoroutine(res):
+            res = await res
+        if res:
+            return res
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)

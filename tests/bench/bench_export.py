@@ -18,7 +18,8 @@ import xlsxwriter
 from app.core.reconciliation.export import ATTEMPT_COLS, attempt_values
 from app.core.reconciliation.summary import Aggregator
 from app.core.storage.recon_repo import iter_attempts
-from tests.core.reconciliation.data import StubService, bulk_seed, make_db
+from tests.core.reconciliation.data import bulk_seed, make_db
+from tests.fakes.reports import StubService
 
 N = 100_000
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.pos.test_crash import SECRET, free_port, start_serve, wait_healthy
+from tests.fakes.pos import SECRET, free_port, start_serve, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -72,7 +72,7 @@ async def p1(tmp: Path) -> dict:
 # --------------------------------------------------------------------------- P2
 def p2(tmp: Path) -> dict:
     from tests.bench.bench_intake import figures, run_clients, sqlite_commits_per_s
-    from tests.core.pos.test_crash import free_port, start_serve, wait_healthy
+    from tests.fakes.pos import free_port, start_serve, wait_healthy
 
     commits = sqlite_commits_per_s(tmp / "commit_bench.db")
     port = free_port()
@@ -186,7 +186,8 @@ def p5(tmp: Path) -> dict:
     from app.core.reconciliation.summary import Aggregator
     from app.core.storage.recon_repo import iter_attempts
     from tests.bench.bench_export import N, raw_xlsxwriter
-    from tests.core.reconciliation.data import StubService, bulk_seed, make_db
+    from tests.core.reconciliation.data import bulk_seed, make_db
+    from tests.fakes.reports import StubService
 
     db = make_db(tmp)
     bulk_seed(db, N)

@@ -13,8 +13,7 @@ import requests
 import schemathesis
 from schemathesis import GenerationMode
 
-from tests.core.pos.conftest import pos  # noqa: F401 - the started listener fixture
-from tests.core.pos.test_schemathesis import PosSigner, make_check
+from tests.fakes.pos import PosSigner, make_check
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -49,7 +48,7 @@ def fuzz(base_url: str, count_orders, examples: int, at_least: int) -> CountingS
     return session
 
 
-async def _run(pos, examples: int, at_least: int) -> None:  # noqa: F811
+async def _run(pos, examples: int, at_least: int) -> None:
     db = pos.core.service.db
     before = db.count_orders()
     base = pos.core.pos_listener.base_url
@@ -60,10 +59,10 @@ async def _run(pos, examples: int, at_least: int) -> None:  # noqa: F811
     assert not any(code >= 500 for code in s.statuses)
 
 
-async def test_fuzz_500_requests(pos):  # noqa: F811
+async def test_fuzz_500_requests(pos):
     await _run(pos, examples=80, at_least=500)
 
 
 @pytest.mark.slow
-async def test_fuzz_10k_requests(pos):  # noqa: F811
+async def test_fuzz_10k_requests(pos):
     await _run(pos, examples=1450, at_least=10_000)

@@ -26,8 +26,7 @@ from app.core.logs import setup_logging
 from app.core.pos.sim import make_order_payload, post_orders
 from app.core.printing import layout
 from app.core.storage.print_repo import DONE
-from tests.conftest import wait_until
-from tests.helpers import POS_SECRET, started_core
+from tests.helpers import POS_SECRET, started_core, wait_until
 
 DADA_SECRET = "LEAKCANARY-dada-secret-7f3a"
 SF_DEVKEY = "LEAKCANARY-sf-devkey-91c2"

@@ -10,15 +10,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from app.core.board import BoardRow, Lane
-from app.core.clock import FakeClock
 from app.core.domain import DeliveryStatus
 from app.core.domain.attention import Attention
 from app.core.operations import Action, order_actions
 from app.ui.detail.panel import OrderDetailPanel
 from app.ui.main_window import MainWindow
 from app.ui.single_instance import SingleInstance
-from tests.conftest import wait_until
-from tests.helpers import started_core
+from tests.fakes.clock import FakeClock
+from tests.helpers import started_core, wait_until
 from tests.ui.factories import make_row
 
 

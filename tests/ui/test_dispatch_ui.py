@@ -9,8 +9,7 @@ from PySide6.QtWidgets import QPushButton
 from app.core.board import Lane
 from app.ui.board.model import COLUMNS
 from app.ui.main_window import MainWindow
-from tests.conftest import wait_until
-from tests.helpers import started_core
+from tests.helpers import started_core, wait_until
 
 pytestmark = [pytest.mark.gui, pytest.mark.asyncio, pytest.mark.integration]
 

@@ -12,7 +12,7 @@ from app.core.events import EventBus, OrderChanged, RiderMoved
 from app.ui import bridge as br
 from app.ui import labels
 from app.ui.i18n import install_translators, remove_translators
-from tests.conftest import wait_until
+from tests.helpers import wait_until
 
 
 def test_english_translation(qapp):

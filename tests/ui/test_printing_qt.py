@@ -9,9 +9,8 @@ import subprocess
 import pytest
 from PIL import Image
 
-from tests.conftest import wait_until
-from tests.core.printing.conftest import build_env
-from tests.core.printing.test_render import dark_pixels
+from tests.fakes.printer import build_env, dark_pixels
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.gui, pytest.mark.asyncio]
 

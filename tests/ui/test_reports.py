@@ -10,7 +10,8 @@ import pytest
 
 from app.ui.export_dialog import ExportDialog
 from app.ui.reports import METRICS, ReportsView
-from tests.core.reconciliation.data import StubService, bulk_seed, make_db, seed_small
+from tests.core.reconciliation.data import bulk_seed, make_db, seed_small
+from tests.fakes.reports import StubService
 
 PREVIEW = Path("/work/previews/reports.png")
 

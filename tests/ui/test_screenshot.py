@@ -7,8 +7,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QRawFont
 from PySide6.QtWidgets import QLabel
 
 from app.ui.main_window import MainWindow
-from tests.conftest import wait_until
-from tests.helpers import started_core
+from tests.helpers import started_core, wait_until
 
 
 def test_cjk_font_renders(qtbot):

@@ -24,7 +24,6 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.dada import RULES, Adapter, mapping
 from app.core.carriers.http import CarrierHttp
-from app.core.clock import FakeClock
 from app.core.domain import (
     Address,
     CancelledBy,
@@ -39,6 +38,7 @@ from app.core.domain import (
 from app.core.sandbox import dada as dada_sandbox
 from app.core.sandbox.engine import SandboxEngine, SimState
 from app.core.sandbox.server import SandboxServer
+from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "dada"
 CREDS = RULES.rehearsal_credentials

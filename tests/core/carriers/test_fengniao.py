@@ -25,7 +25,7 @@ from app.core.carriers.base import (
 from app.core.carriers.fengniao import RULES, Adapter, codes, mapping
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.kit import is_duplicate
-from app.core.clock import FakeClock, SystemClock
+from app.core.clock import SystemClock
 from app.core.domain import (
     Address,
     CancelledBy,
@@ -40,6 +40,7 @@ from app.core.domain import (
 from app.core.sandbox import fengniao as fn_sandbox
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
+from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "fengniao"
 CID = "fengniao"

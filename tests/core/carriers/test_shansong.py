@@ -26,7 +26,7 @@ from app.core.carriers.base import (
 from app.core.carriers.http import CarrierHttp, HttpResponse
 from app.core.carriers.shansong import RULES, Adapter, codes, mapping
 from app.core.carriers.shansong.rules import Options
-from app.core.clock import FakeClock, SystemClock
+from app.core.clock import SystemClock
 from app.core.domain import (
     Address,
     CancelledBy,
@@ -42,6 +42,7 @@ from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import shansong as ss_sandbox
 from app.core.sandbox.engine import Faults, SandboxEngine, Scenario
 from app.core.sandbox.server import SandboxServer
+from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "shansong"
 CREDS = RULES.rehearsal_credentials

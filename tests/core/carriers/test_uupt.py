@@ -24,7 +24,7 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.uupt import RULES, Adapter, codes, mapping
-from app.core.clock import FakeClock, SystemClock
+from app.core.clock import SystemClock
 from app.core.domain import (
     Address,
     Channel,
@@ -39,6 +39,7 @@ from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import uupt as uu_sandbox
 from app.core.sandbox.engine import SandboxEngine, Scenario
 from app.core.sandbox.server import SandboxServer
+from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "uupt"
 CID = "uupt"

@@ -12,7 +12,6 @@ from app.core.dispatch.engine import DispatchQueued
 from app.core.domain import DeliveryAttempt, DeliveryStatus, DispatchMode
 from app.core.events import AlertRaised, ConnectivityChanged, QuoteCollected, QuoteFailed
 from app.core.sandbox.engine import Faults, Scenario
-from tests.conftest import wait_until
 from tests.core.dispatch.support import (
     add_order,
     attempts,
@@ -22,7 +21,7 @@ from tests.core.dispatch.support import (
     order_state,
     sandbox,
 )
-from tests.helpers import started_core
+from tests.helpers import started_core, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 S = DeliveryStatus

@@ -18,8 +18,7 @@ from app.core.sandbox.engine import Faults, SandboxEngine
 from app.core.sandbox.server import SandboxServer
 from app.core.storage.db import make_engine, migrate
 from app.core.storage.repos import Database
-from tests.conftest import wait_until
-from tests.helpers import sample_order
+from tests.helpers import sample_order, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.asyncio]
 ROOT = Path(__file__).resolve().parents[3]

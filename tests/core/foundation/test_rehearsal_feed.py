@@ -3,8 +3,7 @@
 import pytest
 
 from app.core.rehearsal import RehearsalFeed
-from tests.conftest import wait_until
-from tests.helpers import started_core
+from tests.helpers import started_core, wait_until
 
 
 @pytest.mark.asyncio

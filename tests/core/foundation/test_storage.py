@@ -7,14 +7,15 @@ from datetime import UTC, datetime, timedelta
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from app.core.clock import FakeClock
 from app.core.domain import DeliveryAttempt, DeliveryStatus, OrderState, Quote, Rider
 from app.core.events import EventBus, OrderReceived
 from app.core.intake import IntakeBatcher
 from app.core.pos.schema import payload_hash
 from app.core.storage.db import make_engine, migrate
+from app.core.storage.outbox_repo import OutboxRepo
 from app.core.storage.repos import Database
 from app.core.storage.tables import metadata
+from tests.fakes.clock import FakeClock
 from tests.helpers import sample_order
 
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
@@ -81,9 +82,12 @@ def test_attempts_quotes_events(tmp_path):
 
 
 def test_nonce_replay(tmp_path):
-    db = _db(tmp_path)
-    assert db.remember_nonce("abcdefgh", NOW, 300)
-    assert not db.remember_nonce("abcdefgh", NOW + timedelta(seconds=10), 300)
+    repo = OutboxRepo(_db(tmp_path).engine)
+    assert repo.remember_nonces(["abcdefgh"], NOW, 300) == [True]
+    later = NOW + timedelta(seconds=10)
+    assert repo.remember_nonces(["abcdefgh", "ijklmnop"], later, 300) == [False, True]
+    # a nonce older than twice the window is forgotten, so the table stays small
+    assert repo.remember_nonces(["abcdefgh"], NOW + timedelta(seconds=601), 300) == [True]
 
 
 def test_group_commit_batches_and_publishes(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from app.core.domain import OrderState
 from app.core.pos.listener import PosListenerError
-from tests.core.pos.test_schema import payload
+from tests.fakes.pos import PosClient, payload
 from tests.helpers import make_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -151,7 +151,6 @@ async def test_401_bad_nonce_and_timestamp_format(pos):
 async def test_401_replayed_nonce_even_after_restart(tmp_path):
     import httpx
 
-    from tests.core.pos.conftest import PosClient
     from tests.helpers import started_core
 
     body = json.dumps(payload()).encode()

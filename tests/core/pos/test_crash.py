@@ -6,57 +6,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import httpx
 import pytest
 
 from app.core.config import StoreSettings
 from app.core.pos.sim import build_payloads, post_orders
+from tests.fakes.pos import SECRET, free_port, start_serve, wait_healthy
 
-ROOT = Path(__file__).resolve().parents[3]
-SECRET = "crash-test-secret-0123"
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_serve(home: Path, port: int) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        JUPEI_HOME=str(home),
-        JUPEI_POS__PORT=str(port),
-        JUPEI_POS__SECRET=SECRET,
-        JUPEI_REHEARSAL__MODE="on",
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "app", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def wait_healthy(url: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "serve exited early"
-        try:
-            if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    pytest.fail("serve did not become healthy")
 
 
 def test_every_2xx_survives_sigkill(tmp_path):

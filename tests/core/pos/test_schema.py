@@ -15,28 +15,9 @@ from app.core.domain import Channel, CoordSystem, DispatchMode
 from app.core.geo import bd09_to_gcj02, wgs84_to_gcj02
 from app.core.pos.schema import OrderValidationError, parse_order
 from app.core.pos.sim import make_order_payload
+from tests.fakes.pos import payload
 
 STORE = StoreSettings()
-
-
-def payload(**over) -> dict:
-    p = {
-        "pos_order_id": "P1001",
-        "channel": "pos",
-        "created_at": "2026-11-24T12:00:00+08:00",
-        "pickup_no": "A12",
-        "customer": {
-            "name": "张三",
-            "phone": "13812345678",
-            "address": "上海市黄浦区西藏中路268号",
-            "lat": 31.233,
-            "lng": 121.476,
-        },
-        "items": [{"name": "宫保鸡丁", "qty": 1, "price_fen": 3800}],
-        "total_fen": 3800,
-    }
-    p.update(over)
-    return p
 
 
 def error_of(p, **kw) -> OrderValidationError:

@@ -8,62 +8,15 @@ The default run is bounded (a few dozen examples per operation and mode, well un
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from requests.auth import AuthBase
 from schemathesis import GenerationMode
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
-from app.core.pos.signature import signed_headers
-from tests.helpers import POS_SECRET
+from tests.fakes.pos import PosSigner, make_check
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
-
-
-class PosSigner(AuthBase):
-    """Signs the exact bytes requests is about to send (custom auth for schemathesis)."""
-
-    def __call__(self, r):
-        body = r.body or b""
-        if isinstance(body, str):
-            body = body.encode()
-        r.headers.update(signed_headers(POS_SECRET, body, now=time.time()))
-        return r
-
-
-def make_check(op, mode, session, base_url: str, count_orders, examples: int):
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=op.as_strategy(generation_mode=mode))
-    def check(case):
-        before = count_orders()
-        response = case.call(session=session, base_url=base_url)
-        assert response.status_code < 500, response.text
-        if response.status_code >= 400:
-            assert count_orders() == before, "a refused request stored an order"
-        if mode is GenerationMode.POSITIVE or response.status_code < 300:
-            case.validate_response(response, checks=CHECKS)
-
-    return check
 
 
 def run_schemathesis(base_url: str, count_orders, examples: int) -> int:

@@ -14,10 +14,8 @@ from app.core.events import OrderChanged
 from app.core.pos import signature as sig
 from app.core.pos.webhook import KIND, WebhookSender, backoff_s
 from app.core.storage.outbox_repo import OutboxRepo
-from tests.conftest import wait_until
-from tests.core.pos.conftest import PosClient
-from tests.core.pos.test_schema import payload
-from tests.helpers import POS_SECRET, started_core
+from tests.fakes.pos import PosClient, payload
+from tests.helpers import POS_SECRET, started_core, wait_until
 
 pytestmark = [pytest.mark.integration]
 

@@ -6,7 +6,7 @@ import pytest
 
 from app.core.printing import escpos, layout, templates
 from app.core.printing.layout import QR, Cut, Text
-from tests.core.printing.conftest import ticket
+from tests.fakes.printer import ticket
 
 
 def test_yuan_and_comma_survive_without_han():

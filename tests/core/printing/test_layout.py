@@ -8,7 +8,7 @@ import pytest
 
 from app.core.printing import layout, templates
 from app.core.printing.layout import QR, Cut, Text, text_width
-from tests.core.printing.conftest import ticket
+from tests.fakes.printer import ticket
 
 TEMPLATES = ("standard", "compact", "label")
 

@@ -10,11 +10,7 @@ import pytest
 from PIL import Image
 
 from app.core.printing import layout, render, templates
-from tests.core.printing.conftest import ticket
-
-
-def dark_pixels(img: Image.Image) -> int:
-    return sum(img.convert("L").point(lambda v: 255 if v < 128 else 0).histogram()[255:])
+from tests.fakes.printer import dark_pixels, ticket
 
 
 @pytest.mark.parametrize("width,px", [(58, 384), (80, 576)])

@@ -16,8 +16,8 @@ from app.core.events import (
     PrintJobChanged,
 )
 from app.core.storage.print_repo import PrintJob
-from tests.conftest import wait_until
-from tests.core.printing.conftest import build_env, dead_port
+from tests.fakes.printer import build_env, dead_port
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.asyncio
 

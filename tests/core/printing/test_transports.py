@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from app.core.printing.transports import probe_network
-from tests.core.printing.conftest import dead_port
+from tests.fakes.printer import dead_port
 
 pytestmark = pytest.mark.asyncio
 

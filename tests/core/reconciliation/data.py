@@ -4,16 +4,13 @@ dispatcher is not needed), a small hand-made set and a fast bulk generator."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
 
-from app.core.clock import FakeClock, local
-from app.core.config import Settings
+from app.core.clock import local
 from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Rider
-from app.core.reconciliation.service import ReportService
 from app.core.storage import tables as t
 from app.core.storage.convert import attempt_to_row, order_to_row
 from app.core.storage.db import make_engine, migrate
@@ -29,22 +26,6 @@ def make_db(tmp_path: Path) -> Database:
     engine = make_engine(f"sqlite:///{tmp_path / 'recon.db'}")
     migrate(engine)
     return Database(engine)
-
-
-@dataclass
-class StubService:
-    """The slice of AppService that ReportService uses (a hand-written fake)."""
-
-    db: Database
-    clock: FakeClock = field(default_factory=FakeClock)
-    settings: Settings = field(default_factory=Settings)
-
-    async def audit(self, actor: str, action: str, detail: dict) -> None:
-        await self.db.run(self.db.audit, self.clock.now(), actor, action, detail)
-
-    def reports(self) -> ReportService:
-        """A ReportService over this fake, wired the way ``build_core`` wires it."""
-        return ReportService(self.db, settings=lambda: self.settings, audit=self.audit)
 
 
 def add_order(db: Database, pos_id: str, now: datetime, fee_fen: int = 500, phone: str = ""):

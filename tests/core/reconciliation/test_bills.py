@@ -20,7 +20,8 @@ from app.core.reconciliation.bills import (
     read_bill,
 )
 from app.core.storage import tables as t
-from tests.core.reconciliation.data import CARRIERS, StubService, make_db, seed_small
+from tests.core.reconciliation.data import CARRIERS, make_db, seed_small
+from tests.fakes.reports import StubService
 
 
 @pytest.fixture

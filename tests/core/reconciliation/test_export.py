@@ -16,7 +16,8 @@ import pytest
 
 from app.core.reconciliation import export as ex
 from app.core.reconciliation.service import ReportService
-from tests.core.reconciliation.data import StubService, bulk_seed, make_db, seed_small
+from tests.core.reconciliation.data import bulk_seed, make_db, seed_small
+from tests.fakes.reports import StubService
 
 PHONE = re.compile(r"1[3-9]\d{9}")
 D0, D1 = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
@@ -194,7 +195,7 @@ from pathlib import Path
 from app.core.reconciliation.service import ReportService
 from app.core.storage.db import make_engine
 from app.core.storage.repos import Database
-from tests.core.reconciliation.data import StubService
+from tests.fakes.reports import StubService
 db = Database(make_engine("sqlite:///" + sys.argv[1]))
 reports = StubService(db).reports()
 def kb(field):
