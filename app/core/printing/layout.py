@@ -9,7 +9,9 @@ at size ``n`` (``GS ! n``) takes ``n`` times its width. 58 mm paper has 32 colum
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.core.money import yuan_str
 from app.core.printing.templates import Section, Template
@@ -83,7 +85,7 @@ class TicketData:
     qr_is_tracking: bool = False
     mark: str = ""  # e.g. 补打 on a reprint
     printed_at: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- columns
@@ -212,7 +214,7 @@ def _item_count(d: TicketData, sec: Section, cols: int) -> list[Op]:
     return _lines(f"共{n}件  {money(d.total_fen)}", sec, cols)
 
 
-_SIMPLE = {
+_SIMPLE: dict[str, Callable[[TicketData], str]] = {
     "store": lambda d: d.store_name,
     "mark": lambda d: f"【{d.mark}】" if d.mark else "",
     "pickup": lambda d: f"#{d.pickup_no}" if d.pickup_no else "",
@@ -224,7 +226,7 @@ _SIMPLE = {
     "store_phone": lambda d: f"门店电话 {d.store_phone}" if d.store_phone else "",
 }
 
-_BUILDERS = {
+_BUILDERS: dict[str, Callable[[TicketData, Section, int], list[Op]]] = {
     "items": _items,
     "totals": _totals,
     "channel_time": _channel_time,
@@ -233,8 +235,6 @@ _BUILDERS = {
     "qr": _qr,
     "item_count": _item_count,
 }
-
-FIELDS = frozenset(_SIMPLE) | frozenset(_BUILDERS) | {"rule", "feed"}
 
 
 def _section(d: TicketData, sec: Section, cols: int) -> list[Op]:
@@ -258,8 +258,3 @@ def build(d: TicketData, template: Template, width_mm: int) -> list[Op]:
     if template.cut:
         ops.append(Cut())
     return ops
-
-
-def max_line_width(ops: list[Op]) -> int:
-    """Widest text line in printer columns, size included (for tests and checks)."""
-    return max((text_width(o.text) * o.size for o in ops if isinstance(o, Text)), default=0)

@@ -8,19 +8,31 @@ A template is a JSON file under ``resources/templates/<name>.json``::
 
 A section is a field name, or an object with ``field`` and optional ``size`` (1-4, width
 and height multiplier), ``bold``, ``align`` (left|center|right) and ``char`` (for rules).
-The field names are listed in ``layout.FIELDS``.
+The field names are listed in ``FIELDS``; ``layout.py`` builds each of them.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from app.core.resources import resource
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# The section names a template may use. Declared here, not derived from layout.py, so that
+# parsing a template does not import the layout (which imports this module); a test checks
+# that layout builds exactly these.
+FIELDS = frozenset(
+    {
+        "store", "mark", "pickup", "order_no", "note", "address", "rider", "footer",
+        "store_phone", "items", "totals", "channel_time", "customer", "carrier", "qr",
+        "item_count", "rule", "feed",
+    }
+)  # fmt: skip
 
 
 class TemplateError(ValueError):
@@ -47,9 +59,8 @@ class Template:
 
 
 def bundled_dir() -> Path:
-    """``resources/templates`` next to the ``app`` package, or inside a frozen bundle."""
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[3]))
-    return base / "resources" / "templates"
+    """The shipped templates, wherever this install keeps its resources."""
+    return resource("templates")
 
 
 def _section(raw: object, fields: frozenset[str], where: str) -> Section:
@@ -66,9 +77,7 @@ def _section(raw: object, fields: frozenset[str], where: str) -> Section:
     )
 
 
-def parse(data: dict, where: str = "template") -> Template:
-    from app.core.printing.layout import FIELDS
-
+def parse(data: dict[str, Any], where: str = "template") -> Template:
     sections = data.get("sections")
     if not isinstance(sections, list) or not sections:
         raise TemplateError(f"{where}: 'sections' must be a non-empty list")

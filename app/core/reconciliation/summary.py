@@ -68,17 +68,11 @@ def attempt_money(r: AttemptRecord) -> Money:
     return Money(net, fee, fee - net, var, MATCH_OK if var == 0 else MATCH_VARIANCE)
 
 
-def minutes_between(a: datetime | None, b: datetime | None) -> float | None:
-    if a is None or b is None:
-        return None
-    return (b - a).total_seconds() / 60.0
-
-
 @dataclass
 class Durations:
     """Mean (exact) and nearest-rank p90 (0.1 min buckets), in flat memory."""
 
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[int] = field(default_factory=Counter)
     n: int = 0
     total: int = 0
 
@@ -97,7 +91,7 @@ class Durations:
         return percentile_min(self.counts, 0.9)
 
 
-def percentile_min(counts: Counter, q: float) -> float | None:
+def percentile_min(counts: Counter[int], q: float) -> float | None:
     """Nearest-rank percentile of bucket counts, in minutes."""
     n = sum(counts.values())
     if not n:

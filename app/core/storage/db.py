@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -20,7 +21,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def make_engine(url: str) -> Engine:
     is_sqlite = url.startswith("sqlite")
-    kw: dict = {"future": True}
+    kw: dict[str, Any] = {"future": True}
     if is_sqlite:
         kw["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if url.rstrip("/") in ("sqlite:", "sqlite://", "sqlite:///:memory:"):
@@ -33,7 +34,7 @@ def make_engine(url: str) -> Engine:
     if is_sqlite:
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - every test
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
@@ -42,6 +43,13 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
     return engine
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key a single-row INSERT just made."""
+    key = result.inserted_primary_key
+    assert key is not None, "not a single-row insert"
+    return int(key[0])
 
 
 def alembic_config(engine: Engine) -> Config:

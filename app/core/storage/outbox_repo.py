@@ -9,18 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.storage import tables as t
+from app.core.storage.db import inserted_id
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
     id: int
     kind: str
-    payload: dict
+    payload: dict[str, Any]
     created_at: datetime
     next_try_at: datetime
     tries: int
@@ -28,7 +30,7 @@ class OutboxMessage:
     last_error: str = ""
 
 
-def _message(r) -> OutboxMessage:
+def _message(r: Row[Any]) -> OutboxMessage:
     return OutboxMessage(
         r.id,
         r.kind,
@@ -47,7 +49,7 @@ class OutboxRepo:
 
     # ------------------------------------------------------------------ nonces
     def remember_nonces(self, nonces: Iterable[str], now: datetime, window_s: int) -> list[bool]:
-        """Like ``Database.remember_nonce`` for many nonces in one transaction:
+        """Remember many POS nonces in one transaction (the group commit of ``pos/auth.py``):
         True for each fresh nonce, False for one seen within the window (a replay)."""
         out: list[bool] = []
         with self.engine.begin() as c:
@@ -67,8 +69,8 @@ class OutboxRepo:
         return out
 
     # ------------------------------------------------------------------ outbox
-    def enqueue(self, kind: str, payloads: Iterable[dict], now: datetime) -> list[int]:
-        ids = []
+    def enqueue(self, kind: str, payloads: Iterable[dict[str, Any]], now: datetime) -> list[int]:
+        ids: list[int] = []
         with self.engine.begin() as c:
             for p in payloads:
                 r = c.execute(
@@ -81,7 +83,7 @@ class OutboxRepo:
                         last_error="",
                     )
                 )
-                ids.append(r.inserted_primary_key[0])
+                ids.append(inserted_id(r))
         return ids
 
     def due(self, now: datetime, limit: int = 50) -> list[OutboxMessage]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.storage import tables as t
@@ -37,7 +38,7 @@ class PrintJob:
     payload: bytes | None = field(default=None, repr=False)
 
 
-def _job(r) -> PrintJob:
+def _job(r: Row[Any]) -> PrintJob:
     return PrintJob(
         r.id,
         r.order_id,
@@ -93,7 +94,7 @@ class PrintRepo:
         with self.engine.connect() as c:
             return int(c.execute(q).scalar_one())
 
-    def _move(self, job_id: str | None, frm: tuple[str, ...], now: datetime, **vals) -> int:
+    def _move(self, job_id: str | None, frm: tuple[str, ...], now: datetime, **vals: Any) -> int:
         q = update(t.print_jobs).where(t.print_jobs.c.state.in_(frm))
         if job_id is not None:
             q = q.where(t.print_jobs.c.id == job_id)
@@ -122,7 +123,9 @@ class PrintRepo:
     def requeue(self, job_id: str, error: str, now: datetime) -> None:
         self._move(job_id, (PRINTING,), now, state=QUEUED, error=error)
 
-    def hold(self, job_id: str, error: str, now: datetime, frm=(QUEUED, PRINTING)) -> bool:
+    def hold(
+        self, job_id: str, error: str, now: datetime, frm: tuple[str, ...] = (QUEUED, PRINTING)
+    ) -> bool:
         return self._move(job_id, frm, now, state=HELD, error=error) == 1
 
     def hold_all(self, frm: str, error: str, now: datetime) -> int:

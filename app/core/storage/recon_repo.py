@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy import Engine, Select, and_, func, insert, select
 
 from app.core.storage import tables as t
 
@@ -70,7 +70,7 @@ class BillLineRow:
     amount_fen: int
     bill_date: str
     matched_attempt_id: int | None
-    raw: dict
+    raw: dict[str, Any]
 
 
 def _filters(date_from: str, date_to: str, carriers: Sequence[str] | None) -> list[Any]:
@@ -80,7 +80,7 @@ def _filters(date_from: str, date_to: str, carriers: Sequence[str] | None) -> li
     return conds
 
 
-def _attempts_query(date_from: str, date_to: str, carriers: Sequence[str] | None):
+def _attempts_query(date_from: str, date_to: str, carriers: Sequence[str] | None) -> Select[Any]:
     a, o, b = t.attempts, t.orders, t.bill_lines
     last = (
         select(a.c.order_id.label("oid"), func.max(a.c.attempt_no).label("last_no"))
@@ -171,21 +171,3 @@ def insert_bill_lines(
         with engine.begin() as c:
             c.execute(insert(t.bill_lines), rows)
     return len(rows)
-
-
-def bill_lines_for_import(engine: Engine, import_id: str) -> list[BillLineRow]:
-    b = t.bill_lines
-    q = select(b).where(b.c.import_id == import_id).order_by(b.c.line_no)
-    with engine.connect() as c:
-        return [
-            BillLineRow(
-                r.line_no,
-                r.carrier_order_id,
-                r.origin_id,
-                r.amount_fen,
-                r.bill_date,
-                r.matched_attempt_id,
-                dict(r.raw or {}),
-            )
-            for r in c.execute(q)
-        ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
@@ -25,6 +25,7 @@ from app.core.storage.convert import (
     row_to_order,
     row_to_quote,
 )
+from app.core.storage.db import inserted_id
 
 T = TypeVar("T")
 
@@ -37,7 +38,7 @@ class OrderEvent:
     kind: str
     actor: str
     message: str
-    data: dict
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    async def run(self, fn: Callable[..., T], *args, **kw) -> T:
+    async def run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         return await asyncio.to_thread(fn, *args, **kw)
 
     # ------------------------------------------------------------------ orders
@@ -80,7 +81,7 @@ class Database:
                     source=source,
                     attention="",
                 )
-                oid = c.execute(insert(t.orders).values(**row)).inserted_primary_key[0]
+                oid = inserted_id(c.execute(insert(t.orders).values(**row)))
                 c.execute(
                     insert(t.order_events).values(
                         order_id=oid,
@@ -113,12 +114,6 @@ class Database:
             vals["attention"] = attention[:200]
         with self.engine.begin() as c:
             c.execute(update(t.orders).where(t.orders.c.id == order_id).values(**vals))
-
-    def set_order_distance(self, order_id: int, distance_m: int) -> None:
-        with self.engine.begin() as c:
-            c.execute(
-                update(t.orders).where(t.orders.c.id == order_id).values(distance_m=distance_m)
-            )
 
     def list_orders(
         self,
@@ -160,7 +155,7 @@ class Database:
         row = attempt_to_row(a)
         row["updated_at"] = a.created_at
         with self.engine.begin() as c:
-            aid = c.execute(insert(t.attempts).values(**row)).inserted_primary_key[0]
+            aid = inserted_id(c.execute(insert(t.attempts).values(**row)))
         return a.with_(id=aid)
 
     def next_attempt_no(self, order_id: int) -> int:
@@ -211,7 +206,9 @@ class Database:
             rows = c.execute(select(t.attempts).where(t.attempts.c.status.not_in(done)))
             return [row_to_attempt(r) for r in rows]
 
-    def find_attempt(self, carrier: str, *, key: str = "", carrier_order_id: str = ""):
+    def find_attempt(
+        self, carrier: str, *, key: str = "", carrier_order_id: str = ""
+    ) -> DeliveryAttempt | None:
         conds = [t.attempts.c.carrier == carrier]
         ors = []
         if key:
@@ -225,13 +222,6 @@ class Database:
         return row_to_attempt(r) if r else None
 
     # ------------------------------------------------------------------ quotes
-    def replace_quotes(self, order_id: int, quotes: Iterable[Quote]) -> None:
-        with self.engine.begin() as c:
-            c.execute(delete(t.quotes).where(t.quotes.c.order_id == order_id))
-            rows = [quote_to_row(order_id, q) for q in quotes]
-            if rows:
-                c.execute(insert(t.quotes), rows)
-
     def add_quote(self, order_id: int, q: Quote) -> None:
         with self.engine.begin() as c:
             c.execute(
@@ -256,7 +246,7 @@ class Database:
         kind: str,
         actor: str,
         message: str,
-        data: dict | None = None,
+        data: dict[str, Any] | None = None,
         dedupe_key: str | None = None,
     ) -> bool:
         """Append to the order's log; a repeated ``dedupe_key`` is ignored (False)."""
@@ -289,28 +279,12 @@ class Database:
                 for r in rows
             ]
 
-    # ------------------------------------------------------------------ POS nonces
-    def remember_nonce(self, nonce: str, now: datetime, window_s: int) -> bool:
-        """True if fresh; False if seen within the window (a replay)."""
-        with self.engine.begin() as c:
-            c.execute(
-                delete(t.pos_nonces).where(
-                    t.pos_nonces.c.seen_at < now - timedelta(seconds=2 * window_s)
-                )
-            )
-            try:
-                with c.begin_nested():
-                    c.execute(insert(t.pos_nonces).values(nonce=nonce, seen_at=now))
-            except IntegrityError:
-                return False
-        return True
-
     # ------------------------------------------------------------------ audit + kv
-    def audit(self, at: datetime, actor: str, action: str, detail: dict) -> None:
+    def audit(self, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> None:
         with self.engine.begin() as c:
             c.execute(insert(t.audit_log).values(at=at, actor=actor, action=action, detail=detail))
 
-    def audit_entries(self, limit: int = 200) -> list[dict]:
+    def audit_entries(self, limit: int = 200) -> list[dict[str, Any]]:
         with self.engine.connect() as c:
             rows = c.execute(select(t.audit_log).order_by(t.audit_log.c.id.desc()).limit(limit))
             return [dict(r._mapping) for r in rows]

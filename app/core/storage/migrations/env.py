@@ -12,6 +12,7 @@ def run() -> None:
         url = context.config.get_main_option("sqlalchemy.url")
         from app.core.storage.db import make_engine
 
+        assert url, "alembic: no engine given and no sqlalchemy.url"
         eng = make_engine(url)
     else:
         eng = engine
