@@ -3,9 +3,11 @@ XDG autostart entry on Linux. The command is the frozen executable, or ``python 
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 NAME = "JuPei"
 LABEL = "cn.jupei.desk"
@@ -74,18 +76,23 @@ def _launch_agent() -> str:
     ).decode()
 
 
+def _winreg() -> ModuleType:  # pragma: no cover - Windows only
+    # imported by name: its stub only exists for win32, and this module is checked on Linux
+    return importlib.import_module("winreg")
+
+
 def _win_get() -> str | None:  # pragma: no cover - Windows only
-    import winreg
+    winreg = _winreg()
 
     try:
         with winreg.OpenKey(winreg.HKEY_CURRENT_USER, _RUN_KEY) as k:
-            return winreg.QueryValueEx(k, NAME)[0]
+            return str(winreg.QueryValueEx(k, NAME)[0])
     except OSError:
         return None
 
 
 def _win_set(on: bool) -> None:  # pragma: no cover - Windows only
-    import winreg
+    winreg = _winreg()
 
     with winreg.OpenKey(winreg.HKEY_CURRENT_USER, _RUN_KEY, 0, winreg.KEY_SET_VALUE) as k:
         if on:

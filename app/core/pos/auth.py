@@ -30,8 +30,8 @@ class NonceBatcher:
 
     def __init__(self, repo: OutboxRepo, now: Callable[[], datetime], window_s: int) -> None:
         self.repo, self.now, self.window_s = repo, now, window_s
-        self._queue: asyncio.Queue[tuple[str, asyncio.Future]] | None = None
-        self._task: asyncio.Task | None = None
+        self._queue: asyncio.Queue[tuple[str, asyncio.Future[bool]]] | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self._task is None:
@@ -52,7 +52,7 @@ class NonceBatcher:
         """True if fresh, False if a replay."""
         self.start()
         assert self._queue is not None
-        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         await self._queue.put((nonce, fut))
         return await fut
 

@@ -14,7 +14,7 @@ _FEN = {"type": "integer", "minimum": 0, "maximum": 10**10, "description": "mone
 _TIME = {"type": "string", "format": "date-time", "description": "RFC 3339 with offset"}
 
 
-def _ref(name: str) -> dict:
+def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -70,7 +70,7 @@ _ORDER_IN = {
         },
     },
 }
-_ORDER_REF = {
+_ORDER_REF: dict[str, Any] = {
     "type": "object",
     "required": ["order_id", "pos_order_id", "status"],
     "properties": {
@@ -154,7 +154,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def _json(schema: str, description: str) -> dict:
+def _json(schema: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
@@ -242,7 +242,7 @@ PATHS: dict[str, Any] = {
 
 
 def _security() -> dict[str, Any]:
-    def header(name: str, text: str) -> dict:
+    def header(name: str, text: str) -> dict[str, Any]:
         return {"type": "apiKey", "in": "header", "name": name, "description": text}
 
     return {

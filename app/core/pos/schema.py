@@ -13,6 +13,7 @@ import json
 import math
 import re
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from app.core.clock import utc
@@ -52,7 +53,7 @@ class OrderValidationError(ValueError):
         super().__init__(message)
         self.code, self.message, self.field, self.status = code, message, field, status
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
 
@@ -64,7 +65,7 @@ def _missing(field: str) -> OrderValidationError:
     return OrderValidationError("missing_field", f"{field} is required", field)
 
 
-def _get(obj: dict, key: str, prefix: str, *, required: bool) -> Any:
+def _get(obj: dict[str, Any], key: str, prefix: str, *, required: bool) -> Any:
     value = obj.get(key)
     if value is None and required:
         raise _missing(prefix + key)
@@ -72,7 +73,7 @@ def _get(obj: dict, key: str, prefix: str, *, required: bool) -> Any:
 
 
 def _text(
-    obj: dict,
+    obj: dict[str, Any],
     key: str,
     prefix: str = "",
     *,
@@ -103,7 +104,7 @@ def _text(
 
 
 def _int(
-    obj: dict, key: str, prefix: str = "", *, lo: int, hi: int, default: int | None = None
+    obj: dict[str, Any], key: str, prefix: str = "", *, lo: int, hi: int, default: int | None = None
 ) -> int:
     field = prefix + key
     value = _get(obj, key, prefix, required=default is None)
@@ -117,7 +118,7 @@ def _int(
     return value
 
 
-def _coord(obj: dict, key: str, prefix: str, bound: float) -> float:
+def _coord(obj: dict[str, Any], key: str, prefix: str, bound: float) -> float:
     field = prefix + key
     value = _get(obj, key, prefix, required=True)
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -128,7 +129,7 @@ def _coord(obj: dict, key: str, prefix: str, bound: float) -> float:
     return value
 
 
-def _choice(obj: dict, key: str, enum: type, default: Any, prefix: str = "") -> Any:
+def _choice(obj: dict[str, Any], key: str, enum: type[Enum], default: Any, prefix: str = "") -> Any:
     field = prefix + key
     value = obj.get(key)
     if value is None:
@@ -141,7 +142,7 @@ def _choice(obj: dict, key: str, enum: type, default: Any, prefix: str = "") -> 
     return enum(value)
 
 
-def parse_time(obj: dict, key: str, *, required: bool = False) -> datetime | None:
+def parse_time(obj: dict[str, Any], key: str, *, required: bool = False) -> datetime | None:
     """An RFC 3339 timestamp with an explicit offset -> aware UTC."""
     value = _get(obj, key, "", required=required)
     if value is None:
@@ -157,7 +158,7 @@ def parse_time(obj: dict, key: str, *, required: bool = False) -> datetime | Non
         raise _invalid(key, f"{key} is not a real date and time") from None
 
 
-def _object(value: Any, field: str, *, status: int = 422) -> dict:
+def _object(value: Any, field: str, *, status: int = 422) -> dict[str, Any]:
     if not isinstance(value, dict):
         code = "malformed" if status == 400 else "invalid_field"
         raise OrderValidationError(code, f"{field} must be a JSON object", field, status)

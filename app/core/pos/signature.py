@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import secrets as pysecrets
+from typing import Any
 
 TIMESTAMP_HEADER = "X-Jupei-Timestamp"
 NONCE_HEADER = "X-Jupei-Nonce"
@@ -46,7 +47,9 @@ def verify(secret: str, timestamp: str, nonce: str, body: bytes, signature: str)
     return hmac.compare_digest(expected.encode(), signature.lower().encode())
 
 
-def signed_headers(secret: str, body: bytes, *, now: float, nonce: str | None = None) -> dict:
+def signed_headers(
+    secret: str, body: bytes, *, now: float, nonce: str | None = None
+) -> dict[str, Any]:
     """The three auth headers for one request sent at unix time ``now``."""
     ts = str(int(now))
     n = nonce or new_nonce()

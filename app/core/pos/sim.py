@@ -6,6 +6,7 @@ benchmarks; ``post_orders`` by tests and benchmarks."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import math
@@ -13,14 +14,18 @@ import os
 import random
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from app.core.domain import Address, Channel, Customer, Item, Order
 from app.core.pos.signature import signed_headers
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 _GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "婷", "强", "丽", "涛"]
@@ -57,7 +62,7 @@ _NOTES = ["", "", "", "少辣", "不要葱", "多放醋", "放门口，谢谢", 
 _CHANNELS = ["pos", "pos", "pos", "meituan", "eleme", "miniprogram", "phone"]
 
 
-def _customer(rng: random.Random, store: Any) -> dict:
+def _customer(rng: random.Random, store: Any) -> dict[str, Any]:
     # within ~4 km of the store (GCJ-02, like the store's own coordinates)
     r_m, bearing = 4000 * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
     d_lat = r_m * math.cos(bearing) / 111_320
@@ -94,11 +99,13 @@ def make_order_payload(
     *,
     now: datetime | None = None,
     dispatch: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """One realistic order around ``store`` (anything with ``lat``, ``lng``, ``city``)."""
     now = now or datetime.now(UTC)
     picks = rng.sample(_MENU, rng.randint(1, 4))
-    items = [{"name": n, "qty": rng.randint(1, 3), "price_fen": p} for n, p in picks]
+    items: list[dict[str, Any]] = [
+        {"name": n, "qty": rng.randint(1, 3), "price_fen": p} for n, p in picks
+    ]
     total = sum(i["qty"] * i["price_fen"] for i in items)
     fee = rng.choice([0, 300, 500, 600])
     payload = {
@@ -155,7 +162,7 @@ class SimStats:
 
 
 async def _post_one(
-    client: httpx.AsyncClient, url: str, secret: str, payload: dict, stats: SimStats
+    client: httpx.AsyncClient, url: str, secret: str, payload: dict[str, Any], stats: SimStats
 ) -> None:
     body = json.dumps(payload, ensure_ascii=False).encode()
     headers = signed_headers(secret, body, now=time.time())
@@ -175,7 +182,13 @@ async def _post_one(
 
 
 async def post_orders(
-    url: str, secret: str, payloads: list[dict], *, rate: float, concurrency: int, on_response=None
+    url: str,
+    secret: str,
+    payloads: list[dict[str, Any]],
+    *,
+    rate: float,
+    concurrency: int,
+    on_response: Callable[[SimStats], object] | None = None,
 ) -> SimStats:
     """POST each payload to ``url`` (…/api/v1/orders) at ``rate`` per second (0: as fast
     as possible) with at most ``concurrency`` in flight. ``on_response(stats)`` runs after
@@ -214,10 +227,10 @@ def build_payloads(
     dup_rate: float = 0.0,
     seed: int | None = None,
     dispatch: str | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """``count`` posts; a ``dup_rate`` share repeats an earlier payload byte for byte."""
     rng = random.Random(seed)
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for seq in range(count):
         if out and rng.random() < dup_rate:
             out.append(rng.choice(out))
@@ -226,9 +239,9 @@ def build_payloads(
     return out
 
 
-def _secret(args, settings) -> str:
+def _secret(args: argparse.Namespace, settings: Settings) -> str:
     if getattr(args, "secret", ""):
-        return args.secret
+        return str(args.secret)
     if os.environ.get("JUPEI_POS__SECRET"):
         return os.environ["JUPEI_POS__SECRET"]
     from app.core.secrets import KeyringSecretStore
@@ -239,7 +252,7 @@ def _secret(args, settings) -> str:
     return value
 
 
-def main(args) -> int:
+def main(args: argparse.Namespace) -> int:
     from app.core.config import load_settings
 
     settings = load_settings(getattr(args, "config", None))

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.domain import DeliveryAttempt, OrderState
 from app.core.privacy import mask_phone, mask_phones_in
+
+if TYPE_CHECKING:  # the service imports the POS parts: only the names, for the checker
+    from app.core.domain import Order
+    from app.core.service import AppService, OrderDetail
 
 log = logging.getLogger(__name__)
 FINISHED = frozenset({OrderState.DELIVERED, OrderState.SELF_DELIVERED})
@@ -18,7 +22,7 @@ def iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.isoformat().replace("+00:00", "Z")
 
 
-def order_ref(order, status: str | None = None) -> dict:
+def order_ref(order: Order, status: str | None = None) -> dict[str, Any]:
     return {
         "order_id": order.id,
         "pos_order_id": order.pos_order_id,
@@ -26,7 +30,7 @@ def order_ref(order, status: str | None = None) -> dict:
     }
 
 
-def _delivery(a: DeliveryAttempt | None) -> dict | None:
+def _delivery(a: DeliveryAttempt | None) -> dict[str, Any] | None:
     if a is None:
         return None
     r = a.rider
@@ -64,7 +68,7 @@ def _delivery(a: DeliveryAttempt | None) -> dict | None:
     }
 
 
-def order_detail(detail) -> dict[str, Any]:
+def order_detail(detail: OrderDetail) -> dict[str, Any]:
     """The ``GET /api/v1/orders/{pos_order_id}`` body."""
     o = detail.order
     a = detail.attempt
@@ -101,12 +105,15 @@ class CancelRefused(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-async def cancel(service, detail, reason: str, confirm: bool) -> dict:
+async def cancel(
+    service: AppService, detail: OrderDetail, reason: str, confirm: bool
+) -> dict[str, Any]:
     """Preview (``confirm`` false) or perform the cancel; returns the response body.
 
     With a dispatcher, the cancel always goes through it (even with no live attempt): it
     also drops a queued auto-dispatch timer. Without one, the order is cancelled here."""
     o = detail.order
+    assert o.id is not None  # a stored order
     if o.state in FINISHED:
         raise CancelRefused("not_cancellable", f"order is already {o.state.value}")
     if o.state is OrderState.CANCELLED:

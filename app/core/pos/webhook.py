@@ -15,7 +15,9 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -24,19 +26,22 @@ from app.core.pos.signature import signed_headers
 from app.core.pos.views import iso
 from app.core.storage.outbox_repo import OutboxMessage, OutboxRepo
 
+if TYPE_CHECKING:  # the service builds this sender: the name only, for the checker
+    from app.core.service import AppService
+
 log = logging.getLogger(__name__)
 KIND = "pos_webhook"
 
 
 def backoff_s(tries: int, base: float, cap: float) -> float:
     """Delay before try ``tries + 1``: base * 2^tries, capped, with ±20 % jitter."""
-    return min(cap, base * 2 ** min(tries, 30)) * random.uniform(0.8, 1.2)
+    return min(cap, base * float(2 ** min(tries, 30))) * random.uniform(0.8, 1.2)
 
 
 class WebhookSender:
     def __init__(
         self,
-        service,
+        service: AppService,
         *,
         base_delay_s: float = 2.0,
         max_delay_s: float = 600.0,
@@ -50,10 +55,10 @@ class WebhookSender:
         self._client: httpx.AsyncClient | None = None
         self._wake = asyncio.Event()
         self._pending: set[int] = set()  # order ids waiting for a snapshot
-        self._last: dict[int, dict] = {}  # order id -> last snapshot queued
-        self._tasks: list[asyncio.Task] = []
-        self._snaps: set[asyncio.Task] = set()
-        self._unsubs: list = []
+        self._last: dict[int, dict[str, Any]] = {}  # order id -> last snapshot queued
+        self._tasks: list[asyncio.Task[None]] = []
+        self._snaps: set[asyncio.Task[None]] = set()
+        self._unsubs: list[Callable[[], None]] = []
 
     @property
     def url(self) -> str:
@@ -89,7 +94,7 @@ class WebhookSender:
             self._client = None
 
     # ------------------------------------------------------------------ enqueue
-    def _on_event(self, event) -> None:
+    def _on_event(self, event: AttemptStatusChanged | OrderChanged) -> None:
         first = not self._pending
         self._pending.add(event.order_id)
         if first:  # coalesce a burst of events into one snapshot pass
@@ -118,7 +123,7 @@ class WebhookSender:
             await asyncio.to_thread(self.repo.enqueue, KIND, stamped, now)
             self._wake.set()
 
-    async def _snapshot(self, order_id: int) -> dict | None:
+    async def _snapshot(self, order_id: int) -> dict[str, Any] | None:
         detail = await self.service.order_detail(order_id)
         if detail is None:
             return None

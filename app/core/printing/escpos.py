@@ -63,4 +63,4 @@ def to_bytes(ops: list[Op], encoding: str = "gb18030", copies: int = 1) -> bytes
         _one_copy(p, ops, encoding)
         if encoding != "utf-8" and not any(isinstance(o, Cut) for o in ops):
             p._raw(FS_CHINESE_OFF)
-    return p.output
+    return bytes(p.output)

@@ -18,7 +18,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from app.core.config import PrinterSettings
 from app.core.events import AlertCleared, AlertRaised, PrintJobChanged
 from app.core.printing import layout, snapshot, templates
 from app.core.printing.transports import (
@@ -31,6 +34,9 @@ from app.core.printing.transports import (
     probe_network,
 )
 from app.core.storage.print_repo import DONE, HELD, QUEUED, PrintJob, PrintRepo
+
+if TYPE_CHECKING:  # the service builds the queue: the name only, for the checker
+    from app.core.service import AppService
 
 log = logging.getLogger(__name__)
 DOWN = (OFFLINE, PAPER_OUT)
@@ -56,17 +62,23 @@ class QueueOptions:
 
 
 class PrintQueue:
-    def __init__(self, service, repo: PrintRepo, transports: dict, options: QueueOptions):
+    def __init__(
+        self,
+        service: AppService,
+        repo: PrintRepo,
+        transports: dict[str, Any],
+        options: QueueOptions,
+    ) -> None:
         self.svc = service
         self.repo = repo
         self.transports = transports
         self.opt = options
         self.health: dict[str, PrinterState] = {}
         self._q: asyncio.Queue[str] = asyncio.Queue()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._timers: list[asyncio.TimerHandle] = []
         self._rounds: dict[str, int] = {}
-        self.template_dirs: tuple | None = None
+        self.template_dirs: tuple[Path, ...] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -102,16 +114,16 @@ class PrintQueue:
         await self._q.join()
 
     # ------------------------------------------------------------------ health
-    def printers(self) -> dict:
+    def printers(self) -> dict[str, PrinterSettings]:
         return {p.name: p for p in self.svc.settings.printing.printers}
 
     def is_down(self, name: str) -> bool:
         st = self.health.get(name)
         return st is not None and st.state in DOWN
 
-    def chain(self, name: str) -> list:
+    def chain(self, name: str) -> list[PrinterSettings]:
         """The printer and its fallbacks, in order, without loops."""
-        printers, out = self.printers(), []
+        printers, out = self.printers(), list[PrinterSettings]()
         while name in printers and all(p.name != name for p in out) and len(out) < 4:
             out.append(printers[name])
             name = printers[name].fallback
@@ -121,7 +133,7 @@ class PrintQueue:
         chain = self.chain(name)
         return bool(chain) and all(self.is_down(p.name) for p in chain)
 
-    def mark(self, printer, state: str, detail: str = "") -> None:
+    def mark(self, printer: PrinterSettings, state: str, detail: str = "") -> None:
         was_down = self.is_down(printer.name)
         prev = self.health.get(printer.name)
         since = prev.since if prev is not None and prev.state == state else self.svc.clock.now()
@@ -134,7 +146,7 @@ class PrintQueue:
             log.info("printer %s is back online", printer.name)
             self.svc.bus.publish(AlertCleared(None, "printer"))
 
-    async def probe(self, printer) -> str:
+    async def probe(self, printer: PrinterSettings) -> str:
         if printer.kind != "network" or not printer.host:
             return UNKNOWN
         return await asyncio.to_thread(
@@ -197,14 +209,14 @@ class PrintQueue:
         loop = asyncio.get_running_loop()
         self._timers.append(loop.call_later(self.opt.retry_s, self.enqueue, job.id))
 
-    def _ticket(self, job: PrintJob, printer) -> Ticket:
+    def _ticket(self, job: PrintJob, printer: PrinterSettings) -> Ticket:
         data = snapshot.loads(job.payload or b"{}")
         tmpl = templates.load(job.template, self.template_dirs)
         return Ticket(layout.build(data, tmpl, printer.width), printer.width)
 
-    async def _try(self, job: PrintJob, printer) -> str | None:
+    async def _try(self, job: PrintJob, printer: PrinterSettings) -> str | None:
         """Send ``job`` to ``printer``; None when it printed, else why not."""
-        fn: Callable | None = self.transports.get(printer.kind)
+        fn: Callable[..., None] | None = self.transports.get(printer.kind)
         if fn is None:
             return f"no transport for {printer.kind!r}"
         state = await self.probe(printer)

@@ -90,7 +90,9 @@ def _qr_image(data: str, size: int) -> Image.Image:
     qr = qrcode.QRCode(border=0, box_size=size, error_correction=qrcode.constants.ERROR_CORRECT_L)
     qr.add_data(data)
     qr.make(fit=True)
-    return qr.make_image(fill_color="black", back_color="white").get_image().convert("L")
+    image = qr.make_image(fill_color="black", back_color="white").get_image()
+    assert isinstance(image, Image.Image)  # qrcode is untyped
+    return image.convert("L")
 
 
 def _height(ops: list[Op]) -> int:

@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from app.core.clock import local_str
 from app.core.printing.layout import TicketData, TicketItem
 from app.core.privacy import mask_phone, mask_phones_in
+
+if TYPE_CHECKING:  # names only: the service imports printing
+    from app.core.config import StoreSettings
+    from app.core.service import OrderDetail
 
 CHANNELS = {
     "pos": "门店收银",
@@ -32,7 +37,9 @@ def carrier_name(carrier_id: str) -> str:
         return carrier_id
 
 
-def ticket_data(detail, store, *, now: datetime, mark: str = "") -> TicketData:
+def ticket_data(
+    detail: OrderDetail, store: StoreSettings, *, now: datetime, mark: str = ""
+) -> TicketData:
     """Snapshot an ``OrderDetail`` (order + current attempt) for printing."""
     o = detail.order
     a = detail.attempt

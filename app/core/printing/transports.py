@@ -20,9 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
+from app.core.config import PrinterSettings
 from app.core.printing import escpos, render
 from app.core.printing.layout import Op
 
@@ -59,7 +61,7 @@ def _quiet(factory: Callable[[], object]) -> object:
         return factory()
 
 
-def _send_with(device, data: bytes) -> None:
+def _send_with(device: Any, data: bytes) -> None:  # an escpos printer (untyped library)
     try:
         device.open()
         device._raw(data)
@@ -72,7 +74,9 @@ def _send_with(device, data: bytes) -> None:
             log.debug("closing printer failed", exc_info=True)
 
 
-def send_network(printer, ticket: Ticket, *, copies: int, job_id: str, timeout: float = 5.0):
+def send_network(
+    printer: PrinterSettings, ticket: Ticket, *, copies: int, job_id: str, timeout: float = 5.0
+) -> None:
     from escpos.printer import Network
 
     if not printer.host:
@@ -81,7 +85,7 @@ def send_network(printer, ticket: Ticket, *, copies: int, job_id: str, timeout: 
     _send_with(dev, ticket.escpos(printer.encoding, copies))
 
 
-def send_usb(printer, ticket: Ticket, *, copies: int, job_id: str) -> None:
+def send_usb(printer: PrinterSettings, ticket: Ticket, *, copies: int, job_id: str) -> None:
     from escpos.printer import Usb
 
     if printer.usb_vendor is None or printer.usb_product is None:
@@ -90,7 +94,7 @@ def send_usb(printer, ticket: Ticket, *, copies: int, job_id: str) -> None:
     _send_with(dev, ticket.escpos(printer.encoding, copies))
 
 
-def send_serial(printer, ticket: Ticket, *, copies: int, job_id: str) -> None:
+def send_serial(printer: PrinterSettings, ticket: Ticket, *, copies: int, job_id: str) -> None:
     from escpos.printer import Serial
 
     if not printer.serial_port:
@@ -104,7 +108,7 @@ def pdf_path(directory: Path, job_id: str) -> Path:
 
 
 def make_pdf_transport(default_dir: Callable[[], Path]) -> Transport:
-    def send_pdf(printer, ticket: Ticket, *, copies: int, job_id: str) -> None:
+    def send_pdf(printer: PrinterSettings, ticket: Ticket, *, copies: int, job_id: str) -> None:
         directory = Path(printer.pdf_dir) if printer.pdf_dir else default_dir()
         try:
             render.save_pdf(ticket.image, pdf_path(directory, job_id))
@@ -115,7 +119,7 @@ def make_pdf_transport(default_dir: Callable[[], Path]) -> Transport:
 
 
 def make_dummy_transport(sink: dict[str, list[bytes]]) -> Transport:
-    def send_dummy(printer, ticket: Ticket, *, copies: int, job_id: str) -> None:
+    def send_dummy(printer: PrinterSettings, ticket: Ticket, *, copies: int, job_id: str) -> None:
         sink.setdefault(printer.name, []).append(ticket.escpos(printer.encoding, copies))
 
     return send_dummy

@@ -121,7 +121,7 @@ def rows_from_table(table: list[list[Any]], mapping: BillMapping) -> list[BillRo
     out: list[BillRow] = []
     for n, row in enumerate(table[h + 1 :], start=1):
 
-        def get(i: int | None, row=row) -> Any:
+        def get(i: int | None, row: list[Any] = row) -> Any:
             return row[i] if i is not None and i < len(row) else None
 
         cid, org = _cell(get(i_cid)), _cell(get(i_org))

@@ -176,7 +176,8 @@ def as_predicate(cancel: Any) -> Callable[[], bool]:
     """None, a ``threading.Event`` or a callable -> a callable answering "cancelled?"."""
     if cancel is None:
         return lambda: False
-    return cancel.is_set if hasattr(cancel, "is_set") else cancel
+    pred: Callable[[], bool] = cancel.is_set if hasattr(cancel, "is_set") else cancel
+    return pred
 
 
 class _Ticker:
@@ -286,9 +287,9 @@ def _csv_cell(kind: str, v: Any) -> str:
     if kind == "money":
         return yuan_str(v)
     if kind == "datetime":
-        return v.strftime("%Y-%m-%d %H:%M:%S")
+        return str(v.strftime("%Y-%m-%d %H:%M:%S"))
     if kind == "date":
-        return v.isoformat()
+        return str(v.isoformat())
     if kind == "minutes":
         return f"{v:.1f}"
     if kind == "percent":
