@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel
 
 N = 200_000
+pytestmark = pytest.mark.slow  # 200,000 calls: minutes on a busy machine; CI runs it
 
 
 class _E(QObject):

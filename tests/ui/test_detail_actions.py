@@ -101,12 +101,14 @@ async def test_tip_then_cancel_with_fee_preview(qtbot, tmp_path):
         win.close()
 
 
-def test_single_instance(qapp, tmp_path):
+def test_single_instance(qtbot, tmp_path):
     name = f"jupei-test-{tmp_path.name}"
     first = SingleInstance(name)
     assert first.listen()
     hits = []
     first.activated.connect(lambda: hits.append(1))
     assert SingleInstance(name).already_running()
+    # the second start asks the first to show its window: the request must arrive
+    qtbot.waitUntil(lambda: hits == [1])
     first.close()
     assert not SingleInstance(name + "-other").already_running()

@@ -115,3 +115,9 @@ def test_no_line_starts_with_a_comma():
     )
     assert all(text_width(ln) <= 14 for ln in lines)
     assert not any(ln[0] in "，！：" for ln in lines), lines
+
+
+def test_layout_builds_exactly_the_fields_templates_accept():
+    # templates.FIELDS is declared, not imported from layout (no import cycle): keep in step
+    built = set(layout._SIMPLE) | set(layout._BUILDERS) | {"rule", "feed"}
+    assert built == set(templates.FIELDS)
