@@ -7,16 +7,12 @@ after its signature checks out: strangers cannot fill the table."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from app.core.batching import GroupCommit
 from app.core.pos import signature as sig
 from app.core.storage.outbox_repo import OutboxRepo
-
-log = logging.getLogger(__name__)
 
 
 class AuthError(Exception):
@@ -30,54 +26,20 @@ class NonceBatcher:
 
     def __init__(self, repo: OutboxRepo, now: Callable[[], datetime], window_s: int) -> None:
         self.repo, self.now, self.window_s = repo, now, window_s
-        self._queue: asyncio.Queue[tuple[str, asyncio.Future[bool]]] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._group = GroupCommit(self._commit, max_batch=500, name="pos-nonces")
+
+    def _commit(self, nonces: list[str]) -> list[bool]:
+        return self.repo.remember_nonces(nonces, self.now(), self.window_s)
 
     def start(self) -> None:
-        if self._task is None:
-            self._queue = asyncio.Queue()
-            self._task = asyncio.create_task(self._run(), name="pos-nonces")
+        self._group.start()
 
     async def stop(self) -> None:
-        if self._task is None:
-            return
-        assert self._queue is not None
-        await self._queue.join()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._group.stop()
 
     async def remember(self, nonce: str) -> bool:
         """True if fresh, False if a replay."""
-        self.start()
-        assert self._queue is not None
-        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        await self._queue.put((nonce, fut))
-        return await fut
-
-    async def _run(self) -> None:
-        assert self._queue is not None
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < 500 and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                fresh = await asyncio.to_thread(
-                    self.repo.remember_nonces, [n for n, _ in batch], self.now(), self.window_s
-                )
-            except Exception as e:
-                log.exception("storing %d POS nonces failed", len(batch))
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(e)
-            else:
-                for (_, fut), ok in zip(batch, fresh, strict=True):
-                    if not fut.done():
-                        fut.set_result(ok)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+        return await self._group.submit(nonce)
 
 
 def check_headers(
