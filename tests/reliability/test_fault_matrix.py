@@ -17,7 +17,13 @@ from app.core.sandbox.engine import Faults, Scenario, SimState
 from tests.core.dispatch.support import add_order, attempts, cheapest, eng, sandbox
 from tests.helpers import started_core
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio, pytest.mark.allow_warnings]
+# the reliability suite is its own CI stage (`pytest -m slow`): minutes, not seconds
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.asyncio,
+    pytest.mark.allow_warnings,
+    pytest.mark.slow,
+]
 
 SETTINGS = {
     "dispatch": {

@@ -15,7 +15,8 @@ from schemathesis import GenerationMode
 
 from tests.fakes.pos import PosSigner, make_check
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+# the reliability suite is its own CI stage (`pytest -m slow`)
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio, pytest.mark.slow]
 
 
 class CountingSession(requests.Session):
@@ -63,6 +64,5 @@ async def test_fuzz_500_requests(pos):
     await _run(pos, examples=80, at_least=500)
 
 
-@pytest.mark.slow
 async def test_fuzz_10k_requests(pos):
     await _run(pos, examples=1450, at_least=10_000)

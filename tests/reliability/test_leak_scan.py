@@ -68,6 +68,7 @@ def _find(haystack: str, needle: str) -> list[str]:
 
 @pytest.mark.integration
 @pytest.mark.asyncio
+@pytest.mark.slow  # the reliability suite is its own CI stage
 async def test_no_secret_or_full_phone_leaks_after_full_rehearsal_flow(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPEI_CARRIERS__DADA__APP_SECRET", DADA_SECRET)
     log_dir, pdf_dir, out_dir = tmp_path / "log", tmp_path / "pdf", tmp_path / "out"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import pytest
 from PySide6.QtCore import Qt
 
 from app.core.board import Lane
@@ -75,6 +76,7 @@ def labels_index(lane: Lane) -> int:
     return labels.LANE_ORDER.index(lane) + 1
 
 
+@pytest.mark.slow  # 100k rows; CI runs it in the slow stage
 def test_100k_rows_stay_responsive(qtbot):
     rows = make_rows(100_000)
     t0 = time.perf_counter()

@@ -15,9 +15,9 @@ def test_cjk_font_renders(qtbot):
     families = QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
     assert families
     # some installed CJK font really has every glyph (Qt falls back to it for the label)
-    assert any(
-        all(QRawFont.fromFont(QFont(f)).supportsCharacter(c) for c in text) for f in families
-    )
+    cjk = QFontDatabase.WritingSystem.SimplifiedChinese
+    raws = [QRawFont.fromFont(QFont(f), cjk) for f in families]
+    assert any(all(r.supportsCharacter(c) for c in text) for r in raws)
     lbl = QLabel(text)
     qtbot.addWidget(lbl)
     lbl.resize(200, 40)

@@ -177,6 +177,7 @@ def _export_peak(reports, tmp_path, name):
     return res, peak
 
 
+@pytest.mark.slow  # a subprocess exporting 10k rows: about a minute on a busy machine
 def test_10k_rows_flat_memory(tmp_path):
     db = make_db(tmp_path)
     bulk_seed(db, 10_000)
