@@ -55,10 +55,8 @@ def test_non_editable_install_finds_its_resources(tmp_path):
     for name in ("app", "resources", "pyproject.toml", "README.md"):
         _copy(ROOT / name, src / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(src)],
-        check=True,
-    )
+    # build isolation fetches the build backend pyproject.toml asks for (setuptools>=69)
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(src)], check=True)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"
     wheel = next(wheels.glob("jupei-*.whl"))
