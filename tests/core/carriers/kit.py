@@ -18,7 +18,7 @@ import httpx
 from app.core.carriers.base import CarrierAdapter, CarrierContext
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.registry import carrier
-from app.core.clock import Clock, FakeClock
+from app.core.clock import Clock
 from app.core.domain import (
     Address,
     Channel,
@@ -29,6 +29,7 @@ from app.core.domain import (
     Store,
 )
 from app.core.sandbox.engine import SandboxEngine
+from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers"
 T0 = datetime(2026, 11, 24, 3, 55, tzinfo=UTC)

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 import pytest_asyncio
 from aiohttp import web
 
-from app.core.clock import FakeClock
 from app.core.domain.source_order import SourceOrder, merge
 from app.core.sandbox.sources.common import LoopbackServer
 from app.core.sources.base import PushRequest, SourceConnector, SourceContext
 from app.core.sources.http import SourceHttp
 from app.core.sources.inbox import receive_push
 from app.core.sources.store import MemorySourceStore
+from tests.fakes.clock import FakeClock
 
 NOON_LOCAL = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 

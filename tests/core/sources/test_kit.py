@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.core.clock import FakeClock
 from app.core.sources import kit, registry
 from app.core.sources.base import (
     SourceConnector,
@@ -20,6 +19,7 @@ from app.core.sources.base import (
     SourceUnavailableError,
 )
 from app.core.sources.http import SourceHttp
+from tests.fakes.clock import FakeClock
 
 SANDBOX = Path(__file__).parents[3] / "app" / "core" / "sandbox" / "sources"
 

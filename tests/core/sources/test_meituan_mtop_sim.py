@@ -11,7 +11,6 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from app.core.clock import FakeClock
 from app.core.domain.status import DeliveryStatus
 from app.core.sandbox.sources.common import LoopbackServer
 from app.core.sandbox.sources.meituan_mtop import MtopSim
@@ -25,6 +24,7 @@ from app.core.sources.base import (
 from app.core.sources.http import SourceHttp
 from app.core.sources.meituan import RULES, MtopConnector
 from tests.core.sources.conftest import NOON_LOCAL, PushReceiver
+from tests.fakes.clock import FakeClock
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 

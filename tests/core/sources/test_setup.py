@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.clock import FakeClock
 from app.core.config import load_settings
 from app.core.secrets import MemorySecretStore
 from app.core.sources.http import SourceHttp
 from app.core.sources.registry import build_connector
 from app.core.sources.setup import context_for, credentials_for
+from tests.fakes.clock import FakeClock
 
 
 @pytest.mark.asyncio

@@ -8,13 +8,13 @@ import httpx
 import pytest
 from aiohttp import web
 
-from app.core.clock import FakeClock
 from app.core.sandbox.sources.common import LoopbackServer
 from app.core.sandbox.sources.server import build_app
 from app.core.sources import eleme, meituan
 from app.core.sources.base import SourceContext
 from app.core.sources.http import SourceHttp
 from tests.core.sources.conftest import NOON_LOCAL, PushReceiver
+from tests.fakes.clock import FakeClock
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
