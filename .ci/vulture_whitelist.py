@@ -126,6 +126,8 @@ _.focus_order  # unused method (app/ui/main_window.py:220)
 TicketPreview  # unused class (app/ui/print_preview.py:17)
 system_printers  # unused function (app/ui/printing_qt.py:35)
 ReportsView  # unused class (app/ui/reports.py:84)
+ORDER_TROUBLE  # unused variable (app/core/events.py:102) — landed with the door work, not yet read
+current_fen  # unused variable (app/core/operations.py:42) — landed with the door work, not yet read
 
 # 4. order sources part 1 (app/core/sources, source simulators, SourceOrder): built and tested,
 #    not yet wired into the app; delete these lines as the next part wires them in

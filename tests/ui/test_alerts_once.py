@@ -8,8 +8,7 @@ import pytest
 from app.core.board import Lane
 from app.core.events import AlertKind
 from app.ui.main_window import MainWindow
-from tests.conftest import wait_until
-from tests.helpers import started_core
+from tests.helpers import started_core, wait_until
 
 pytestmark = [pytest.mark.gui, pytest.mark.asyncio, pytest.mark.integration]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core.config import PrinterSettings
-from app.core.events import AlertCleared, AlertRaised, PrintJobChanged
+from app.core.events import AlertCleared, AlertKind, AlertRaised, PrintJobChanged, Severity
 from app.core.printing import layout, snapshot, templates
 from app.core.printing.transports import (
     OFFLINE,
@@ -35,8 +35,8 @@ from app.core.printing.transports import (
 )
 from app.core.storage.print_repo import DONE, HELD, QUEUED, PrintJob, PrintRepo
 
-if TYPE_CHECKING:  # the service builds the queue: the name only, for the checker
-    from app.core.service import AppService
+if TYPE_CHECKING:  # the print service builds the queue: the name only, for the checker
+    from app.core.printing.service import PrintDeps
 
 log = logging.getLogger(__name__)
 DOWN = (OFFLINE, PAPER_OUT)
@@ -64,7 +64,7 @@ class QueueOptions:
 class PrintQueue:
     def __init__(
         self,
-        service: AppService,
+        service: PrintDeps,
         repo: PrintRepo,
         transports: dict[str, Any],
         options: QueueOptions,
@@ -141,10 +141,10 @@ class PrintQueue:
         if state in DOWN and not was_down:
             msg = f"打印机「{printer.name}」{_WORDS[state]}：{detail}".rstrip("：")
             log.warning("printer %s is %s: %s", printer.name, state, detail)
-            self.svc.bus.publish(AlertRaised(None, "printer", msg, "critical"))
+            self.svc.bus.publish(AlertRaised(None, AlertKind.PRINTER, msg, Severity.CRITICAL))
         elif state == ONLINE and was_down:
             log.info("printer %s is back online", printer.name)
-            self.svc.bus.publish(AlertCleared(None, "printer"))
+            self.svc.bus.publish(AlertCleared(None, AlertKind.PRINTER))
 
     async def probe(self, printer: PrinterSettings) -> str:
         if printer.kind != "network" or not printer.host:
