@@ -11,6 +11,7 @@ from app.core.domain import DeliveryAttempt, OrderState
 from app.core.privacy import mask_phone, mask_phones_in
 
 if TYPE_CHECKING:  # the service imports the POS parts: only the names, for the checker
+    from app.core.dispatch import Dispatcher
     from app.core.domain import Order
     from app.core.service import AppService, OrderDetail
 
@@ -110,8 +111,8 @@ async def cancel(
 ) -> dict[str, Any]:
     """Preview (``confirm`` false) or perform the cancel; returns the response body.
 
-    The cancel always goes through the dispatcher (even with no live attempt): it also
-    drops a queued auto-dispatch timer."""
+    With a dispatcher, the cancel always goes through it (even with no live attempt): it
+    also drops a queued auto-dispatch timer. Without one, the order is cancelled here."""
     o = detail.order
     assert o.id is not None  # a stored order
     if o.state in FINISHED:
@@ -119,14 +120,21 @@ async def cancel(
     if o.state is OrderState.CANCELLED:
         return {**order_ref(o), "cancel_fee_fen": 0, "cancelled": True}
     live = detail.attempt is not None and detail.attempt.status.live
-    disp = service.dispatcher
+    # typed as always there, but a core built for a tool or test may lack one
+    disp: Dispatcher | None = service.dispatcher
     if not confirm:
-        fee = await disp.cancel_preview(o.id) if live else 0
+        fee = await disp.cancel_preview(o.id) if live and disp is not None else 0
         return {**order_ref(o), "cancel_fee_fen": fee, "cancelled": False}
-    try:
-        fee = await disp.cancel(o.id, reason, actor="pos")
-    except Exception as e:  # the carrier did not confirm: the order needs a human
-        log.exception("POS cancel of order %s failed", o.id)
-        raise CancelRefused("cancel_failed", f"cancel not confirmed: {e}", 502) from e
-    after = await service.db.run(service.db.get_order, o.id)
-    return {**order_ref(after or o), "cancel_fee_fen": fee, "cancelled": True}
+    if disp is not None:
+        try:
+            fee = await disp.cancel(o.id, reason, actor="pos")
+        except Exception as e:  # the carrier did not confirm: the order needs a human
+            log.exception("POS cancel of order %s failed", o.id)
+            raise CancelRefused("cancel_failed", f"cancel not confirmed: {e}", 502) from e
+        after = await service.db.run(service.db.get_order, o.id)
+        return {**order_ref(after or o), "cancel_fee_fen": fee, "cancelled": True}
+    now = service.clock.now()
+    await service.db.run(service.db.set_order_state, o.id, OrderState.CANCELLED, now)
+    msg = f"cancelled by POS: {reason}" if reason else "cancelled by POS"
+    await service.log_event(o.id, "cancelled", "pos", msg, {"reason": reason, "fee_fen": 0})
+    return {**order_ref(o, OrderState.CANCELLED.value), "cancel_fee_fen": 0, "cancelled": True}
