@@ -134,6 +134,21 @@ current_fen  # unused variable (app/core/operations.py:42) — landed with the d
 code_for  # unused function (app/core/carriers/dada/codes.py:61) — landed with the carrier kit, not yet read
 _.first_code  # unused method (app/core/carriers/kit.py:91) — landed with the carrier kit, not yet read
 _.has  # unused method (app/core/carriers/rules.py:81) — landed with the carrier kit, not yet read
+per_carrier_fen  # unused variable (app/core/dispatch/race.py:16) — landed with the dispatch/thread work, not yet checked
+queued  # unused variable (app/core/dispatch/resume.py:35) — landed with the dispatch/thread work, not yet checked
+_.queued  # unused attribute (app/core/dispatch/resume.py:74) — landed with the dispatch/thread work, not yet checked
+start_core  # unused function (app/ui/app.py:96) — landed with the dispatch/thread work, not yet checked
+_.core_calls  # unused attribute (app/ui/proxy.py:51) — landed with the dispatch/thread work, not yet checked
+_.core_events  # unused attribute (app/ui/proxy.py:52) — landed with the dispatch/thread work, not yet checked
+_.slots  # unused attribute (app/ui/proxy.py:53) — landed with the dispatch/thread work, not yet checked
+_.core_calls  # unused attribute (app/ui/proxy.py:59) — landed with the dispatch/thread work, not yet checked
+_.core_events  # unused attribute (app/ui/proxy.py:59) — landed with the dispatch/thread work, not yet checked
+_.slots  # unused attribute (app/ui/proxy.py:59) — landed with the dispatch/thread work, not yet checked
+_.core_calls  # unused attribute (app/ui/proxy.py:78) — landed with the dispatch/thread work, not yet checked
+_.core_events  # unused attribute (app/ui/proxy.py:82) — landed with the dispatch/thread work, not yet checked
+_.slots  # unused attribute (app/ui/proxy.py:93) — landed with the dispatch/thread work, not yet checked
+_.__qualname__  # unused attribute (app/ui/proxy.py:143) — landed with the dispatch/thread work, not yet checked
+_.__qualname__  # unused attribute (app/ui/proxy.py:159) — landed with the dispatch/thread work, not yet checked
 
 # 4. order sources part 1 (app/core/sources, source simulators, SourceOrder): built and tested,
 #    not yet wired into the app; delete these lines as the next part wires them in

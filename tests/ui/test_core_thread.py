@@ -15,8 +15,7 @@ from app.core.sandbox.engine import SandboxEngine
 from app.core.secrets import MemorySecretStore
 from app.ui.bridge import THREADS, ServiceProxy
 from app.ui.main_window import MainWindow
-from tests.conftest import wait_until
-from tests.helpers import POS_SECRET, make_settings
+from tests.helpers import POS_SECRET, make_settings, wait_until
 
 pytestmark = [pytest.mark.gui, pytest.mark.asyncio, pytest.mark.integration]
 

@@ -13,8 +13,7 @@ import pytest
 from app.core.events import Event, EventBus, OrderChanged, RiderMoved
 from app.core.runtime import CoreRuntime, CoreStopped
 from app.ui.bridge import EventBridge, ServiceProxy, ThreadCheck
-from tests.conftest import wait_until
-from tests.helpers import make_settings
+from tests.helpers import make_settings, wait_until
 
 pytestmark = [pytest.mark.gui, pytest.mark.asyncio]
 
