@@ -22,7 +22,6 @@ from app.core.carriers.base import (
 from app.core.carriers.gateway import CarrierEntry, CarrierGateway
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.registry import rules
-from app.core.clock import FakeClock
 from app.core.config import DatabaseSettings, DispatchSettings, Settings
 from app.core.dispatch.context import DispatchContext
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote, Rider
@@ -30,6 +29,7 @@ from app.core.events import Event, EventBus
 from app.core.secrets import MemorySecretStore
 from app.core.storage.db import make_engine, migrate
 from app.core.storage.repos import Database
+from tests.fakes.clock import FakeClock
 
 
 class FakeCarrier:
