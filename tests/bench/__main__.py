@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDER = ["P1", "P2", "P3", "P4", "P5", "P6", "P7"]
+ORDER = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]
 TITLE = {
     "P1": ("quote fan-out / max(L_i)", "<= 1.05", lambda r: r["measured"] <= 1.05),
-    "P2": ("intake orders/s / raw commits/s", ">= 1.0, p99 <= 20 ms",
-           lambda r: r["measured"] >= 1.0 and r["p99_ms"] <= 20),
+    "P2": ("durable intake / no-DB handler (orders/s)", ">= 0.8, p99 <= 20 ms",
+           lambda r: r["measured"] >= 0.8 and r["p99_ms"] <= 20),
     "P3": ("Qt loop lag p99 (ms), 100/s + 500 live", "p99 <= 16 ms",
            lambda r: r["measured"] <= 16),
     "P4": ("board open+filter 100k (ms)", "<= 100 ms, <= 300 MB",
@@ -25,6 +25,7 @@ TITLE = {
     "P6": ("start to window / bare window", "<= 1.5", lambda r: r["measured"] <= 1.5),
     "P7": ("poll requests / minimum", "<= 1.1 (< 0.95: falls behind)",
            lambda r: 0.95 <= r["measured"] <= 1.1),
+    "P8": ("Linux bundle size (MB)", "<= 150 MB", lambda r: r["measured"] <= 150),
 }  # fmt: skip
 
 
