@@ -81,17 +81,15 @@ class Database:
                     source=source,
                     attention="",
                 )
-                oid = inserted_id(c.execute(insert(t.orders).values(**row)))
+                # values as execute() parameters, not .values(): the statement is then
+                # compiled once and cached instead of rebuilt per order (P2 profile: that
+                # rebuild was most of the intake's CPU)
+                oid = inserted_id(c.execute(insert(t.orders), row))
                 c.execute(
-                    insert(t.order_events).values(
-                        order_id=oid,
-                        at=now,
-                        kind="received",
-                        actor=source,
-                        message="order received",
-                        data={"pos_order_id": order.pos_order_id},
-                    )
-                )
+                    insert(t.order_events),
+                    {"order_id": oid, "at": now, "kind": "received", "actor": source,
+                     "message": "order received", "data": {"pos_order_id": order.pos_order_id}},
+                )  # fmt: skip
                 created = c.execute(select(t.orders).where(t.orders.c.id == oid)).one()
                 out.append(InsertOutcome(row_to_order(created), "created"))
         return out
