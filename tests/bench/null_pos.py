@@ -16,8 +16,8 @@ from typing import Any
 
 from app.core.clock import SystemClock
 from app.core.config import Settings
-from app.core.domain import Order
 from app.core.pos.listener import PosListener
+from app.core.pos.schema import parse_order, payload_hash
 from app.core.storage.repos import InsertOutcome
 from tests.fakes.pos import SECRET  # the one start_serve gives the durable server
 
@@ -42,31 +42,37 @@ class MemoryNonces:
 
 
 @dataclass
-class _NoDb:
-    engine: Any = None  # PosListener hands it to the NonceBatcher it builds; replaced below
+class NullDoor:
+    """The POS API's door (``PosDoor``) with the same parsing and fingerprinting as
+    ``AppService.submit_order_payload``, and nothing stored."""
 
-
-@dataclass
-class NullService:
-    """The slice of AppService the POS listener uses; stores nothing."""
-
-    settings: Settings
-    clock: SystemClock = field(default_factory=SystemClock)
-    db: _NoDb = field(default_factory=_NoDb)
-    next_id: int = 0
+    settings: Settings = field(default_factory=Settings)
 
     def pos_secret(self) -> str:
         return SECRET
 
-    async def receive_order(self, order: Order, payload_hash: str, source: str) -> InsertOutcome:
-        self.next_id += 1
+    async def submit_order_payload(self, payload: Any, *, source: str) -> InsertOutcome:
+        s = self.settings
+        order = parse_order(payload, default_dispatch=s.pos.default_dispatch or s.dispatch.mode)
+        payload_hash(payload)
         return InsertOutcome(order, "created")
+
+    async def order_detail_by_pos_id(self, pos_order_id: str) -> None:
+        return None
+
+    async def cancel_from_pos(self, detail: Any, *, reason: str, confirm: bool) -> dict[str, Any]:
+        raise NotImplementedError  # P2 only creates orders
 
 
 async def serve(port: int) -> None:
-    settings = Settings()
-    settings.pos.port = port
-    listener = PosListener(NullService(settings))
+    door = NullDoor()
+    door.settings.pos.port = port
+    listener = PosListener(
+        door,
+        settings=lambda: door.settings,
+        outbox=None,  # type: ignore[arg-type]  # the batcher is replaced below
+        clock=SystemClock(),
+    )
     listener._nonces = MemoryNonces()  # type: ignore[assignment]  # the bench's whole point
     await listener.start()
     print("READY", flush=True)
