@@ -49,7 +49,10 @@ CASES = [*CREATE_FAULTS, *SCENARIOS, "rider_cancels", "5xx_while_tracking"]
 OUTCOMES: dict[str, str] = {}
 
 
-async def _drive(core, oid: int, case: str, victim: str, timeout: float = 25.0) -> object:
+# a give-up bound, not a timing claim: the "timeout" case spends two 10 s HTTP hangs before it
+# resolves or flags, and a refresh waits for the order's reactions (which queue behind the
+# hung create on the order's lock), so one loop turn can take a whole hang on a loaded machine
+async def _drive(core, oid: int, case: str, victim: str, timeout: float = 45.0) -> object:
     e, sb = eng(core), sandbox(core)
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
