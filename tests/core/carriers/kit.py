@@ -8,6 +8,7 @@ Golden data convention: ``tests/data/carriers/<id>/<op>.{request,response}.json`
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,23 +112,36 @@ def fixture(carrier_id: str, name: str) -> Any:
 
 
 class Golden:
-    """Per-operation golden harness (karrio's shape): every request the adapter sends
-    is recorded by operation; the answer is the canned ``<op>.response.json``."""
+    """Per-operation golden harness (karrio's shape) as a ``MockTransport`` handler:
+    each request is recorded by operation (``op_of``) and answered with the canned
+    ``<op>.response.json``; ``check()`` compares every recorded JSON body with
+    ``<op>.request.json`` (``REGEN_GOLDEN=1`` rewrites them instead)."""
 
     def __init__(self, carrier_id: str, op_of: Callable[[httpx.Request], str]) -> None:
         self.carrier_id = carrier_id
         self.op_of = op_of
-        self.sent: dict[str, httpx.Request] = {}
+        self.requests: dict[str, httpx.Request] = {}
+        self.sent: dict[str, Any] = {}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         op = self.op_of(request)
-        self.sent[op] = request
+        self.requests[op] = request
+        self.sent[op] = json.loads(request.content)
         path = DATA / self.carrier_id / f"{op}.response.json"
         return httpx.Response(200, content=path.read_bytes())
 
-    def expected(self, op: str) -> Any:
-        return fixture(self.carrier_id, f"{op}.request")
+    def check(self) -> None:
+        assert self.sent, "no request was sent"
+        for op, body in self.sent.items():
+            path = DATA / self.carrier_id / f"{op}.request.json"
+            if os.environ.get("REGEN_GOLDEN"):
+                path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", "utf-8")
+            assert body == json.loads(path.read_text("utf-8")), op
 
 
-def golden(carrier_id: str, op_of: Callable[[httpx.Request], str]) -> Golden:
+def last_path_segment(request: httpx.Request) -> str:
+    return request.url.path.rsplit("/", 1)[-1]
+
+
+def golden(carrier_id: str, op_of: Callable[[httpx.Request], str] = last_path_segment) -> Golden:
     return Golden(carrier_id, op_of)

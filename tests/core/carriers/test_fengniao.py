@@ -4,7 +4,6 @@ mapping, and the adapter against its own sandbox over loopback."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from app.core.domain import (
 from app.core.sandbox import fengniao as fn_sandbox
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
+from tests.core.carriers.kit import golden
 from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "fengniao"
@@ -153,18 +153,6 @@ def test_duplicate_detected():
 
 
 # ---------------------------------------------------------------------------- golden
-def _recorder():
-    sent: dict[str, dict] = {}
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        api = request.url.path.rsplit("/", 1)[-1]
-        sent[api] = json.loads(request.content)
-        assert request.headers["content-type"] == "application/json"
-        return httpx.Response(200, content=(DATA / f"{api}.response.json").read_bytes())
-
-    return sent, handler
-
-
 def _offline_adapter(handler, **options) -> tuple[Adapter, CarrierHttp]:
     http = CarrierHttp(transport=httpx.MockTransport(handler))
     ctx = CarrierContext(
@@ -179,18 +167,10 @@ def _offline_adapter(handler, **options) -> tuple[Adapter, CarrierHttp]:
     return Adapter(ctx), http
 
 
-def _golden(sent: dict[str, dict]) -> None:
-    for api, body in sent.items():
-        path = DATA / f"{api}.request.json"
-        if os.environ.get("REGEN_GOLDEN"):
-            path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", "utf-8")
-        assert body == json.loads(path.read_text("utf-8")), api
-
-
 @pytest.mark.asyncio
 async def test_golden_requests_and_canned_responses():
-    sent, handler = _recorder()
-    adapter, http = _offline_adapter(handler)
+    g = golden(CID)
+    adapter, http = _offline_adapter(g)
     try:
         q = await adapter.quote(ORDER)
         assert (q.fee_fen, q.distance_m, q.binding, q.expires_at) == (850, 2350, False, None)
@@ -207,7 +187,9 @@ async def test_golden_requests_and_canned_responses():
         assert (pos.lat, pos.lng, pos.idempotency_key) == (34.775, 113.67, "JP-1001-1")
     finally:
         await http.aclose()
-    _golden(sent)
+    g.check()
+    assert all(r.headers["content-type"] == "application/json" for r in g.requests.values())
+    sent = g.sent
     biz = json.loads(sent["createOrder"]["business_data"])
     assert biz["partner_order_code"] == "JP-1001-1" and biz["position_source"] == 3
     assert biz["out_shop_code"] == "JP-STORE-1" and biz["service_goods_id"] == 30002

@@ -4,7 +4,6 @@ and the adapter against its own sandbox over loopback."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import uupt as uu_sandbox
 from app.core.sandbox.engine import SandboxEngine, Scenario
 from app.core.sandbox.server import SandboxServer
+from tests.core.carriers.kit import golden
 from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "uupt"
@@ -173,30 +173,10 @@ def test_balance_payment_link_is_insufficient_balance():
 
 
 # ---------------------------------------------------------------------------- golden
-def _recorder():
-    sent: dict[str, dict] = {}
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        name = request.url.path.rsplit("/", 1)[-1]
-        assert request.headers["x-app-id"] == "rehearsal-uu"
-        sent[name] = json.loads(request.content)
-        return httpx.Response(200, content=(DATA / f"{name}.response.json").read_bytes())
-
-    return sent, handler
-
-
-def _golden(sent: dict[str, dict]) -> None:
-    for name, body in sent.items():
-        path = DATA / f"{name}.request.json"
-        if os.environ.get("REGEN_GOLDEN"):
-            path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", "utf-8")
-        assert body == json.loads(path.read_text("utf-8")), name
-
-
 @pytest.mark.asyncio
 async def test_golden_requests_and_canned_responses():
-    sent, handler = _recorder()
-    http = CarrierHttp(transport=httpx.MockTransport(handler))
+    g = golden(CID)
+    http = CarrierHttp(transport=httpx.MockTransport(g))
     clock = FakeClock()
     ctx = CarrierContext(
         CID,
@@ -230,7 +210,9 @@ async def test_golden_requests_and_canned_responses():
         assert abs(b_lat - 34.781204) < 1e-6 and abs(b_lng - 113.676512) < 1e-6
     finally:
         await http.aclose()
-    _golden(sent)
+    g.check()
+    assert all(r.headers["x-app-id"] == "rehearsal-uu" for r in g.requests.values())
+    sent = g.sent
     biz = json.loads(sent["orderPrice"]["biz"])
     assert (biz["cityName"], biz["countyName"]) == ("郑州市", "金水区")
     assert (biz["fromLat"], biz["fromLng"]) == tuple(
