@@ -240,6 +240,7 @@ class FengniaoFront(Front):
     }
     late_faults = frozenset({"balance"})  # the account is checked after the signature
     bad_input = (40000, "请求失败: 参数格式错误")
+    unknown_path = "/v3/invoke/{api}"
 
     def routes(self) -> dict[str, tuple[str, Op]]:
         e = self.engine
@@ -253,16 +254,7 @@ class FengniaoFront(Front):
             "addTip": lambda b: _tip(e, b),
             "getKnightInfo": lambda b: _knight(e, b),
         }
-        return {
-            f"/v3/invoke/{api}": ("create" if api == "createOrder" else api, fn)
-            for api, fn in ops.items()
-        }
-
-    def extra_routes(self, app: web.Application) -> None:
-        async def unknown(request: web.Request) -> web.Response:
-            return _reply(40000, f"接口不存在: {request.match_info['api']}")
-
-        app.router.add_post("/v3/invoke/{api}", unknown)
+        return self.by_name("/v3/invoke/", ops, create="createOrder")
 
     async def verify(self, request: web.Request) -> Any:
         return _verify(await request.json())

@@ -83,6 +83,9 @@ class Front:
     # signature first, then the account)
     late_faults: ClassVar[frozenset[str]] = frozenset()
     bad_input: ClassVar[tuple[object, str]] = (-1, "参数错误")
+    # gateways with one path per operation name ("/v3/invoke/{name}"): any other name
+    # is answered with the ``bad_input`` code
+    unknown_path: ClassVar[str] = ""
 
     def __init__(self, engine: SandboxEngine) -> None:
         self.engine = engine
@@ -105,13 +108,30 @@ class Front:
     def extra_routes(self, app: web.Application) -> None:
         """Sandbox-only control routes (console settings ...), if any."""
 
+    @staticmethod
+    def by_name(prefix: str, ops: Mapping[str, Op], *, create: str) -> dict[str, tuple[str, Op]]:
+        """Routes ``prefix + name`` for gateways that name operations in the path; the
+        engine op is the name, ``create`` is the one that places an order."""
+        return {prefix + n: ("create" if n == create else n, fn) for n, fn in ops.items()}
+
+    def method(self, name: str) -> Op:
+        """An operation that is a method taking the verified ``(document, request)``."""
+        handler = getattr(self, name)
+        return lambda verified: handler(*verified)
+
     # ------------------------------------------------------------ the flow
     def make_app(self) -> web.Application:
         app = web.Application()
         for path, (op, fn) in self.routes().items():
             app.router.add_post(path, self.handler(op, fn))
         self.extra_routes(app)
+        if self.unknown_path:
+            app.router.add_post(self.unknown_path, self._unknown)
         return app
+
+    async def _unknown(self, request: web.Request) -> web.StreamResponse:
+        name = next(iter(request.match_info.values()), "")
+        return self.error(self.bad_input[0], f"接口不存在: {name}")
 
     def handler(self, op: str, fn: Op) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:

@@ -123,12 +123,8 @@ class MtFront(Front):
         }
         out: dict[str, tuple[str, Op]] = {}
         for path, (name, op) in table.items():
-            out[path] = out["/api" + path] = (op, self._op(name))
+            out[path] = out["/api" + path] = (op, self.method(name))
         return out
-
-    def _op(self, name: str) -> Op:
-        handler = getattr(self, name)
-        return lambda verified: handler(*verified)
 
     async def verify(self, request: web.Request) -> tuple[dict[str, str], web.Request]:
         return _verify(await request.read()), request

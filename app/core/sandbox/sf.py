@@ -126,7 +126,7 @@ class SfFront(Front):
     def routes(self) -> dict[str, tuple[str, Op]]:
         ops = {"createorder": "create", "cancelorder": "cancel", "addordergratuityfee": "tip"}
         return {
-            f"/open/api/external/{method}": (ops.get(method, method), self._op(method))
+            f"/open/api/external/{method}": (ops.get(method, method), self.method(method))
             for method in (
                 "precreateorder",
                 "createorder",
@@ -138,10 +138,6 @@ class SfFront(Front):
                 "riderlatestposition",
             )
         }
-
-    def _op(self, method: str) -> Op:
-        handler = getattr(self, method)
-        return lambda verified: handler(*verified)
 
     async def verify(self, request: web.Request) -> tuple[dict[str, Any], web.Request]:
         text = (await request.read()).decode("utf-8")

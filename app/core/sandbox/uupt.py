@@ -198,6 +198,7 @@ class UuFront(Front):
     carrier = CARRIER
     faults = {"auth": (-104, "签名校验失败"), "rate_limit": (-10001, "发送频率过快")}
     bad_input = (-199, "参数格式校验错误")
+    unknown_path = "/order/{name}"
 
     def routes(self) -> dict[str, tuple[str, Op]]:
         e = self.engine
@@ -210,16 +211,7 @@ class UuFront(Front):
             "addGratuity": lambda b: _tip(e, b),
             "driverTrack": lambda b: _track(e, b),
         }
-        return {
-            f"/order/{name}": ("create" if name == "addOrder" else name, fn)
-            for name, fn in ops.items()
-        }
-
-    def extra_routes(self, app: web.Application) -> None:
-        async def unknown(request: web.Request) -> web.Response:
-            return _reply(-199, f"接口不存在: {request.match_info['name']}")
-
-        app.router.add_post("/order/{name}", unknown)
+        return self.by_name("/order/", ops, create="addOrder")
 
     async def verify(self, request: web.Request) -> Any:
         return _verify(request.headers, await request.json())
