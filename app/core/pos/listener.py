@@ -29,9 +29,11 @@ from app.core.storage.repos import InsertOutcome
 
 if TYPE_CHECKING:
     from app.core.service import OrderDetail
+    from app.core.sources.routes import SourcePushes
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
+SOURCE_PUSH_PATH = f"{API}/sources/{{source}}/{{kind}}"  # 美团/饿了么 pushes (app.core.sources)
 PUBLIC = frozenset({f"{API}/health", f"{API}/openapi.json"})
 
 
@@ -96,8 +98,10 @@ class PosListener:
         outbox: OutboxRepo,
         clock: Clock,
         webhook: WebhookSender | None = None,
+        source_pushes: SourcePushes | None = None,
     ) -> None:
         self.door = door
+        self.source_pushes = source_pushes  # 美团/饿了么 pushes, when a source is in push mode
         self._settings = settings  # read live: tests and the settings dialog replace it
         cfg = settings().pos
         self.host: str = cfg.host
@@ -168,6 +172,8 @@ class PosListener:
         app.router.add_post(f"{API}/orders", self.create_order)
         app.router.add_get(f"{API}/orders/{{pos_order_id}}", self.get_order)
         app.router.add_post(f"{API}/orders/{{pos_order_id}}/cancel", self.cancel_order)
+        if self.source_pushes is not None:
+            app.router.add_post(SOURCE_PUSH_PATH, self.source_pushes.handle)
         return app
 
     # ------------------------------------------------------------------ plumbing
