@@ -244,4 +244,31 @@ kv = Table(
     Column("value", JSON),
 )
 
+# order sources (美团外卖, 饿了么): one row per platform order; every push/pull is an upsert
+source_orders = Table(
+    "source_orders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),
+    Column("source_order_id", String(40), nullable=False),  # text: 19-digit ids
+    Column("source_store_ref", String(64), nullable=False, default=""),
+    Column("display_no", Integer),
+    Column("state", String(16), nullable=False, index=True),
+    Column("fulfilment", String(24), nullable=False),
+    Column("order_id", Integer, ForeignKey("orders.id"), index=True),  # the board order
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    Column("doc", JSON, nullable=False),  # the whole SourceOrder but its raw payload
+    Column("raw_payload", JSON, nullable=False, default=dict),
+    UniqueConstraint("source", "source_order_id"),
+)
+
+source_pushes = Table(
+    "source_pushes",
+    metadata,
+    Column("source", String(16), primary_key=True),
+    Column("dedupe_key", String(160), primary_key=True),
+    _ts("seen_at", nullable=False, index=True),
+)
+
 Index("ix_orders_state_received", orders.c.state, orders.c.received_at)

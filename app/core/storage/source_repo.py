@@ -1,0 +1,190 @@
+"""Source orders (美团外卖, 饿了么) in SQLite: the ``SourceStore`` of ``app.core.sources``.
+
+One row per ``(source, source_order_id)``; every push and pull is an upsert merged with
+``source_order.merge`` inside one transaction, so a repeated or late push never moves an
+order back. Push keys live in ``source_pushes`` for dedupe. Rows never leave this module:
+callers get ``SourceOrder`` values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from app.core.domain.source_order import (
+    FulfilmentMode,
+    Phone,
+    PhoneKind,
+    RefundState,
+    SourceItem,
+    SourceMoney,
+    SourceOrder,
+    SourceOrderState,
+    SourceRecipient,
+    merge,
+)
+from app.core.storage import tables as t
+
+_OPEN = (SourceOrderState.NEW.value, SourceOrderState.CONFIRMED.value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _when(text: Any) -> datetime | None:
+    return datetime.fromisoformat(text) if isinstance(text, str) and text else None
+
+
+def order_to_doc(order: SourceOrder) -> dict[str, Any]:
+    doc = dataclasses.asdict(dataclasses.replace(order, raw_payload={}))
+    doc.pop("raw_payload")
+    return dict(_plain(doc))
+
+
+def order_from_doc(doc: dict[str, Any], raw: dict[str, Any]) -> SourceOrder:
+    r = doc["recipient"]
+    phones = tuple(
+        Phone(p["number"], PhoneKind(p["kind"]), _when(p.get("expires_at"))) for p in r["phones"]
+    )
+    created = _when(doc["created_at"])
+    assert created is not None
+    return SourceOrder(
+        source=doc["source"],
+        source_order_id=doc["source_order_id"],
+        source_store_ref=doc["source_store_ref"],
+        display_no=doc["display_no"],
+        state=SourceOrderState(doc["state"]),
+        source_status_raw=doc["source_status_raw"],
+        fulfilment=FulfilmentMode(doc["fulfilment"]),
+        recipient=SourceRecipient(
+            r["name"], phones, r["address"], r["address_geocoded"], r["lat"], r["lng"]
+        ),
+        money=SourceMoney(**doc["money"]),
+        created_at=created,
+        items=tuple(SourceItem(**i) for i in doc["items"]),
+        cancel_requested=doc["cancel_requested"],
+        refund_state=RefundState(doc["refund_state"]),
+        paid_at=_when(doc.get("paid_at")),
+        expected_delivery_at=_when(doc.get("expected_delivery_at")),
+        is_reservation=doc["is_reservation"],
+        note=doc["note"],
+        data_degraded=doc["data_degraded"],
+        updated_at=_when(doc.get("updated_at")),
+        raw_payload=raw,
+    )
+
+
+class SqliteSourceStore:
+    """``app.core.sources.store.SourceStore`` on the app database (calls off the loop)."""
+
+    def __init__(self, engine: Engine, clock_now: Any) -> None:
+        self.engine = engine
+        self._now = clock_now  # a callable giving aware UTC "now"
+
+    # ------------------------------------------------------------------ sync parts
+    def _row(self, c: Connection, source: str, oid: str) -> Any:
+        so = t.source_orders
+        q = select(so).where(so.c.source == source, so.c.source_order_id == oid)
+        return c.execute(q).first()
+
+    def upsert_sync(self, order: SourceOrder) -> bool:
+        with self.engine.begin() as c:
+            row = self._row(c, order.source, order.source_order_id)
+            merged = merge(order_from_doc(row.doc, row.raw_payload), order) if row else order
+            values = {
+                "source_store_ref": merged.source_store_ref,
+                "display_no": merged.display_no,
+                "state": merged.state.value,
+                "fulfilment": merged.fulfilment.value,
+                "updated_at": self._now(),
+                "doc": order_to_doc(merged),
+                "raw_payload": merged.raw_payload,
+            }
+            if row is None:
+                c.execute(
+                    insert(t.source_orders).values(
+                        source=order.source,
+                        source_order_id=order.source_order_id,
+                        created_at=self._now(),
+                        **values,
+                    )
+                )
+                return True
+            c.execute(
+                update(t.source_orders).where(t.source_orders.c.id == row.id).values(**values)
+            )
+            return False
+
+    def get_sync(self, source: str, oid: str) -> SourceOrder | None:
+        with self.engine.connect() as c:
+            row = self._row(c, source, oid)
+        return order_from_doc(row.doc, row.raw_payload) if row else None
+
+    def ids_sync(self, source: str, open_only: bool) -> list[str]:
+        so = t.source_orders
+        q = select(so.c.source_order_id).where(so.c.source == source).order_by(so.c.id)
+        if open_only:
+            q = q.where(so.c.state.in_(_OPEN))
+        with self.engine.connect() as c:
+            return [r[0] for r in c.execute(q)]
+
+    def link_order_sync(self, source: str, oid: str, order_id: int) -> None:
+        so = t.source_orders
+        with self.engine.begin() as c:
+            c.execute(
+                update(so)
+                .where(so.c.source == source, so.c.source_order_id == oid)
+                .values(order_id=order_id)
+            )
+
+    def remember_push_sync(self, source: str, key: str) -> None:
+        try:
+            with self.engine.begin() as c:
+                c.execute(
+                    insert(t.source_pushes).values(
+                        source=source, dedupe_key=key, seen_at=self._now()
+                    )
+                )
+        except IntegrityError:
+            pass  # seen already: remembering twice is the same fact
+
+    def push_seen_sync(self, source: str, key: str) -> bool:
+        sp = t.source_pushes
+        q = select(sp.c.source).where(sp.c.source == source, sp.c.dedupe_key == key)
+        with self.engine.connect() as c:
+            return c.execute(q).first() is not None
+
+    # ------------------------------------------------------------------ SourceStore
+    async def upsert(self, order: SourceOrder) -> bool:
+        return await asyncio.to_thread(self.upsert_sync, order)
+
+    async def get(self, source: str, source_order_id: str) -> SourceOrder | None:
+        return await asyncio.to_thread(self.get_sync, source, source_order_id)
+
+    async def known_ids(self, source: str) -> set[str]:
+        return set(await asyncio.to_thread(self.ids_sync, source, False))
+
+    async def open_ids(self, source: str) -> list[str]:
+        return await asyncio.to_thread(self.ids_sync, source, True)
+
+    async def push_seen(self, source: str, dedupe_key: str) -> bool:
+        return await asyncio.to_thread(self.push_seen_sync, source, dedupe_key)
+
+    async def remember_push(self, source: str, dedupe_key: str) -> None:
+        await asyncio.to_thread(self.remember_push_sync, source, dedupe_key)
+
+    async def link_order(self, source: str, source_order_id: str, order_id: int) -> None:
+        await asyncio.to_thread(self.link_order_sync, source, source_order_id, order_id)
