@@ -19,7 +19,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.core.board import BoardRow, current_attempt, lane_for
+from app.core import board_query
+from app.core.board import BoardRow, Lane, current_attempt, lane_for
+from app.core.board_query import BoardPage, Cursor
 from app.core.carriers.gateway import CarrierGateway
 from app.core.clock import Clock
 from app.core.config import Settings, save_settings
@@ -139,6 +141,23 @@ class AppService:
     def carriers(self) -> dict[str, CarrierFacts]:
         """Carrier names, colours, credential keys and rules, for the UI to show."""
         return carrier_facts()
+
+    # ------------------------------------------------------------------ board pages
+    # (app.core.board_query: counts and keyset pages in SQL; safe on any loop/thread)
+    async def board_page(
+        self,
+        *,
+        lanes: Sequence[Lane] | None = None,
+        search: str = "",
+        before: Cursor | None = None,
+        limit: int = 200,
+    ) -> BoardPage:
+        return await board_query.board_page(
+            self, lanes=lanes, search=search, before=before, limit=limit
+        )
+
+    async def lane_counts(self, *, search: str = "") -> dict[Lane, int]:
+        return await board_query.lane_counts(self, search=search)
 
     async def order_detail(self, order_id: int) -> OrderDetail | None:
         order = await self.db.run(self.db.get_order, order_id)

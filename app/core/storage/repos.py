@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.clock import local
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, OrderState, Quote
 from app.core.storage import tables as t
+from app.core.storage.board_repo import search_text
 from app.core.storage.convert import (
     attempt_to_row,
     order_to_row,
@@ -80,6 +81,7 @@ class Database:
                     business_date=local(now).date().isoformat(),
                     source=source,
                     attention="",
+                    search_text=search_text(order),
                 )
                 # values as execute() parameters, not .values(): the statement is then
                 # compiled once and cached instead of rebuilt per order (P2 profile: that

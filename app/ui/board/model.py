@@ -1,14 +1,17 @@
 """``BoardModel``: a ``QAbstractTableModel`` over ``BoardRow`` values, keyed by order id.
 
-Only the board's window (today by default) is loaded. Events update single rows in place
-(``upsert``): a changed row emits ``dataChanged`` for that row only, a new order is
-inserted at the top. Nothing here reloads the whole table per event.
+The model holds one query's rows (lane filter + search, run in SQL by the core): the
+newest page first, older pages on scroll (``canFetchMore``/``fetchMore`` ask the
+controller's fetcher; the keyset cursor marks where loaded rows end). Lane counts come
+from the database and are then kept in step by the updates. Events update single rows
+(``upsert``): a changed row emits ``dataChanged`` for that row only, a row that leaves
+the query is removed, a new or newly matching one is inserted in order. Nothing here
+reloads the whole table per event.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from PySide6.QtCore import (
@@ -18,6 +21,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QFont
 
@@ -27,6 +31,7 @@ from app.core.geo import distance_m
 from app.core.money import fmt_yuan
 from app.core.privacy import mask_name, mask_phone
 from app.ui import labels
+from app.ui.board.rows import RowStore, row_id, row_key
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 LANE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -76,27 +81,41 @@ def elapsed_text(start: datetime | None, now: datetime) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
-def row_id(row: BoardRow) -> int:
-    return row.order.id if row.order.id is not None else -id(row)
-
-
 class BoardModel(QAbstractTableModel):
     """Rows newest first; ``upsert`` keeps the id index and the lane counts in step."""
 
+    queryChanged = Signal()  # lane filter or search changed: the controller reloads
+    countsChanged = Signal()
+
     def __init__(self, now=None, show_full_phone: bool = False, store=None, parent=None) -> None:
         super().__init__(parent)
-        self._rows: list[BoardRow] = []
-        self._pos: dict[int, int] = {}
-        self._search: dict[int, str] = {}
-        self._counts: Counter[Lane] = Counter()
+        self._rows = RowStore()
+        self._keys: dict[int, str] = {}  # search text per order id
+        self._counts: dict[Lane, int] = dict.fromkeys(Lane, 0)
+        self._known: dict[int, Lane] = {}  # last lane seen per order id, for the counts
         self._fresh: set[int] = set()  # new this session and not yet looked at
         self._now = now  # callable returning an aware datetime (the core clock)
         self.show_full_phone = show_full_phone
         self.store = store  # (lat, lng): straight-line distance before any quote
+        self.lane: Lane | None = None  # the query: one lane or all, and a search
+        self.search = ""
+        self.cursor: object | None = None  # the core's keyset cursor; None: all loaded
+        self.fetcher: Callable[[], None] | None = None  # set by the controller
+        self.fetching = False
+        self.counts_stale = False  # an update whose old lane is unknown: recount in SQL
 
     # ----------------------------------------------------------------- Qt API
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:
+        return not parent.isValid() and self.cursor is not None and self.fetcher is not None
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:
+        """Qt calls this when the view scrolls to the end: ask for the next page once."""
+        if self.canFetchMore(parent) and not self.fetching and self.fetcher is not None:
+            self.fetching = True
+            self.fetcher()
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
@@ -137,12 +156,10 @@ class BoardModel(QAbstractTableModel):
         return None
 
     def _at(self, display_row: int) -> BoardRow:
-        # stored oldest first so a new order is an O(1) append at display row 0
-        return self._rows[len(self._rows) - 1 - display_row]
+        return self._rows.at(display_row)
 
     def _display_row(self, oid: int) -> int | None:
-        j = self._pos.get(oid)
-        return None if j is None else len(self._rows) - 1 - j
+        return self._rows.display_row(oid)
 
     # ----------------------------------------------------------------- display
     def _display(self, row: BoardRow, key: str) -> str:
@@ -208,51 +225,118 @@ class BoardModel(QAbstractTableModel):
 
     def _search_key(self, row: BoardRow) -> str:
         oid = row_id(row)
-        key = self._search.get(oid)
+        key = self._keys.get(oid)
         if key is None:
             o = row.order
             c = o.customer
             key = " ".join(
                 (o.pickup_no, o.pos_order_id, c.name, c.phone, c.address.text, o.note)
             ).lower()
-            self._search[oid] = key
+            self._keys[oid] = key
         return key
 
-    # ----------------------------------------------------------------- updates
-    def set_rows(self, rows: Iterable[BoardRow]) -> None:
-        """Replace the window (initial load, day change, search on the server)."""
-        self.beginResetModel()
-        self._rows = list(rows)[::-1]  # given newest first
-        self._pos = {row_id(r): i for i, r in enumerate(self._rows)}
-        self._search.clear()
-        self._counts = Counter(r.lane for r in self._rows)
-        self.endResetModel()
+    # ----------------------------------------------------------------- query
+    def set_query(self, lane: Lane | None = None, search: str | None = None) -> None:
+        """Change what the board shows; the controller answers with ``set_page``."""
+        search = self.search if search is None else search.strip()
+        if (lane, search) != (self.lane, self.search):
+            self.lane, self.search = lane, search
+            self.queryChanged.emit()
 
+    def matches(self, row: BoardRow) -> bool:
+        """The SQL query's test, for rows that arrive by event rather than by page."""
+        if self.lane is not None and row.lane is not self.lane:
+            return False
+        return self._matches_search(row)
+
+    def _matches_search(self, row: BoardRow) -> bool:
+        return not self.search or self.search.lower() in self._search_key(row)
+
+    # ----------------------------------------------------------------- loading
+    def set_rows(self, rows: Iterable[BoardRow]) -> None:
+        """Replace everything with rows held in full (no more pages; counts from them)."""
+        rows = list(rows)
+        counts = dict.fromkeys(Lane, 0)
+        for r in rows:
+            counts[r.lane] += 1
+        self.set_page(rows, None, counts)
+
+    def set_page(self, rows: Iterable[BoardRow], cursor: object | None, counts) -> None:
+        """The first page of the current query (newest first) and its lane counts."""
+        self.beginResetModel()
+        self._rows.reset(rows)
+        self._keys.clear()
+        self._known = {row_id(r): r.lane for r in self._rows.newest_first()}
+        self.cursor = cursor
+        self.fetching = False
+        self.endResetModel()
+        self.set_counts(counts)
+
+    def append_page(self, rows: list[BoardRow], cursor: object | None) -> int:
+        """An older page at the bottom (the answer to ``fetchMore``); returns rows added."""
+        self.fetching = False
+        self.cursor = cursor
+        n = len(self._rows)
+        fresh = [r for r in rows if row_id(r) not in self._rows]
+        if fresh:
+            self.beginInsertRows(QModelIndex(), n, n + len(fresh) - 1)
+            self._rows.extend_older(fresh)
+            self._known.update((row_id(r), r.lane) for r in fresh)
+            self.endInsertRows()
+        return len(fresh)
+
+    def set_counts(self, counts) -> None:
+        self._counts = {lane: int(counts.get(lane, 0)) for lane in Lane}
+        self.counts_stale = False
+        self.countsChanged.emit()
+
+    # ----------------------------------------------------------------- updates
     def upsert(self, row: BoardRow, *, fresh: bool = False) -> bool:
-        """Insert or update one order; returns True when it was new."""
+        """Apply one order's current row; True when the model had not seen it before."""
         oid = row_id(row)
-        j = self._pos.get(oid)
+        old = self._known.get(oid)
         if fresh:
             self._fresh.add(oid)
-        if j is not None:
-            old = self._rows[j]
-            self._counts[old.lane] -= 1
-            self._counts[row.lane] += 1
-            self._rows[j] = row
-            self._search.pop(oid, None)
-            i = len(self._rows) - 1 - j
-            self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
-            return False
-        self.beginInsertRows(QModelIndex(), 0, 0)
-        self._pos[oid] = len(self._rows)
-        self._rows.append(row)
+        self._count(row, old, fresh)
+        self._known[oid] = row.lane
+        self._keys.pop(oid, None)
+        if oid in self._rows:
+            if self.matches(row):
+                i = self._rows.replace(row)
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+            else:
+                i = self._rows.display_row(oid) or 0
+                self.beginRemoveRows(QModelIndex(), i, i)
+                self._rows.remove(oid)
+                self.endRemoveRows()
+        elif self.matches(row) and self._within_loaded(row):
+            i = self._rows.insert_at(row)
+            self.beginInsertRows(QModelIndex(), i, i)
+            self._rows.insert(row)
+            self.endInsertRows()
+        return old is None
+
+    def _count(self, row: BoardRow, old: Lane | None, fresh: bool) -> None:
+        if not self._matches_search(row) or old is row.lane:
+            return
+        if old is not None:
+            self._counts[old] -= 1
+        elif not fresh:  # an order we never saw changed: its old lane is unknown
+            self.counts_stale = True
+            return
         self._counts[row.lane] += 1
-        self.endInsertRows()
-        return True
+        self.countsChanged.emit()
+
+    def _within_loaded(self, row: BoardRow) -> bool:
+        """Rows older than the cursor come with a later page, not now (no duplicates)."""
+        c = self.cursor
+        if c is None:
+            return True
+        boundary = (getattr(c, "received_at", None), getattr(c, "id", None))
+        return boundary[0] is None or row_key(row) > boundary  # type: ignore[operator]
 
     def row_for(self, order_id: int) -> BoardRow | None:
-        j = self._pos.get(order_id)
-        return None if j is None else self._rows[j]
+        return self._rows.get(order_id)
 
     def index_for(self, order_id: int) -> QModelIndex:
         i = self._display_row(order_id)
@@ -260,10 +344,15 @@ class BoardModel(QAbstractTableModel):
 
     def order_ids(self, lanes: Iterable[Lane] | None = None) -> list[int]:
         want = set(lanes) if lanes is not None else None
-        return [row_id(r) for r in reversed(self._rows) if want is None or r.lane in want]
+        rows = self._rows.newest_first()
+        return [row_id(r) for r in rows if want is None or r.lane in want]
 
     def lane_counts(self) -> dict[Lane, int]:
-        return {lane: self._counts.get(lane, 0) for lane in Lane}
+        return dict(self._counts)
+
+    def total(self) -> int:
+        """Orders in the query across all lanes (the "all" tab), from the counts."""
+        return sum(self._counts.values())
 
     def mark_seen(self, order_id: int) -> None:
         if order_id in self._fresh:

@@ -1,8 +1,12 @@
-"""``BoardView``: lane tabs with counts, a search box and the order table."""
+"""``BoardView``: lane tabs with counts, a search box and the order table.
+
+The proxy filters the rows already loaded at once (instant feedback while typing); the
+query itself goes to the model (``set_query``), whose controller reruns it in SQL, the
+search after a short pause so each keystroke does not cost a database round trip."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Signal
+from PySide6.QtCore import QItemSelection, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -25,6 +29,7 @@ class BoardView(QWidget):
 
     order_selected = Signal(int)
     order_activated = Signal(int)  # double click / Enter: open the detail
+    SEARCH_PAUSE_MS = 250
 
     def __init__(self, model: BoardModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,7 +46,10 @@ class BoardView(QWidget):
         self.search.setObjectName("boardSearch")
         self.search.setClearButtonEnabled(True)
         self.search.setPlaceholderText(self.tr("搜索 取餐号/顾客/电话/地址 (Ctrl+F)"))
-        self.search.textChanged.connect(self.proxy.set_search)
+        self.search.textChanged.connect(self._on_search)
+        self._search_timer = QTimer(self, singleShot=True, interval=self.SEARCH_PAUSE_MS)
+        self._search_timer.timeout.connect(self.apply_search)
+        self.search.returnPressed.connect(self.apply_search)
         self.table = self._make_table()
         top = QHBoxLayout()
         top.addWidget(self.tabs, 1)
@@ -50,7 +58,7 @@ class BoardView(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
         lay.addWidget(self.table)
-        for sig in (model.rowsInserted, model.dataChanged, model.modelReset):
+        for sig in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.countsChanged):
             sig.connect(self.update_counts)
         self.update_counts()
 
@@ -77,14 +85,25 @@ class BoardView(QWidget):
         return t
 
     def _on_tab(self, index: int) -> None:
-        self.proxy.set_lane(None if index <= 0 else labels.LANE_ORDER[index - 1])
+        lane = None if index <= 0 else labels.LANE_ORDER[index - 1]
+        self.proxy.set_lane(lane)
+        self.model.set_query(lane=lane)
+
+    def _on_search(self, text: str) -> None:
+        self.proxy.set_search(text)
+        self._search_timer.start()
+
+    def apply_search(self) -> None:
+        """Run the typed search in the database now (the pause elapsed, or Enter)."""
+        self._search_timer.stop()
+        self.model.set_query(lane=self.model.lane, search=self.search.text())
 
     def set_lane(self, lane: Lane | None) -> None:
         self.tabs.setCurrentIndex(0 if lane is None else labels.LANE_ORDER.index(lane) + 1)
 
     def update_counts(self, *_args) -> None:
         counts = self.model.lane_counts()
-        self.tabs.setTabText(0, self.tr("全部 %n", "", self.model.rowCount()))
+        self.tabs.setTabText(0, self.tr("全部 %n", "", self.model.total()))
         for i, lane in enumerate(labels.LANE_ORDER, start=1):
             self.tabs.setTabText(i, f"{labels.lane_label(lane)} {counts[lane]}")
             color = labels.lane_color(lane) if lane is Lane.ATTENTION and counts[lane] else None
