@@ -253,6 +253,7 @@ def p4(tmp: Path) -> dict:
             view.table.viewport().grab()
             out["more_ms"] = (time.perf_counter() - t0) * 1000
             out["more"] = added
+            controller.stop()
             view.close()
 
     loop = qasync.QEventLoop(app)

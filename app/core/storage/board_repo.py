@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Engine,
     LargeBinary,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from app.core.board import Lane
 from app.core.domain import DeliveryStatus, Order, OrderState
@@ -87,8 +89,9 @@ def lane_sql(times: LaneTimes) -> ColumnElement[str]:
     o, a = t.orders.c, t.attempts.c
     a2 = t.attempts.alias("a2")
 
-    def rank(c: Any) -> ColumnElement[int]:
-        return case((c.status.in_(_NOT_LIVE), 0), else_=1 << 20) + c.attempt_no
+    def rank(c: ReadOnlyColumnCollection[str, Column[Any]]) -> ColumnElement[int]:
+        live_first: ColumnElement[int] = case((c.status.in_(_NOT_LIVE), 0), else_=1 << 20)
+        return live_first + c.attempt_no
 
     best = (
         select(func.max(rank(a2.c)))

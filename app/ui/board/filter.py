@@ -1,4 +1,5 @@
-"""Lane + search filter over ``BoardModel`` (client side: the window is already small)."""
+"""Lane + search filter over the rows ``BoardModel`` has loaded: instant feedback while the
+same query runs in SQL on the core (the model then holds exactly that query's rows)."""
 
 from __future__ import annotations
 

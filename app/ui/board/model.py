@@ -11,6 +11,7 @@ reloads the whole table per event.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -52,6 +53,14 @@ COLUMNS = (
     "elapsed",
 )
 _NEW_BG = QColor("#fff4c2")
+_UNUSED_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.SizeHintRole,
+    }
+)
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -91,6 +100,7 @@ class BoardModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows = RowStore()
         self._keys: dict[int, str] = {}  # search text per order id
+        self._cells: dict[int, list[str | None]] = {}  # display texts per order id
         self._counts: dict[Lane, int] = dict.fromkeys(Lane, 0)
         self._known: dict[int, Lane] = {}  # last lane seen per order id, for the counts
         self._fresh: set[int] = set()  # new this session and not yet looked at
@@ -126,23 +136,29 @@ class BoardModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        # a paint asks every cell for seven roles; answer the unused ones first
+        if role in _UNUSED_ROLES or not index.isValid():
             return None
         row = self._at(index.row())
         key = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, key)
+            return self._cell(row, index.column(), key)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold() if key in ("pickup", "status") else None
         if role == Qt.ItemDataRole.ForegroundRole and key == "status":
             return labels.lane_color(row.lane)
         if role == Qt.ItemDataRole.BackgroundRole and row_id(row) in self._fresh:
             return _NEW_BG
-        if role == Qt.ItemDataRole.FontRole and key in ("pickup", "status"):
-            f = QFont()
-            f.setBold(True)
-            return f
         if role == Qt.ItemDataRole.ToolTipRole and key == "status" and row.attention:
             return labels.attention_label(row.attention)
         return self._custom(row, role)
+
+    @staticmethod
+    @functools.cache
+    def _bold() -> QFont:  # made on first paint: a QFont wants the QGuiApplication
+        f = QFont()
+        f.setBold(True)
+        return f
 
     def _custom(self, row: BoardRow, role: int):
         if role == ROW_ROLE:
@@ -162,6 +178,20 @@ class BoardModel(QAbstractTableModel):
         return self._rows.display_row(oid)
 
     # ----------------------------------------------------------------- display
+    def _cell(self, row: BoardRow, column: int, key: str) -> str:
+        """Display text, kept per row until the row changes (repaints and scrolling
+        ask again); the elapsed time is never kept."""
+        if key == "elapsed":
+            return self._display(row, key)
+        oid = row_id(row)
+        cells = self._cells.get(oid)
+        if cells is None:
+            cells = self._cells[oid] = [None] * len(COLUMNS)
+        text = cells[column]
+        if text is None:
+            text = cells[column] = self._display(row, key)
+        return text
+
     def _display(self, row: BoardRow, key: str) -> str:
         o = row.order
         if key == "pickup":
@@ -266,6 +296,7 @@ class BoardModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows.reset(rows)
         self._keys.clear()
+        self._cells.clear()
         self._known = {row_id(r): r.lane for r in self._rows.newest_first()}
         self.cursor = cursor
         self.fetching = False
@@ -300,6 +331,7 @@ class BoardModel(QAbstractTableModel):
         self._count(row, old, fresh)
         self._known[oid] = row.lane
         self._keys.pop(oid, None)
+        self._cells.pop(oid, None)
         if oid in self._rows:
             if self.matches(row):
                 i = self._rows.replace(row)
