@@ -102,3 +102,31 @@ def test_100k_rows_stay_responsive(qtbot):
     assert build < 5.0, build
     assert burst < 3.0, burst
     assert filt < 5.0, filt
+
+
+def test_rows_leave_and_rejoin_a_lane_view_in_received_order(qtbot):
+    m = _model([make_row(i, Lane.NEW) for i in range(10, 0, -1)])
+    m.lane = Lane.NEW  # the query the rows were loaded for
+    moved = dataclasses.replace(m.row_for(5), lane=Lane.DONE)
+    assert m.upsert(moved) is False
+    assert 5 not in m.order_ids() and m.rowCount() == 9
+    assert m.lane_counts()[Lane.NEW] == 9 and m.lane_counts()[Lane.DONE] == 1
+    m.upsert(dataclasses.replace(moved, lane=Lane.NEW))
+    assert m.order_ids() == list(range(10, 0, -1))
+    assert all(m.index_for(i).row() == 10 - i for i in range(1, 11))
+    m.upsert(make_row(0, Lane.NEW))  # older than every loaded row, and no more pages
+    assert m.order_ids()[-1] == 0 and m.index_for(0).row() == 10
+
+
+def test_an_order_older_than_the_cursor_waits_for_its_page(qtbot):
+    m = BoardModel(now=lambda: T0)
+    page = [make_row(i, Lane.NEW) for i in range(20, 10, -1)]
+    cursor = type("Cursor", (), {"received_at": page[-1].order.received_at, "id": 11})()
+    m.set_page(page, cursor, {Lane.NEW: 20})
+    assert m.canFetchMore() is False  # no fetcher yet: nothing to ask
+    m.fetcher = lambda: None
+    assert m.canFetchMore()
+    m.upsert(make_row(5, Lane.NEW))  # it belongs to a later page: not inserted now
+    assert 5 not in m.order_ids()
+    assert m.append_page([make_row(i, Lane.NEW) for i in range(10, 0, -1)], None) == 10
+    assert m.order_ids() == list(range(20, 0, -1)) and not m.canFetchMore()
