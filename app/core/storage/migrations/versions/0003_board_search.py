@@ -4,7 +4,7 @@ The paged board counts lanes and searches all orders in SQL; with the searchable
 one lower-cased column inside the index, a search reads the index, not every row.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 03:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
