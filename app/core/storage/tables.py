@@ -96,7 +96,7 @@ orders = Table(
     Column("extra", JSON, nullable=False, default=dict),
     # lower-cased pickup/POS no, name, phone, address and note: the board's search reads
     # this one column from the covering index below instead of six from every row
-    Column("search_text", String(800), nullable=False, default=""),
+    Column("search_text", String(800), nullable=False, server_default=""),
 )
 
 attempts = Table(
