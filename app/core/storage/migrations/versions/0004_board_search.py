@@ -3,16 +3,16 @@
 The paged board counts lanes and searches all orders in SQL; with the searchable text in
 one lower-cased column inside the index, a search reads the index, not every row.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02 03:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
