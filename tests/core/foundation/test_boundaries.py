@@ -1,5 +1,5 @@
 """Architecture rules enforced by the suite: no Qt in app/core; app/ui reaches the core
-only through ``AppService`` (no http/sql/keyring, no storage, carriers, sandbox, dispatch
+only through ``AppService`` (no http/sql/keyring, no storage, carriers, sandbox, sources, dispatch
 or pos, and never ``.dispatcher``/``.gateway``/``.bus``); ``serve`` runs without Qt."""
 
 import ast
@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[3]
 UI_BANNED = (
     "httpx", "sqlalchemy", "alembic", "aiohttp", "keyring",
     "app.core.storage", "app.core.carriers", "app.core.sandbox", "app.core.dispatch",
-    "app.core.pos",
+    "app.core.pos", "app.core.sources",
 )  # fmt: skip
 UI_BANNED_ATTRS = frozenset({"dispatcher", "gateway", "bus"})
 
