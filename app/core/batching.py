@@ -2,7 +2,13 @@
 worker thread, and each caller is answered only after that commit.
 
 One owner for the queue, batch, ``to_thread``, resolve-futures and ``task_done`` loop that
-POS nonces (``pos/auth.py``) use, and that order intake (``intake.py``) can use too."""
+order intake (``intake.py``) and lone POS nonces (``pos/auth.py``) use. A batch is taken
+as soon as the worker is free: what queued while the previous commit ran goes together,
+and a lone item is committed at once (no waiting window, so low load means low latency).
+
+Each group commits on a thread of its own, not in the loop's shared default executor: there
+a burst of reads (one per new order, from other subscribers) would queue ahead of the
+commit that everyone's answer waits for (P2 profile: 2,000 reads ahead of 60 commits)."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
@@ -22,15 +29,25 @@ class GroupCommit(Generic[T, R]):
     each batch of at most ``max_batch`` items that arrived while the previous one ran."""
 
     def __init__(
-        self, commit: Callable[[list[T]], Sequence[R]], *, max_batch: int, name: str
+        self,
+        commit: Callable[[list[T]], Sequence[R]],
+        *,
+        max_batch: int,
+        name: str,
+        committed: Callable[[list[T], Sequence[R]], None] | None = None,
     ) -> None:
         self.commit, self.max_batch, self.name = commit, max_batch, name
+        # runs on the loop after each successful batch, even if its callers were cancelled
+        # (a client that hung up): what was committed is announced all the same
+        self.committed = committed
         self._queue: asyncio.Queue[tuple[T, asyncio.Future[R]]] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._thread: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
         if self._task is None:
             self._queue = asyncio.Queue()
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
             self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
@@ -43,6 +60,9 @@ class GroupCommit(Generic[T, R]):
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)  # idle: the queue was drained above
+            self._thread = None
 
     async def submit(self, item: T) -> R:
         """The item's result, once the batch that holds it is committed."""
@@ -52,6 +72,14 @@ class GroupCommit(Generic[T, R]):
         await self._queue.put((item, fut))
         return await fut
 
+    def _announce(self, items: list[T], results: Sequence[R]) -> None:
+        if self.committed is None:
+            return
+        try:
+            self.committed(items, results)
+        except Exception:  # the commit stands; a failing listener must not stop the loop
+            log.exception("%s: after-commit hook failed", self.name)
+
     async def _run(self) -> None:
         assert self._queue is not None
         while True:
@@ -59,7 +87,9 @@ class GroupCommit(Generic[T, R]):
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                results = await asyncio.to_thread(self.commit, [item for item, _ in batch])
+                loop = asyncio.get_running_loop()
+                items = [item for item, _ in batch]
+                results = await loop.run_in_executor(self._thread, self.commit, items)
             except Exception as e:  # every caller of the batch gets the failure
                 log.exception("%s: committing %d item(s) failed", self.name, len(batch))
                 for _, fut in batch:
@@ -69,6 +99,7 @@ class GroupCommit(Generic[T, R]):
                 for (_, fut), result in zip(batch, results, strict=True):
                     if not fut.done():
                         fut.set_result(result)
+                self._announce([item for item, _ in batch], results)
             finally:
                 for _ in batch:
                     self._queue.task_done()

@@ -26,6 +26,9 @@ class OrderReceived(Event):
     order_id: int
     pos_order_id: str
     source: str = "pos"  # pos | manual | simulated
+    # the stored order's own dispatch mode ("" = unknown): lets auto-dispatch skip a
+    # manual order without reading it back (one read per order on the intake hot path)
+    dispatch_mode: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from app.core.config import Settings, save_settings
 from app.core.dispatch import Dispatcher
 from app.core.domain import DeliveryAttempt, Order, Quote
 from app.core.events import EventBus, OrderChanged, SettingsChanged
-from app.core.intake import IntakeBatcher
+from app.core.intake import IntakeBatcher, ReplayNonce
 from app.core.logs import REDACTOR
 from app.core.operations import NO_ACTIONS, CarrierFacts, OrderActions, carrier_facts
 from app.core.operations import order_actions as compute_actions
@@ -85,16 +85,21 @@ class AppService:
     _pos_secret: str | None = None  # resolved once (off the loop at start), not per request
 
     # ------------------------------------------------------------------ intake
-    async def receive_order(self, order: Order, payload_hash: str, source: str) -> InsertOutcome:
+    async def receive_order(
+        self, order: Order, payload_hash: str, source: str, nonce: ReplayNonce | None = None
+    ) -> InsertOutcome:
         """Durably store a new order (group commit) before anyone is told "ok"."""
-        return await self.intake.submit(order, payload_hash, source)
+        return await self.intake.submit(order, payload_hash, source, nonce)
 
-    async def submit_order_payload(self, payload: Any, *, source: str) -> InsertOutcome:
+    async def submit_order_payload(
+        self, payload: Any, *, source: str, nonce: ReplayNonce | None = None
+    ) -> InsertOutcome:
         """One intake path for POS, phone, manual and simulated orders: validate (raises
-        ``OrderValidationError`` with the field at fault), fingerprint, store."""
+        ``OrderValidationError`` with the field at fault), fingerprint, store. A POS
+        request's ``nonce`` is stored in the order's commit ("replay" if seen before)."""
         s = self.settings
         order = parse_order(payload, default_dispatch=s.pos.default_dispatch or s.dispatch.mode)
-        return await self.receive_order(order, payload_hash(payload), source)
+        return await self.receive_order(order, payload_hash(payload), source, nonce)
 
     async def cancel_from_pos(
         self, detail: OrderDetail, *, reason: str, confirm: bool

@@ -1,7 +1,8 @@
 """P2's baseline server: the POS API's own aiohttp app (``PosListener``: middleware, size
 limit, signature and replay check, JSON parsing, order validation, the same response)
-with nothing durable behind it — nonces are remembered in a set and ``receive_order``
-answers "created" at once. P2 divides ``serve``'s durable throughput by this one's, so
+with nothing durable behind it — nonces are remembered in a set (an order's nonce too, as
+``serve`` stores it in the order's commit) and ``submit_order_payload`` answers "created"
+at once. P2 divides ``serve``'s durable throughput by this one's, so
 the ratio is the price of durability (SQLite group commit), not of the HTTP stack.
 
     python -m tests.bench.null_pos PORT     (prints READY once listening)
@@ -16,6 +17,7 @@ from typing import Any
 
 from app.core.clock import SystemClock
 from app.core.config import Settings
+from app.core.intake import ReplayNonce
 from app.core.pos.listener import PosListener
 from app.core.pos.schema import parse_order, payload_hash
 from app.core.storage.repos import InsertOutcome
@@ -47,14 +49,19 @@ class NullDoor:
     ``AppService.submit_order_payload``, and nothing stored."""
 
     settings: Settings = field(default_factory=Settings)
+    nonces: MemoryNonces = field(default_factory=MemoryNonces)
 
     def pos_secret(self) -> str:
         return SECRET
 
-    async def submit_order_payload(self, payload: Any, *, source: str) -> InsertOutcome:
+    async def submit_order_payload(
+        self, payload: Any, *, source: str, nonce: ReplayNonce | None = None
+    ) -> InsertOutcome:
         s = self.settings
         order = parse_order(payload, default_dispatch=s.pos.default_dispatch or s.dispatch.mode)
         payload_hash(payload)
+        if nonce is not None and not await self.nonces.remember(nonce.value):
+            return InsertOutcome(order, "replay")
         return InsertOutcome(order, "created")
 
     async def order_detail_by_pos_id(self, pos_order_id: str) -> None:
@@ -73,7 +80,7 @@ async def serve(port: int) -> None:
         outbox=None,  # type: ignore[arg-type]  # the batcher is replaced below
         clock=SystemClock(),
     )
-    listener._nonces = MemoryNonces()  # type: ignore[assignment]  # the bench's whole point
+    listener._nonces = door.nonces  # type: ignore[assignment]  # the bench's whole point
     await listener.start()
     print("READY", flush=True)
     await asyncio.Event().wait()

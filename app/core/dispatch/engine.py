@@ -36,7 +36,14 @@ from app.core.dispatch.reactions import Reactions, is_auto
 from app.core.dispatch.resume import Backlog
 from app.core.dispatch.submit import CarriersUnreachable, Submitter
 from app.core.dispatch.tracking import Tracker
-from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, OrderState, Quote
+from app.core.domain import (
+    DeliveryAttempt,
+    DeliveryStatus,
+    DispatchMode,
+    Order,
+    OrderState,
+    Quote,
+)
 from app.core.events import (
     AttemptStatusChanged,
     ConnectivityChanged,
@@ -144,6 +151,8 @@ class DispatchEngine:
 
     def _on_order_received(self, ev: OrderReceived) -> None:
         """Auto-dispatch: every new order (``on_order_received`` decides if it applies)."""
+        if ev.dispatch_mode == DispatchMode.MANUAL.value and self.ctx.settings.mode != "auto":
+            return  # what is_auto() would decide after reading the order back
         self.ctx.spawn(self.on_order_received(ev.order_id), f"auto-{ev.order_id}")
 
     def _on_failover_needed(self, ev: FailoverNeeded) -> None:

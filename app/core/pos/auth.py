@@ -1,9 +1,11 @@
 """Request authentication for the POS API: header presence and format, clock skew,
 HMAC signature and durable replay protection.
 
-Nonces are remembered durably (``pos_nonces``) through a small group-commit batcher, so
-concurrent requests share one fsync instead of paying one each. A nonce is only stored
-after its signature checks out: strangers cannot fill the table."""
+Nonces are remembered durably (``pos_nonces``). A new order's nonce is stored in the
+order's own group commit (``intake.ReplayNonce``); every other signed request's nonce (and
+the nonce of an order refused before storage) goes through ``NonceBatcher``, a small group
+commit of its own. A nonce is only stored after its signature checks out: strangers cannot
+fill the table."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ class AuthError(Exception):
 
 
 class NonceBatcher:
-    """Remembers nonces durably; concurrent calls share one transaction."""
+    """Remembers nonces durably; concurrent calls share one transaction. The window is the
+    clock-skew limit: a stored nonce is kept for twice that (``claim_nonces``)."""
 
     def __init__(self, repo: OutboxRepo, now: Callable[[], datetime], window_s: int) -> None:
         self.repo, self.now, self.window_s = repo, now, window_s
@@ -74,16 +77,6 @@ def check_headers(
     return nonce
 
 
-async def authenticate(
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    secret: str,
-    now: float,
-    skew_s: int,
-    nonces: NonceBatcher,
-) -> None:
-    """Raise ``AuthError`` unless the request is signed, fresh and not a replay."""
-    nonce = check_headers(headers, body, secret, now, skew_s)
-    if not await nonces.remember(nonce):
-        raise AuthError("replayed_nonce", "this nonce was already used", sig.NONCE_HEADER)
+def replayed() -> AuthError:
+    """The refusal for a nonce seen before (by ``NonceBatcher`` or by the order's commit)."""
+    return AuthError("replayed_nonce", "this nonce was already used", sig.NONCE_HEADER)

@@ -3,7 +3,8 @@
 
 Every request but ``GET /api/v1/health`` and ``GET /api/v1/openapi.json`` is signed (see
 ``signature``). A 2xx for an order goes out only after the order is committed durably
-(``AppService.submit_order_payload`` -> group commit, the same path as phone orders). Errors always have the shape
+(``AppService.submit_order_payload`` -> group commit, the same path as phone orders); the
+request's replay nonce is stored in that same commit. Errors always have the shape
 ``{"error": {"code", "message", "field"}}``."""
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from aiohttp import web
 from app import __version__
 from app.core.clock import Clock
 from app.core.config import Settings
+from app.core.intake import ReplayNonce
 from app.core.pos import openapi, views
-from app.core.pos.auth import AuthError, NonceBatcher, authenticate
+from app.core.pos.auth import AuthError, NonceBatcher, check_headers, replayed
 from app.core.pos.schema import OrderValidationError
 from app.core.pos.webhook import WebhookSender
 from app.core.storage.outbox_repo import OutboxRepo
@@ -40,7 +42,11 @@ PUBLIC = frozenset({f"{API}/health", f"{API}/openapi.json"})
 class PosDoor(Protocol):
     """The service operations the POS API calls (``AppService`` provides them)."""
 
-    async def submit_order_payload(self, payload: Any, *, source: str) -> InsertOutcome: ...
+    async def submit_order_payload(
+        self, payload: Any, *, source: str, nonce: ReplayNonce | None = None
+    ) -> InsertOutcome:
+        """Outcome "replay" (nothing stored) when ``nonce`` was seen before."""
+        ...
 
     async def order_detail_by_pos_id(self, pos_order_id: str) -> OrderDetail | None: ...
 
@@ -178,7 +184,14 @@ class PosListener:
 
     # ------------------------------------------------------------------ plumbing
     async def _signed_body(self, request: web.Request) -> bytes:
-        """Size limit, then auth; returns the raw body. Raises ``_Reply``."""
+        """Size limit, then auth with the replay check; returns the raw body. Raises
+        ``_Reply``."""
+        body, nonce = await self._verified_body(request)
+        await self._remember(request, nonce)
+        return body
+
+    async def _verified_body(self, request: web.Request) -> tuple[bytes, ReplayNonce]:
+        """Size limit, then auth but for the replay check; the raw body and its nonce."""
         cfg = self._settings().pos
         if request.content_length is not None and request.content_length > cfg.max_body_bytes:
             raise _Reply(error(413, "body_too_large", f"body above {cfg.max_body_bytes} bytes"))
@@ -189,18 +202,16 @@ class PosListener:
                 error(413, "body_too_large", f"body above {cfg.max_body_bytes} bytes")
             ) from None
         try:
-            await authenticate(
-                request.headers,
-                body,
-                secret=self.door.pos_secret(),
-                now=time.time(),
-                skew_s=cfg.clock_skew_s,
-                nonces=self._nonces,
+            nonce = check_headers(
+                request.headers, body, self.door.pos_secret(), time.time(), cfg.clock_skew_s
             )
         except AuthError as e:
-            log.info("POS request refused: %s (%s %s)", e.code, request.method, request.path)
-            raise _Reply(error(401, e.code, e.message, e.field)) from None
-        return body
+            raise _refused(request, e) from None
+        return body, ReplayNonce(nonce, cfg.clock_skew_s)
+
+    async def _remember(self, request: web.Request, nonce: ReplayNonce) -> None:
+        if not await self._nonces.remember(nonce.value):
+            raise _refused(request, replayed())
 
     @staticmethod
     def _json(request: web.Request, body: bytes, *, allow_empty: bool = False) -> Any:
@@ -226,13 +237,14 @@ class PosListener:
 
     async def create_order(self, request: web.Request) -> web.Response:
         try:
-            body = await self._signed_body(request)
-            payload = self._json(request, body)
-            out = await self.door.submit_order_payload(payload, source="pos")
+            body, nonce = await self._verified_body(request)
+            out = await self._submit(request, body, nonce)
         except _Reply as r:
             return r.response
         except OrderValidationError as e:
             return error(e.status, e.code, e.message, e.field)
+        if out.outcome == "replay":
+            return _refused(request, replayed()).response
         if out.outcome == "conflict":
             return error(
                 409,
@@ -242,6 +254,17 @@ class PosListener:
             )
         status = 201 if out.outcome == "created" else 200
         return web.json_response(views.order_ref(out.order), status=status)
+
+    async def _submit(self, request: web.Request, body: bytes, nonce: ReplayNonce) -> InsertOutcome:
+        """The order and its nonce in one commit. A body refused before storage still has
+        its nonce remembered first, so a replay is refused as a replay whatever its body
+        (as when every nonce was stored before the body was read)."""
+        try:
+            payload = self._json(request, body)
+            return await self.door.submit_order_payload(payload, source="pos", nonce=nonce)
+        except (_Reply, OrderValidationError):
+            await self._remember(request, nonce)
+            raise
 
     async def get_order(self, request: web.Request) -> web.Response:
         try:
@@ -274,6 +297,11 @@ class _Reply(Exception):
 
     def __init__(self, response: web.Response) -> None:
         self.response = response
+
+
+def _refused(request: web.Request, e: AuthError) -> _Reply:
+    log.info("POS request refused: %s (%s %s)", e.code, request.method, request.path)
+    return _Reply(error(401, e.code, e.message, e.field))
 
 
 def _no_constant(name: str) -> Any:

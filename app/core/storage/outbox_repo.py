@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, update
 
 from app.core.storage import tables as t
 from app.core.storage.db import inserted_id
@@ -43,6 +42,35 @@ def _message(r: Row[Any]) -> OutboxMessage:
     )
 
 
+def claim_nonces(c: Connection, nonces: list[str], now: datetime, window_s: int) -> list[bool]:
+    """Record ``nonces`` in the caller's transaction: True for each fresh one, False for one
+    already stored (or repeated earlier in ``nonces``): a replay.
+
+    The prune comes first on purpose: it is a write, so the transaction holds SQLite's write
+    lock before the lookup, and no other writer can store one of these nonces between our
+    look and our insert (one ``IN`` lookup and one ``executemany`` instead of a savepoint
+    per nonce)."""
+    c.execute(
+        delete(t.pos_nonces).where(t.pos_nonces.c.seen_at < now - timedelta(seconds=2 * window_s))
+    )
+    known: set[str] = set()
+    unique = list(dict.fromkeys(nonces))
+    for i in range(0, len(unique), 900):  # below SQLite's bound-parameter limit
+        part = unique[i : i + 900]
+        known.update(
+            c.execute(select(t.pos_nonces.c.nonce).where(t.pos_nonces.c.nonce.in_(part))).scalars()
+        )
+    out, fresh = [], []
+    for nonce in nonces:
+        out.append(nonce not in known)
+        if nonce not in known:
+            known.add(nonce)
+            fresh.append({"nonce": nonce, "seen_at": now})
+    if fresh:
+        c.execute(insert(t.pos_nonces), fresh)
+    return out
+
+
 class OutboxRepo:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -51,22 +79,8 @@ class OutboxRepo:
     def remember_nonces(self, nonces: Iterable[str], now: datetime, window_s: int) -> list[bool]:
         """Remember many POS nonces in one transaction (the group commit of ``pos/auth.py``):
         True for each fresh nonce, False for one seen within the window (a replay)."""
-        out: list[bool] = []
         with self.engine.begin() as c:
-            c.execute(
-                delete(t.pos_nonces).where(
-                    t.pos_nonces.c.seen_at < now - timedelta(seconds=2 * window_s)
-                )
-            )
-            for nonce in nonces:
-                try:
-                    with c.begin_nested():
-                        c.execute(insert(t.pos_nonces).values(nonce=nonce, seen_at=now))
-                except IntegrityError:
-                    out.append(False)
-                else:
-                    out.append(True)
-        return out
+            return claim_nonces(c, list(nonces), now, window_s)
 
     # ------------------------------------------------------------------ outbox
     def enqueue(self, kind: str, payloads: Iterable[dict[str, Any]], now: datetime) -> list[int]:

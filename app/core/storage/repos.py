@@ -6,12 +6,12 @@ by the service (``Database.run``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import local
@@ -27,6 +27,7 @@ from app.core.storage.convert import (
     row_to_quote,
 )
 from app.core.storage.db import inserted_id
+from app.core.storage.outbox_repo import claim_nonces
 
 T = TypeVar("T")
 
@@ -59,42 +60,26 @@ class Database:
 
     # ------------------------------------------------------------------ orders
     def insert_orders(
-        self, batch: Iterable[tuple[Order, str, str]], now: datetime
+        self,
+        batch: Iterable[tuple[Order, str, str]],
+        now: datetime,
+        *,
+        nonces: Sequence[str | None] | None = None,
+        nonce_window_s: int = 300,
     ) -> list[InsertOutcome]:
-        """Insert many (order, payload_hash, source) in ONE transaction (group commit).
-        Existing pos_order_ids answer duplicate (same hash) or conflict."""
-        out: list[InsertOutcome] = []
+        """Insert many (order, payload_hash, source) in ONE transaction (group commit), each
+        with its "received" event. Existing pos_order_ids answer duplicate (same hash) or
+        conflict. ``nonces`` (one per item, None for none) are the POS requests' replay
+        nonces, stored in the same commit: an item whose nonce was seen before answers
+        "replay" and stores nothing."""
+        items = list(batch)
         with self.engine.begin() as c:
-            for order, phash, source in batch:
-                existing = c.execute(
-                    select(t.orders).where(t.orders.c.pos_order_id == order.pos_order_id)
-                ).first()
-                if existing is not None:
-                    kind = "duplicate" if existing.payload_hash == phash else "conflict"
-                    out.append(InsertOutcome(row_to_order(existing), kind))
-                    continue
-                row = order_to_row(order)
-                row.update(
-                    payload_hash=phash,
-                    received_at=now,
-                    updated_at=now,
-                    business_date=local(now).date().isoformat(),
-                    source=source,
-                    attention="",
-                    search_text=search_text(order),
-                )
-                # values as execute() parameters, not .values(): the statement is then
-                # compiled once and cached instead of rebuilt per order (P2 profile: that
-                # rebuild was most of the intake's CPU)
-                oid = inserted_id(c.execute(insert(t.orders), row))
-                c.execute(
-                    insert(t.order_events),
-                    {"order_id": oid, "at": now, "kind": "received", "actor": source,
-                     "message": "order received", "data": {"pos_order_id": order.pos_order_id}},
-                )  # fmt: skip
-                created = c.execute(select(t.orders).where(t.orders.c.id == oid)).one()
-                out.append(InsertOutcome(row_to_order(created), "created"))
-        return out
+            fresh = [True] * len(items)
+            if nonces is not None and any(nonces):
+                claim = [n for n in nonces if n]
+                seen = iter(claim_nonces(c, claim, now, nonce_window_s))
+                fresh = [next(seen) if n else True for n in nonces]
+            return _insert_new_orders(c, items, fresh, now)
 
     def get_order(self, order_id: int) -> Order | None:
         with self.engine.connect() as c:
@@ -298,3 +283,73 @@ class Database:
         with self.engine.begin() as c:
             c.execute(delete(t.kv).where(t.kv.c.key == key))
             c.execute(insert(t.kv).values(key=key, value=value))
+
+
+def _insert_new_orders(
+    c: Connection, items: list[tuple[Order, str, str]], fresh: list[bool], now: datetime
+) -> list[InsertOutcome]:
+    """One ``IN`` lookup for the batch's pos_order_ids, one multi-row INSERT ... RETURNING
+    for the new orders (no re-read of each row) and one for their events."""
+    wanted = list({o.pos_order_id for (o, _, _), ok in zip(items, fresh, strict=True) if ok})
+    known: dict[str, tuple[Order, str]] = {}
+    for i in range(0, len(wanted), 900):  # below SQLite's bound-parameter limit
+        q = select(t.orders).where(t.orders.c.pos_order_id.in_(wanted[i : i + 900]))
+        for r in c.execute(q):
+            known[r.pos_order_id] = (row_to_order(r), r.payload_hash)
+    out: list[InsertOutcome | None] = [None] * len(items)
+    first: dict[str, int] = {}  # pos_order_id -> index of the item that inserts it
+    rows: list[dict[str, Any]] = []
+    for i, ((order, phash, source), ok) in enumerate(zip(items, fresh, strict=True)):
+        if not ok:
+            out[i] = InsertOutcome(order, "replay")
+        elif order.pos_order_id in known:
+            stored, stored_hash = known[order.pos_order_id]
+            out[i] = InsertOutcome(stored, "duplicate" if stored_hash == phash else "conflict")
+        elif order.pos_order_id not in first:
+            first[order.pos_order_id] = i
+            rows.append(_new_row(order, phash, source, now))
+    if rows:
+        _store(c, rows, items, first, known, out, now)
+    for i, (order, phash, _) in enumerate(items):
+        if out[i] is None:  # a repeat of an order earlier in this same batch
+            stored, stored_hash = known[order.pos_order_id]
+            out[i] = InsertOutcome(stored, "duplicate" if stored_hash == phash else "conflict")
+    return [o for o in out if o is not None]
+
+
+def _new_row(order: Order, phash: str, source: str, now: datetime) -> dict[str, Any]:
+    row = order_to_row(order)
+    row.update(
+        payload_hash=phash,
+        received_at=now,
+        updated_at=now,
+        business_date=local(now).date().isoformat(),
+        source=source,
+        attention="",
+        search_text=search_text(order),
+    )
+    return row
+
+
+def _store(
+    c: Connection,
+    rows: list[dict[str, Any]],
+    items: list[tuple[Order, str, str]],
+    first: dict[str, int],
+    known: dict[str, tuple[Order, str]],
+    out: list[InsertOutcome | None],
+    now: datetime,
+) -> None:
+    """Insert ``rows`` (values as parameters: the compiled statement is cached) and fill in
+    the outcomes of the items that created them."""
+    stmt = insert(t.orders).returning(*t.orders.c, sort_by_parameter_order=True)
+    created = [row_to_order(r) for r in c.execute(stmt, rows)]
+    events = []
+    for order, row in zip(created, rows, strict=True):
+        i = first[order.pos_order_id]
+        known[order.pos_order_id] = (order, row["payload_hash"])
+        out[i] = InsertOutcome(order, "created")
+        events.append({"order_id": order.id, "at": now, "kind": "received",
+                       "actor": items[i][2], "message": "order received",
+                       "data": {"pos_order_id": order.pos_order_id}})  # fmt: skip
+    c.execute(insert(t.order_events), events)
