@@ -72,7 +72,7 @@ class IntakeBatcher:
 
     def _announce(self, batch: list[_Pending], outcomes: Sequence[InsertOutcome]) -> None:
         for p, out in zip(batch, outcomes, strict=True):
-            if out.outcome == "created" and out.order.id is not None:
-                o = out.order
+            o = out.order
+            if out.outcome == "created" and o.id is not None:
                 mode = o.dispatch_mode.value
                 self.bus.publish(OrderReceived(o.id, o.pos_order_id, p.source, mode))
