@@ -1,14 +1,20 @@
-"""GUI entry: logging, settings, QApplication + qasync loop, translations, single
-instance, the main window first, then the core on its own thread (``CoreRuntime``)
-reached through ``ServiceProxy``; ``--screenshot`` runs the scripted demo instead."""
+"""GUI entry: logging, QApplication, translations, single instance, then the main
+window's first frame (from ``quick_settings``, before pydantic, qasync or any core or
+board module is imported), then the full settings, the qasync loop, the core on its own
+thread (``CoreRuntime``) reached through ``ServiceProxy``, and the rest of the window;
+``--screenshot`` runs the scripted demo instead."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.core.quick_settings import FirstFrameSettings
+    from app.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +30,15 @@ def run_gui(args) -> int:
     if getattr(args, "screenshot", None):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from app.core import paths
-    from app.core.config import load_settings
     from app.core.logs import setup_logging
+    from app.core.quick_settings import read_first_frame
 
-    settings = load_settings(getattr(args, "config", None))
-    setup_logging(paths.log_dir(), settings.log_level)
-    return _run_qt(args, settings)
+    quick = read_first_frame(getattr(args, "config", None))
+    setup_logging(paths.log_dir(), quick.log_level)
+    return _run_qt(args, quick)
 
 
-def _make_app(args, settings):
+def _make_app(args, language: str):
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
@@ -49,18 +55,27 @@ def _make_app(args, settings):
     from app.ui.tray import app_icon
 
     app.setWindowIcon(app_icon())
-    install_translators(app, getattr(args, "lang", None) or settings.ui.language)
+    install_translators(app, getattr(args, "lang", None) or language)
     return app
 
 
-def _run_qt(args, settings) -> int:
-    import qasync
+def _first_frame(app, quick: FirstFrameSettings) -> MainWindow:
+    """The window's shell, shown and painted: what a bare window costs, plus a title."""
+    from app.ui.main_window import MainWindow
 
+    window = MainWindow.shell(store_name=quick.store_name, rehearsal=quick.rehearsal_mode == "on")
+    _stop_on_signals(window)
+    window.show_starting()
+    window.show()
+    app.processEvents()  # the first paint, before the heavy imports below
+    return window
+
+
+def _run_qt(args, quick: FirstFrameSettings) -> int:
     from app.core import paths
-    from app.core.runtime import RESPONSIVE_SWITCH_INTERVAL_S, CoreRuntime
     from app.ui.single_instance import SingleInstance, server_name
 
-    app = _make_app(args, settings)
+    app = _make_app(args, quick.language)
     single = None
     if not getattr(args, "screenshot", None):
         single = SingleInstance(server_name(str(paths.data_dir())))
@@ -68,13 +83,27 @@ def _run_qt(args, settings) -> int:
             log.info("JuPei is already running; asked it to show its window")
             return 0
         single.listen()
+    window = _first_frame(app, quick)
+    return _run_loop(app, args, single, window)
+
+
+def _run_loop(app, args, single, window: MainWindow) -> int:
+    """After the first paint: the full settings (pydantic), qasync, the core thread."""
+    import asyncio
+
+    import qasync
+
+    from app.core.config import load_settings
+    from app.core.runtime import RESPONSIVE_SWITCH_INTERVAL_S, CoreRuntime
+
+    settings = load_settings(getattr(args, "config", None))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     # the core's own thread and loop; the GUI keeps qasync
     runtime = CoreRuntime(switch_interval_s=RESPONSIVE_SWITCH_INTERVAL_S)
     runtime.start()
     try:
-        return loop.run_until_complete(_main(app, args, settings, single, runtime))
+        return loop.run_until_complete(_main(app, args, settings, single, runtime, window))
     finally:
         if single is not None:
             single.close()
@@ -101,15 +130,15 @@ async def start_core(settings, *, config_path=None, **build):
     return core
 
 
-async def _main(app, args, settings, single, runtime) -> int:
-    """Window first: it shows (saying 正在启动…) before the core is even imported; the
-    core is built and started on its own thread while the GUI stays responsive."""
+async def _main(app, args, settings, single, runtime, window: MainWindow) -> int:
+    """Window first: it is already shown (saying 正在启动…); the core is built on its own
+    thread while this thread builds the board, detail, map and menus."""
+    import asyncio
+
     from app.ui.bridge import ServiceProxy
-    from app.ui.main_window import MainWindow
     from app.ui.prefs import tile_source
 
     proxy = ServiceProxy(runtime, settings=settings)
-    window = MainWindow(proxy, tile_source=tile_source())
     closed = asyncio.get_running_loop().create_future()
     window.destroyed.connect(lambda *_: closed.done() or closed.set_result(0))
     app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(0))
@@ -117,13 +146,14 @@ async def _main(app, args, settings, single, runtime) -> int:
         single.activated.connect(
             lambda: (window.showNormal(), window.raise_(), window.activateWindow())
         )
-    _stop_on_signals(window)
-    window.show_starting()
-    window.show()
-    app.processEvents()  # the first paint, before the core's imports compete for the GIL
+    # submitted now, so the core thread builds while this thread attaches the window
+    building = asyncio.wrap_future(
+        runtime.submit(_build_core(settings, getattr(args, "config", None)))
+    )
     core = None
     try:
-        core = await runtime.run(_build_core(settings, getattr(args, "config", None)))
+        window.attach(proxy, tile_source=tile_source())
+        core = await building
         proxy.attach(core.service)
         await window.start()  # the board's newest page, before carriers and the POS start
         await runtime.run(core.start(sample_orders=True))
@@ -133,6 +163,8 @@ async def _main(app, args, settings, single, runtime) -> int:
         return await closed
     except BaseException as e:
         proxy.fail(e)
+        if core is None:
+            building.cancel()  # a build still under way is not waited for
         raise
     finally:
         window.hide()

@@ -1,39 +1,123 @@
 """The counter's main window: lanes + board on the left, order detail and the live map on
-the right, banners on top. All core work goes through ``AppService`` (async)."""
+the right, banners on top. All core work goes through ``AppService`` (async).
+
+Built in two steps so the GUI can show it before anything heavy is imported (start-up
+time, benchmark P6): ``MainWindow.shell(...)`` is the first frame (title, icon, status
+bar, the rehearsal banner; only PySide6 and small UI modules are imported), ``attach``
+imports and builds the board, detail, map, alerts, tray and menus once the service is
+there. ``MainWindow(service)`` does both at once (tests, benchmarks)."""
 
 from __future__ import annotations
 
 import logging
 import random
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from app.core import paths
-from app.ui import bridge as br
-from app.ui.alerts import Alert, AlertCenter
-from app.ui.banners import AlertBar, RehearsalBanner
-from app.ui.board.controller import BoardController
-from app.ui.board.model import BoardModel
-from app.ui.board.view import BoardView
-from app.ui.detail.panel import OrderDetailPanel
-from app.ui.map.controller import MapController
-from app.ui.map.tiles import source_from_name
-from app.ui.map.view import MapView
-from app.ui.menus import build_menus
-from app.ui.tray import Tray, app_icon
+from app.ui.banners import RehearsalBanner
+from app.ui.tray import app_icon
+
+if TYPE_CHECKING:  # the real imports happen in attach(), after the first paint
+    from app.ui.alerts import AlertCenter
+    from app.ui.banners import AlertBar
+    from app.ui.board.controller import BoardController
+    from app.ui.board.model import BoardModel
+    from app.ui.board.view import BoardView
+    from app.ui.bridge import EventBridge
+    from app.ui.detail.panel import OrderDetailPanel
+    from app.ui.map.controller import MapController
+    from app.ui.map.view import MapView
+    from app.ui.tray import Tray
 
 log = logging.getLogger(__name__)
 
 
+class _LazyBridge:
+    """``app.ui.bridge`` imported on first use: the handlers below only run after
+    ``attach`` (which imports it anyway), and the shell must not pay for it."""
+
+    def __getattr__(self, name: str) -> Any:
+        from app.ui import bridge
+
+        return getattr(bridge, name)
+
+
+br = _LazyBridge()
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, service, *, tile_source: str = "autonavi") -> None:
+    service: Any
+    bridge: EventBridge
+    model: BoardModel
+    board: BoardView
+    controller: BoardController
+    detail: OrderDetailPanel
+    map: MapView
+    map_controller: MapController
+    alerts: AlertCenter
+    alert_bar: AlertBar
+    tray: Tray
+    actions_by_name: dict[str, Any]
+    conn_label: QLabel
+
+    def __init__(
+        self,
+        service: Any = None,
+        *,
+        tile_source: str = "autonavi",
+        store_name: str = "",
+        rehearsal: bool = False,
+    ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.service = service
-        self.setWindowTitle(self.tr("聚配 JuPei — %1").replace("%1", service.settings.store.name))
+        self.service = None
+        self._sim_seq = 0
+        self._rng = random.Random()
+        self.starting = False
+        self._banner: RehearsalBanner | None = None
         self.setWindowIcon(app_icon())
         self.resize(1440, 900)
+        self._set_title(store_name)
+        self._skeleton(rehearsal)
+        if service is not None:
+            self.attach(service, tile_source=tile_source)
+
+    @classmethod
+    def shell(cls, *, store_name: str, rehearsal: bool) -> MainWindow:
+        """The first frame only: ``attach`` builds the rest once the service exists."""
+        return cls(None, store_name=store_name, rehearsal=rehearsal)
+
+    def _set_title(self, store_name: str) -> None:
+        self.setWindowTitle(self.tr("聚配 JuPei — %1").replace("%1", store_name))
+
+    def _skeleton(self, rehearsal: bool) -> None:
+        """An empty central area (and the banner when rehearsal is known to be on)."""
+        central = QWidget(self)
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(4, 0, 4, 4)
+        lay.setSpacing(2)
+        if rehearsal:
+            self._banner = RehearsalBanner(self)
+            lay.addWidget(self._banner)
+        lay.addStretch(1)
+        self.setCentralWidget(central)
+
+    def attach(self, service: Any, *, tile_source: str = "autonavi") -> None:
+        """Imports and builds the board, detail, map, alerts, tray and menus for
+        ``service`` (the real ``AppService`` or the GUI's ``ServiceProxy``)."""
+        from app.ui.alerts import AlertCenter
+        from app.ui.banners import AlertBar
+        from app.ui.board.controller import BoardController
+        from app.ui.board.model import BoardModel
+        from app.ui.board.view import BoardView
+        from app.ui.detail.panel import OrderDetailPanel
+        from app.ui.menus import build_menus
+        from app.ui.tray import Tray
+
+        self.service = service
+        self._set_title(service.settings.store.name)
         self.bridge = br.EventBridge(service, self)  # AppService.subscribe_all
         st = service.settings.store
         self.model = BoardModel(
@@ -44,20 +128,25 @@ class MainWindow(QMainWindow):
         self.board = BoardView(self.model, self)
         self.controller = BoardController(service, self.bridge, self.model, self)
         self.detail = OrderDetailPanel(service, self)
-        self.map = MapView(source_from_name(tile_source), paths.cache_dir(), self)
-        s = service.settings.store
-        self.map.set_store(s.lat, s.lng, s.name)
-        self.map_controller = MapController(self.map, self.model, self.bridge, self)
+        self._build_map(tile_source)
         self.alerts = AlertCenter(lambda: self.service.settings.alerts, parent=self)
         self.alert_bar = AlertBar(self)
         self.tray = Tray(self)
-        self._sim_seq = 0
-        self._rng = random.Random()
-        self.starting = False
         self._build()
         self.actions_by_name = build_menus(self)
         self._wire()
         br.set_error_sink(self.show_error)
+
+    def _build_map(self, tile_source: str) -> None:
+        from app.core import paths
+        from app.ui.map.controller import MapController
+        from app.ui.map.tiles import source_from_name
+        from app.ui.map.view import MapView
+
+        self.map = MapView(source_from_name(tile_source), paths.cache_dir(), self)
+        s = self.service.settings.store
+        self.map.set_store(s.lat, s.lng, s.name)
+        self.map_controller = MapController(self.map, self.model, self.bridge, self)
 
     def _build(self) -> None:
         right = QSplitter(Qt.Orientation.Vertical, self)
@@ -72,9 +161,9 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 0, 4, 4)
         lay.setSpacing(2)
-        self._banner: RehearsalBanner | None = None
-        if self.service.rehearsal:
+        if self._banner is None and self.service.rehearsal:
             self._banner = RehearsalBanner(self)
+        if self._banner is not None:
             lay.addWidget(self._banner)
         lay.addWidget(self.alert_bar)
         lay.addWidget(split, 1)
@@ -90,6 +179,8 @@ class MainWindow(QMainWindow):
             )
 
     def _wire(self) -> None:
+        from app.ui.alerts import Alert
+
         self.board.order_selected.connect(self._on_selected)
         self.map.order_clicked.connect(self.board.select_order)
         self.controller.row_updated.connect(self._on_row_updated)
@@ -126,8 +217,9 @@ class MainWindow(QMainWindow):
         self._show_secret_problem()
 
     def closeEvent(self, event) -> None:
-        br.set_error_sink(None)
-        self.bridge.close()
+        if self.service is not None:  # a shell that never got its service has no bridge
+            br.set_error_sink(None)
+            self.bridge.close()
         super().closeEvent(event)
 
     # ----------------------------------------------------------------- events
@@ -165,6 +257,8 @@ class MainWindow(QMainWindow):
         s = self.service.settings.store
         self.map.set_store(s.lat, s.lng, s.name)
         self.model.show_full_phone = self.service.settings.ui.show_full_phone
+        from app.core import paths
+        from app.ui.map.tiles import source_from_name
         from app.ui.prefs import tile_source
 
         if source_from_name(tile_source()).url != self.map.source.url:
