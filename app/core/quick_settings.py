@@ -8,9 +8,7 @@ default: the full load right after the paint validates and reports it."""
 
 from __future__ import annotations
 
-import json
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +52,10 @@ def read_first_frame(
 
 
 def _file_data(path: Path) -> dict[str, Any]:
+    if not path.exists():  # the first start has no file: not even tomllib is imported
+        return {}
+    import tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # missing or broken: the full load reports it
@@ -82,6 +84,8 @@ def _env_data(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _json_object(value: str) -> dict[str, Any] | None:
+    import json
+
     try:
         parsed = json.loads(value)
     except ValueError:

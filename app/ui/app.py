@@ -29,23 +29,26 @@ def run_gui(args) -> int:
         return run_smoke(args)
     if getattr(args, "screenshot", None):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from app.core import paths
-    from app.core.logs import setup_logging
     from app.core.quick_settings import read_first_frame
 
     quick = read_first_frame(getattr(args, "config", None))
-    setup_logging(paths.log_dir(), quick.log_level)
     return _run_qt(args, quick)
 
 
+def _setup_logging(quick: FirstFrameSettings) -> None:
+    """Right after the first paint (``logging.handlers`` pulls in socket, pickle, queue);
+    the level is the full schema's (the fast path agrees with it, a test checks)."""
+    from app.core import paths
+    from app.core.logs import setup_logging
+
+    setup_logging(paths.log_dir(), quick.log_level)
+
+
 def _make_app(args, language: str):
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
-    )
+    # high-DPI scale factors pass through unrounded: Qt 6's default, so not set here
+    # (naming the policy would build all of the Qt namespace's enums before the window)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)  # run_gui ends on lastWindowClosed itself
     app.setApplicationName("JuPei")
@@ -80,10 +83,12 @@ def _run_qt(args, quick: FirstFrameSettings) -> int:
     if not getattr(args, "screenshot", None):
         single = SingleInstance(server_name(str(paths.data_dir())))
         if single.already_running():
+            _setup_logging(quick)
             log.info("JuPei is already running; asked it to show its window")
             return 0
         single.listen()
     window = _first_frame(app, quick)
+    _setup_logging(quick)
     return _run_loop(app, args, single, window)
 
 

@@ -13,7 +13,7 @@ import logging
 import random
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app.ui.banners import RehearsalBanner
@@ -149,6 +149,8 @@ class MainWindow(QMainWindow):
         self.map_controller = MapController(self.map, self.model, self.bridge, self)
 
     def _build(self) -> None:
+        from PySide6.QtCore import Qt  # its first use costs tens of ms: not in the shell
+
         right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(self.detail)
         right.addWidget(self.map)

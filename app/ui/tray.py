@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QRect, Qt
+from PySide6.QtCore import QCoreApplication, QRect
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -15,6 +15,10 @@ def app_icon() -> QIcon:
 
 
 def badge_pixmap(count: int, size: int = 64) -> QPixmap:
+    # the Qt namespace's first use builds all its Python enums (tens of ms): not at import,
+    # since the main window's first frame imports this module for app_icon
+    from PySide6.QtCore import Qt
+
     pm = app_icon().pixmap(size, size)
     if pm.isNull():
         pm = QPixmap(size, size)

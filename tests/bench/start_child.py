@@ -61,18 +61,18 @@ def profile() -> None:
     mark("import_entry")
     import app.ui.main_window as main_window
 
-    mark("import_window")  # MainWindow's module and what it pulls in (no core services)
+    mark("import_window")  # MainWindow's module: the shell's imports only
     orig_make, orig_build = ui_app._make_app, ui_app._build_core
     MW = main_window.MainWindow
     orig_init, orig_show = MW.__init__, MW.show
 
     def make_app(*a, **k):
-        mark("settings_logging")
+        mark("quick_settings")  # the first-frame settings (logging comes after the paint)
         r = orig_make(*a, **k)
         mark("qapplication")
         return r
 
-    def init(self, *a, **k):
+    def init(self, *a, **k):  # the shell (single-instance check included)
         orig_init(self, *a, **k)
         mark("window_construct")
 
