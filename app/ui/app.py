@@ -75,10 +75,10 @@ def _first_frame(app, quick: FirstFrameSettings) -> MainWindow:
 
 
 def _run_qt(args, quick: FirstFrameSettings) -> int:
+    app = _make_app(args, quick.language)
     from app.core import paths
     from app.ui.single_instance import SingleInstance, server_name
 
-    app = _make_app(args, quick.language)
     single = None
     if not getattr(args, "screenshot", None):
         single = SingleInstance(server_name(str(paths.data_dir())))
