@@ -1,5 +1,6 @@
 """Suite-wide setup: offscreen Qt, qasync loops for async tests, an in-memory keyring,
-a hang watchdog, and failing on unexpected WARNING logs."""
+a hang watchdog, garbage collection on the main (GUI) thread only, and failing on
+unexpected WARNING logs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 
 import asyncio
 import faulthandler
+import gc
 import logging
 import sys
 
@@ -17,6 +19,7 @@ import keyring
 import pytest
 import pytest_asyncio
 
+from app.ui.garbage import collect_if_due
 from tests.fakes.keyring import InMemoryKeyring
 
 # no test reads the developer's real config or env overrides
@@ -37,6 +40,21 @@ def pytest_asyncio_loop_factories(config, item):
         return qasync.QEventLoop(QApplication.instance() or QApplication([]))
 
     return {"qasync": qasync_loop}
+
+
+_GC_THRESHOLDS = gc.get_threshold()
+
+
+def pytest_configure(config):
+    # As in the app (app/ui/garbage.py): many tests run a core thread beside Qt, and an
+    # automatic collection there would free the GUI thread's Qt objects off their thread.
+    gc.disable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_main_thread():
+    yield
+    collect_if_due(_GC_THRESHOLDS)
 
 
 @pytest.fixture(autouse=True)

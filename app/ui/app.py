@@ -100,12 +100,14 @@ def _run_loop(app, args, single, window: MainWindow) -> int:
 
     from app.core.config import load_settings
     from app.core.runtime import RESPONSIVE_SWITCH_INTERVAL_S, CoreRuntime
+    from app.ui.garbage import GuiThreadCollector
 
     settings = load_settings(getattr(args, "config", None))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     # the core's own thread and loop; the GUI keeps qasync
     runtime = CoreRuntime(switch_interval_s=RESPONSIVE_SWITCH_INTERVAL_S)
+    collector = GuiThreadCollector(app)  # Qt objects are freed on the GUI thread only
     runtime.start()
     try:
         return loop.run_until_complete(_main(app, args, settings, single, runtime, window))
@@ -114,6 +116,7 @@ def _run_loop(app, args, single, window: MainWindow) -> int:
             single.close()
         runtime.stop()
         loop.close()
+        collector.stop()
 
 
 def build_gui_core(settings, *, config_path=None, **build):
