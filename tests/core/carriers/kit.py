@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,22 +43,71 @@ STORE = Store(
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def make_order(note: str = "少放辣") -> Order:
-    """A POS order ~1.5 km from ``STORE`` (the idempotency key goes to ``quote(key=)``)."""
-    return Order(
-        pos_order_id="JP1001",
-        channel=Channel.POS,
-        created_at=T0,
-        customer=Customer(
-            "张三", "13800001111", Address("上海市黄浦区南京东路100号", 31.2380, 121.4800)
-        ),
-        items=(Item("牛肉面", 2, 1800),),
-        total_fen=3600,
-        goods_value_fen=3600,
-        weight_g=1500,
-        note=note,
-        pickup_no="#M001",
-    )
+def customer(name: str, phone: str, address: str, lat: float, lng: float) -> Customer:
+    return Customer(name, phone, Address(address, lat, lng))
+
+
+_ORDER = Order(
+    pos_order_id="JP1001",
+    channel=Channel.POS,
+    created_at=T0,
+    customer=customer("张三", "13800001111", "上海市黄浦区南京东路100号", 31.2380, 121.4800),
+    items=(Item("牛肉面", 2, 1800),),
+    total_fen=3600,
+    goods_value_fen=3600,
+    weight_g=1500,
+    note="少放辣",
+    pickup_no="#M001",
+)
+
+
+def make_order(note: str = "少放辣", **changes: Any) -> Order:
+    """A POS order ~1.5 km from ``STORE`` (the idempotency key goes to ``quote(key=)``);
+    ``changes`` replace fields, so each carrier's golden data names only what differs."""
+    return replace(_ORDER, note=note, **changes)
+
+
+# The stores and orders each carrier's golden files were recorded with (data, not code:
+# the request fixtures hold these addresses, names and amounts byte for byte).
+_ZHENGZHOU = "聚配测试店", "郑州市金水区花园路1号", "037112345678", "郑州市金水区", "410100"
+_BEIJING_EAST = "聚配小馆", "北京市东城区东长安街1号", "01065550000", "北京", "010"
+STORES: dict[str, Store] = {
+    "dada": Store("聚配测试店", "上海市黄浦区人民大道1号", "02112345678", "上海市", "021", 31.2304, 121.4737),
+    "shansong": Store("聚配测试店", "北京市朝阳区建国路1号", "01012345678", "北京市", "010", 39.9087, 116.4600),
+    "fengniao": Store(*_ZHENGZHOU, 34.7725, 113.6645),
+    "uupt": Store(*_ZHENGZHOU, 34.7725, 113.6645),
+    "sf": Store(*_BEIJING_EAST, 39.9087, 116.3975),
+    "meituan": Store(*_BEIJING_EAST, 39.9087, 116.3975),
+}  # fmt: skip
+_ZZ_CUSTOMER = customer("张三", "13800000000", "郑州市金水区经三路10号", 34.7800, 113.6800)
+_BJ_CUSTOMER = customer("张三", "13800000000", "北京市朝阳区建国路88号", 39.9075, 116.4600)
+_BJ_ORDER: dict[str, Any] = {
+    "pos_order_id": "POS-1001",
+    "created_at": datetime(2025, 11, 24, 16, 0, tzinfo=UTC),
+    "customer": _BJ_CUSTOMER,
+    "items": (Item("宫保鸡丁", 2, 2800), Item("米饭", 2, 200)),
+    "total_fen": 6000,
+    "goods_value_fen": 0,
+    "pickup_no": "A12",
+}
+ORDERS: dict[str, Order] = {
+    "dada": make_order(created_at=datetime(2026, 11, 24, 4, 0, tzinfo=UTC)),
+    "shansong": make_order(
+        "轻拿轻放",
+        pos_order_id="JP2001",
+        created_at=datetime(2026, 11, 24, 4, 0, tzinfo=UTC),
+        customer=customer("李四", "13900002222", "北京市朝阳区光华路9号", 39.9150, 116.4500),
+        items=(Item("蛋糕", 1, 19800),),
+        total_fen=19800,
+        goods_value_fen=19800,
+        weight_g=2100,
+        pickup_no="#S12",
+    ),
+    "fengniao": make_order("", pos_order_id="POS-1001", customer=_ZZ_CUSTOMER, pickup_no="A12"),
+    "uupt": make_order("不要辣", pos_order_id="POS-1001", customer=_ZZ_CUSTOMER, pickup_no="A12"),
+    "sf": make_order("少辣", **_BJ_ORDER),
+    "meituan": make_order("少辣", channel=Channel.MEITUAN, **_BJ_ORDER),
+}
 
 
 def attempt(carrier_id: str, key: str = "JP1001-1", **kw: Any) -> DeliveryAttempt:

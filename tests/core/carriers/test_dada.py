@@ -4,8 +4,10 @@ the whole flow against the Dada sandbox over loopback."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -25,47 +27,30 @@ from app.core.carriers.base import (
 from app.core.carriers.dada import RULES, Adapter, mapping
 from app.core.carriers.http import CarrierHttp
 from app.core.domain import (
-    Address,
     CancelledBy,
-    Channel,
-    Customer,
     DeliveryAttempt,
     DeliveryStatus,
-    Item,
     Order,
-    Store,
 )
 from app.core.sandbox import dada as dada_sandbox
 from app.core.sandbox.engine import SandboxEngine, SimState
 from app.core.sandbox.server import SandboxServer
+from tests.core.carriers.kit import ORDERS, STORES
+from tests.core.carriers.kit import attempt as kit_attempt
 from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "dada"
 CREDS = RULES.rehearsal_credentials
-STORE = Store(
-    "聚配测试店", "上海市黄浦区人民大道1号", "02112345678", "上海市", "021", 31.2304, 121.4737
-)
-T0 = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
+STORE = STORES["dada"]
+T0 = ORDERS["dada"].created_at
 
 
 def make_order(note: str = "少放辣") -> Order:
-    addr = Address("上海市黄浦区南京东路100号", 31.2380, 121.4800)
-    return Order(
-        pos_order_id="JP1001",
-        channel=Channel.POS,
-        created_at=T0,
-        customer=Customer("张三", "13800001111", addr),
-        items=(Item("牛肉面", 2, 1800),),
-        total_fen=3600,
-        goods_value_fen=3600,
-        weight_g=1500,
-        note=note,
-        pickup_no="#M001",
-    )
+    return replace(ORDERS["dada"], note=note)
 
 
-def attempt(key: str = "JP1001-1", **kw) -> DeliveryAttempt:
-    return DeliveryAttempt(order_id=1, attempt_no=1, carrier="dada", idempotency_key=key, **kw)
+def attempt(key: str = "JP1001-1", **kw: Any) -> DeliveryAttempt:
+    return kit_attempt("dada", key, **kw)
 
 
 # ------------------------------------------------------------------ worked examples

@@ -4,7 +4,6 @@ mapping, and the adapter against its own sandbox over loopback."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -26,44 +25,19 @@ from app.core.carriers.http import CarrierHttp
 from app.core.carriers.kit import is_duplicate
 from app.core.clock import SystemClock
 from app.core.domain import (
-    Address,
     CancelledBy,
-    Channel,
-    Customer,
     DeliveryAttempt,
     DeliveryStatus,
-    Item,
-    Order,
-    Store,
 )
 from app.core.sandbox import fengniao as fn_sandbox
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
-from tests.core.carriers.kit import golden
+from tests.core.carriers.kit import ORDERS, STORES, golden
 from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "fengniao"
 CID = "fengniao"
-STORE = Store(
-    "聚配测试店",
-    "郑州市金水区花园路1号",
-    "037112345678",
-    "郑州市金水区",
-    "410100",
-    34.7725,
-    113.6645,
-)
-ORDER = Order(
-    "POS-1001",
-    Channel.POS,
-    datetime(2026, 11, 24, 3, 55, tzinfo=UTC),
-    Customer("张三", "13800000000", Address("郑州市金水区经三路10号", 34.7800, 113.6800)),
-    items=(Item("牛肉面", 2, 1800),),
-    total_fen=3600,
-    goods_value_fen=3600,
-    weight_g=1500,
-    pickup_no="A12",
-)
+STORE, ORDER = STORES[CID], ORDERS[CID]
 ATTEMPT = DeliveryAttempt(1, 1, CID, "JP-1001-1", carrier_order_id="300000123456")
 
 

@@ -30,40 +30,22 @@ from app.core.carriers.meituan import RULES, Adapter, codes, mapping
 from app.core.carriers.meituan.rules import Options
 from app.core.clock import SystemClock
 from app.core.domain import (
-    Address,
-    Channel,
-    Customer,
     DeliveryAttempt,
     DeliveryStatus,
-    Item,
-    Order,
     Quote,
     Rider,
-    Store,
 )
 from app.core.sandbox import meituan as mt_sandbox
 from app.core.sandbox.engine import Faults, SandboxEngine
 from app.core.sandbox.server import SandboxServer
+from tests.core.carriers.kit import ORDERS, STORES
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "meituan"
 CREDS = RULES.rehearsal_credentials
 OPTS = Options()
 NOW = 1764000000
 
-STORE = Store(
-    "聚配小馆", "北京市东城区东长安街1号", "01065550000", "北京", "010", 39.9087, 116.3975
-)
-ORDER = Order(
-    pos_order_id="POS-1001",
-    channel=Channel.MEITUAN,
-    created_at=datetime(2025, 11, 24, 16, 0, tzinfo=UTC),
-    customer=Customer("张三", "13800000000", Address("北京市朝阳区建国路88号", 39.9075, 116.46)),
-    items=(Item("宫保鸡丁", 2, 2800), Item("米饭", 2, 200)),
-    total_fen=6000,
-    weight_g=1500,
-    note="少辣",
-    pickup_no="A12",
-)
+STORE, ORDER = STORES["meituan"], ORDERS["meituan"]
 ATTEMPT = DeliveryAttempt(order_id=1, attempt_no=1, carrier="meituan", idempotency_key="JP1001A1")
 
 

@@ -30,38 +30,20 @@ from app.core.carriers.sf import RULES, Adapter, codes, mapping
 from app.core.carriers.sf.rules import Options
 from app.core.clock import SystemClock
 from app.core.domain import (
-    Address,
-    Channel,
-    Customer,
     DeliveryAttempt,
     DeliveryStatus,
-    Item,
-    Order,
-    Store,
 )
 from app.core.sandbox import sf as sf_sandbox
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
+from tests.core.carriers.kit import ORDERS, STORES
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "sf"
 CREDS = RULES.rehearsal_credentials
 OPTS = Options()
 NOW = 1764000000
 
-STORE = Store(
-    "聚配小馆", "北京市东城区东长安街1号", "01065550000", "北京", "010", 39.9087, 116.3975
-)
-ORDER = Order(
-    pos_order_id="POS-1001",
-    channel=Channel.POS,
-    created_at=datetime(2025, 11, 24, 16, 0, tzinfo=UTC),
-    customer=Customer("张三", "13800000000", Address("北京市朝阳区建国路88号", 39.9075, 116.4600)),
-    items=(Item("宫保鸡丁", 2, 2800), Item("米饭", 2, 200)),
-    total_fen=6000,
-    weight_g=1500,
-    note="少辣",
-    pickup_no="A12",
-)
+STORE, ORDER = STORES["sf"], ORDERS["sf"]
 ATTEMPT = DeliveryAttempt(order_id=1, attempt_no=1, carrier="sf", idempotency_key="JP1001A1")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -28,48 +29,31 @@ from app.core.carriers.shansong import RULES, Adapter, codes, mapping
 from app.core.carriers.shansong.rules import Options
 from app.core.clock import SystemClock
 from app.core.domain import (
-    Address,
     CancelledBy,
-    Channel,
-    Customer,
     DeliveryAttempt,
     DeliveryStatus,
-    Item,
     Order,
-    Store,
 )
 from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import shansong as ss_sandbox
 from app.core.sandbox.engine import Faults, SandboxEngine, Scenario
 from app.core.sandbox.server import SandboxServer
+from tests.core.carriers.kit import ORDERS, STORES
+from tests.core.carriers.kit import attempt as kit_attempt
 from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "shansong"
 CREDS = RULES.rehearsal_credentials
-STORE = Store(
-    "聚配测试店", "北京市朝阳区建国路1号", "01012345678", "北京市", "010", 39.9087, 116.4600
-)
-T0 = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
+STORE = STORES["shansong"]
+T0 = ORDERS["shansong"].created_at
 
 
 def make_order() -> Order:
-    addr = Address("北京市朝阳区光华路9号", 39.9150, 116.4500)
-    return Order(
-        pos_order_id="JP2001",
-        channel=Channel.POS,
-        created_at=T0,
-        customer=Customer("李四", "13900002222", addr),
-        items=(Item("蛋糕", 1, 19800),),
-        total_fen=19800,
-        goods_value_fen=19800,
-        weight_g=2100,
-        note="轻拿轻放",
-        pickup_no="#S12",
-    )
+    return ORDERS["shansong"]
 
 
-def attempt(key: str = "JP2001-1", **kw) -> DeliveryAttempt:
-    return DeliveryAttempt(order_id=1, attempt_no=1, carrier="shansong", idempotency_key=key, **kw)
+def attempt(key: str = "JP2001-1", **kw: Any) -> DeliveryAttempt:
+    return kit_attempt("shansong", key, **kw)
 
 
 # ------------------------------------------------------------------ worked example

@@ -25,45 +25,19 @@ from app.core.carriers.http import CarrierHttp
 from app.core.carriers.uupt import RULES, Adapter, codes, mapping
 from app.core.clock import SystemClock
 from app.core.domain import (
-    Address,
-    Channel,
-    Customer,
     DeliveryAttempt,
     DeliveryStatus,
-    Item,
-    Order,
-    Store,
 )
 from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import uupt as uu_sandbox
 from app.core.sandbox.engine import SandboxEngine, Scenario
 from app.core.sandbox.server import SandboxServer
-from tests.core.carriers.kit import golden
+from tests.core.carriers.kit import ORDERS, STORES, golden
 from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "uupt"
 CID = "uupt"
-STORE = Store(
-    "聚配测试店",
-    "郑州市金水区花园路1号",
-    "037112345678",
-    "郑州市金水区",
-    "410100",
-    34.7725,
-    113.6645,
-)
-ORDER = Order(
-    "POS-1001",
-    Channel.POS,
-    datetime(2026, 11, 24, 3, 55, tzinfo=UTC),
-    Customer("张三", "13800000000", Address("郑州市金水区经三路10号", 34.7800, 113.6800)),
-    items=(Item("牛肉面", 2, 1800),),
-    total_fen=3600,
-    goods_value_fen=3600,
-    weight_g=1500,
-    pickup_no="A12",
-    note="不要辣",
-)
+STORE, ORDER = STORES[CID], ORDERS[CID]
 ATTEMPT = DeliveryAttempt(1, 1, CID, "JP-1001-1", carrier_order_id="U60001234567")
 
 
