@@ -135,6 +135,7 @@ def adapter(
     credentials: Mapping[str, str] | None = None,
     clock: Clock | None = None,
     callback_url: str = "",
+    store: Store = STORE,
     **options: object,
 ) -> CarrierAdapter:
     """The carrier's adapter with its rehearsal credentials (or ``credentials``)."""
@@ -143,7 +144,7 @@ def adapter(
         carrier=carrier_id,
         base_url=base_url,
         credentials=credentials or meta.rules.rehearsal_credentials,
-        store=STORE,
+        store=store,
         http=http,
         clock=clock or FakeClock(T0),
         callback_url=callback_url,

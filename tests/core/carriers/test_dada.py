@@ -25,7 +25,6 @@ from app.core.carriers.base import (
     UnavailableError,
 )
 from app.core.carriers.dada import RULES, Adapter, mapping
-from app.core.carriers.http import CarrierHttp
 from app.core.domain import (
     CancelledBy,
     DeliveryAttempt,
@@ -34,7 +33,6 @@ from app.core.domain import (
 )
 from app.core.sandbox import dada as dada_sandbox
 from app.core.sandbox.engine import SandboxEngine, SimState
-from app.core.sandbox.server import SandboxServer
 from tests.core.carriers.kit import ORDERS, STORES
 from tests.core.carriers.kit import attempt as kit_attempt
 from tests.fakes.clock import FakeClock
@@ -265,25 +263,9 @@ class EngineClock:
 
 
 @pytest_asyncio.fixture
-async def world():
-    engine = SandboxEngine(seed=1, speed=0)
-    server = SandboxServer(engine, carriers=("dada",), push_callbacks=False)
-    await server.start()
-    http = CarrierHttp(timeout_s=2)
-    ctx = CarrierContext(
-        carrier="dada",
-        base_url=server.carrier_url("dada"),
-        credentials=CREDS,
-        store=STORE,
-        http=http,
-        clock=EngineClock(engine),
-        callback_url="http://127.0.0.1:9/cb",
-    )
-    try:
-        yield engine, Adapter(ctx), ctx
-    finally:
-        await http.aclose()
-        await server.stop()
+async def world(sandbox_world):
+    w = await sandbox_world("dada", store=STORE, callback_url="http://127.0.0.1:9/cb")
+    return w.engine, w.adapter, w.adapter.ctx
 
 
 async def _dispatch(adapter: Adapter, key: str = "JP1001-1"):

@@ -30,9 +30,8 @@ from app.core.domain import (
     DeliveryStatus,
 )
 from app.core.sandbox import fengniao as fn_sandbox
-from app.core.sandbox.engine import SandboxEngine
-from app.core.sandbox.server import SandboxServer
-from tests.core.carriers.kit import ORDERS, STORES, golden
+from tests.core.carriers.kit import ORDERS, STORES, golden, mock_http
+from tests.core.carriers.kit import adapter as kit_adapter
 from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "fengniao"
@@ -128,17 +127,11 @@ def test_duplicate_detected():
 
 # ---------------------------------------------------------------------------- golden
 def _offline_adapter(handler, **options) -> tuple[Adapter, CarrierHttp]:
-    http = CarrierHttp(transport=httpx.MockTransport(handler))
-    ctx = CarrierContext(
-        CID,
-        RULES.sandbox_base_url,
-        RULES.rehearsal_credentials,
-        STORE,
-        http,
-        FakeClock(),
-        options=options,
+    http = mock_http(handler)
+    a = kit_adapter(
+        CID, http, base_url=RULES.sandbox_base_url, clock=FakeClock(), store=STORE, **options
     )
-    return Adapter(ctx), http
+    return a, http  # type: ignore[return-value]
 
 
 @pytest.mark.asyncio
@@ -183,23 +176,9 @@ async def test_missing_access_token_is_auth_error():
 
 # ---------------------------------------------------------------------------- sandbox
 @pytest_asyncio.fixture
-async def world():
-    engine = SandboxEngine(seed=1, speed=0)
-    server = SandboxServer(engine, carriers=(CID,), push_callbacks=False)
-    await server.start()
-    http = CarrierHttp(timeout_s=2)
-    try:
-        yield engine, _adapter(server, http)
-    finally:
-        await http.aclose()
-        await server.stop()
-
-
-def _adapter(server: SandboxServer, http: CarrierHttp) -> Adapter:
-    ctx = CarrierContext(
-        CID, server.carrier_url(CID), RULES.rehearsal_credentials, STORE, http, SystemClock()
-    )
-    return Adapter(ctx)
+async def world(sandbox_world):
+    w = await sandbox_world(CID, store=STORE, clock=SystemClock())
+    return w.engine, w.adapter
 
 
 def _att(key: str) -> DeliveryAttempt:

@@ -36,8 +36,7 @@ from app.core.domain import (
 )
 from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import shansong as ss_sandbox
-from app.core.sandbox.engine import Faults, SandboxEngine, Scenario
-from app.core.sandbox.server import SandboxServer
+from app.core.sandbox.engine import Faults, Scenario
 from tests.core.carriers.kit import ORDERS, STORES
 from tests.core.carriers.kit import attempt as kit_attempt
 from tests.fakes.clock import FakeClock
@@ -261,24 +260,9 @@ async def test_local_tip_rules():
 
 # ------------------------------------------------------------------ against the sandbox
 @pytest_asyncio.fixture
-async def world():
-    engine = SandboxEngine(seed=1, speed=0)
-    server = SandboxServer(engine, carriers=("shansong",), push_callbacks=False)
-    await server.start()
-    http = CarrierHttp(timeout_s=2)
-    ctx = CarrierContext(
-        carrier="shansong",
-        base_url=server.carrier_url("shansong"),
-        credentials=CREDS,
-        store=STORE,
-        http=http,
-        clock=SystemClock(),
-    )
-    try:
-        yield engine, Adapter(ctx), ctx, server
-    finally:
-        await http.aclose()
-        await server.stop()
+async def world(sandbox_world):
+    w = await sandbox_world("shansong", store=STORE, clock=SystemClock())
+    return w.engine, w.adapter, w.adapter.ctx, w.server
 
 
 async def _dispatch(adapter: Adapter, key: str = "JP2001-1"):

@@ -30,9 +30,9 @@ from app.core.domain import (
 )
 from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import uupt as uu_sandbox
-from app.core.sandbox.engine import SandboxEngine, Scenario
-from app.core.sandbox.server import SandboxServer
-from tests.core.carriers.kit import ORDERS, STORES, golden
+from app.core.sandbox.engine import Scenario
+from tests.core.carriers.kit import ORDERS, STORES, golden, mock_http
+from tests.core.carriers.kit import adapter as kit_adapter
 from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "uupt"
@@ -150,18 +150,15 @@ def test_balance_payment_link_is_insufficient_balance():
 @pytest.mark.asyncio
 async def test_golden_requests_and_canned_responses():
     g = golden(CID)
-    http = CarrierHttp(transport=httpx.MockTransport(g))
-    clock = FakeClock()
-    ctx = CarrierContext(
+    http, clock = mock_http(g), FakeClock()
+    adapter = kit_adapter(
         CID,
-        RULES.sandbox_base_url,
-        RULES.rehearsal_credentials,
-        STORE,
         http,
-        clock,
+        base_url=RULES.sandbox_base_url,
+        clock=clock,
         callback_url="https://relay.example/cb/uupt/t0k3n",
+        store=STORE,
     )
-    adapter = Adapter(ctx)
     try:
         q = await adapter.quote(ORDER)
         assert (q.fee_fen, q.distance_m, q.token, q.binding) == (
@@ -214,27 +211,12 @@ async def test_expired_price_token_refused_locally():
 
 
 # ---------------------------------------------------------------------------- sandbox
-async def _world(timeout_s: float):
-    engine = SandboxEngine(seed=1, speed=0)
-    server = SandboxServer(engine, carriers=(CID,), push_callbacks=False)
-    await server.start()
-    # a hung handler would hold server.stop() for aiohttp's 60 s shutdown grace
-    server._runner._shutdown_timeout = 0.2  # type: ignore[union-attr]
-    http = CarrierHttp(timeout_s=timeout_s)
-    ctx = CarrierContext(
-        CID, server.carrier_url(CID), RULES.rehearsal_credentials, STORE, http, SystemClock()
-    )
-    return engine, server, http, Adapter(ctx)
-
-
 @pytest_asyncio.fixture
-async def world():
-    engine, server, http, adapter = await _world(2)
-    try:
-        yield engine, adapter
-    finally:
-        await http.aclose()
-        await server.stop()
+async def world(sandbox_world):
+    w = await sandbox_world(CID, store=STORE, clock=SystemClock())
+    # a hung handler would hold server.stop() for aiohttp's 60 s shutdown grace
+    w.server._runner._shutdown_timeout = 0.2  # type: ignore[union-attr]
+    return w.engine, w.adapter
 
 
 def _att(key: str) -> DeliveryAttempt:
