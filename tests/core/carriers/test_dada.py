@@ -17,10 +17,7 @@ from app.core.carriers.base import (
     CallbackRejected,
     CallbackRequest,
     CarrierContext,
-    InsufficientBalanceError,
-    NotFoundError,
     OutcomeUnknownError,
-    RateLimitedError,
     RejectedError,
     UnavailableError,
 )
@@ -197,24 +194,6 @@ def test_parse_positions_and_cancel_fee():
     pos = mapping.parse_positions(canned("positions")["result"])
     assert [(p.idempotency_key, p.lat, p.lng) for p in pos] == [("JP1001-1", 31.2371, 121.4791)]
     assert mapping.parse_cancel_fee({"deduct_fee": 2}) == 200
-
-
-@pytest.mark.parametrize(
-    ("code", "msg", "exc"),
-    [
-        (2003, "签名错误", AuthError),
-        (9999, "app_key无效", AuthError),
-        (2999, "请求过于频繁", RateLimitedError),
-        (2076, "账户余额不足", InsufficientBalanceError),
-        (2012, "订单不存在", NotFoundError),
-        (2062, "订单状态不允许取消", RejectedError),
-    ],
-)
-def test_error_mapping(code, msg, exc):
-    raw = json.dumps({"status": "fail", "code": code, "msg": msg, "result": None}).encode()
-    with pytest.raises(exc) as info:
-        mapping.unwrap(raw, mutating=False)
-    assert type(info.value) is exc and info.value.code == code
 
 
 def test_error_codes_are_configurable():

@@ -15,9 +15,7 @@ from app.core.carriers.base import (
     CallbackRejected,
     CallbackRequest,
     CarrierContext,
-    InsufficientBalanceError,
     NotFoundError,
-    RateLimitedError,
     RejectedError,
 )
 from app.core.carriers.fengniao import RULES, Adapter, codes, mapping
@@ -97,24 +95,6 @@ def test_status_codes(code, status):
 
 def test_status_override_knob():
     assert codes.status_of(6, {"6": "at_dropoff"}) is DeliveryStatus.AT_DROPOFF
-
-
-@pytest.mark.parametrize(
-    ("code", "msg", "kind"),
-    [
-        (40002, "验证签名失败", AuthError),
-        (40004, "token不正确或已失效", AuthError),
-        (40000, "请求过于频繁", RateLimitedError),
-        (40000, "商户余额不足", InsufficientBalanceError),
-        (50037, "订单不存在", NotFoundError),
-        (50102, "当前订单状态不允许取消", RejectedError),
-    ],
-)
-def test_error_envelope_maps(code, msg, kind):
-    body = json.dumps({"code": code, "msg": msg, "business_data": ""}).encode()
-    with pytest.raises(kind) as ei:
-        mapping.unwrap(body, 200)
-    assert type(ei.value) is kind and ei.value.code == str(code)
 
 
 def test_duplicate_detected():

@@ -14,19 +14,16 @@ import pytest
 import pytest_asyncio
 
 from app.core.carriers.base import (
-    AuthError,
     CallbackRejected,
     CallbackRequest,
     CarrierContext,
-    InsufficientBalanceError,
     NotFoundError,
     OutcomeUnknownError,
-    RateLimitedError,
     RejectedError,
     UnavailableError,
 )
 from app.core.carriers.http import CarrierHttp
-from app.core.carriers.meituan import RULES, Adapter, codes, mapping
+from app.core.carriers.meituan import RULES, Adapter, mapping
 from app.core.carriers.meituan.rules import Options
 from app.core.clock import SystemClock
 from app.core.domain import (
@@ -148,24 +145,6 @@ def test_parse_position():
     pos = mapping.parse_position({"lat": 39907500, "lng": 116460000}, "k")
     assert pos is not None and (pos.lat, pos.lng) == (39.9075, 116.46)
     assert mapping.parse_position({"lat": 0, "lng": 0}, "k") is None
-
-
-@pytest.mark.parametrize(
-    ("code", "msg", "kind"),
-    [
-        (11, "接口流控", RateLimitedError),
-        (codes.SIGN_ERROR, "签名验证失败", AuthError),
-        (codes.APPKEY_ERROR, "appkey不存在", AuthError),
-        (codes.BALANCE, "账户余额不足", InsufficientBalanceError),
-        (codes.NOT_FOUND, "订单不存在", NotFoundError),
-        (1234, "超出配送范围", RejectedError),
-    ],
-)
-def test_error_mapping(code, msg, kind):
-    body = json.dumps({"code": code, "message": msg}, ensure_ascii=False).encode()
-    with pytest.raises(kind) as info:
-        mapping.unwrap(body, mutating=False)
-    assert type(info.value) is kind and info.value.code == code
 
 
 def test_unreadable_body():

@@ -14,19 +14,15 @@ import pytest
 import pytest_asyncio
 
 from app.core.carriers.base import (
-    AuthError,
     CallbackRejected,
     CallbackRequest,
     CarrierContext,
-    InsufficientBalanceError,
-    NotFoundError,
     OutcomeUnknownError,
-    RateLimitedError,
     RejectedError,
     UnavailableError,
 )
 from app.core.carriers.http import CarrierHttp
-from app.core.carriers.sf import RULES, Adapter, codes, mapping
+from app.core.carriers.sf import RULES, Adapter, mapping
 from app.core.carriers.sf.rules import Options
 from app.core.clock import SystemClock
 from app.core.domain import (
@@ -137,25 +133,6 @@ def test_parse_cancel_preview_tip_position():
     assert mapping.parse_tip({"gratuity_fee": 300, "total_gratuity_fee": 500}) == 500
     pos = mapping.parse_position({"rider_lat": "39.9", "rider_lng": "116.4"}, "K")
     assert pos is not None and (pos.lat, pos.lng) == (39.9, 116.4)
-
-
-@pytest.mark.parametrize(
-    ("code", "msg", "kind"),
-    [
-        (codes.AUTH_SIGN, "签名错误", AuthError),
-        (9999, "sign error", AuthError),
-        (codes.RATE_LIMITED, "请求过于频繁", RateLimitedError),
-        (codes.BALANCE, "账户余额不足", InsufficientBalanceError),
-        (codes.NOT_FOUND, "订单不存在", NotFoundError),
-        (codes.DUPLICATE, "商家订单号重复", codes.DuplicateOrderError),
-        (1234, "地址超区", RejectedError),
-    ],
-)
-def test_error_mapping(code, msg, kind):
-    body = json.dumps({"error_code": code, "error_msg": msg, "result": None}).encode()
-    with pytest.raises(kind) as info:
-        mapping.unwrap(body, mutating=False)
-    assert type(info.value) is kind and info.value.code == code
 
 
 def test_unreadable_body():

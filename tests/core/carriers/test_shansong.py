@@ -13,14 +13,10 @@ import pytest
 import pytest_asyncio
 
 from app.core.carriers.base import (
-    AuthError,
     CallbackRejected,
     CallbackRequest,
     CarrierContext,
-    InsufficientBalanceError,
-    NotFoundError,
     OutcomeUnknownError,
-    RateLimitedError,
     RejectedError,
     UnavailableError,
 )
@@ -222,24 +218,6 @@ def test_parse_info_returned_and_courier():
 )
 def test_status_codes(st, sub, expected, reassigned):
     assert codes.status_of(st, sub) == (expected, reassigned)
-
-
-@pytest.mark.parametrize(
-    ("code", "msg", "exc"),
-    [
-        (40001, "签名错误", AuthError),
-        (1, "clientId无效", AuthError),
-        (42900, "请求过于频繁", RateLimitedError),
-        (50010, "账户余额不足", InsufficientBalanceError),
-        (40400, "订单不存在", NotFoundError),
-        (40901, "当前订单状态不可取消", RejectedError),
-    ],
-)
-def test_error_mapping(code, msg, exc):
-    raw = json.dumps({"status": code, "msg": msg, "data": None}, ensure_ascii=False).encode()
-    with pytest.raises(exc) as info:
-        mapping.unwrap(raw, mutating=True)
-    assert type(info.value) is exc and info.value.code == code
 
 
 def test_malformed_answer():

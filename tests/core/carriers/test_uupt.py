@@ -18,7 +18,6 @@ from app.core.carriers.base import (
     CarrierContext,
     InsufficientBalanceError,
     NotFoundError,
-    RateLimitedError,
     RejectedError,
 )
 from app.core.carriers.http import CarrierHttp
@@ -109,24 +108,6 @@ def test_rider_withdrew_is_reassignment():
         cancel_field="cancelFee",
     )
     assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.reassignment
-
-
-@pytest.mark.parametrize(
-    ("code", "msg", "kind"),
-    [
-        (-104, "签名校验失败", AuthError),
-        (-105, "openid无效", AuthError),
-        (-10001, "发送频率过快", RateLimitedError),
-        (-3001, "账户余额不足", InsufficientBalanceError),
-        (-4002, "订单编号无效", NotFoundError),
-        (-2002, "price_token无效", RejectedError),
-    ],
-)
-def test_error_envelope_maps(code, msg, kind):
-    body = json.dumps({"code": code, "msg": msg, "body": None}).encode()
-    with pytest.raises(kind) as ei:
-        mapping.unwrap(body, (0, 1))
-    assert type(ei.value) is kind and ei.value.code == str(code)
 
 
 def test_success_codes_knob():
