@@ -257,6 +257,9 @@ class Wire:
 
 
 Unwrap = Callable[["HttpResponse", bool], Any]
+# Where a rehearsal sandbox should push callbacks; real gateways take the URL from their
+# console and ignore the header.
+SANDBOX_CALLBACK_HEADER = "X-Sandbox-Callback-Url"
 _MALFORMED = (ValueError, TypeError, AttributeError, KeyError)
 
 
@@ -278,6 +281,16 @@ def guarded(carrier: str, op: str, read: Callable[[bytes, bool], Any]) -> Unwrap
     return unwrap
 
 
+def body_unwrap(read: Callable[..., Any], **kw: Any) -> Unwrap:
+    """An ``Unwrap`` for gateways whose answer is read from the body alone
+    (``read(body, mutating=..., **kw)``, e.g. a carrier's ``mapping.unwrap``)."""
+
+    def unwrap(resp: HttpResponse, mutating: bool) -> Any:
+        return read(resp.body, mutating=mutating, **kw)
+
+    return unwrap
+
+
 class AdapterBase:
     """What every adapter does the same way: hold the context, send a ``Wire``."""
 
@@ -291,6 +304,10 @@ class AdapterBase:
 
     def _unix(self) -> int:
         return int(self.ctx.clock.now().timestamp())
+
+    def _callback_headers(self) -> dict[str, str] | None:
+        url = self.ctx.callback_url
+        return {SANDBOX_CALLBACK_HEADER: url} if url else None
 
     async def _exchange(self, wire: Wire, *, mutating: bool, unwrap: Unwrap) -> Any:
         """POST ``wire`` through the shared client; ``unwrap`` reads the answer."""

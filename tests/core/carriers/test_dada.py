@@ -22,12 +22,7 @@ from app.core.carriers.base import (
     UnavailableError,
 )
 from app.core.carriers.dada import RULES, Adapter, mapping
-from app.core.domain import (
-    CancelledBy,
-    DeliveryAttempt,
-    DeliveryStatus,
-    Order,
-)
+from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Order
 from app.core.sandbox import dada as dada_sandbox
 from app.core.sandbox.engine import SandboxEngine, SimState
 from tests.core.carriers.kit import ORDERS, STORES

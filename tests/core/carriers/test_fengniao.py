@@ -22,11 +22,7 @@ from app.core.carriers.fengniao import RULES, Adapter, codes, mapping
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.kit import is_duplicate
 from app.core.clock import SystemClock
-from app.core.domain import (
-    CancelledBy,
-    DeliveryAttempt,
-    DeliveryStatus,
-)
+from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus
 from app.core.sandbox import fengniao as fn_sandbox
 from tests.core.carriers.kit import ORDERS, STORES, golden, mock_http
 from tests.core.carriers.kit import adapter as kit_adapter

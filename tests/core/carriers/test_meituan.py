@@ -26,12 +26,7 @@ from app.core.carriers.http import CarrierHttp
 from app.core.carriers.meituan import RULES, Adapter, mapping
 from app.core.carriers.meituan.rules import Options
 from app.core.clock import SystemClock
-from app.core.domain import (
-    DeliveryAttempt,
-    DeliveryStatus,
-    Quote,
-    Rider,
-)
+from app.core.domain import DeliveryAttempt, DeliveryStatus, Quote, Rider
 from app.core.sandbox import meituan as mt_sandbox
 from app.core.sandbox.engine import Faults, SandboxEngine
 from app.core.sandbox.server import SandboxServer

@@ -25,10 +25,7 @@ from app.core.carriers.http import CarrierHttp
 from app.core.carriers.sf import RULES, Adapter, mapping
 from app.core.carriers.sf.rules import Options
 from app.core.clock import SystemClock
-from app.core.domain import (
-    DeliveryAttempt,
-    DeliveryStatus,
-)
+from app.core.domain import DeliveryAttempt, DeliveryStatus
 from app.core.sandbox import sf as sf_sandbox
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer

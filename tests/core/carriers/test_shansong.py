@@ -24,12 +24,7 @@ from app.core.carriers.http import CarrierHttp, HttpResponse
 from app.core.carriers.shansong import RULES, Adapter, codes, mapping
 from app.core.carriers.shansong.rules import Options
 from app.core.clock import SystemClock
-from app.core.domain import (
-    CancelledBy,
-    DeliveryAttempt,
-    DeliveryStatus,
-    Order,
-)
+from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Order
 from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import shansong as ss_sandbox
 from app.core.sandbox.engine import Faults, Scenario

@@ -23,10 +23,7 @@ from app.core.carriers.base import (
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.uupt import RULES, Adapter, codes, mapping
 from app.core.clock import SystemClock
-from app.core.domain import (
-    DeliveryAttempt,
-    DeliveryStatus,
-)
+from app.core.domain import DeliveryAttempt, DeliveryStatus
 from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import uupt as uu_sandbox
 from app.core.sandbox.engine import Scenario

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.core.carriers.base import (
     CallbackRequest,
@@ -23,11 +23,8 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.dada import codes, mapping
 from app.core.carriers.dada.rules import RULES, Options
-from app.core.carriers.kit import AdapterBase, Wire, is_duplicate, load_options
+from app.core.carriers.kit import AdapterBase, Wire, body_unwrap, is_duplicate, load_options
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
-
-if TYPE_CHECKING:
-    from app.core.carriers.http import HttpResponse
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +36,7 @@ class Adapter(AdapterBase):
     def __init__(self, ctx: CarrierContext) -> None:
         super().__init__(ctx)
         self.opts = load_options(Options, ctx.options)
+        self._unwrap = body_unwrap(mapping.unwrap, overrides=self.opts.error_codes)
 
     # ------------------------------------------------------------ transport
     async def _call(self, path: str, params: Mapping[str, object], *, mutating: bool) -> Any:
@@ -48,9 +46,6 @@ class Adapter(AdapterBase):
         )
         wire = Wire(path, content, mapping.CONTENT_TYPE)
         return await self._exchange(wire, mutating=mutating, unwrap=self._unwrap)
-
-    def _unwrap(self, resp: HttpResponse, mutating: bool) -> Any:
-        return mapping.unwrap(resp.body, mutating=mutating, overrides=self.opts.error_codes)
 
     def _order_params(self, order: Order, origin_id: str) -> dict[str, Any]:
         callback = self.ctx.callback_url or self.opts.callback_placeholder

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.core.carriers.base import (
     CallbackRequest,
@@ -24,21 +24,14 @@ from app.core.carriers.base import (
     RiderPosition,
     StatusSnapshot,
 )
-from app.core.carriers.kit import AdapterBase, Wire, load_options
+from app.core.carriers.kit import AdapterBase, Wire, body_unwrap, load_options
 from app.core.carriers.meituan import mapping
 from app.core.carriers.meituan.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
 
-if TYPE_CHECKING:
-    from app.core.carriers.http import HttpResponse
-
 log = logging.getLogger(__name__)
 
-CALLBACK_HEADER = "X-Sandbox-Callback-Url"  # ignored by Meituan (console-configured URLs)
-
-
-def _unwrap(resp: HttpResponse, mutating: bool) -> dict[str, Any]:
-    return mapping.unwrap(resp.body, mutating=mutating)
+_unwrap = body_unwrap(mapping.unwrap)
 
 
 class Adapter(AdapterBase):
@@ -51,7 +44,7 @@ class Adapter(AdapterBase):
         self.creds = ctx.credentials
 
     async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict[str, Any]:
-        headers = {CALLBACK_HEADER: self.ctx.callback_url} if self.ctx.callback_url else None
+        headers = self._callback_headers()
         sent = Wire(wire.path, wire.content, wire.content_type, headers)
         result: dict[str, Any] = await self._exchange(sent, mutating=mutating, unwrap=_unwrap)
         return result

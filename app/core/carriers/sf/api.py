@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.core.carriers.base import (
     CallbackRequest,
@@ -20,21 +20,14 @@ from app.core.carriers.base import (
     RiderPosition,
     StatusSnapshot,
 )
-from app.core.carriers.kit import AdapterBase, Wire, load_options
+from app.core.carriers.kit import AdapterBase, Wire, body_unwrap, load_options
 from app.core.carriers.sf import codes, mapping
 from app.core.carriers.sf.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, Order, Quote
 
-if TYPE_CHECKING:
-    from app.core.carriers.http import HttpResponse
-
 log = logging.getLogger(__name__)
 
-CALLBACK_HEADER = "X-Sandbox-Callback-Url"  # ignored by SF (console-configured URLs)
-
-
-def _unwrap(resp: HttpResponse, mutating: bool) -> dict[str, Any]:
-    return mapping.unwrap(resp.body, mutating=mutating)
+_unwrap = body_unwrap(mapping.unwrap)
 
 
 class Adapter(AdapterBase):
@@ -47,7 +40,7 @@ class Adapter(AdapterBase):
         self.creds = ctx.credentials
 
     async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict[str, Any]:
-        headers = {CALLBACK_HEADER: self.ctx.callback_url} if self.ctx.callback_url else None
+        headers = self._callback_headers()
         sent = Wire(
             mapping.PATH + wire.method, wire.content, wire.content_type, headers, wire.params
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.core.carriers.base import (
     CallbackRequest,
@@ -22,13 +22,10 @@ from app.core.carriers.base import (
     RiderPosition,
     StatusSnapshot,
 )
-from app.core.carriers.kit import AdapterBase, Wire, is_duplicate, load_options
+from app.core.carriers.kit import AdapterBase, Wire, body_unwrap, is_duplicate, load_options
 from app.core.carriers.shansong import codes, mapping
 from app.core.carriers.shansong.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, Order, Quote
-
-if TYPE_CHECKING:
-    from app.core.carriers.http import HttpResponse
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +37,7 @@ class Adapter(AdapterBase):
     def __init__(self, ctx: CarrierContext) -> None:
         super().__init__(ctx)
         self.opts = load_options(Options, ctx.options)
+        self._unwrap = body_unwrap(mapping.unwrap, overrides=self.opts.error_codes)
 
     # ------------------------------------------------------------ transport
     async def _call(self, path: str, params: Mapping[str, object] | None, *, mutating: bool) -> Any:
@@ -48,9 +46,6 @@ class Adapter(AdapterBase):
         content = mapping.form(self.ctx.credentials, data, ts_ms)
         wire = Wire(path, content, mapping.CONTENT_TYPE)
         return await self._exchange(wire, mutating=mutating, unwrap=self._unwrap)
-
-    def _unwrap(self, resp: HttpResponse, mutating: bool) -> Any:
-        return mapping.unwrap(resp.body, mutating=mutating, overrides=self.opts.error_codes)
 
     @staticmethod
     def _iss(attempt: DeliveryAttempt) -> str:
