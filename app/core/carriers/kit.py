@@ -8,6 +8,7 @@ sources reuse the same pieces (they are neutral on purpose: no carrier import he
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.core.carriers.base import (
     AuthError,
+    CallbackRejected,
     CarrierError,
     InsufficientBalanceError,
     NotFoundError,
@@ -242,6 +244,34 @@ def _coerce(value: object, default: object) -> object:
     if isinstance(default, tuple):
         return tuple(value) if isinstance(value, Collection) else (value,)
     return value
+
+
+# ---------------------------------------------------------------------------- callbacks
+def open_callback(body: bytes, inner: str, what: str) -> tuple[dict[str, Any], str, Any]:
+    """A JSON callback envelope whose ``inner`` field carries JSON text: the envelope,
+    that text (what the carrier signs) and its decoded value; anything else is a 400."""
+    try:
+        env = json.loads(body)
+        text = env[inner]
+        return env, text, json.loads(text)
+    except (ValueError, KeyError, TypeError):
+        raise CallbackRejected(f"not a {what} callback", 400) from None
+
+
+def check_callback(
+    env: Mapping[str, Any],
+    id_key: str,
+    our_id: str | None,
+    *,
+    signed: tuple[str, str] | None,
+    sig_name: str = "signature",
+) -> None:
+    """Refuse a callback addressed to another account (``env[id_key]`` is not ``our_id``)
+    or, when ``signed`` is ``(expected, received)``, one whose signature differs."""
+    if str(env.get(id_key, "")) != our_id:
+        raise CallbackRejected(f"callback for another {id_key}")
+    if signed is not None and not hmac.compare_digest(*signed):
+        raise CallbackRejected(f"bad callback {sig_name}")
 
 
 # ---------------------------------------------------------------------------- adapters

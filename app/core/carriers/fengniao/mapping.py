@@ -11,7 +11,6 @@ GCJ-02 with ``position_source`` 3 (高德).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import math
 from collections.abc import Mapping
@@ -21,7 +20,6 @@ from typing import Any
 from app.core.carriers import kit
 from app.core.carriers.base import (
     CallbackEvent,
-    CallbackRejected,
     CallbackResult,
     CreateResult,
     RejectedError,
@@ -340,17 +338,12 @@ def parse_callback(
     reply: str,
     overrides: Mapping[str, str] | None = None,
 ) -> CallbackResult:
-    try:
-        env = json.loads(body)
-        data = json.loads(env["business_data"])
-    except (ValueError, KeyError, TypeError):
-        raise CallbackRejected("not a fengniao v3 callback", 400) from None
-    if str(env.get("app_id", "")) != creds.get("app_id"):
-        raise CallbackRejected("callback for another app_id")
+    env, _, data = kit.open_callback(body, "business_data", "fengniao v3")
+    signed = None
     if verify == "sha256":
         expected = sign(creds["app_secret"], {k: v for k, v in env.items() if k in SIGNED_KEYS})
-        if not hmac.compare_digest(expected, str(env.get("signature", ""))):
-            raise CallbackRejected("bad callback signature")
+        signed = (expected, str(env.get("signature", "")))
+    kit.check_callback(env, "app_id", creds.get("app_id"), signed=signed)
     reply_bytes = reply.encode("utf-8")
     if data.get("callback_business_type") != "orderStatusNotify":
         return CallbackResult((), reply_body=reply_bytes)  # authNotify etc.: not ours to act on

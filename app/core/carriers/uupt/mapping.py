@@ -9,7 +9,6 @@ Sign = UPPER(MD5(biz + appSecret + timestamp)). Money fen; coordinates BD-09 on 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import math
 from collections.abc import Collection, Mapping
@@ -19,7 +18,6 @@ from typing import Any
 from app.core.carriers import kit
 from app.core.carriers.base import (
     CallbackEvent,
-    CallbackRejected,
     CallbackResult,
     CreateResult,
     InsufficientBalanceError,
@@ -242,18 +240,12 @@ def parse_callback(
     fields: Mapping[str, str],
     overrides: Mapping[str, str] | None = None,
 ) -> CallbackResult:
-    try:
-        env = json.loads(body)
-        biz_s = env["biz"]
-        biz = json.loads(biz_s)
-    except (ValueError, KeyError, TypeError):
-        raise CallbackRejected("not a UU v3 callback", 400) from None
-    if str(env.get("openId", "")) != creds.get("open_id"):
-        raise CallbackRejected("callback for another openId")
+    env, biz_s, biz = kit.open_callback(body, "biz", "UU v3")
+    signed = None
     if verify == "md5":
         expected = sign(biz_s, creds["app_secret"], env.get("timestamp", ""))
-        if not hmac.compare_digest(expected, str(env.get("sign", "")).upper()):
-            raise CallbackRejected("bad callback sign")
+        signed = (expected, str(env.get("sign", "")).upper())
+    kit.check_callback(env, "openId", creds.get("open_id"), signed=signed, sig_name="sign")
     snap = parse_status(
         biz,
         fee_field=fields["fee"],
