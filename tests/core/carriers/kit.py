@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from app.core.carriers.base import CarrierAdapter, CarrierContext
-from app.core.carriers.http import CarrierHttp
+from app.core.carriers.http import CarrierHttp, HttpResponse
 from app.core.carriers.registry import carrier
 from app.core.clock import Clock
 from app.core.domain import (
@@ -153,8 +153,21 @@ def adapter(
     return meta.adapter(ctx)
 
 
-def mock_http(handler: Handler) -> CarrierHttp:
-    return CarrierHttp(transport=httpx.MockTransport(handler))
+class MockHttp(CarrierHttp):
+    """The real client on ``httpx.MockTransport``; it also notes each call's
+    ``mutating`` flag, which decides retries and never reaches the wire."""
+
+    def __init__(self, handler: Handler) -> None:
+        super().__init__(transport=httpx.MockTransport(handler))
+        self.mutating: list[bool] = []
+
+    async def post(self, carrier: str, url: str, *, mutating: bool, **kw: Any) -> HttpResponse:
+        self.mutating.append(mutating)
+        return await super().post(carrier, url, mutating=mutating, **kw)
+
+
+def mock_http(handler: Handler) -> MockHttp:
+    return MockHttp(handler)
 
 
 # ---------------------------------------------------------------------------- golden
@@ -165,18 +178,29 @@ def fixture(carrier_id: str, name: str) -> Any:
 class Golden:
     """Per-operation golden harness (karrio's shape) as a ``MockTransport`` handler:
     each request is recorded by operation (``op_of``) and answered with the canned
-    ``<op>.response.json``; ``check()`` compares every recorded JSON body with
-    ``<op>.request.json`` (``REGEN_GOLDEN=1`` rewrites them instead)."""
+    ``<op>.response.json`` (or ``answer(op)``); ``check()`` compares every recorded JSON
+    body with ``<op>.request.json`` field for field, ``check_exact(op, ext)`` one body
+    byte for byte with ``<op>.request.<ext>`` (``REGEN_GOLDEN=1`` rewrites them instead)."""
 
-    def __init__(self, carrier_id: str, op_of: Callable[[httpx.Request], str]) -> None:
+    def __init__(
+        self,
+        carrier_id: str,
+        op_of: Callable[[httpx.Request], str],
+        answer: Callable[[str], bytes] | None = None,
+    ) -> None:
         self.carrier_id = carrier_id
         self.op_of = op_of
+        self.answer = answer
+        self.order: list[str] = []  # operations in the order they were called
         self.requests: dict[str, httpx.Request] = {}
         self.sent: dict[str, Any] = {}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         op = self.op_of(request)
+        self.order.append(op)
         self.requests[op] = request
+        if self.answer is not None:
+            return httpx.Response(200, content=self.answer(op))
         self.sent[op] = json.loads(request.content)
         path = DATA / self.carrier_id / f"{op}.response.json"
         return httpx.Response(200, content=path.read_bytes())
@@ -189,10 +213,28 @@ class Golden:
                 path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", "utf-8")
             assert body == json.loads(path.read_text("utf-8")), op
 
+    def check_exact(self, op: str, ext: str = "json") -> bytes:
+        """The body sent for ``op`` equals the golden file to the byte; returns it."""
+        content = self.requests[op].content
+        path = DATA / self.carrier_id / f"{op}.request.{ext}"
+        if os.environ.get("REGEN_GOLDEN"):
+            path.write_bytes(content + b"\n")
+        assert content == path.read_bytes().rstrip(b"\n"), op
+        return content
+
 
 def last_path_segment(request: httpx.Request) -> str:
     return request.url.path.rsplit("/", 1)[-1]
 
 
-def golden(carrier_id: str, op_of: Callable[[httpx.Request], str] = last_path_segment) -> Golden:
-    return Golden(carrier_id, op_of)
+def golden(
+    carrier_id: str,
+    op_of: Callable[[httpx.Request], str] = last_path_segment,
+    answer: Callable[[str], bytes] | None = None,
+) -> Golden:
+    return Golden(carrier_id, op_of, answer)
+
+
+def canned(carrier_id: str, op: str) -> Any:
+    """A carrier's canned answer ``<op>.response.json``, decoded."""
+    return json.loads((DATA / carrier_id / f"{op}.response.json").read_text("utf-8"))

@@ -4,6 +4,7 @@ the whole flow against the Dada sandbox over loopback."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,6 @@ from app.core.carriers.base import (
     AuthError,
     CallbackRejected,
     CallbackRequest,
-    CarrierContext,
     OutcomeUnknownError,
     RejectedError,
     UnavailableError,
@@ -25,8 +25,10 @@ from app.core.carriers.dada import RULES, Adapter, mapping
 from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Order
 from app.core.sandbox import dada as dada_sandbox
 from app.core.sandbox.engine import SandboxEngine, SimState
-from tests.core.carriers.kit import ORDERS, STORES
+from tests.core.carriers.kit import ORDERS, STORES, Golden, MockHttp, golden, mock_http
+from tests.core.carriers.kit import adapter as kit_adapter
 from tests.core.carriers.kit import attempt as kit_attempt
+from tests.core.carriers.kit import canned as kit_canned
 from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parents[2] / "data" / "carriers" / "dada"
@@ -77,40 +79,30 @@ def test_adapter_satisfies_protocol_and_registry():
     from app.core.carriers import registry
     from app.core.carriers.base import CarrierAdapter
 
-    a, _ = recorded_adapter(None)
+    a, *_ = recorded_adapter(None)
     assert isinstance(a, CarrierAdapter) and a.rules is RULES
     assert registry.rules("dada") is RULES and RULES.unverified
     assert set(RULES.rehearsal_credentials) == set(RULES.credential_keys)
 
 
 # ------------------------------------------------------------------ golden requests
-class Recorder:
-    """A CarrierHttp stand-in that records the request and answers a canned body."""
-
-    def __init__(self, answer: object) -> None:
-        self.answer = answer
-        self.calls: list[tuple[str, bytes, str, bool]] = []
-
-    async def post(self, carrier, url, *, content, content_type, mutating, **kw):
-        from app.core.carriers.http import HttpResponse
-
-        self.calls.append((url, content, content_type, mutating))
-        body = {"status": "success", "code": 0, "msg": "成功", "result": self.answer}
-        return HttpResponse(200, json.dumps(body).encode(), {})
+def _answer(result: object) -> Callable[[str], bytes]:
+    body = {"status": "success", "code": 0, "msg": "成功", "result": result}
+    return lambda op: json.dumps(body).encode()
 
 
-def recorded_adapter(answer: object = None) -> tuple[Adapter, Recorder]:
-    rec = Recorder(answer)
-    ctx = CarrierContext(
-        carrier="dada",
+def recorded_adapter(answer: object = None) -> tuple[Adapter, Golden, MockHttp]:
+    g = golden("dada", lambda r: OP_OF_PATH[r.url.path], _answer(answer))
+    http = mock_http(g)
+    a = kit_adapter(
+        "dada",
+        http,
         base_url="https://newopen.imdada.cn",
-        credentials=CREDS,
-        store=STORE,
-        http=rec,
-        clock=FakeClock(T0),  # type: ignore[arg-type]
+        clock=FakeClock(T0),
         callback_url="https://relay.example/cb/dada/tok",
+        store=STORE,
     )
-    return Adapter(ctx), rec
+    return a, g, http  # type: ignore[return-value]
 
 
 async def _op_quote(a: Adapter):
@@ -134,7 +126,7 @@ async def _op_add_order(a: Adapter):
     return await a.create(make_order(), q, attempt())
 
 
-GOLDEN = {
+GOLDEN: dict[str, tuple[Callable[[Adapter], Awaitable[object]], str, bool]] = {
     "quote": (_op_quote, mapping.PATH_QUOTE, False),
     "add_after_query": (_op_add_after_query, mapping.PATH_ADD_AFTER_QUERY, True),
     "add_order": (_op_add_order, mapping.PATH_ADD_ORDER, True),
@@ -147,26 +139,29 @@ GOLDEN = {
         False,
     ),
 }
+OP_OF_PATH = {path: op for op, (_, path, _) in GOLDEN.items()}
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("op", sorted(GOLDEN))
 async def test_golden_request(op):
     run, path, mutating = GOLDEN[op]
-    a, rec = recorded_adapter({} if op != "positions" else [])
+    a, g, http = recorded_adapter({} if op != "positions" else [])
     await run(a)
-    url, content, ctype, mut = rec.calls[0]
-    assert url == "https://newopen.imdada.cn" + path
-    assert ctype == "application/json; charset=utf-8" and mut is mutating
-    expected = (DATA / f"request_{op}.json").read_bytes().rstrip(b"\n")
-    assert content == expected
+    first = g.requests[g.order[0]]
+    assert first is g.requests[op]
+    assert str(first.url) == "https://newopen.imdada.cn" + path
+    assert first.headers["content-type"] == "application/json; charset=utf-8"
+    assert http.mutating[0] is mutating
+    content = g.check_exact(op)
     doc = json.loads(content)  # and the signature covers exactly the sent body
     assert doc["signature"] == mapping.sign(CREDS["app_secret"], doc)
+    await http.aclose()
 
 
 # ------------------------------------------------------------------ canned responses
-def canned(name: str):
-    return json.loads((DATA / f"response_{name}.json").read_text("utf-8"))
+def canned(op: str):
+    return kit_canned("dada", op)
 
 
 def test_parse_quote():
@@ -177,7 +172,7 @@ def test_parse_quote():
 
 def test_parse_status_delivered():
     s = mapping.parse_status(
-        canned("status_delivered")["result"], origin_id="JP1001-1", time_format="%Y-%m-%d %H:%M:%S"
+        canned("query")["result"], origin_id="JP1001-1", time_format="%Y-%m-%d %H:%M:%S"
     )
     assert s.status is DeliveryStatus.DELIVERED and s.raw_status == "4"
     assert (s.actual_fee_fen, s.tip_fen, s.cancel_fee_fen) == (1230, 120, None)
