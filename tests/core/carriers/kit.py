@@ -235,6 +235,16 @@ def golden(
     return Golden(carrier_id, op_of, answer)
 
 
+def golden_adapter(
+    carrier_id: str, path_ops: Mapping[str, str], answer: bytes, **kw: Any
+) -> tuple[Any, Golden, MockHttp]:
+    """The carrier's adapter on a ``Golden`` that names each request by its URL path
+    (``path_ops``) and answers every call with ``answer``; ``kw`` go to ``adapter()``."""
+    g = golden(carrier_id, lambda r: path_ops[r.url.path], lambda op: answer)
+    http = mock_http(g)
+    return adapter(carrier_id, http, **kw), g, http
+
+
 def canned(carrier_id: str, op: str) -> Any:
     """A carrier's canned answer ``<op>.response.json``, decoded."""
     return json.loads((DATA / carrier_id / f"{op}.response.json").read_text("utf-8"))

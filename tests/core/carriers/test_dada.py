@@ -7,7 +7,6 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,13 +24,11 @@ from app.core.carriers.dada import RULES, Adapter, mapping
 from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Order
 from app.core.sandbox import dada as dada_sandbox
 from app.core.sandbox.engine import SandboxEngine, SimState
-from tests.core.carriers.kit import ORDERS, STORES, Golden, MockHttp, golden, mock_http
-from tests.core.carriers.kit import adapter as kit_adapter
+from tests.core.carriers.kit import ORDERS, STORES, Golden, MockHttp, golden_adapter
 from tests.core.carriers.kit import attempt as kit_attempt
 from tests.core.carriers.kit import canned as kit_canned
 from tests.fakes.clock import FakeClock
 
-DATA = Path(__file__).parents[2] / "data" / "carriers" / "dada"
 CREDS = RULES.rehearsal_credentials
 STORE = STORES["dada"]
 T0 = ORDERS["dada"].created_at
@@ -86,23 +83,17 @@ def test_adapter_satisfies_protocol_and_registry():
 
 
 # ------------------------------------------------------------------ golden requests
-def _answer(result: object) -> Callable[[str], bytes]:
+def recorded_adapter(result: object = None) -> tuple[Adapter, Golden, MockHttp]:
     body = {"status": "success", "code": 0, "msg": "成功", "result": result}
-    return lambda op: json.dumps(body).encode()
-
-
-def recorded_adapter(answer: object = None) -> tuple[Adapter, Golden, MockHttp]:
-    g = golden("dada", lambda r: OP_OF_PATH[r.url.path], _answer(answer))
-    http = mock_http(g)
-    a = kit_adapter(
+    return golden_adapter(
         "dada",
-        http,
+        OP_OF_PATH,
+        json.dumps(body).encode(),
         base_url="https://newopen.imdada.cn",
         clock=FakeClock(T0),
         callback_url="https://relay.example/cb/dada/tok",
         store=STORE,
     )
-    return a, g, http  # type: ignore[return-value]
 
 
 async def _op_quote(a: Adapter):

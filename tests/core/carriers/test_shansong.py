@@ -4,8 +4,8 @@ mapping, and the whole flow against the Shansong sandbox over loopback."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,7 +20,7 @@ from app.core.carriers.base import (
     RejectedError,
     UnavailableError,
 )
-from app.core.carriers.http import CarrierHttp, HttpResponse
+from app.core.carriers.http import CarrierHttp
 from app.core.carriers.shansong import RULES, Adapter, codes, mapping
 from app.core.carriers.shansong.rules import Options
 from app.core.clock import SystemClock
@@ -28,11 +28,11 @@ from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Order
 from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import shansong as ss_sandbox
 from app.core.sandbox.engine import Faults, Scenario
-from tests.core.carriers.kit import ORDERS, STORES
+from tests.core.carriers.kit import ORDERS, STORES, Golden, MockHttp, golden_adapter
 from tests.core.carriers.kit import attempt as kit_attempt
+from tests.core.carriers.kit import canned as kit_canned
 from tests.fakes.clock import FakeClock
 
-DATA = Path(__file__).parents[2] / "data" / "carriers" / "shansong"
 CREDS = RULES.rehearsal_credentials
 STORE = STORES["shansong"]
 T0 = ORDERS["shansong"].created_at
@@ -68,35 +68,23 @@ def test_adapter_satisfies_protocol_and_registry():
     from app.core.carriers import registry
     from app.core.carriers.base import CarrierAdapter
 
-    a, _ = recorded_adapter(None)
+    a, *_ = recorded_adapter(None)
     assert isinstance(a, CarrierAdapter) and a.rules is RULES
     assert registry.rules("shansong") is RULES and RULES.unverified
     assert set(RULES.rehearsal_credentials) == set(RULES.credential_keys)
 
 
 # ------------------------------------------------------------------ golden requests
-class Recorder:
-    def __init__(self, answer: object) -> None:
-        self.answer = answer
-        self.calls: list[tuple[str, bytes, str, bool]] = []
-
-    async def post(self, carrier, url, *, content, content_type, mutating, **kw):
-        self.calls.append((url, content, content_type, mutating))
-        body = {"status": 200, "msg": "success", "data": self.answer}
-        return HttpResponse(200, json.dumps(body).encode(), {})
-
-
-def recorded_adapter(answer: object) -> tuple[Adapter, Recorder]:
-    rec = Recorder(answer)
-    ctx = CarrierContext(
-        carrier="shansong",
+def recorded_adapter(data: object) -> tuple[Adapter, Golden, MockHttp]:
+    body = {"status": 200, "msg": "success", "data": data}
+    return golden_adapter(
+        "shansong",
+        OP_OF_PATH,
+        json.dumps(body).encode(),
         base_url="https://open.ishansong.com",
-        credentials=CREDS,
-        store=STORE,
-        http=rec,  # type: ignore[arg-type]
         clock=FakeClock(T0),
+        store=STORE,
     )
-    return Adapter(ctx), rec
 
 
 def _quote() -> object:
@@ -108,7 +96,7 @@ def _quote() -> object:
     )
 
 
-GOLDEN = {
+GOLDEN: dict[str, tuple[Callable[[Adapter], Awaitable[object]], str, bool]] = {
     "calculate": (lambda a: a.quote(make_order(), key="JP2001-1"), mapping.PATH_QUOTE, False),
     "place": (
         lambda a: a.create(make_order(), _quote(), attempt(quote_token="TDH0001")),
@@ -142,18 +130,22 @@ GOLDEN = {
         True,
     ),
 }
+OP_OF_PATH = {path: op for op, (_, path, _) in GOLDEN.items()}
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("op", sorted(GOLDEN))
 async def test_golden_request(op):
     run, path, mutating = GOLDEN[op]
-    a, rec = recorded_adapter({"orderStatus": 20, "subOrderStatus": 1})
+    a, g, http = recorded_adapter({"orderStatus": 20, "subOrderStatus": 1})
     await run(a)
-    url, content, ctype, mut = rec.calls[0]
-    assert url == "https://open.ishansong.com" + path
-    assert ctype == "application/x-www-form-urlencoded" and mut is mutating
-    assert content == (DATA / f"request_{op}.txt").read_bytes().rstrip(b"\n")
+    first = g.requests[g.order[0]]
+    assert first is g.requests[op]
+    assert str(first.url) == "https://open.ishansong.com" + path
+    assert first.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert http.mutating[0] is mutating
+    content = g.check_exact(op, "txt")
+    await http.aclose()
     form = dict(parse_qsl(content.decode()))
     assert form["timestamp"] == "1795492800000"  # milliseconds
     assert form["sign"] == mapping.sign(CREDS["app_secret"], form)
@@ -170,8 +162,8 @@ def test_calculate_sends_bd09_unless_lbs_type_1():
 
 
 # ------------------------------------------------------------------ canned responses
-def canned(name: str):
-    return json.loads((DATA / f"response_{name}.json").read_text("utf-8"))
+def canned(op: str):
+    return kit_canned("shansong", op)
 
 
 def test_parse_quote():
@@ -182,7 +174,7 @@ def test_parse_quote():
 
 def test_parse_info_delivered_with_addition():
     s = mapping.parse_info(
-        canned("info_delivered")["data"], iss_order_no="TDH2026112400001", order_no="JP2001-1"
+        canned("info")["data"], iss_order_no="TDH2026112400001", order_no="JP2001-1"
     )
     assert s.status is DeliveryStatus.DELIVERED and s.raw_status == "50/1"
     assert (s.actual_fee_fen, s.tip_fen) == (2500, 200)
@@ -224,11 +216,11 @@ def test_malformed_answer():
 
 @pytest.mark.asyncio
 async def test_local_tip_rules():
-    a, rec = recorded_adapter(None)
+    a, g, http = recorded_adapter(None)
     for bad in (50, 150, 10100):
         with pytest.raises(RejectedError):
             await a.add_tip(attempt(carrier_order_id="T"), bad)
-    assert rec.calls == []
+    assert g.order == [] and http.mutating == []
 
 
 # ------------------------------------------------------------------ against the sandbox
