@@ -21,7 +21,7 @@ from app.core.carriers.dada.rules import RULES
 from app.core.clock import local_str
 from app.core.money import yuan_to_fen
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimQuote, SimState, Snapshot
-from app.core.sandbox.front import Fail, Front, Op, Push
+from app.core.sandbox.front import Fail, Front, Op, Push, usual_errors
 
 CARRIER = "dada"
 CREDS = RULES.rehearsal_credentials
@@ -324,12 +324,7 @@ def _sim_cancel(engine: SandboxEngine, body: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- app
 class DadaFront(Front):
     carrier = CARRIER
-    faults = {
-        "rate_limit": (ERROR["rate_limit"], "请求过于频繁"),
-        "auth": (ERROR["auth"], "签名错误"),
-        "balance": (ERROR["balance"], "账户余额不足"),
-    }
-    bad_input = (ERROR["invalid"], "参数错误")
+    faults, bad_input = usual_errors(ERROR)
 
     def routes(self) -> dict[str, tuple[str, Op]]:
         e = self.engine

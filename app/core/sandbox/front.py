@@ -72,6 +72,23 @@ async def unless_client_gone(request: web.Request, aw: Awaitable[Any]) -> tuple[
     return True, task.result()
 
 
+# What gateways of the Dada/Shansong kind answer to the engine's faults and to bad
+# input, by the names of their error tables (each carrier keeps its own codes).
+USUAL_MESSAGES: Mapping[str, str] = {
+    "rate_limit": "请求过于频繁",
+    "auth": "签名错误",
+    "balance": "账户余额不足",
+}
+
+
+def usual_errors(
+    error: Mapping[str, object],
+) -> tuple[dict[str, tuple[object, str]], tuple[object, str]]:
+    """``(faults, bad_input)`` for a Front from the carrier's error table ``error``."""
+    faults = {name: (error[name], msg) for name, msg in USUAL_MESSAGES.items()}
+    return faults, (error["invalid"], "参数错误")
+
+
 class Front:
     """One carrier's sandbox. Subclasses set ``carrier``, ``faults`` and ``bad_input``
     and implement ``routes``, ``verify``, ``reply`` and ``error``."""

@@ -21,7 +21,7 @@ from app.core.carriers.shansong.rules import RULES
 from app.core.clock import local_str
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
 from app.core.sandbox.engine import SandboxEngine, SimOrder, SimState, Snapshot
-from app.core.sandbox.front import Fail, Front, Op, Push
+from app.core.sandbox.front import Fail, Front, Op, Push, usual_errors
 
 CARRIER = "shansong"
 CREDS = RULES.rehearsal_credentials
@@ -276,12 +276,7 @@ def _confirm_return(engine: SandboxEngine, data: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- app
 class ShansongFront(Front):
     carrier = CARRIER
-    faults = {
-        "rate_limit": (ERROR["rate_limit"], "请求过于频繁"),
-        "auth": (ERROR["auth"], "签名错误"),
-        "balance": (ERROR["balance"], "账户余额不足"),
-    }
-    bad_input = (ERROR["invalid"], "参数错误")
+    faults, bad_input = usual_errors(ERROR)
 
     def routes(self) -> dict[str, tuple[str, Op]]:
         e = self.engine
