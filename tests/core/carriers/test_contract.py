@@ -126,6 +126,29 @@ async def test_sandbox_refuses_a_wrong_secret(cid, sandbox_world):
         await world.adapter.quote(make_order(), key="JP1001-1")
 
 
+# the code each gateway answers a request signed with a wrong secret (its own table)
+BAD_SIGNATURE_CODE = {
+    "dada": "2003",
+    "shansong": "40001",
+    "sf": "1003",
+    "meituan": "7",
+    "fengniao": "40002",
+    "uupt": "-104",
+}
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_names_a_bad_signature(cid, sandbox_world):
+    rules = carrier(cid).rules
+    signing = rules.secret_keys[0]
+    creds = {**rules.rehearsal_credentials, signing: "wrong"}
+    world = await sandbox_world(cid, credentials=creds)
+    with pytest.raises(AuthError) as ei:
+        await world.adapter.quote(make_order(), key="JP1001-1")
+    assert str(ei.value.code) == BAD_SIGNATURE_CODE[cid]
+
+
 @pytest.mark.asyncio
 @pytest.mark.integration
 @pytest.mark.parametrize(

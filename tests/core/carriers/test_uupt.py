@@ -12,12 +12,10 @@ import pytest
 import pytest_asyncio
 
 from app.core.carriers.base import (
-    AuthError,
     CallbackRejected,
     CallbackRequest,
     CarrierContext,
     InsufficientBalanceError,
-    NotFoundError,
     RejectedError,
 )
 from app.core.carriers.http import CarrierHttp
@@ -307,22 +305,3 @@ async def test_sandbox_callback_roundtrip(world):
     assert tampered != body
     with pytest.raises(CallbackRejected):
         adapter.parse_callback(CallbackRequest("POST", "/cb/secret", {}, headers, tampered))
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_sandbox_query_unknown_key_is_not_found(world):
-    _, adapter = world
-    with pytest.raises(NotFoundError):
-        await adapter.query(_att("NOPE"))
-
-
-@pytest.mark.asyncio
-@pytest.mark.integration
-async def test_sandbox_rejects_bad_signature(world):
-    _, adapter = world
-    bad = dict(RULES.rehearsal_credentials, app_secret="wrong")
-    ctx = CarrierContext(CID, adapter.ctx.base_url, bad, STORE, adapter.ctx.http, SystemClock())
-    with pytest.raises(AuthError) as ei:
-        await Adapter(ctx).quote(ORDER)
-    assert ei.value.code == "-104"
