@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
@@ -30,19 +29,14 @@ from app.core.domain import DeliveryAttempt, DeliveryStatus, Quote, Rider
 from app.core.sandbox import meituan as mt_sandbox
 from app.core.sandbox.engine import Faults, SandboxEngine
 from app.core.sandbox.server import SandboxServer
-from tests.core.carriers.kit import ORDERS, STORES
+from tests.core.carriers.kit import ORDERS, STORES, canned, fixture
 
-DATA = Path(__file__).parents[2] / "data" / "carriers" / "meituan"
 CREDS = RULES.rehearsal_credentials
 OPTS = Options()
 NOW = 1764000000
 
 STORE, ORDER = STORES["meituan"], ORDERS["meituan"]
 ATTEMPT = DeliveryAttempt(order_id=1, attempt_no=1, carrier="meituan", idempotency_key="JP1001A1")
-
-
-def fixture(name: str) -> dict:
-    return json.loads((DATA / f"{name}.json").read_text("utf-8"))
 
 
 # ----------------------------------------------------------------------------- signer
@@ -92,7 +86,7 @@ def _builds() -> dict[str, mapping.Wire]:
 
 @pytest.mark.parametrize("name", list(_builds()))
 def test_golden_request(name):
-    wire, want = _builds()[name], fixture(f"request_{name}")
+    wire, want = _builds()[name], fixture("meituan", f"{name}.request")
     assert wire.path == want["path"]
     assert wire.content.decode("ascii") == want["body"]
     assert wire.form == want["form"]
@@ -108,18 +102,18 @@ def test_create_units():
 
 # ----------------------------------------------------------------------------- parsers
 def test_parse_quote():
-    data = mapping.unwrap(json.dumps(fixture("response_quote")).encode(), mutating=False)
+    data = mapping.unwrap(json.dumps(canned("meituan", "quote")).encode(), mutating=False)
     q = mapping.parse_quote(data, datetime(2025, 11, 24, tzinfo=UTC), OPTS)
     assert (q.carrier, q.fee_fen, q.distance_m, q.binding) == ("meituan", 1150, 4210, False)
 
 
 def test_parse_create():
-    data = mapping.unwrap(json.dumps(fixture("response_create")).encode(), mutating=True)
+    data = mapping.unwrap(json.dumps(canned("meituan", "create")).encode(), mutating=True)
     assert mapping.parse_create(data).carrier_order_id == "1501205493087417"
 
 
 def test_parse_status_delivered_and_reassignment():
-    data = mapping.unwrap(json.dumps(fixture("response_status")).encode(), mutating=False)
+    data = mapping.unwrap(json.dumps(canned("meituan", "status")).encode(), mutating=False)
     snap = mapping.parse_status(data, "JP1001A1")
     assert snap.status is DeliveryStatus.DELIVERED
     assert (snap.raw_status, snap.actual_fee_fen, snap.carrier_order_id) == (

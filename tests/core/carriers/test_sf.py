@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -29,19 +28,14 @@ from app.core.domain import DeliveryAttempt, DeliveryStatus
 from app.core.sandbox import sf as sf_sandbox
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
-from tests.core.carriers.kit import ORDERS, STORES
+from tests.core.carriers.kit import ORDERS, STORES, canned, fixture
 
-DATA = Path(__file__).parents[2] / "data" / "carriers" / "sf"
 CREDS = RULES.rehearsal_credentials
 OPTS = Options()
 NOW = 1764000000
 
 STORE, ORDER = STORES["sf"], ORDERS["sf"]
 ATTEMPT = DeliveryAttempt(order_id=1, attempt_no=1, carrier="sf", idempotency_key="JP1001A1")
-
-
-def fixture(name: str) -> dict:
-    return json.loads((DATA / f"{name}.json").read_text("utf-8"))
 
 
 # ----------------------------------------------------------------------------- signer
@@ -82,7 +76,7 @@ def _builds() -> dict[str, mapping.Wire]:
 
 @pytest.mark.parametrize("name", list(_builds()))
 def test_golden_request(name):
-    wire, want = _builds()[name], fixture(f"request_{name}")
+    wire, want = _builds()[name], fixture("sf", f"{name}.request")
     assert wire.method == want["method"]
     assert wire.content.decode("utf-8") == want["body"]
     assert wire.params == {"sign": want["sign"]}
@@ -91,7 +85,7 @@ def test_golden_request(name):
 
 # ----------------------------------------------------------------------------- parsers
 def test_parse_quote():
-    result = mapping.unwrap(json.dumps(fixture("response_quote")).encode(), mutating=False)
+    result = mapping.unwrap(json.dumps(canned("sf", "quote")).encode(), mutating=False)
     q = mapping.parse_quote(result, datetime(2025, 11, 24, tzinfo=UTC))
     assert (q.carrier, q.fee_fen, q.distance_m, q.binding, q.expires_at) == (
         "sf",
@@ -104,14 +98,14 @@ def test_parse_quote():
 
 
 def test_parse_create():
-    result = mapping.unwrap(json.dumps(fixture("response_create")).encode(), mutating=True)
+    result = mapping.unwrap(json.dumps(canned("sf", "create")).encode(), mutating=True)
     cr = mapping.parse_create(result)
     assert (cr.carrier_order_id, cr.fee_fen, cr.distance_m) == ("3165848793513984", 1150, 4210)
 
 
 def test_parse_status_delivered_and_reassignment():
     snap = mapping.parse_status(
-        mapping.unwrap(json.dumps(fixture("response_status")).encode(), mutating=False)
+        mapping.unwrap(json.dumps(canned("sf", "status")).encode(), mutating=False)
     )
     assert snap.status is DeliveryStatus.DELIVERED
     assert (snap.raw_status, snap.actual_fee_fen, snap.tip_fen) == ("17", 1150, 300)
