@@ -4,7 +4,6 @@ mapping, and the adapter against its own sandbox over loopback."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,7 +26,6 @@ from tests.core.carriers.kit import ORDERS, STORES, golden, mock_http
 from tests.core.carriers.kit import adapter as kit_adapter
 from tests.fakes.clock import FakeClock
 
-DATA = Path(__file__).parents[2] / "data" / "carriers" / "fengniao"
 CID = "fengniao"
 STORE, ORDER = STORES[CID], ORDERS[CID]
 ATTEMPT = DeliveryAttempt(1, 1, CID, "JP-1001-1", carrier_order_id="300000123456")

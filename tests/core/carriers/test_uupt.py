@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -29,7 +28,6 @@ from tests.core.carriers.kit import ORDERS, STORES, golden, mock_http
 from tests.core.carriers.kit import adapter as kit_adapter
 from tests.fakes.clock import FakeClock
 
-DATA = Path(__file__).parents[2] / "data" / "carriers" / "uupt"
 CID = "uupt"
 STORE, ORDER = STORES[CID], ORDERS[CID]
 ATTEMPT = DeliveryAttempt(1, 1, CID, "JP-1001-1", carrier_order_id="U60001234567")
