@@ -40,8 +40,16 @@ class AlertRules:
         self._unsubs = []
 
     def _on_received(self, ev: OrderReceived) -> None:
-        message = f"新订单 New order {ev.pos_order_id}"
-        self.bus.publish(AlertRaised(ev.order_id, AlertKind.NEW_ORDER, message, Severity.INFO))
+        label = ev.pickup_no or ev.pos_order_id
+        self.bus.publish(
+            AlertRaised(
+                ev.order_id,
+                AlertKind.NEW_ORDER,
+                f"new order {ev.pos_order_id}",
+                Severity.INFO,
+                order_label=label,
+            )
+        )
 
     def _on_changed(self, ev: OrderChanged) -> None:
         if not ev.state:

@@ -29,6 +29,7 @@ class OrderReceived(Event):
     # the stored order's own dispatch mode ("" = unknown): lets auto-dispatch skip a
     # manual order without reading it back (one read per order on the intake hot path)
     dispatch_mode: str = ""
+    pickup_no: str = ""  # what the cashier calls the order (#A008, 美团 #12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ class AlertRaised(Event):
     message: str
     severity: Severity = Severity.WARNING
     reason: AttentionReason | None = None  # for kind ATTENTION
+    order_label: str = ""  # the pickup number when the publisher knows it
 
     def __post_init__(self) -> None:
         # publishers that still pass plain strings get the enums (a typo fails here)

@@ -75,4 +75,6 @@ class IntakeBatcher:
             o = out.order
             if out.outcome == "created" and o.id is not None:
                 mode = o.dispatch_mode.value
-                self.bus.publish(OrderReceived(o.id, o.pos_order_id, p.source, mode))
+                self.bus.publish(
+                    OrderReceived(o.id, o.pos_order_id, p.source, mode, o.pickup_no or "")
+                )

@@ -126,3 +126,37 @@ def carrier_label(carrier: str | None) -> str:
     if facts is None:
         return carrier
     return facts.name("en" if QCoreApplication.translate("labels", "zh") == "en" else "zh")
+
+
+# the core's alert text is for the log; the cashier reads these, in the UI language
+_DETAIL_KINDS = frozenset({"carrier_error", "printer"})  # the core's words carry the cause
+
+
+def alert_kind_label(kind: str) -> str:
+    t = QCoreApplication.translate
+    return {
+        "new_order": t("labels", "新订单"),
+        "delivered": t("labels", "已送达"),
+        "attention": t("labels", "需处理"),
+        "no_rider": t("labels", "长时间无骑手接单"),
+        "stale": t("labels", "轨迹长时间未更新"),
+        "rider_cancelled": t("labels", "骑手取消"),
+        "returning": t("labels", "商品返还中"),
+        "carrier_error": t("labels", "运力平台出错"),
+        "printer": t("labels", "打印机故障"),
+    }.get(str(kind), str(kind))
+
+
+def alert_text(
+    kind: str, message: str, *, order: str = "", reason: AttentionReason | None = None
+) -> str:
+    """``新订单 #A008`` / ``需处理 #A002：骑手取消``; carrier and printer faults keep the
+    core's words, which name the cause."""
+    text = alert_kind_label(kind)
+    if order:
+        text = f"{text} #{order}"
+    if reason is not None:
+        text = f"{text}：{reason_label(reason)}"
+    elif str(kind) in _DETAIL_KINDS and message:
+        text = f"{text}：{message}"
+    return text

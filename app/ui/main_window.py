@@ -188,7 +188,9 @@ class MainWindow(QMainWindow):
         self.controller.row_updated.connect(self._on_row_updated)
         self.controller.order_arrived.connect(self._on_arrived)
         self.bridge.alert_raised.connect(
-            lambda e: self.alerts.raise_alert(Alert(e.order_id, e.kind, e.message, e.severity))
+            lambda e: self.alerts.raise_alert(
+                Alert(e.order_id, e.kind, self._alert_text(e), e.severity)
+            )
         )
         self.bridge.alert_cleared.connect(lambda e: self.alerts.clear(e.order_id, e.kind))
         self.bridge.quotes_completed.connect(self._maybe_reload_detail)
@@ -229,6 +231,15 @@ class MainWindow(QMainWindow):
         self.map.select(order_id)
         self.alerts.acknowledge(order_id)
         br.spawn(self.detail.show_order(order_id), "show order")
+
+    def _alert_text(self, event) -> str:
+        from app.ui.labels import alert_text
+
+        order = event.order_label
+        row = self.model.row_for(event.order_id) if event.order_id and not order else None
+        if row is not None:
+            order = row.order.pickup_no or row.order.pos_order_id
+        return alert_text(event.kind, event.message, order=order, reason=event.reason)
 
     def _on_arrived(self, order_id: int) -> None:
         # the chime comes from the core's new_order alert; here only the tray balloon

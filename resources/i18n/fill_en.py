@@ -12,6 +12,18 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 EN = {
+    "当前不能加小费": "A tip cannot be added now",
+    "下单结果未知": "Create outcome unknown",
+    "取消未获确认": "Cancel not confirmed",
+    "商品已返还": "Goods returned",
+    "平台已取消": "Cancelled by the platform",
+    "平台配送无人接单": "Platform delivery has no rider",
+    "打印机故障": "Printer fault",
+    "派单失败": "Dispatch failed",
+    "订单过旧，未自动派单": "Too old, not dispatched automatically",
+    "运力平台报异常": "Carrier reported an exception",
+    "运力账户余额不足": "Carrier account balance too low",
+    "开机自动启动": "Start with the computer",
     "80 毫米": "80 mm", "58 毫米": "58 mm", "选择订单后显示小票预览": "Select an order to preview its ticket",
     "纸宽": "Paper width", "模板": "Template",
     "收到订单": "Order received", "骑手": "Rider", "收银机": "POS", "电话下单": "Phone order",

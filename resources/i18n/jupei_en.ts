@@ -280,6 +280,10 @@
         <source>报表服务未配置</source>
         <translation>Reports service not configured</translation>
     </message>
+    <message>
+        <source>开机自动启动</source>
+        <translation>Start with the computer</translation>
+    </message>
 </context>
 <context>
     <name>ManualOrderDialog</name>
@@ -408,6 +412,10 @@
         <location filename="../../app/ui/detail/actions.py" line="102" />
         <source>打印服务未配置</source>
         <translation>Printing is not configured</translation>
+    </message>
+    <message>
+        <source>当前不能加小费</source>
+        <translation>A tip cannot be added now</translation>
     </message>
 </context>
 <context>
@@ -948,6 +956,46 @@
         <location filename="../../app/ui/labels.py" line="100" />
         <source>zh</source>
         <translation>en</translation>
+    </message>
+    <message>
+        <source>下单结果未知</source>
+        <translation>Create outcome unknown</translation>
+    </message>
+    <message>
+        <source>取消未获确认</source>
+        <translation>Cancel not confirmed</translation>
+    </message>
+    <message>
+        <source>商品已返还</source>
+        <translation>Goods returned</translation>
+    </message>
+    <message>
+        <source>平台已取消</source>
+        <translation>Cancelled by the platform</translation>
+    </message>
+    <message>
+        <source>平台配送无人接单</source>
+        <translation>Platform delivery has no rider</translation>
+    </message>
+    <message>
+        <source>打印机故障</source>
+        <translation>Printer fault</translation>
+    </message>
+    <message>
+        <source>派单失败</source>
+        <translation>Dispatch failed</translation>
+    </message>
+    <message>
+        <source>订单过旧，未自动派单</source>
+        <translation>Too old, not dispatched automatically</translation>
+    </message>
+    <message>
+        <source>运力平台报异常</source>
+        <translation>Carrier reported an exception</translation>
+    </message>
+    <message>
+        <source>运力账户余额不足</source>
+        <translation>Carrier account balance too low</translation>
     </message>
 </context>
 <context>

@@ -1,0 +1,35 @@
+"""What the cashier reads on an alert: the kind and the pickup number in the UI language,
+never the core's log text (which is English and names internal ids)."""
+
+from __future__ import annotations
+
+from app.core.alerts import AlertRules
+from app.core.domain.attention import AttentionReason
+from app.core.events import AlertKind, AlertRaised, EventBus, OrderReceived
+from app.ui.labels import alert_text
+
+
+def test_new_order_reads_kind_and_pickup_number():
+    assert alert_text("new_order", "new order SIM-1", order="A008") == "新订单 #A008"
+
+
+def test_attention_reads_its_reason():
+    text = alert_text("attention", "x", order="A002", reason=AttentionReason.TOO_OLD)
+    assert text == "需处理 #A002：订单过旧，未自动派单"
+
+
+def test_carrier_fault_keeps_the_cause():
+    assert alert_text("carrier_error", "dada: 余额不足") == "运力平台出错：dada: 余额不足"
+
+
+def test_core_new_order_alert_carries_the_pickup_number():
+    bus = EventBus()
+    seen: list[AlertRaised] = []
+    bus.subscribe(AlertRaised, seen.append)
+    AlertRules(bus).start()
+    bus.publish(OrderReceived(7, "SIM-7", "pos", "auto", "A007"))
+    bus.publish(OrderReceived(8, "SIM-8", "pos", "auto"))
+    assert [(a.kind, a.order_label) for a in seen] == [
+        (AlertKind.NEW_ORDER, "A007"),
+        (AlertKind.NEW_ORDER, "SIM-8"),  # no pickup number: the POS's own id
+    ]
