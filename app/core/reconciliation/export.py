@@ -25,10 +25,13 @@ from app.core.money import yuan_str
 from app.core.privacy import mask_phone, mask_phones_in
 from app.core.reconciliation.summary import (
     MATCH_LABELS,
+    MATCH_NONE,
+    MATCH_OK,
+    MATCH_VARIANCE,
     Aggregator,
     Summary,
     SummaryRow,
-    attempt_money,
+    record_net_cost,
 )
 from app.core.storage.recon_repo import AttemptRecord
 
@@ -151,24 +154,59 @@ def _when(d: dt.datetime | None) -> dt.datetime | None:
     return None if d is None else d.astimezone(LOCAL_TZ).replace(tzinfo=None)  # = local()
 
 
-def attempt_values(r: AttemptRecord, store: str, lang: str, agg: Aggregator) -> list[Any]:
+_MEMO_MAX = 4096  # distinct phones / dates remembered per export before starting over
+
+
+class _Memo:
+    """Per-export caches of pure per-value work: the same rider phones, carriers and
+    business dates come back on thousands of rows, and masking a phone (two regexes)
+    or parsing a date costs more than a dict lookup. Bounded, so memory stays flat."""
+
+    def __init__(self, lang: str) -> None:
+        self.zh = lang == "zh"
+        self.lang = lang
+        self.phones: dict[str, str] = {}
+        self.dates: dict[str, dt.date] = {}
+
+    def phone(self, p: str) -> str:
+        if (v := self.phones.get(p)) is None:
+            if len(self.phones) >= _MEMO_MAX:
+                self.phones.clear()
+            v = self.phones[p] = mask_phone(p)
+        return v
+
+    def date(self, iso: str) -> dt.date:
+        if (v := self.dates.get(iso)) is None:
+            if len(self.dates) >= _MEMO_MAX:
+                self.dates.clear()
+            v = self.dates[iso] = dt.date.fromisoformat(iso)
+        return v
+
+
+def attempt_values(r: AttemptRecord, store: str, lang: str, agg: Aggregator,
+                   memo: _Memo | None = None) -> list[Any]:  # fmt: skip
     """One Attempts row as typed values (money in fen, local naive datetimes)."""
-    m = attempt_money(r)
-    agg.add(r, m.net_cost)
-    zh = lang == "zh"
+    m = memo or _Memo(lang)
+    net = record_net_cost(r)
+    agg.add(r, net)
+    fee = r.order_delivery_fee_fen if r.is_last else 0
+    bill = r.bill_amount_fen
+    var = None if bill is None else bill - net
+    match = MATCH_NONE if var is None else MATCH_OK if var == 0 else MATCH_VARIANCE
+    zh = m.zh
     return [
-        dt.date.fromisoformat(r.business_date), store, r.pos_order_id, r.channel,
+        m.date(r.business_date), store, r.pos_order_id, r.channel,
         r.attempt_no, _label(r.carrier, lang), r.carrier_order_id, r.idempotency_key,
         STATUS_ZH.get(r.status, r.status) if zh else r.status,
         (CANCELLED_BY_ZH.get(r.cancelled_by, r.cancelled_by) if zh else r.cancelled_by)
         if r.cancelled_by else "",
         mask_phones_in(r.cancel_reason) if r.cancel_reason else "",
-        mask_phone(r.customer_phone), mask_phone(r.rider_phone),
+        m.phone(r.customer_phone) if r.customer_phone else "",
+        m.phone(r.rider_phone) if r.rider_phone else "",
         _when(r.created_at), _when(r.dispatched_at), _when(r.accepted_at),
         _when(r.picked_up_at), _when(r.finished_at), r.distance_m, r.quoted_fee_fen,
         r.actual_fee_fen, r.tip_fen, r.insurance_fee_fen, r.cancel_fee_fen, r.refund_fen,
-        m.net_cost, m.customer_fee, m.margin, r.bill_amount_fen, m.variance,
-        MATCH_LABELS[m.match][0 if zh else 1],
+        net, fee, fee - net, bill, var, MATCH_LABELS[match][0 if zh else 1],
     ]  # fmt: skip
 
 
@@ -280,8 +318,9 @@ def write_xlsx(path: Path, records: Iterator[AttemptRecord], total: int, *, stor
         car = _XlsxSheet(wb, SHEETS["carriers"][i], SUMMARY_COLS, lang, ("配送平台", "Carrier")[i])
         day = _XlsxSheet(wb, SHEETS["days"][i], SUMMARY_COLS, lang, ("营业日", "Business date")[i])
         agg, tick = Aggregator(day_carrier=False), _Ticker(total, progress, cancel)
+        memo = _Memo(lang)
         for r in records:
-            att.write(attempt_values(r, store, lang, agg))
+            att.write(attempt_values(r, store, lang, agg, memo))
             tick.step()
         tick.check()
         summary = agg.result()
@@ -366,8 +405,9 @@ def write_csv(path: Path, records: Iterator[AttemptRecord], total: int, *, store
         att = _CsvSheet(p_att, ATTEMPT_COLS, lang)
         sheets.append(att)
         agg, tick = Aggregator(day_carrier=False), _Ticker(total, progress, cancel)
+        memo = _Memo(lang)
         for r in records:
-            att.write(attempt_values(r, store, lang, agg))
+            att.write(attempt_values(r, store, lang, agg, memo))
             tick.step()
         tick.check()
         summary = agg.result()

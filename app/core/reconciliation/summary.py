@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,24 +49,16 @@ def net_cost_fen(r: AttemptRecord) -> int:
     return a.net_cost_fen
 
 
-@dataclass(frozen=True, slots=True)
-class Money:
-    """The computed money columns of one attempt row (all fen)."""
-
-    net_cost: int
-    customer_fee: int  # only on the order's last attempt, so sums count it once
-    margin: int
-    variance: int | None  # bill - net cost, None when no bill line matched
-    match: str
+_FEE_STATUSES = frozenset({DeliveryStatus.DELIVERED.value, DeliveryStatus.RETURNED.value})
 
 
-def attempt_money(r: AttemptRecord) -> Money:
-    net = net_cost_fen(r)
-    fee = r.order_delivery_fee_fen if r.is_last else 0
-    if r.bill_amount_fen is None:
-        return Money(net, fee, fee - net, None, MATCH_NONE)
-    var = r.bill_amount_fen - net
-    return Money(net, fee, fee - net, var, MATCH_OK if var == 0 else MATCH_VARIANCE)
+def record_net_cost(r: AttemptRecord) -> int:
+    """``net_cost_fen`` without building a ``DeliveryAttempt`` per row (that was a third
+    of computing an export row); a test holds it equal to the domain rule."""
+    if r.status in _FEE_STATUSES:
+        fee = r.actual_fee_fen if r.actual_fee_fen is not None else r.quoted_fee_fen
+        return fee + r.tip_fen + r.insurance_fee_fen - r.refund_fen
+    return r.cancel_fee_fen
 
 
 @dataclass
@@ -89,6 +82,11 @@ class Durations:
 
     def p90_min(self) -> float | None:
         return percentile_min(self.counts, 0.9)
+
+    def merge(self, other: Durations) -> None:
+        self.counts.update(other.counts)
+        self.n += other.n
+        self.total += other.total
 
 
 def percentile_min(counts: Counter[int], q: float) -> float | None:
@@ -126,22 +124,29 @@ class SummaryRow:
         return self.cancels / self.attempts if self.attempts else 0.0
 
 
-@dataclass
-class GroupAgg:
-    """Accumulates one group (a carrier, a day, or a day x carrier)."""
+class Cell:
+    """Accumulates one (business day, carrier) cell; carrier, day and total rows are
+    sums of cells (``merge``), so each attempt costs one dict lookup and one ``add``."""
 
-    key: str
-    orders: int = 0
-    last_order_id: int | None = None
-    attempts: int = 0
-    delivered: int = 0
-    cancels: int = 0
-    cancel_fee: int = 0
-    tips: int = 0
-    net: int = 0
-    failovers: int = 0
-    accept: Durations = field(default_factory=Durations)
-    deliver: Durations = field(default_factory=Durations)
+    __slots__ = (
+        "accept",
+        "attempts",
+        "cancel_fee",
+        "cancels",
+        "deliver",
+        "delivered",
+        "failovers",
+        "last_order_id",
+        "net",
+        "orders",
+        "tips",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.orders = self.attempts = self.delivered = self.cancels = 0
+        self.cancel_fee = self.tips = self.net = self.failovers = 0
+        self.last_order_id: int | None = None
+        self.accept, self.deliver = Durations(), Durations()
 
     def add(self, r: AttemptRecord, net: int) -> None:
         if r.order_id != self.last_order_id:  # input is ordered by order: count once
@@ -161,22 +166,26 @@ class GroupAgg:
         elif r.status in CANCELLED:
             self.cancels += 1
 
-    def row(self) -> SummaryRow:
-        return SummaryRow(
-            self.key,
-            self.orders,
-            self.attempts,
-            self.delivered,
-            self.cancels,
-            self.cancel_fee,
-            self.tips,
-            self.net,
-            self.accept.mean_min(),
-            self.accept.p90_min(),
-            self.deliver.mean_min(),
-            self.deliver.p90_min(),
-            self.failovers,
-        )
+
+def merge(key: str, cells: Iterable[Cell], orders: int | None = None) -> SummaryRow:
+    """One summary row from cells. ``orders`` overrides the sum of the cells' distinct
+    orders where an order can span cells (a day's failover to another carrier)."""
+    m, accept, deliver = Cell(), Durations(), Durations()
+    for c in cells:
+        m.orders += c.orders
+        m.attempts += c.attempts
+        m.delivered += c.delivered
+        m.cancels += c.cancels
+        m.cancel_fee += c.cancel_fee
+        m.tips += c.tips
+        m.net += c.net
+        m.failovers += c.failovers
+        accept.merge(c.accept)
+        deliver.merge(c.deliver)
+    return SummaryRow(key, m.orders if orders is None else orders, m.attempts, m.delivered,
+                      m.cancels, m.cancel_fee, m.tips, m.net, accept.mean_min(),
+                      accept.p90_min(), deliver.mean_min(), deliver.p90_min(),
+                      m.failovers)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,31 +200,37 @@ class Aggregator:
     """Feed every attempt once (``add``); ``result`` gives the carrier/day summaries.
 
     Attempts must arrive grouped by order (``iter_attempts`` orders by day, order,
-    attempt): distinct orders are then counted without remembering order ids, so memory
-    does not grow with the number of rows."""
+    attempt): distinct orders are then counted without remembering order ids. State is
+    one ``Cell`` per (day, carrier) plus a distinct-order count per day, so memory does
+    not grow with the number of rows; an order belongs to one business day, so a
+    carrier's distinct orders are the sum over its cells."""
 
     def __init__(self, *, day_carrier: bool = True) -> None:
         self.with_day_carrier = day_carrier
-        self.carriers: dict[str, GroupAgg] = {}
-        self.days: dict[str, GroupAgg] = {}
-        self.day_carrier: dict[tuple[str, str], GroupAgg] = {}
-        self.total = GroupAgg("total")
+        self.cells: dict[tuple[str, str], Cell] = {}
+        self.day_orders: dict[str, int] = {}
+        self.last_order_id: int | None = None
 
     def add(self, r: AttemptRecord, net: int | None = None) -> None:
-        net = net_cost_fen(r) if net is None else net
-        self.carriers.setdefault(r.carrier, GroupAgg(r.carrier)).add(r, net)
-        self.days.setdefault(r.business_date, GroupAgg(r.business_date)).add(r, net)
-        if not self.with_day_carrier:
-            self.total.add(r, net)
-            return
-        dc = (r.business_date, r.carrier)
-        self.day_carrier.setdefault(dc, GroupAgg(f"{dc[0]} {dc[1]}")).add(r, net)
-        self.total.add(r, net)
+        net = record_net_cost(r) if net is None else net
+        key = (r.business_date, r.carrier)
+        if (cell := self.cells.get(key)) is None:
+            cell = self.cells[key] = Cell()
+        cell.add(r, net)
+        if r.order_id != self.last_order_id:
+            self.last_order_id = r.order_id
+            self.day_orders[r.business_date] = self.day_orders.get(r.business_date, 0) + 1
 
     def result(self) -> Summary:
+        by_carrier: dict[str, list[Cell]] = {}
+        by_day: dict[str, list[Cell]] = {}
+        for (day, carrier), cell in self.cells.items():
+            by_carrier.setdefault(carrier, []).append(cell)
+            by_day.setdefault(day, []).append(cell)
+        cells = sorted(self.cells.items())
         return Summary(
-            [g.row() for _, g in sorted(self.carriers.items())],
-            [g.row() for _, g in sorted(self.days.items())],
-            {k: g.row() for k, g in sorted(self.day_carrier.items())},
-            self.total.row(),
+            [merge(k, v) for k, v in sorted(by_carrier.items())],
+            [merge(k, v, self.day_orders[k]) for k, v in sorted(by_day.items())],
+            {k: merge(f"{k[0]} {k[1]}", [c]) for k, c in cells if self.with_day_carrier},
+            merge("total", self.cells.values(), sum(self.day_orders.values())),
         )
