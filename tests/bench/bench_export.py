@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import importlib.util
 import statistics
 import time
@@ -110,6 +111,18 @@ def interleaved(tmp_path, db, runs: int = 3) -> dict[str, list[float]]:
     varied 40-98 s for the same work here); both are reported."""
     reports = StubService(db).reports()
     rows = same_rows(db, reports.store_name())
+    # The baseline's pre-computed cells (~3 million objects) are bench scaffolding, not
+    # the export's heap: frozen, the garbage collector stops walking them in the
+    # export's full collections (0.3-1.3 s CPU per export here; none in the baseline).
+    gc.collect()
+    gc.freeze()
+    try:
+        return _alternate(tmp_path, reports, rows, runs)
+    finally:
+        gc.unfreeze()
+
+
+def _alternate(tmp_path, reports, rows, runs: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"export": [], "export_cpu": [], "raw": [], "raw_cpu": []}
     for i in range(runs):
         c0 = time.process_time()

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, Select, and_, func, insert, select
 
 from app.core.storage import tables as t
 
-CHUNK = 5000  # rows per fetch: ~5 MB of tuples at most, few round trips
+CHUNK = 2000  # rows per fetch; 5,000 raised the 10k-row export's peak from <12 to 16 MiB
 
 
 class AttemptRecord(NamedTuple):
