@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from app.core.carriers.base import (
     AuthError,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 JsonObj = dict[str, Any]
 T = TypeVar("T")
+OptionsT = TypeVar("OptionsT")
 
 # the kinds an error answer can be; the order is the precedence when a code or a
 # message keyword matches more than one
@@ -321,13 +322,26 @@ def body_unwrap(read: Callable[..., Any], **kw: Any) -> Unwrap:
     return unwrap
 
 
-class AdapterBase:
-    """What every adapter does the same way: hold the context, send a ``Wire``."""
+class AdapterBase(Generic[OptionsT]):
+    """What every adapter does the same way: hold the context and its typed options
+    (``OPTIONS``, the carrier's options dataclass), send a ``Wire``."""
 
     id: str = ""
+    OPTIONS: type[OptionsT]
 
     def __init__(self, ctx: CarrierContext) -> None:
         self.ctx = ctx
+        self.opts: OptionsT = load_options(self.OPTIONS, ctx.options)
+        self.creds: Mapping[str, str] = ctx.credentials
+
+    def _required_creds(self, keys: Sequence[str]) -> dict[str, str]:
+        """The credentials, refusing up front (``AuthError``) when one of ``keys`` is
+        empty: a request signed with a blank secret only earns a vaguer error."""
+        c = dict(self.creds)
+        missing = [k for k in keys if not c.get(k)]
+        if missing:
+            raise AuthError(self.id, "missing credentials: " + ", ".join(missing))
+        return c
 
     def _now(self) -> datetime:
         return self.ctx.clock.now()
@@ -351,6 +365,16 @@ class AdapterBase:
             mutating=mutating,
         )
         return unwrap(resp, mutating)
+
+    async def _exchange_obj(
+        self, wire: Wire, *, mutating: bool, unwrap: Unwrap, callback: bool = False
+    ) -> JsonObj:
+        """``_exchange`` for a gateway whose unwrap yields a JSON object; ``callback``
+        adds the rehearsal sandbox's callback header (gateways that read it)."""
+        if callback:
+            wire = replace(wire, headers=self._callback_headers())
+        result: JsonObj = await self._exchange(wire, mutating=mutating, unwrap=unwrap)
+        return result
 
     async def _each_position(
         self,

@@ -23,19 +23,19 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.dada import codes, mapping
 from app.core.carriers.dada.rules import RULES, Options
-from app.core.carriers.kit import AdapterBase, Wire, body_unwrap, is_duplicate, load_options
+from app.core.carriers.kit import AdapterBase, Wire, body_unwrap, is_duplicate
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
 
 log = logging.getLogger(__name__)
 
 
-class Adapter(AdapterBase):
+class Adapter(AdapterBase[Options]):
     id = "dada"
     rules = RULES
+    OPTIONS = Options
 
     def __init__(self, ctx: CarrierContext) -> None:
         super().__init__(ctx)
-        self.opts = load_options(Options, ctx.options)
         self._unwrap = body_unwrap(mapping.unwrap, overrides=self.opts.error_codes)
 
     # ------------------------------------------------------------ transport

@@ -13,10 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.core.carriers.base import (
-    AuthError,
     CallbackRequest,
     CallbackResult,
-    CarrierContext,
     CreateResult,
     NotFoundError,
     OutcomeUnknownError,
@@ -27,28 +25,21 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.fengniao import codes, mapping
 from app.core.carriers.fengniao.rules import RULES, Options
-from app.core.carriers.kit import AdapterBase, Unwrap, guarded, is_duplicate, load_options
+from app.core.carriers.kit import AdapterBase, Unwrap, guarded, is_duplicate
 from app.core.domain import DeliveryAttempt, Order, Quote
 
 log = logging.getLogger(__name__)
 CARRIER = "fengniao"
 
 
-class Adapter(AdapterBase):
+class Adapter(AdapterBase[Options]):
     id = CARRIER
     rules = RULES
+    OPTIONS = Options
 
     # ------------------------------------------------------------------ plumbing
-    def __init__(self, ctx: CarrierContext) -> None:
-        super().__init__(ctx)
-        self.opts = load_options(Options, ctx.options)
-
     def _creds(self) -> dict[str, str]:
-        c = dict(self.ctx.credentials)
-        missing = [k for k in (*RULES.credential_keys, "access_token") if not c.get(k)]
-        if missing:
-            raise AuthError(CARRIER, "missing credentials: " + ", ".join(missing))
-        return c
+        return self._required_creds((*RULES.credential_keys, "access_token"))
 
     def _now_ms(self) -> int:
         return int(self.ctx.clock.now().timestamp() * 1000)

@@ -16,7 +16,6 @@ from typing import Any
 from app.core.carriers.base import (
     CallbackRequest,
     CallbackResult,
-    CarrierContext,
     CarrierError,
     CreateResult,
     NotFoundError,
@@ -24,7 +23,7 @@ from app.core.carriers.base import (
     RiderPosition,
     StatusSnapshot,
 )
-from app.core.carriers.kit import AdapterBase, Wire, body_unwrap, load_options
+from app.core.carriers.kit import AdapterBase, Wire, body_unwrap
 from app.core.carriers.meituan import mapping
 from app.core.carriers.meituan.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, DeliveryStatus, Order, Quote
@@ -34,20 +33,14 @@ log = logging.getLogger(__name__)
 _unwrap = body_unwrap(mapping.unwrap)
 
 
-class Adapter(AdapterBase):
+class Adapter(AdapterBase[Options]):
     id = "meituan"
     rules = RULES
-
-    def __init__(self, ctx: CarrierContext) -> None:
-        super().__init__(ctx)
-        self.opts = load_options(Options, ctx.options)
-        self.creds = ctx.credentials
+    OPTIONS = Options
 
     async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict[str, Any]:
-        headers = self._callback_headers()
-        sent = Wire(wire.path, wire.content, wire.content_type, headers)
-        result: dict[str, Any] = await self._exchange(sent, mutating=mutating, unwrap=_unwrap)
-        return result
+        sent = Wire(wire.path, wire.content, wire.content_type)
+        return await self._exchange_obj(sent, mutating=mutating, unwrap=_unwrap, callback=True)
 
     async def quote(self, order: Order, *, key: str = "") -> Quote:
         wire = mapping.build_quote(order, self.creds, self.opts, self._unix())

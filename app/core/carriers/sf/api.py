@@ -14,13 +14,12 @@ from typing import Any
 from app.core.carriers.base import (
     CallbackRequest,
     CallbackResult,
-    CarrierContext,
     CreateResult,
     RejectedError,
     RiderPosition,
     StatusSnapshot,
 )
-from app.core.carriers.kit import AdapterBase, Wire, body_unwrap, load_options
+from app.core.carriers.kit import AdapterBase, Wire, body_unwrap
 from app.core.carriers.sf import codes, mapping
 from app.core.carriers.sf.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, Order, Quote
@@ -30,22 +29,14 @@ log = logging.getLogger(__name__)
 _unwrap = body_unwrap(mapping.unwrap)
 
 
-class Adapter(AdapterBase):
+class Adapter(AdapterBase[Options]):
     id = "sf"
     rules = RULES
-
-    def __init__(self, ctx: CarrierContext) -> None:
-        super().__init__(ctx)
-        self.opts = load_options(Options, ctx.options)
-        self.creds = ctx.credentials
+    OPTIONS = Options
 
     async def _call(self, wire: mapping.Wire, *, mutating: bool) -> dict[str, Any]:
-        headers = self._callback_headers()
-        sent = Wire(
-            mapping.PATH + wire.method, wire.content, wire.content_type, headers, wire.params
-        )
-        result: dict[str, Any] = await self._exchange(sent, mutating=mutating, unwrap=_unwrap)
-        return result
+        sent = Wire(mapping.PATH + wire.method, wire.content, wire.content_type, params=wire.params)
+        return await self._exchange_obj(sent, mutating=mutating, unwrap=_unwrap, callback=True)
 
     async def quote(self, order: Order, *, key: str = "") -> Quote:
         wire = mapping.build_quote(order, self.ctx.store, self.creds, self.opts, self._unix())

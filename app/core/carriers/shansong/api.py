@@ -22,7 +22,7 @@ from app.core.carriers.base import (
     RiderPosition,
     StatusSnapshot,
 )
-from app.core.carriers.kit import AdapterBase, Wire, body_unwrap, is_duplicate, load_options
+from app.core.carriers.kit import AdapterBase, Wire, body_unwrap, is_duplicate
 from app.core.carriers.shansong import codes, mapping
 from app.core.carriers.shansong.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, Order, Quote
@@ -30,13 +30,13 @@ from app.core.domain import DeliveryAttempt, Order, Quote
 log = logging.getLogger(__name__)
 
 
-class Adapter(AdapterBase):
+class Adapter(AdapterBase[Options]):
     id = "shansong"
     rules = RULES
+    OPTIONS = Options
 
     def __init__(self, ctx: CarrierContext) -> None:
         super().__init__(ctx)
-        self.opts = load_options(Options, ctx.options)
         self._unwrap = body_unwrap(mapping.unwrap, overrides=self.opts.error_codes)
 
     # ------------------------------------------------------------ transport

@@ -12,10 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.core.carriers.base import (
-    AuthError,
     CallbackRequest,
     CallbackResult,
-    CarrierContext,
     CreateResult,
     NotFoundError,
     OutcomeUnknownError,
@@ -24,7 +22,7 @@ from app.core.carriers.base import (
     StatusSnapshot,
     UnavailableError,
 )
-from app.core.carriers.kit import AdapterBase, Unwrap, guarded, is_duplicate, load_options
+from app.core.carriers.kit import AdapterBase, Unwrap, guarded, is_duplicate
 from app.core.carriers.uupt import codes, mapping
 from app.core.carriers.uupt.rules import RULES, Options
 from app.core.domain import DeliveryAttempt, Order, Quote
@@ -34,21 +32,14 @@ CARRIER = "uupt"
 _MALFORMED = (ValueError, TypeError, AttributeError, KeyError)
 
 
-class Adapter(AdapterBase):
+class Adapter(AdapterBase[Options]):
     id = CARRIER
     rules = RULES
-
-    def __init__(self, ctx: CarrierContext) -> None:
-        super().__init__(ctx)
-        self.opts = load_options(Options, ctx.options)
+    OPTIONS = Options
 
     # ------------------------------------------------------------------ plumbing
     def _creds(self) -> dict[str, str]:
-        c = dict(self.ctx.credentials)
-        missing = [k for k in RULES.credential_keys if not c.get(k)]
-        if missing:
-            raise AuthError(CARRIER, "missing credentials: " + ", ".join(missing))
-        return c
+        return self._required_creds(RULES.credential_keys)
 
     @property
     def _fields(self) -> dict[str, str]:
@@ -61,10 +52,7 @@ class Adapter(AdapterBase):
     async def _call(self, name: str, biz: dict[str, Any], *, mutating: bool) -> dict[str, Any]:
         ts = mapping.timestamp(self.ctx.clock.now(), self.opts.timestamp_unit)
         wire = mapping.envelope("/order/" + name, biz, self._creds(), ts)
-        result: dict[str, Any] = await self._exchange(
-            wire, mutating=mutating, unwrap=self._unwrap_for(name)
-        )
-        return result
+        return await self._exchange_obj(wire, mutating=mutating, unwrap=self._unwrap_for(name))
 
     def _unwrap_for(self, name: str) -> Unwrap:
         def read(body: bytes, mutating: bool) -> dict[str, Any]:
