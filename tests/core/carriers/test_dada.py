@@ -16,9 +16,7 @@ from app.core.carriers.base import (
     AuthError,
     CallbackRejected,
     CallbackRequest,
-    OutcomeUnknownError,
     RejectedError,
-    UnavailableError,
 )
 from app.core.carriers.dada import RULES, Adapter, mapping
 from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Order
@@ -181,13 +179,6 @@ def test_error_codes_are_configurable():
     raw = json.dumps({"status": "fail", "code": 7777, "msg": "x"}).encode()
     with pytest.raises(AuthError):
         mapping.unwrap(raw, mutating=False, overrides={"auth": [7777]})
-
-
-def test_malformed_answer():
-    with pytest.raises(UnavailableError):
-        mapping.unwrap(b'{"code":0,"result":{', mutating=False)
-    with pytest.raises(OutcomeUnknownError):
-        mapping.unwrap(b"<html>", mutating=True)
 
 
 def test_callback_repeat_and_message_push():

@@ -1,6 +1,7 @@
 """Every carrier's error envelope maps its codes to the shared error kinds: one test over
 the registry, each carrier's envelope shape and cases as data (the cases each carrier's
-own test file used to repeat, moved here unchanged)."""
+own test file used to repeat, moved here unchanged), and how an unreadable answer is
+read: unavailable when the call changed nothing, outcome unknown when it may have."""
 
 from __future__ import annotations
 
@@ -124,3 +125,24 @@ def test_error_mapping(cid, code, msg, kind):
     with pytest.raises(kind) as info:
         env.unwrap(mapping, raw)
     assert type(info.value) is kind and info.value.code == env.code_as(code)
+
+
+# (carrier, unreadable answer, mutating, error): the cases each carrier's own test file
+# used to repeat, unchanged; Fengniao and UU read malformed answers in their contract.
+MALFORMED: list[tuple[str, bytes, bool, type[base.CarrierError]]] = [
+    ("dada", b'{"code":0,"result":{', False, base.UnavailableError),
+    ("dada", b"<html>", True, base.OutcomeUnknownError),
+    ("shansong", b"{", False, base.UnavailableError),
+    ("shansong", b"{", True, base.OutcomeUnknownError),
+    ("meituan", b"<html>", False, base.UnavailableError),
+    ("meituan", b'{"code":0,"result":{', True, base.OutcomeUnknownError),
+    ("sf", b"<html>", False, base.UnavailableError),
+    ("sf", b'{"error_code":0,"result":{', True, base.OutcomeUnknownError),
+]
+
+
+@pytest.mark.parametrize(("cid", "raw", "mutating", "kind"), MALFORMED)
+def test_malformed_answer(cid, raw, mutating, kind):
+    mapping = importlib.import_module(f"app.core.carriers.{cid}.mapping")
+    with pytest.raises(kind):
+        mapping.unwrap(raw, mutating=mutating)

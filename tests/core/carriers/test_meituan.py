@@ -19,7 +19,6 @@ from app.core.carriers.base import (
     NotFoundError,
     OutcomeUnknownError,
     RejectedError,
-    UnavailableError,
 )
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.meituan import RULES, Adapter, mapping
@@ -134,13 +133,6 @@ def test_parse_position():
     pos = mapping.parse_position({"lat": 39907500, "lng": 116460000}, "k")
     assert pos is not None and (pos.lat, pos.lng) == (39.9075, 116.46)
     assert mapping.parse_position({"lat": 0, "lng": 0}, "k") is None
-
-
-def test_unreadable_body():
-    with pytest.raises(UnavailableError):
-        mapping.unwrap(b"<html>", mutating=False)
-    with pytest.raises(OutcomeUnknownError):
-        mapping.unwrap(b'{"code":0,"result":{', mutating=True)
 
 
 def test_exception_callback():

@@ -16,9 +16,7 @@ from app.core.carriers.base import (
     CallbackRejected,
     CallbackRequest,
     CarrierContext,
-    OutcomeUnknownError,
     RejectedError,
-    UnavailableError,
 )
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.sf import RULES, Adapter, mapping
@@ -124,13 +122,6 @@ def test_parse_cancel_preview_tip_position():
     assert mapping.parse_tip({"gratuity_fee": 300, "total_gratuity_fee": 500}) == 500
     pos = mapping.parse_position({"rider_lat": "39.9", "rider_lng": "116.4"}, "K")
     assert pos is not None and (pos.lat, pos.lng) == (39.9, 116.4)
-
-
-def test_unreadable_body():
-    with pytest.raises(UnavailableError):
-        mapping.unwrap(b"<html>", mutating=False)
-    with pytest.raises(OutcomeUnknownError):
-        mapping.unwrap(b'{"error_code":0,"result":{', mutating=True)
 
 
 # ----------------------------------------------------------------------------- sandbox

@@ -18,7 +18,6 @@ from app.core.carriers.base import (
     CarrierContext,
     OutcomeUnknownError,
     RejectedError,
-    UnavailableError,
 )
 from app.core.carriers.http import CarrierHttp
 from app.core.carriers.shansong import RULES, Adapter, codes, mapping
@@ -205,13 +204,6 @@ def test_parse_info_returned_and_courier():
 )
 def test_status_codes(st, sub, expected, reassigned):
     assert codes.status_of(st, sub) == (expected, reassigned)
-
-
-def test_malformed_answer():
-    with pytest.raises(UnavailableError):
-        mapping.unwrap(b"{", mutating=False)
-    with pytest.raises(OutcomeUnknownError):
-        mapping.unwrap(b"{", mutating=True)
 
 
 @pytest.mark.asyncio
