@@ -187,6 +187,15 @@ async def test_sandbox_faults_on_create(cid, sandbox_world, faults, error):
     assert world.engine.find(cid, "JP1001-1") is None  # refused: nothing was made
 
 
+async def _create_unknown_under(world, cid, faults, order, quote, att) -> None:
+    """``create`` under ``faults`` must end OutcomeUnknown; the faults are then lifted
+    so the caller's follow-up query sees the gateway's real state."""
+    world.engine.set_faults(cid, faults)
+    with pytest.raises(OutcomeUnknownError):
+        await world.adapter.create(order, quote, att)
+    world.engine.set_faults(cid, Faults())
+
+
 @pytest.mark.asyncio
 @pytest.mark.integration
 async def test_5xx_on_create_then_query_says_it_was_never_made(cid, sandbox_world):
@@ -197,10 +206,7 @@ async def test_5xx_on_create_then_query_says_it_was_never_made(cid, sandbox_worl
         await world.adapter.query(att)
     q = await world.adapter.quote(order, key="JP-5XX-1")
     att = att.with_(quote_token=q.token)
-    world.engine.set_faults(cid, Faults(error_5xx=1.0))
-    with pytest.raises(OutcomeUnknownError):
-        await world.adapter.create(order, q, att)
-    world.engine.set_faults(cid, Faults())
+    await _create_unknown_under(world, cid, Faults(error_5xx=1.0), order, q, att)
     with pytest.raises(NotFoundError):
         await world.adapter.query(att)
 
@@ -212,17 +218,11 @@ async def test_create_whose_answer_never_came_is_resolved_by_query(cid, sandbox_
     order = make_order()
     q = await world.adapter.quote(order, key="JP-HANG-1")
     att = attempt(cid, "JP-HANG-1", quote_token=q.token)
-    world.engine.set_faults(cid, Faults(hang_after_create=True))
-    with pytest.raises(OutcomeUnknownError):
-        await world.adapter.create(order, q, att)
-    world.engine.set_faults(cid, Faults())
+    await _create_unknown_under(world, cid, Faults(hang_after_create=True), order, q, att)
     snap = await world.adapter.query(att)
     assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.carrier_order_id
-    world.engine.set_faults(cid, Faults(hang=True))  # no answer at all, nothing made
-    hung = attempt(cid, "JP-HANG-2")
-    with pytest.raises(OutcomeUnknownError):
-        await world.adapter.create(make_order(), q, hung)
-    world.engine.set_faults(cid, Faults())
+    hung = attempt(cid, "JP-HANG-2")  # no answer at all, nothing made
+    await _create_unknown_under(world, cid, Faults(hang=True), make_order(), q, hung)
     with pytest.raises(NotFoundError):
         await world.adapter.query(hung)
 
