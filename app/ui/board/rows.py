@@ -66,9 +66,6 @@ class RowStore:
     def newest_first(self) -> Iterator[BoardRow]:
         return reversed(self._rows)
 
-    def oldest_key(self) -> tuple[datetime, int] | None:
-        return row_key(self._rows[0]) if self._rows else None
-
     def replace(self, row: BoardRow) -> int:
         """Update a loaded row in place (same order id); returns its display row."""
         p = self._pos[row_id(row)]
