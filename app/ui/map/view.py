@@ -3,21 +3,46 @@
 Points are GCJ-02. On a GCJ-02 tile source (AutoNavi, the default) they are drawn as is;
 on a WGS-84 source (OSM) they are shifted with ``gcj02_to_wgs84`` for display only.
 Without tiles (offline, or no source) a neutral grid is drawn and everything else works.
+
+Under load (hundreds of riders, orders arriving every few ms) the GUI thread must stay
+free, so: content changes only mark the view dirty and a timer asks for a new overlay a
+few times a second (``REPAINT_MS``), rendered on a worker thread
+(``app.ui.map.overlay``) while the last one stays on screen; tiles, grid and attribution
+are cached in one pixmap until the view moves; the GUI thread only blits the two images.
+User actions (drag, wheel, select, resize, fit) render at once on the GUI thread.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QPen, QWheelEvent
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QWidget
 
 from app.core.geo import gcj02_to_wgs84
+from app.ui.map.overlay import RIDER, Frame, OverlayRenderer
 from app.ui.map.projection import TILE, fit_zoom, lat_lng, world_px
 from app.ui.map.tiles import TileCache, TileFetcher, TileSource
+
+log = logging.getLogger(__name__)
+
+REPAINT_MS = 250  # content changes are shown at most ~4 times a second
 
 
 @dataclass
@@ -31,14 +56,14 @@ class Pin:
 
 class MapView(QWidget):
     order_clicked = Signal(int)
+    _rendered = Signal(object)  # (Frame, QImage) from the render thread
 
-    def __init__(self, source: TileSource, cache_root: Path, parent=None) -> None:
+    def __init__(self, source: TileSource, cache_root: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("mapView")
         self.setMinimumSize(240, 200)
         self.source = source
-        self.fetcher = TileFetcher(source, TileCache(cache_root, source), self)
-        self.fetcher.tile_ready.connect(lambda *_: self.update())
+        self.fetcher = self._new_fetcher(source, cache_root)
         self.center = (31.23, 121.47)
         self.zoom = 13
         self.store: tuple[float, float, str] | None = None
@@ -46,15 +71,47 @@ class MapView(QWidget):
         self.riders: dict[int, Pin] = {}
         self.trails: dict[int, list[tuple[float, float]]] = {}
         self.selected: int | None = None
+        self.paints = 0  # paintEvent count (tests check that events coalesce)
         self._drag: QPointF | None = None
+        self._press = QPointF()
         self._auto_fit = True
+        self._fit_due = False
+        self._repaint = QTimer(self, singleShot=True, interval=REPAINT_MS)
+        self._repaint.timeout.connect(self._render_async)
+        self._tiles_rev = 0
+        self._base: QPixmap | None = None
+        self._base_key: tuple[Any, ...] | None = None
+        self._renderer = OverlayRenderer(self.font())
+        self._overlay: tuple[Frame, QImage] | None = None
+        self._in_flight = False
+        self._again = False  # content changed while a render was running
+        self._now = True  # the next paint renders on the GUI thread (operator's action)
+        self._rendered.connect(self._on_rendered, Qt.ConnectionType.QueuedConnection)
+
+    def _new_fetcher(self, source: TileSource, cache_root: Path) -> TileFetcher:
+        fetcher = TileFetcher(source, TileCache(cache_root, source), self)
+        fetcher.tile_ready.connect(self._on_tile)
+        return fetcher
 
     def set_source(self, source: TileSource, cache_root: Path) -> None:
         """Switch tile source (settings); markers stay, tiles reload."""
         self.source = source
         self.fetcher.deleteLater()
-        self.fetcher = TileFetcher(source, TileCache(cache_root, source), self)
-        self.fetcher.tile_ready.connect(lambda *_: self.update())
+        self.fetcher = self._new_fetcher(source, cache_root)
+        self._act()
+
+    def _on_tile(self, *_: int) -> None:
+        self._tiles_rev += 1
+        self.update()  # the cached base layer is rebuilt; the overlay stays
+
+    def _changed(self) -> None:
+        """Content changed: a new overlay at the next tick, never one per event."""
+        if not self._repaint.isActive():
+            self._repaint.start()
+
+    def _act(self) -> None:
+        """The operator changed the view: render and paint at once."""
+        self._now = True
         self.update()
 
     # ----------------------------------------------------------------- content
@@ -63,58 +120,73 @@ class MapView(QWidget):
         self._refit()
 
     def set_destination(self, pin: Pin) -> None:
+        old = self.destinations.get(pin.order_id)
+        if old == pin:
+            return  # the board refreshes rows often; an unchanged pin costs nothing
         self.destinations[pin.order_id] = pin
-        self._refit()
+        if old is None or (old.lat, old.lng) != (pin.lat, pin.lng):
+            self._refit()
+        else:
+            self._changed()
 
     def remove_order(self, order_id: int) -> None:
-        self.destinations.pop(order_id, None)
-        self.riders.pop(order_id, None)
-        self.trails.pop(order_id, None)
-        self.update()
+        if self.destinations.pop(order_id, None) is not None:
+            self._changed()
+        self.remove_rider(order_id)
 
     def remove_rider(self, order_id: int) -> None:
         if self.riders.pop(order_id, None) is not None:
             self.trails.pop(order_id, None)
-            self.update()
+            self._changed()
 
     def move_rider(self, order_id: int, lat: float, lng: float, label: str = "") -> None:
         old = self.riders.get(order_id)
-        self.riders[order_id] = Pin(
-            order_id, lat, lng, label or (old.label if old else ""), "#1a7f37"
-        )
+        self.riders[order_id] = Pin(order_id, lat, lng, label or (old.label if old else ""), RIDER)
         trail = self.trails.setdefault(order_id, [])
         if not trail or trail[-1] != (lat, lng):
             trail.append((lat, lng))
             del trail[:-50]
-        self.update()
+        self._changed()
 
     def select(self, order_id: int | None) -> None:
         self.selected = order_id
-        pin = self.riders.get(order_id) or self.destinations.get(order_id)  # type: ignore[arg-type]
+        pin = None if order_id is None else self.riders.get(order_id)
+        if pin is None and order_id is not None:
+            pin = self.destinations.get(order_id)
         if pin is not None and not self._visible(pin.lat, pin.lng):
             self.center = (pin.lat, pin.lng)
-        self.update()
+        self._act()
 
     def fit(self) -> None:
         self._auto_fit = True
         self._refit()
+        self._act()
 
     def _refit(self) -> None:
+        """Fit lazily: many pins added in one burst cost one fit, at the next frame."""
         if self._auto_fit:
-            pts = [(p.lat, p.lng) for p in (*self.destinations.values(), *self.riders.values())]
-            if self.store:
-                pts.append(self.store[:2])
-            lat, lng, z = fit_zoom(pts, max(self.width(), 300), max(self.height(), 240))
-            self.center, self.zoom = (lat, lng), z
-        self.update()
+            self._fit_due = True
+        self._changed()
+
+    def _apply_fit(self) -> None:
+        self._fit_due = False
+        if not self._auto_fit:
+            return
+        pts = [(p.lat, p.lng) for p in (*self.destinations.values(), *self.riders.values())]
+        if self.store:
+            pts.append(self.store[:2])
+        lat, lng, z = fit_zoom(pts, max(self.width(), 300), max(self.height(), 240))
+        self.center, self.zoom = (lat, lng), z
 
     # ----------------------------------------------------------------- geometry
     def _display(self, lat: float, lng: float) -> tuple[float, float]:
         return (lat, lng) if self.source.gcj02 else gcj02_to_wgs84(lat, lng)
 
     def _origin(self) -> tuple[float, float]:
+        if self._fit_due:
+            self._apply_fit()
         cx, cy = world_px(*self._display(*self.center), self.zoom)
-        return cx - self.width() / 2, cy - self.height() / 2
+        return round(cx - self.width() / 2), round(cy - self.height() / 2)
 
     def to_screen(self, lat: float, lng: float) -> QPointF:
         ox, oy = self._origin()
@@ -124,21 +196,89 @@ class MapView(QWidget):
     def _visible(self, lat: float, lng: float) -> bool:
         return QRectF(self.rect()).adjusted(20, 20, -20, -20).contains(self.to_screen(lat, lng))
 
-    # ----------------------------------------------------------------- painting
-    def paintEvent(self, _event) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.fillRect(self.rect(), QColor("#eef1f4"))
-        self._paint_tiles(p)
-        self._paint_routes(p)
-        self._paint_pins(p)
-        self._paint_attribution(p)
-        p.end()
-
-    def _paint_tiles(self, p: QPainter) -> None:
+    # ----------------------------------------------------------------- overlay
+    def _frame(self) -> Frame:
+        """A snapshot for the renderer: dict copies of immutable pins, trails as tuples
+        (the GUI keeps appending to its lists while the worker draws)."""
         ox, oy = self._origin()
+        key = (ox, oy, self.zoom, self.width(), self.height(), self.devicePixelRatioF(),
+               self.source.gcj02)  # fmt: skip
+        trails = {oid: tuple(t) for oid, t in self.trails.items()}
+        return Frame(key, self.store, self.selected, dict(self.destinations),
+                     dict(self.riders), trails)  # fmt: skip
+
+    def _render_async(self) -> None:
+        if self._in_flight:
+            self._again = True
+            return
+        self._in_flight, self._again = True, False
+        self._renderer.submit(self._frame()).add_done_callback(self._from_worker)
+
+    def _from_worker(self, fut: Future[tuple[Frame, QImage]]) -> None:
+        """On the render thread: hand the image to the GUI thread (queued)."""
+        out = None
+        try:
+            out = fut.result()
+        except Exception:  # a failed frame must not stop later ones
+            log.exception("map overlay render failed")
+        try:
+            self._rendered.emit(out)
+        except RuntimeError:  # the view is gone
+            pass
+
+    def _on_rendered(self, out: tuple[Frame, QImage] | None) -> None:
+        self._in_flight = False
+        if out is not None:
+            self._overlay = out
+            self.update()
+        if self._again:
+            self._changed()
+
+    @property
+    def renders(self) -> int:
+        """Overlays rendered so far (tests check that events coalesce)."""
+        return self._renderer.renders
+
+    # ----------------------------------------------------------------- painting
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        self.paints += 1
+        ox, oy = self._origin()
+        p = QPainter(self)
+        p.drawPixmap(0, 0, self._base_layer(ox, oy))
+        ov = self._overlay
+        if ov is None or self._now:
+            self._now = False
+            self._repaint.stop()  # this overlay shows every change so far
+            ov = self._overlay = self._renderer.render(self._frame())
+        if ov[0].key[2:] == (self.zoom, self.width(), self.height(),
+                             self.devicePixelRatioF(), self.source.gcj02):  # fmt: skip
+            # the view may have been re-fitted since: shift the last overlay until the next
+            p.drawImage(QPointF(ov[0].key[0] - ox, ov[0].key[1] - oy), ov[1])
+        p.end()
+        if ov[0].key[:2] != (ox, oy):
+            self._changed()
+
+    def _base_layer(self, ox: float, oy: float) -> QPixmap:
+        """Background, tiles (or the offline grid) and attribution, cached until the view
+        moves, a tile arrives or the source goes on/offline."""
+        dpr = self.devicePixelRatioF()
+        key = (ox, oy, self.zoom, self.width(), self.height(), dpr,
+               self._tiles_rev, self.fetcher.online, self.source.url)  # fmt: skip
+        if self._base is None or key != self._base_key:
+            pm = QPixmap(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(QColor("#eef1f4"))
+            p = QPainter(pm)
+            self._paint_tiles(p, round(ox), round(oy))
+            self._paint_attribution(p)
+            p.end()
+            self._base, self._base_key = pm, key
+        return self._base
+
+    def _paint_tiles(self, p: QPainter, ox: int, oy: int) -> None:
         n = 2**self.zoom
         grid = QPen(QColor("#d0d7de"), 1)
+        dots = QPen(QColor("#dde3e9"), 1, Qt.PenStyle.DotLine)
         for tx in range(math.floor(ox / TILE), math.floor((ox + self.width()) / TILE) + 1):
             for ty in range(math.floor(oy / TILE), math.floor((oy + self.height()) / TILE) + 1):
                 r = QRectF(tx * TILE - ox, ty * TILE - oy, TILE, TILE)
@@ -150,59 +290,11 @@ class MapView(QWidget):
                     self.fetcher.request(tx % n, ty, self.zoom)
                 p.setPen(grid)
                 p.drawRect(r)
-                p.setPen(QPen(QColor("#dde3e9"), 1, Qt.PenStyle.DotLine))
+                p.setPen(dots)
                 for k in (1, 2, 3):
                     x, y = r.left() + k * TILE / 4, r.top() + k * TILE / 4
                     p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
                     p.drawLine(QPointF(r.left(), y), QPointF(r.right(), y))
-
-    def _paint_routes(self, p: QPainter) -> None:
-        if self.store is None:
-            return
-        s = self.to_screen(*self.store[:2])
-        for oid, d in self.destinations.items():
-            sel = oid == self.selected
-            pen = QPen(
-                QColor("#cf222e" if sel else "#8c959f"), 3 if sel else 1.5, Qt.PenStyle.DashLine
-            )
-            p.setPen(pen)
-            p.drawLine(s, self.to_screen(d.lat, d.lng))
-        for oid, trail in self.trails.items():
-            if len(trail) > 1:
-                path = QPainterPath(self.to_screen(*trail[0]))
-                for pt in trail[1:]:
-                    path.lineTo(self.to_screen(*pt))
-                p.setPen(QPen(QColor("#1a7f37"), 3 if oid == self.selected else 2))
-                p.drawPath(path)
-
-    def _paint_pins(self, p: QPainter) -> None:
-        font = QFont(self.font())
-        font.setPointSizeF(max(8.0, font.pointSizeF() * 0.9))
-        p.setFont(font)
-        for d in self.destinations.values():
-            self._pin(p, d, radius=7, shape="drop")
-        for r in self.riders.values():
-            self._pin(p, r, radius=8, shape="circle")
-        if self.store is not None:
-            lat, lng, name = self.store
-            self._pin(p, Pin(-1, lat, lng, name, "#8250df"), radius=10, shape="square")
-
-    def _pin(self, p: QPainter, pin: Pin, radius: int, shape: str) -> None:
-        c = self.to_screen(pin.lat, pin.lng)
-        sel = pin.order_id == self.selected
-        if sel:
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor(207, 34, 46, 70))
-            p.drawEllipse(c, radius * 2.4, radius * 2.4)
-        p.setPen(QPen(QColor("white"), 2))
-        p.setBrush(QColor("#cf222e" if sel and shape == "drop" else pin.color))
-        if shape == "square":
-            p.drawRoundedRect(QRectF(c.x() - radius, c.y() - radius, 2 * radius, 2 * radius), 3, 3)
-        else:
-            p.drawEllipse(c, radius, radius)
-        if pin.label:
-            p.setPen(QColor("#24292f"))
-            p.drawText(c + QPointF(radius + 3, 4), pin.label)
 
     def _paint_attribution(self, p: QPainter) -> None:
         online = self.fetcher.online
@@ -231,7 +323,7 @@ class MapView(QWidget):
         cx, cy = world_px(*self.center, self.zoom)
         self.center = lat_lng(cx - d.x(), cy - d.y(), self.zoom)
         self._auto_fit = False
-        self.update()
+        self._act()
 
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:
         self._drag = None
@@ -250,7 +342,8 @@ class MapView(QWidget):
         step = 1 if e.angleDelta().y() > 0 else -1
         self.zoom = max(3, min(18, self.zoom + step))
         self._auto_fit = False
-        self.update()
+        self._act()
 
-    def resizeEvent(self, _e) -> None:
+    def resizeEvent(self, _e: QResizeEvent) -> None:
         self._refit()
+        self._act()
