@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 import secrets as pysecrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -133,6 +133,24 @@ class AppService:
         if order is None:
             return None
         return self.board_row(order, await self.db.run(self.db.attempts_for_order, order_id))
+
+    async def board_rows_for(self, order_ids: Iterable[int]) -> dict[int, BoardRow]:
+        """Board rows for a set of orders in two queries (orders, then their attempts):
+        the board refreshes changed orders in batches, one core round trip per batch.
+        Orders that do not exist are absent from the result."""
+        ids = list(dict.fromkeys(order_ids))
+        db = self.db
+
+        def read() -> list[tuple[Order, list[DeliveryAttempt]]]:  # one hop to the db thread
+            rows: list[tuple[Order, list[DeliveryAttempt]]] = []
+            for i in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+                chunk = ids[i : i + 900]
+                orders = db.list_orders(ids=chunk, limit=len(chunk))
+                atts = db.attempts_for_orders([o.id or 0 for o in orders])
+                rows += [(o, atts.get(o.id or 0, [])) for o in orders]
+            return rows
+
+        return {o.id or 0: self.board_row(o, a) for o, a in await db.run(read)}
 
     async def order_actions(self, order_id: int) -> OrderActions:
         """What the operator may do with the order now (see ``app.core.operations``)."""

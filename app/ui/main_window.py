@@ -132,6 +132,13 @@ class MainWindow(QMainWindow):
         self.alerts = AlertCenter(lambda: self.service.settings.alerts, parent=self)
         self.alert_bar = AlertBar(self)
         self.tray = Tray(self)
+        # per-event GUI work is coalesced: a burst of events costs one detail reload, one
+        # tray balloon and one alert-bar/tray/title update (P3: 100 orders/s)
+        self._arrived: list[int] = []
+        self._unread = 0
+        self._later_detail = self._coalescer(300, self._reload_detail)
+        self._later_arrived = self._coalescer(1000, self._notify_arrived)
+        self._later_unread = self._coalescer(200, self._show_unread)
         self._build()
         self.actions_by_name = build_menus(self)
         self._wire()
@@ -241,21 +248,51 @@ class MainWindow(QMainWindow):
             order = row.order.pickup_no or row.order.pos_order_id
         return alert_text(event.kind, event.message, order=order, reason=event.reason)
 
+    def _coalescer(self, ms: int, fn) -> QTimer:
+        """A single-shot timer running ``fn`` once ``ms`` after the first of a burst."""
+        timer = QTimer(self, singleShot=True, interval=ms)
+        timer.timeout.connect(fn)
+        return timer
+
+    @staticmethod
+    def _soon(timer: QTimer) -> None:
+        if not timer.isActive():
+            timer.start()
+
     def _on_arrived(self, order_id: int) -> None:
         # the chime comes from the core's new_order alert; here only the tray balloon
-        row = self.model.row_for(order_id)
-        self.tray.notify(self.tr("新订单"), row.order.pickup_no if row else str(order_id))
+        self._arrived.append(order_id)
+        self._soon(self._later_arrived)
+
+    def _notify_arrived(self) -> None:
+        ids, self._arrived = self._arrived, []
+        rows = [self.model.row_for(oid) for oid in ids[-3:]]
+        nos = [r.order.pickup_no if r else str(oid) for r, oid in zip(rows, ids[-3:])]
+        text = "、".join(nos)
+        if len(ids) > 3:
+            text = self.tr("%n 个新订单，最近：%1", "", len(ids)).replace("%1", text)
+        if ids:
+            self.tray.notify(self.tr("新订单"), text)
 
     def _on_row_updated(self, order_id: int) -> None:
         self.map_controller.sync(order_id)
         if order_id == self.detail.order_id:
-            br.spawn(self.detail.reload(), "reload detail")
+            self._soon(self._later_detail)
 
     def _maybe_reload_detail(self, event) -> None:
         if event.order_id == self.detail.order_id:
+            self._soon(self._later_detail)
+
+    def _reload_detail(self) -> None:
+        if self.detail.order_id is not None:
             br.spawn(self.detail.reload(), "reload detail")
 
     def _on_unread(self, count: int) -> None:
+        self._unread = count
+        self._soon(self._later_unread)
+
+    def _show_unread(self) -> None:
+        count = self._unread
         self.alert_bar.show_alerts(list(self.alerts.unacked.values()))
         self.tray.set_unread(count)
         base = self.tr("聚配 JuPei — %1").replace("%1", self.service.settings.store.name)

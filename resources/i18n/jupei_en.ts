@@ -189,6 +189,12 @@
         <translation>Offline: %1</translation>
     </message>
     <message numerus="yes">
+        <location filename="../../app/ui/main_window.py" line="166" />
+        <source>%n 个新订单，最近：%1</source>
+        <translation>
+            <numerusform>%n new order, latest: %1</numerusform><numerusform>%n new orders, latest: %1</numerusform></translation>
+    </message>
+    <message numerus="yes">
         <location filename="../../app/ui/main_window.py" line="191" />
         <source>已确认 %n 条提醒</source>
         <translation>

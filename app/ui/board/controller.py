@@ -1,8 +1,9 @@
 """Keeps ``BoardModel`` in step with the core: the lane counts and the newest page of
 the model's query first, older pages when the view scrolls (``fetchMore``), then
-per-order refreshes on events, coalesced (a burst of events for one order costs one
-read). Every core call is an awaited service method, so it works the same whether the
-core shares this loop or runs on its own thread."""
+refreshes on events, coalesced: the orders touched within the flush interval are read
+together, in one awaited core call (``AppService.board_rows_for``), never one round
+trip per order. Every core call is an awaited service method, so it works the same
+whether the core shares this loop or runs on its own thread."""
 
 from __future__ import annotations
 
@@ -110,22 +111,23 @@ class BoardController(QObject):
             self._flush_timer.start()
 
     async def flush(self) -> None:
-        """Read the pending orders' rows and upsert them into the model."""
+        """Read the pending orders' rows in one batch and upsert them into the model."""
         if self._flushing or self._loading:
             self._flush_timer.start()
             return
         self._flushing = True
         try:
             while self._pending:
-                oid = self._pending.pop()
-                new = oid in self._new
-                self._new.discard(oid)
-                row = await self.service.board_row_for(oid)
-                if row is None:
-                    continue
-                if self.model.upsert(row, fresh=new) and new:
-                    self.order_arrived.emit(oid)
-                self.row_updated.emit(oid)
+                ids, new = self._pending, self._new
+                self._pending, self._new = set(), set()
+                rows = await self.service.board_rows_for(ids)
+                for oid in ids:
+                    row = rows.get(oid)
+                    if row is None:
+                        continue
+                    if self.model.upsert(row, fresh=oid in new) and oid in new:
+                        self.order_arrived.emit(oid)
+                    self.row_updated.emit(oid)
             if self.model.counts_stale:
                 await self.refresh_counts()
         finally:
