@@ -266,13 +266,15 @@ class MainWindow(QMainWindow):
 
     def _notify_arrived(self) -> None:
         ids, self._arrived = self._arrived, []
-        rows = [self.model.row_for(oid) for oid in ids[-3:]]
-        nos = [r.order.pickup_no if r else str(oid) for r, oid in zip(rows, ids[-3:])]
-        text = "、".join(nos)
+        text = "、".join(self._pickup_no(oid) for oid in ids[-3:])
         if len(ids) > 3:
             text = self.tr("%n 个新订单，最近：%1", "", len(ids)).replace("%1", text)
         if ids:
             self.tray.notify(self.tr("新订单"), text)
+
+    def _pickup_no(self, order_id: int) -> str:
+        row = self.model.row_for(order_id)
+        return row.order.pickup_no if row and row.order.pickup_no else str(order_id)
 
     def _on_row_updated(self, order_id: int) -> None:
         self.map_controller.sync(order_id)

@@ -103,6 +103,45 @@ async def _p3_main(tmp: Path, runtime, sb_port: int, out: dict) -> None:
         await runtime.run(stack.aclose())
 
 
+class _GuiSampler:
+    """Diagnosis only (``BENCH_P3_PROFILE=1``): a thread samples the GUI thread's stack
+    every ms; for each late tick the samples inside its gap are attributed to the
+    innermost frames of app code, and the commonest are printed to stderr."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.gui = threading.get_ident()
+        self.samples: list[tuple[float, str]] = []
+        self.late: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="p3-sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.001):
+            f = sys._current_frames().get(self.gui)
+            where = []
+            while f is not None and len(where) < 4:
+                name = f.f_code.co_filename
+                if "/app/" in name or "/tests/bench/" in name:
+                    where.append(f"{Path(name).name}:{f.f_code.co_name}:{f.f_lineno}")
+                f = f.f_back
+            self.samples.append((time.perf_counter(), " < ".join(where) or "(Qt/idle)"))
+
+    def report(self) -> None:
+        import collections
+
+        self._stop.set()
+        self._thread.join()
+        hits: collections.Counter[str] = collections.Counter()
+        for t0, t1 in self.late:
+            hits.update(w for t, w in self.samples if t0 <= t <= t1)
+        print(f"P3 profile: {len(self.late)} late ticks (>16 ms)", file=sys.stderr)
+        for where, n in hits.most_common(25):
+            print(f"{n:6d}  {where}", file=sys.stderr)
+
+
 async def _lag_under_pos_sim(url: str) -> tuple[list[float], str]:
     from PySide6.QtCore import QTimer
 
@@ -110,10 +149,13 @@ async def _lag_under_pos_sim(url: str) -> tuple[list[float], str]:
 
     lags: list[float] = []
     last = [time.perf_counter()]
+    sampler = _GuiSampler() if os.environ.get("BENCH_P3_PROFILE") else None
 
     def tick() -> None:
         t = time.perf_counter()
         lags.append(max(0.0, (t - last[0]) * 1000 - 5))
+        if sampler is not None and lags[-1] > 16:
+            sampler.late.append((last[0], t))
         last[0] = t
 
     timer = QTimer()
@@ -130,6 +172,8 @@ async def _lag_under_pos_sim(url: str) -> tuple[list[float], str]:
     while sim.poll() is None:
         await asyncio.sleep(0.2)
     timer.stop()
+    if sampler is not None:
+        sampler.report()
     return lags, (sim.stdout.read() if sim.stdout else "").strip()
 
 

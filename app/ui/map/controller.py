@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from app.core.board import BoardRow, Lane
+from app.core.events import RiderMoved
 from app.ui import labels
 from app.ui.board.model import BoardModel
 from app.ui.bridge import EventBridge
@@ -14,7 +15,9 @@ _ON_MAP = {Lane.NEW, Lane.AWAITING, Lane.DELIVERING, Lane.ATTENTION}
 
 
 class MapController(QObject):
-    def __init__(self, view: MapView, model: BoardModel, bridge: EventBridge, parent=None):
+    def __init__(
+        self, view: MapView, model: BoardModel, bridge: EventBridge, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.view = view
         self.model = model
@@ -50,7 +53,7 @@ class MapController(QObject):
             return ""
         return f"{a.rider.name or labels.carrier_label(a.carrier)}"
 
-    def _on_rider(self, event) -> None:
+    def _on_rider(self, event: RiderMoved) -> None:
         row = self.model.row_for(event.order_id)
         if row is not None and row.lane not in _ON_MAP:
             return

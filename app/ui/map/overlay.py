@@ -80,8 +80,9 @@ class OverlayRenderer:
 
     def render(self, frame: Frame) -> tuple[Frame, QImage]:
         with self._lock:
+            img = self._render(frame)
             self.renders += 1
-            return frame, self._render(frame)
+            return frame, img
 
     def _render(self, f: Frame) -> QImage:
         ox, oy, zoom, w, h, dpr, gcj02 = f.key

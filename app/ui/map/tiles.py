@@ -83,7 +83,7 @@ class TileCache:
         self._remember((x, y, z), pm)
         return pm
 
-    def _remember(self, k, pm: QPixmap) -> None:
+    def _remember(self, k: tuple[int, int, int], pm: QPixmap) -> None:
         if len(self._mem) >= self._memory:
             self._mem.pop(next(iter(self._mem)))
         self._mem[k] = pm
@@ -94,7 +94,7 @@ class TileFetcher(QObject):
 
     BACKOFF_S = 60.0
 
-    def __init__(self, source: TileSource, cache: TileCache, parent=None) -> None:
+    def __init__(self, source: TileSource, cache: TileCache, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.source = source
         self.cache = cache

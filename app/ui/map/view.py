@@ -72,6 +72,7 @@ class MapView(QWidget):
         self.trails: dict[int, list[tuple[float, float]]] = {}
         self.selected: int | None = None
         self.paints = 0  # paintEvent count (tests check that events coalesce)
+        self.delivered = 0  # overlays from the render thread taken in
         self._drag: QPointF | None = None
         self._press = QPointF()
         self._auto_fit = True
@@ -229,6 +230,7 @@ class MapView(QWidget):
     def _on_rendered(self, out: tuple[Frame, QImage] | None) -> None:
         self._in_flight = False
         if out is not None:
+            self.delivered += 1
             self._overlay = out
             self.update()
         if self._again:
