@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -18,6 +19,7 @@ from app.ui.bridge import EventBridge, spawn
 
 log = logging.getLogger(__name__)
 
+SLICE_S = 0.004  # GUI-thread time applying rows before yielding to the Qt loop
 _LIVE_LANES = (Lane.NEW, Lane.AWAITING, Lane.DELIVERING, Lane.ATTENTION)
 PAGE_SIZE = 200  # rows per page: several screens, and cheap to build (~10 ms)
 
@@ -121,6 +123,7 @@ class BoardController(QObject):
                 ids, new = self._pending, self._new
                 self._pending, self._new = set(), set()
                 rows = await self.service.board_rows_for(ids)
+                end = time.perf_counter() + SLICE_S
                 for oid in ids:
                     row = rows.get(oid)
                     if row is None:
@@ -128,6 +131,9 @@ class BoardController(QObject):
                     if self.model.upsert(row, fresh=oid in new) and oid in new:
                         self.order_arrived.emit(oid)
                     self.row_updated.emit(oid)
+                    if time.perf_counter() > end:  # a big batch (the 30 s tick: every
+                        await asyncio.sleep(0)  # live order) lets timers and paints in
+                        end = time.perf_counter() + SLICE_S
             if self.model.counts_stale:
                 await self.refresh_counts()
         finally:

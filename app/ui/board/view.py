@@ -58,8 +58,14 @@ class BoardView(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
         lay.addWidget(self.table)
-        for sig in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.countsChanged):
-            sig.connect(self.update_counts)
+        # a burst of row changes relabels the tabs a few times a second, not per row
+        # (per-row tab relayout showed in the P3 profile); a lone change shows at once
+        self._counts_dirty = False
+        self._counts_timer = QTimer(self, singleShot=True, interval=200)
+        self._counts_timer.timeout.connect(self._counts_trailing)
+        for sig in (model.rowsInserted, model.rowsRemoved, model.countsChanged):
+            sig.connect(self._counts_soon)
+        model.modelReset.connect(self.update_counts)
         self.update_counts()
 
     def _make_table(self) -> QTableView:
@@ -100,6 +106,18 @@ class BoardView(QWidget):
 
     def set_lane(self, lane: Lane | None) -> None:
         self.tabs.setCurrentIndex(0 if lane is None else labels.LANE_ORDER.index(lane) + 1)
+
+    def _counts_soon(self, *_args: object) -> None:
+        if self._counts_timer.isActive():
+            self._counts_dirty = True  # shown when the window closes
+            return
+        self.update_counts()
+        self._counts_timer.start()
+
+    def _counts_trailing(self) -> None:
+        if self._counts_dirty:
+            self._counts_dirty = False
+            self.update_counts()
 
     def update_counts(self, *_args) -> None:
         counts = self.model.lane_counts()
