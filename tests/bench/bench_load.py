@@ -118,8 +118,19 @@ class _GuiSampler:
         self.samples: list[tuple[float, str]] = []
         self.late: list[tuple[float, float]] = []
         self._stop = threading.Event()
+        self._gc_t0 = 0.0
+        self.gc_ms: list[tuple[int, float]] = []  # (generation, pause) of each collection
+        import gc
+
+        gc.callbacks.append(self._gc)
         self._thread = threading.Thread(target=self._run, name="p3-sampler", daemon=True)
         self._thread.start()
+
+    def _gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_t0 = time.perf_counter()
+        else:
+            self.gc_ms.append((info["generation"], (time.perf_counter() - self._gc_t0) * 1000))
 
     def _run(self) -> None:
         while not self._stop.wait(0.001):
@@ -140,7 +151,15 @@ class _GuiSampler:
         hits: collections.Counter[str] = collections.Counter()
         for t0, t1 in self.late:
             hits.update(w for t, w in self.samples if t0 <= t <= t1)
+        import gc
+
+        gc.callbacks.remove(self._gc)
         print(f"P3 profile: {len(self.late)} late ticks (>16 ms)", file=sys.stderr)
+        for gen in (0, 1, 2):
+            ms = sorted(m for g, m in self.gc_ms if g == gen)
+            if ms:
+                print(f"gc gen{gen}: {len(ms)} collections, max {ms[-1]:.1f} ms, "
+                      f"total {sum(ms):.0f} ms", file=sys.stderr)  # fmt: skip
         for where, n in hits.most_common(25):
             print(f"{n:6d}  {where}", file=sys.stderr)
 
