@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from app.ui.map.tiles import TileCache, TileFetcher, TileSource
 log = logging.getLogger(__name__)
 
 REPAINT_MS = 250  # content changes are shown at most ~4 times a second
+FIT_EVERY_S = 1.0  # auto-fit over thousands of pins at most once a second
 
 
 @dataclass
@@ -77,6 +79,7 @@ class MapView(QWidget):
         self._press = QPointF()
         self._auto_fit = True
         self._fit_due = False
+        self._next_fit = 0.0
         self._repaint = QTimer(self, singleShot=True, interval=REPAINT_MS)
         self._repaint.timeout.connect(self._render_async)
         self._tiles_rev = 0
@@ -184,7 +187,8 @@ class MapView(QWidget):
         return (lat, lng) if self.source.gcj02 else gcj02_to_wgs84(lat, lng)
 
     def _origin(self) -> tuple[float, float]:
-        if self._fit_due:
+        if self._fit_due and (self._now or time.monotonic() >= self._next_fit):
+            self._next_fit = time.monotonic() + FIT_EVERY_S
             self._apply_fit()
         cx, cy = world_px(*self._display(*self.center), self.zoom)
         return round(cx - self.width() / 2), round(cy - self.height() / 2)
@@ -214,6 +218,8 @@ class MapView(QWidget):
             return
         self._in_flight, self._again = True, False
         self._renderer.submit(self._frame()).add_done_callback(self._from_worker)
+        if self._fit_due:  # throttled (FIT_EVERY_S): the frame after this one fits
+            self._again = True
 
     def _from_worker(self, fut: Future[tuple[Frame, QImage]]) -> None:
         """On the render thread: hand the image to the GUI thread (queued)."""
