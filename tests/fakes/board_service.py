@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.core.board import BoardRow
+from app.core.board import BoardRow, Lane
+from app.core.board_query import BoardPage
 
 
 class FakeBoardService:
@@ -14,8 +15,16 @@ class FakeBoardService:
         self.rows = rows
         self.batches: list[set[int]] = []
 
-    async def board(self, *, search: str = "", **_: object) -> list[BoardRow]:
-        return list(self.rows.values())
+    async def lane_counts(self, *, search: str = "") -> dict[Lane, int]:
+        counts = dict.fromkeys(Lane, 0)
+        for r in self.rows.values():
+            counts[r.lane] += 1
+        return counts
+
+    async def board_page(self, **_: object) -> BoardPage:
+        """Every row in one page, newest first."""
+        rows = sorted(self.rows.values(), key=lambda r: r.order.id or 0, reverse=True)
+        return BoardPage(rows, None)
 
     async def board_rows_for(self, order_ids: Iterable[int]) -> dict[int, BoardRow]:
         ids = set(order_ids)
