@@ -88,3 +88,4 @@ async def test_board_flush_reads_pending_rows_in_one_batch(qtbot):
     await ctl.flush()
     assert service.batches == [set(rows)]  # one read for 40 changed orders
     assert sorted(updated) == sorted(rows)
+    ctl.stop()  # no timer left running for whichever thread collects the controller

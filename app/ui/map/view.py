@@ -14,15 +14,17 @@ User actions (drag, wheel, select, resize, fit) render at once on the GUI thread
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
+import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -47,6 +49,43 @@ REPAINT_MS = 250  # content changes are shown at most ~4 times a second
 FIT_EVERY_S = 1.0  # auto-fit over thousands of pins at most once a second
 
 
+class _Relay(QObject):
+    """Carries finished overlays from the render thread to the GUI thread. The worker
+    holds only a weak reference to the view: a view must never be destroyed (its last
+    reference dropped) on the render thread, because its timers belong to the GUI."""
+
+    rendered = Signal(object, object)  # weakref to the view, (Frame, QImage) | None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rendered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def hand_over(self, view: weakref.ref[MapView], fut: Future[tuple[Frame, QImage]]) -> None:
+        """On the render thread."""
+        out = None
+        try:
+            out = fut.result()
+        except Exception:  # a failed frame must not stop later ones
+            log.exception("map overlay render failed")
+        self.rendered.emit(view, out)
+
+    @staticmethod
+    def _deliver(view: weakref.ref[MapView], out: tuple[Frame, QImage] | None) -> None:
+        v = view()
+        if v is not None:
+            v._on_rendered(out)
+
+
+_relays: list[_Relay] = []
+
+
+def _relay() -> _Relay:
+    """The process's relay, made on the GUI thread (where the first render is asked)."""
+    if not _relays:
+        _relays.append(_Relay())
+    return _relays[0]
+
+
 @dataclass
 class Pin:
     order_id: int
@@ -58,7 +97,6 @@ class Pin:
 
 class MapView(QWidget):
     order_clicked = Signal(int)
-    _rendered = Signal(object)  # (Frame, QImage) from the render thread
 
     def __init__(self, source: TileSource, cache_root: Path, parent: QWidget | None = None):
         super().__init__(parent)
@@ -90,7 +128,6 @@ class MapView(QWidget):
         self._in_flight = False
         self._again = False  # content changed while a render was running
         self._now = True  # the next paint renders on the GUI thread (operator's action)
-        self._rendered.connect(self._on_rendered, Qt.ConnectionType.QueuedConnection)
 
     def _new_fetcher(self, source: TileSource, cache_root: Path) -> TileFetcher:
         fetcher = TileFetcher(source, TileCache(cache_root, source), self)
@@ -217,21 +254,10 @@ class MapView(QWidget):
             self._again = True
             return
         self._in_flight, self._again = True, False
-        self._renderer.submit(self._frame()).add_done_callback(self._from_worker)
+        fut = self._renderer.submit(self._frame())
+        fut.add_done_callback(functools.partial(_relay().hand_over, weakref.ref(self)))
         if self._fit_due:  # throttled (FIT_EVERY_S): the frame after this one fits
             self._again = True
-
-    def _from_worker(self, fut: Future[tuple[Frame, QImage]]) -> None:
-        """On the render thread: hand the image to the GUI thread (queued)."""
-        out = None
-        try:
-            out = fut.result()
-        except Exception:  # a failed frame must not stop later ones
-            log.exception("map overlay render failed")
-        try:
-            self._rendered.emit(out)
-        except RuntimeError:  # the view is gone
-            pass
 
     def _on_rendered(self, out: tuple[Frame, QImage] | None) -> None:
         self._in_flight = False
