@@ -236,6 +236,11 @@ class MainWindow(QMainWindow):
         if self.service is not None:  # a shell that never got its service has no bridge
             br.set_error_sink(None)
             self.bridge.close()
+        # no timer of the window's tree left running: the coalescing timers, the board's
+        # tick, the map's repaint; a window collected later on another thread (the GC
+        # runs wherever it is triggered) must not own live timers
+        for timer in self.findChildren(QTimer):
+            timer.stop()
         super().closeEvent(event)
 
     # ----------------------------------------------------------------- events
