@@ -9,7 +9,6 @@ there. ``MainWindow(service)`` does both at once (tests, benchmarks)."""
 
 from __future__ import annotations
 
-import gc
 import logging
 import random
 from typing import TYPE_CHECKING, Any
@@ -210,10 +209,6 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         n = await self.controller.load()
-        # The start-up heap (Qt wrappers, SQLAlchemy, pydantic, the first page) is long
-        # lived: frozen, the GC's full collections stop walking it. One measured 225 ms
-        # with the GIL held under P3 load, a frozen GUI for its duration.
-        gc.freeze()
         if not self.starting:
             self.statusBar().showMessage(self.tr("已载入 %n 个订单", "", n), 5000)
 

@@ -7,6 +7,7 @@ search after a short pause so each keystroke does not cost a database round trip
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QTimer, Signal
+from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -113,6 +114,12 @@ class BoardView(QWidget):
             return
         self.update_counts()
         self._counts_timer.start()
+
+    def hideEvent(self, e: QHideEvent) -> None:
+        # no timer left running in a closed view (it may be collected on another thread)
+        self._counts_timer.stop()
+        self._counts_trailing()
+        super().hideEvent(e)
 
     def _counts_trailing(self) -> None:
         if self._counts_dirty:

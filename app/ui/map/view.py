@@ -27,6 +27,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
+    QHideEvent,
     QImage,
     QMouseEvent,
     QPainter,
@@ -377,6 +378,13 @@ class MapView(QWidget):
         self.zoom = max(3, min(18, self.zoom + step))
         self._auto_fit = False
         self._act()
+
+    def hideEvent(self, e: QHideEvent) -> None:
+        # a hidden map needs no frames; and a closed view collected later on another
+        # thread (wherever the GC runs) must not own a running timer
+        self._repaint.stop()
+        self._now = True  # shown again: render at once
+        super().hideEvent(e)
 
     def resizeEvent(self, _e: QResizeEvent) -> None:
         self._refit()
