@@ -213,3 +213,6 @@ platform_stalled  # unused function (app/core/sources/stall.py:12)
 MemorySourceStore  # unused class (app/core/sources/store.py:31)
 SqliteSourceStore  # unused class (app/core/storage/source_repo.py:90)
 _.link_order  # unused method (app/core/storage/source_repo.py:189)
+
+# the map counts its paints for the coalescing tests (tests/ui/test_map_coalescing.py)
+_.paints  # unused attribute (app/ui/map/view.py)
