@@ -158,6 +158,52 @@ class ConnectivityChanged(Event):
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class SourceOrderArrived(Event):
+    """An order from a platform (美团外卖, 饿了么 …) is on the board. ``ring``: live, so the
+    counter plays "您有新的美团订单"; False for back-filled orders older than a few minutes."""
+
+    order_id: int
+    source: str  # meituan | eleme
+    source_order_id: str
+    pickup_no: str = ""  # 美团 #12
+    ring: bool = True
+    fulfilment: str = ""  # self_delivery | platform_delivery | pickup
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOrderUpdated(Event):
+    """A platform changed an order JuPei holds (confirmed, cancelled, refund asked …)."""
+
+    order_id: int | None
+    source: str
+    source_order_id: str
+    state: str = ""  # SourceOrderState value
+    cancel_requested: bool = False
+    refund_state: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealthChanged(Event):
+    """One source connector's health for the board: state is a runner ``HealthState``
+    value (starting | catching_up | healthy | error)."""
+
+    source: str
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncBackChanged(Event):
+    """A status sync-back call to a platform was sent, failed, or parked."""
+
+    order_id: int | None
+    source: str
+    status: str
+    outcome: str  # sent | retrying | parked
+    detail: str = ""
+
+
 Handler = Callable[[Any], None]
 
 
