@@ -12,8 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from app.core.sources.base import SourceAuthError, SourceConnector, SourceError, SyncBack
+from app.core.sources.base import SourceAuthError, SourceError, SyncBack
+
+
+class SyncTarget(Protocol):
+    """What ``send`` needs: a ``SourceConnector``, or a wrapper routing the call."""
+
+    async def sync_back(self, change: SyncBack) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +83,7 @@ def due(items: list[OutboxItem], now: datetime) -> list[OutboxItem]:
     return out
 
 
-async def send(connector: SourceConnector, item: OutboxItem, now: datetime) -> OutboxItem:
+async def send(connector: SyncTarget, item: OutboxItem, now: datetime) -> OutboxItem:
     """Try one item; return it done, rescheduled, or parked."""
     try:
         await connector.sync_back(item.change)
@@ -90,9 +97,7 @@ async def send(connector: SourceConnector, item: OutboxItem, now: datetime) -> O
     return replace(item, tries=item.tries + 1, done=True, last_error="")
 
 
-async def flush(
-    connector: SourceConnector, items: list[OutboxItem], now: datetime
-) -> list[OutboxItem]:
+async def flush(connector: SyncTarget, items: list[OutboxItem], now: datetime) -> list[OutboxItem]:
     """Send every due item once, in order; return the whole updated list."""
     sent = {i.key: await send(connector, i, now) for i in due(items, now)}
     return [sent.get(i.key, i) for i in items]

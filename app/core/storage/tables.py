@@ -274,6 +274,31 @@ source_pushes = Table(
     _ts("seen_at", nullable=False, index=True),
 )
 
+# the status sync-back outbox (shared/sources/README.md §3): one row per change to report;
+# the row is written before the platform is called, and stays until the platform says ok
+# (done_at) or refuses for good (parked). A position row (status "position") is re-armed
+# in place, so a moving rider never queues more than one.
+source_syncback = Table(
+    "source_syncback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),
+    Column("source_order_id", String(40), nullable=False),
+    Column("attempt_id", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("order_id", Integer, ForeignKey("orders.id"), index=True),
+    Column("payload", JSON, nullable=False),  # the SyncBack: rider, carrier, point, at
+    Column("tries", Integer, nullable=False, default=0),
+    _ts("next_at", nullable=False),
+    _ts("done_at"),
+    Column("parked", String(300), nullable=False, default=""),  # why a human must look
+    Column("last_error", String(300), nullable=False, default=""),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    UniqueConstraint("source", "source_order_id", "attempt_id", "status"),
+    Index("ix_source_syncback_pending", "done_at", "parked", "next_at"),
+)
+
 Index("ix_orders_state_received", orders.c.state, orders.c.received_at)
 # newest-first walks by received_at (what ix_orders_received_at was), covering the board's
 # lane counts, pages and search scans: state and search_text are read from the index,
