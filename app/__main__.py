@@ -4,7 +4,8 @@ jupei [--config PATH]                 the counter GUI
 jupei --screenshot PNG [--demo S]     scripted offscreen demo, then a PNG of the window
 jupei --smoke                         bundle smoke test: one order through to delivered
 jupei serve                           the core headless (no Qt imported)
-jupei sandbox [--carriers ..] [--port N]   the six carrier sandboxes
+jupei sandbox [--carriers ..] [--port N] [--sources-port N]
+                                      the six carrier sandboxes and the 美团/饿了么 simulators
 jupei pos-sim [--rate R] [--count N]  a sample POS posting signed orders
 jupei --version
 """
@@ -33,6 +34,15 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--port", type=int, default=8740)
     sb.add_argument("--speed", type=float, default=10.0)
     sb.add_argument("--seed", type=int, default=7)
+    sb.add_argument(
+        "--sources-port", type=int, default=8741, help="美团/饿了么 simulators (-1: not served)"
+    )
+    sb.add_argument(
+        "--push-to", default="", help="JuPei listener the simulators push to (default: [pos])"
+    )
+    sb.add_argument(
+        "--push-retry-s", type=float, default=30.0, help="re-send unacknowledged pushes (0: off)"
+    )
     ps = sub.add_parser("pos-sim", help="post realistic signed orders like a POS would")
     ps.add_argument("--rate", type=float, default=1.0, help="orders per second")
     ps.add_argument("--count", type=int, default=10)

@@ -63,16 +63,45 @@ def run_sandbox(args) -> int:
         server = SandboxServer(
             SandboxEngine(seed=args.seed, speed=args.speed), port=args.port, carriers=carriers
         )
+        sources = _source_sims(args)
         stop = _wait_for_signal()
         await server.start()
         for cid in carriers:
             log.info("%-9s %s", cid, server.carrier_url(cid))
         log.info("control: %s/__sandbox/stats", server.base_url)
+        if sources is not None:
+            await sources.start()
+            for sid in ("meituan", "eleme"):
+                log.info("source %-8s %s", sid, sources.api_url(sid))
+            log.info(
+                "sources push to %s and %s; control: %s/__sources/<source>/new_order",
+                sources.meituan.push_base_url,
+                sources.eleme.push_url,
+                sources.base_url,
+            )
         await stop.wait()
+        if sources is not None:
+            await sources.stop()
         await server.stop()
 
     asyncio.run(main())
     return 0
+
+
+def _source_sims(args):
+    """The 美团外卖 / 饿了么 simulators for ``sandbox`` (None with ``--sources-port -1``);
+    they push to ``--push-to`` or the ``[pos]`` listener of the settings."""
+    if args.sources_port < 0:
+        return None
+    from app.core.sandbox.sources.server import SourceSimServer
+
+    push_to = args.push_to
+    if not push_to:
+        pos = load_settings(args.config).pos
+        push_to = f"http://{pos.host}:{pos.port}"
+    return SourceSimServer(
+        port=args.sources_port, jupei_base_url=push_to, retry_every_s=args.push_retry_s
+    )
 
 
 def run_pos_sim(args) -> int:

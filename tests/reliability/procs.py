@@ -51,13 +51,25 @@ def _popen(cmd: list[str], env: dict[str, str], log: Path | None) -> subprocess.
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def start_sandbox(port: int, *, speed: float = 0, log: Path | None = None) -> subprocess.Popen:
-    proc = _popen(
-        [sys.executable, "-m", "app", "sandbox", "--port", str(port), "--speed", str(speed)],
-        clean_env(),
-        log,
-    )
+def start_sandbox(
+    port: int,
+    *,
+    speed: float = 0,
+    log: Path | None = None,
+    sources_port: int = -1,
+    push_to: str = "",
+    push_retry_s: float = 0,
+) -> subprocess.Popen:
+    """Carrier sandboxes; with ``sources_port`` >= 0 the 美团/饿了么 simulators too,
+    pushing to ``push_to`` (a JuPei listener base URL)."""
+    cmd = [sys.executable, "-m", "app", "sandbox", "--port", str(port), "--speed", str(speed)]
+    cmd += ["--sources-port", str(sources_port), "--push-retry-s", str(push_retry_s)]
+    if push_to:
+        cmd += ["--push-to", push_to]
+    proc = _popen(cmd, clean_env(), log)
     wait_http(f"http://127.0.0.1:{port}/__sandbox/stats", proc)
+    if sources_port >= 0:
+        wait_http(f"http://127.0.0.1:{sources_port}/__sources/meituan/log", proc)
     return proc
 
 

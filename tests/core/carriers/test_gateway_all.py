@@ -104,7 +104,7 @@ async def test_every_carrier_end_to_end_through_the_gateway():
 def test_cli_sandbox_serves_all_six(tmp_path):
     port = 18740 + os.getpid() % 500
     with subprocess.Popen(
-        [sys.executable, "-m", "app", "sandbox", "--port", str(port)],
+        [sys.executable, "-m", "app", "sandbox", "--port", str(port), "--sources-port", "-1"],
         cwd=ROOT,
         stderr=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -97,6 +97,7 @@ class ElemeSim:
         refresh_token: str = "rehearsal-eleme-refresh",
         clock: Clock | None = None,
         push_url: str = "",
+        first_order_id: int = 3000000123456789012,
     ) -> None:
         self.app_id, self.app_key, self.secret, self.shop_id = app_id, app_key, secret, shop_id
         self.access_token, self.refresh_token = access_token, refresh_token
@@ -107,7 +108,7 @@ class ElemeSim:
         self.log = Log()
         self.pusher = PushSender(self.faults, self.log, {"message": "ok"})
         self.orders: dict[str, ElemeOrder] = {}
-        self._ids = itertools.count(3000000123456789012)
+        self._ids = itertools.count(first_order_id)
         self._req = itertools.count(100000021764401594)
         self._day_sn: dict[str, int] = {}
 

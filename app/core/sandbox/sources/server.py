@@ -9,11 +9,20 @@ Control API (JSON in, JSON out):
 - ``POST faults`` ``{"drop_pushes": 1, ...}`` (fields of ``common.Faults``)
 - ``POST retry``: the platform re-sends pushes that were not acknowledged
 - ``GET log`` → accepted calls, refused calls, push deliveries
+- ``POST /__sources/targets`` ``{"jupei": "http://127.0.0.1:8731"}`` (or the two URLs
+  ``meituan_push_base`` / ``eleme_push_url``): where the platforms push to
+
+``SourceSimServer`` runs all this inside the current event loop (rehearsal mode, and
+``python -m app sandbox``), like the carrier ``SandboxServer``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+import socket
 from dataclasses import fields as dc_fields
 from typing import Any
 
@@ -24,19 +33,27 @@ from app.core.sandbox.sources.common import Faults, Log
 from app.core.sandbox.sources.eleme import ElemeSim
 from app.core.sandbox.sources.meituan import MeituanSim
 
+log = logging.getLogger(__name__)
+
 MT_KEY = web.AppKey("meituan_sim", MeituanSim)
 ELEME_KEY = web.AppKey("eleme_sim", ElemeSim)
 _FAULTS = {f.name for f in dc_fields(Faults)}
 
 
 def build_app(
-    *, clock: Clock | None = None, meituan_push_base: str = "", eleme_push_url: str = ""
+    *,
+    clock: Clock | None = None,
+    meituan_push_base: str = "",
+    eleme_push_url: str = "",
+    first_ids: tuple[int, int] | None = None,
 ) -> web.Application:
     """``meituan_push_base``: JuPei's ``[sources.meituan] push_base_url`` (pushes go to
-    ``<base>/<kind>``); ``eleme_push_url``: the one 饿了么 callback URL."""
+    ``<base>/<kind>``); ``eleme_push_url``: the one 饿了么 callback URL; ``first_ids``:
+    the first 美团 and 饿了么 order ids (default: the simulators' fixed ones)."""
     clk = clock or SystemClock()
-    mt = MeituanSim(clock=clk, push_base_url=meituan_push_base)
-    el = ElemeSim(clock=clk, push_url=eleme_push_url)
+    mt_first, el_first = first_ids or (27061900338318741, 3000000123456789012)
+    mt = MeituanSim(clock=clk, push_base_url=meituan_push_base, first_order_id=mt_first)
+    el = ElemeSim(clock=clk, push_url=eleme_push_url, first_order_id=el_first)
     root = web.Application()
     root[MT_KEY], root[ELEME_KEY] = mt, el
     root.add_subapp("/meituan", mt.make_app())
@@ -44,7 +61,24 @@ def build_app(
     root.router.add_post("/__sources/meituan/{op}", _meituan_op)
     root.router.add_post("/__sources/eleme/{op}", _eleme_op)
     root.router.add_get("/__sources/{source}/log", _log)
+    root.router.add_post("/__sources/targets", _targets)
     return root
+
+
+def push_targets(jupei_base_url: str) -> tuple[str, str]:
+    """The URLs JuPei's listener at ``jupei_base_url`` takes pushes on: 美团's push base
+    (each kind under it) and 饿了么's one callback URL."""
+    base = jupei_base_url.rstrip("/") + "/api/v1/sources"
+    return f"{base}/meituan", f"{base}/eleme/push"
+
+
+async def _targets(request: web.Request) -> web.Response:
+    body = await _body(request)
+    mt_base, el_url = push_targets(str(body["jupei"])) if body.get("jupei") else ("", "")
+    mt, el = request.app[MT_KEY], request.app[ELEME_KEY]
+    mt.push_base_url = str(body.get("meituan_push_base") or mt_base or mt.push_base_url)
+    el.push_url = str(body.get("eleme_push_url") or el_url or el.push_url)
+    return web.json_response({"meituan_push_base": mt.push_base_url, "eleme_push_url": el.push_url})
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -127,3 +161,100 @@ async def _log(request: web.Request) -> web.Response:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+class SourceSimServer:
+    """Both source simulators on one loopback port, in the current event loop. Pushes
+    the platform could not deliver are re-sent every ``retry_every_s`` (the platforms
+    retry; their schedule is unknown [?], so 0 leaves it to ``POST retry``).
+
+    Order ids start from the clock (17-digit 美团, 19-digit 饿了么 ids), so a new session
+    never reuses an id an earlier session stored in the same database."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        jupei_base_url: str = "",
+        retry_every_s: float = 0.0,
+        shutdown_timeout: float = 0.5,
+    ) -> None:
+        clk = clock or SystemClock()
+        mt_base, el_url = push_targets(jupei_base_url) if jupei_base_url else ("", "")
+        ms = int(clk.now().timestamp() * 1000)
+        first = (27_000_000_000_000_000 + ms * 1000, 3_000_000_000_000_000_000 + ms * 1000)
+        self.app = build_app(
+            clock=clk, meituan_push_base=mt_base, eleme_push_url=el_url, first_ids=first
+        )
+        self.host, self.port = host, port
+        self.retry_every_s = retry_every_s
+        self._shutdown_timeout = shutdown_timeout
+        self._runner: web.AppRunner | None = None
+        self._retry: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
+
+    @property
+    def meituan(self) -> MeituanSim:
+        return self.app[MT_KEY]
+
+    @property
+    def eleme(self) -> ElemeSim:
+        return self.app[ELEME_KEY]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def api_url(self, source: str) -> str:
+        """The ``base_url`` a connector of ``source`` is pointed at."""
+        if source not in ("meituan", "eleme"):
+            raise KeyError(source)
+        return f"{self.base_url}/{source}/api/v1/"
+
+    def bind(self) -> str:
+        """Take the port now (before ``start``), so connectors built before the loop
+        runs know the URL; returns ``base_url``."""
+        if self._sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((self.host, self.port))
+            self._sock, self.port = sock, int(sock.getsockname()[1])
+        return self.base_url
+
+    def push_to(self, jupei_base_url: str) -> None:
+        """Point both platforms' pushes at JuPei's listener (known once it listens)."""
+        self.meituan.push_base_url, self.eleme.push_url = push_targets(jupei_base_url)
+
+    async def start(self) -> None:
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=self._shutdown_timeout)
+        await runner.setup()
+        if self._sock is not None:
+            await web.SockSite(runner, self._sock).start()
+        else:
+            await web.TCPSite(runner, self.host, self.port).start()
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        if self.retry_every_s > 0:
+            self._retry = asyncio.create_task(self._retry_loop(), name="source-sim-retry")
+        log.info("source simulators (美团外卖, 饿了么) on %s", self.base_url)
+
+    async def stop(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retry
+            self._retry = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    async def _retry_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.retry_every_s)
+            for sim in (self.meituan, self.eleme):
+                if sim.pusher.failed:
+                    await sim.pusher.retry_failed()
