@@ -205,6 +205,11 @@ class RehearsalSettings(BaseModel):
     sandbox_url: str = ""  # use sandboxes already running there instead of starting them
     sample_orders_every_s: float = 45.0  # the GUI's sample POS feed in rehearsal; 0 = off
     sample_orders_max: int = 30  # per session
+    # 美团外卖/饿了么 simulators for every source that is off: they push to the listener
+    sources: bool = True
+    sources_url: str = ""  # use source simulators already running there (`app sandbox`)
+    source_orders_every_s: float = 40.0  # the GUI asks them for an order this often; 0 = off
+    source_orders_max: int = 30  # per session
 
 
 class UiSettings(BaseModel):

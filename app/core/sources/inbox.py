@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from app.core.domain.source_order import SourceOrder, merge
+from app.core.faultpoints import crash_point
 from app.core.sources.base import (
     PushEvent,
     PushKind,
@@ -58,6 +59,7 @@ async def receive_push(
         await apply_event(connector, store, event, tally)
         if event.dedupe_key:
             await store.remember_push(connector.id, event.dedupe_key)
+    crash_point("source_push_stored")  # reliability test: stored, not yet replied nor handed on
     return PushReply(
         result.reply_status,
         result.reply_body,

@@ -43,11 +43,14 @@ def context_for(
     simulator_base_url: str = "",
 ) -> SourceContext:
     """``simulator_base_url`` (rehearsal) wins over the configured and production hosts,
-    and then the simulator's own rehearsal credentials are used."""
+    and then the simulator's own rehearsal credentials are used and the simulator pushes
+    to this machine's listener (``rehearsal_push_base``)."""
     r = rules(source_id)
     ss = settings.sources.get(source_id)
+    push_base = ss.push_base_url
     if simulator_base_url:
         base, creds = simulator_base_url, dict(r.rehearsal_credentials)
+        push_base = rehearsal_push_base(source_id, settings)
     else:
         base, creds = (
             ss.base_url or r.production_base_url,
@@ -59,6 +62,14 @@ def context_for(
         credentials=creds,
         http=http,
         clock=clock,
-        push_base_url=ss.push_base_url,
+        push_base_url=push_base,
         options={**r.default_options, **ss.options},
     )
+
+
+def rehearsal_push_base(source_id: str, settings: Settings) -> str:
+    """Where a rehearsal simulator pushes: the local listener (``[pos]`` host and port),
+    the path the listener serves pushes on; 美团 signs over ``<this>/<kind>``."""
+    pos = settings.pos
+    host = f"[{pos.host}]" if ":" in pos.host else pos.host
+    return f"http://{host}:{pos.port}/api/v1/sources/{source_id}"

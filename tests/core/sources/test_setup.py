@@ -40,6 +40,8 @@ async def test_context_from_settings_env_and_keyring(tmp_path, monkeypatch):
             simulator_base_url="http://127.0.0.1:1/eleme/api/v1/",
         )
         assert sim.credentials["app_key"] == "rehearsal-eleme-key"
+        # the simulator pushes to this machine's listener, not to the configured relay
+        assert sim.push_base_url == "http://127.0.0.1:8731/api/v1/sources/eleme"
         assert build_connector(sim).id == "eleme"
     finally:
         await http.aclose()
