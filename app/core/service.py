@@ -38,6 +38,8 @@ from app.core.pos.sim import make_order_payload, test_order
 from app.core.printing.service import PrintService
 from app.core.reconciliation.service import DateLike, ExportResult, ReportService
 from app.core.secrets import MemorySecretStore, SecretStore, SecretStoreUnavailable
+from app.core.sources import console
+from app.core.sources.console import SourceCheck, SourceFacts
 from app.core.storage.repos import Database, InsertOutcome, OrderEvent
 
 if TYPE_CHECKING:
@@ -83,6 +85,7 @@ class AppService:
     reports: ReportService = field(init=False)
     _ephemeral: MemorySecretStore = field(default_factory=MemorySecretStore)
     _pos_secret: str | None = None  # resolved once (off the loop at start), not per request
+    _eleme_state: str = ""  # the OAuth state of the last authorisation page opened
 
     # ------------------------------------------------------------------ intake
     async def receive_order(
@@ -291,6 +294,47 @@ class AppService:
         self.gateway.settings = new
         await self.audit(actor, "settings_saved", {"path": str(path or "")})
         self.bus.publish(SettingsChanged())
+
+    # --- sources: settings (the dialog's page; see app.core.sources.console)
+    def source_facts(self) -> dict[str, SourceFacts]:
+        return console.source_facts()
+
+    def set_source_secret(self, source_id: str, key: str, value: str) -> None:
+        self._secret_set(console.secret_name(source_id, key), value)
+
+    def source_secret_present(self, source_id: str, key: str) -> bool:
+        return bool(self._secret_get(console.secret_name(source_id, key)))
+
+    async def test_source(
+        self, source_id: str, settings: Settings, *, typed: dict[str, str] | None = None
+    ) -> SourceCheck:
+        """One cheap authenticated call with ``settings`` (maybe unsaved) and the secrets
+        ``typed`` but not saved yet (``{key: value}``); a message, never a raise."""
+        names = {console.secret_name(source_id, k): v for k, v in (typed or {}).items() if v}
+        over = console.OverlaySecrets(names, self._secret_get)
+        return await console.check_connection(source_id, settings, over, self.clock)
+
+    def eleme_authorize_url(self, settings: Settings | None = None) -> str:
+        """The 饿了么 page the merchant opens (raises ``ValueError`` without app_key)."""
+        url, self._eleme_state = console.eleme_authorize(settings or self.settings)
+        return url
+
+    async def eleme_exchange_code(
+        self, code: str, settings: Settings | None = None, *, typed: dict[str, str] | None = None
+    ) -> SourceCheck:
+        """Exchange the pasted code (or callback address) for tokens kept in the keyring."""
+        names = {console.secret_name("eleme", k): v for k, v in (typed or {}).items() if v}
+        over = console.OverlaySecrets(names, self._secret_get)
+
+        async def save(key: str, value: str) -> None:
+            await asyncio.to_thread(self.set_source_secret, "eleme", key, value)
+
+        out = await console.eleme_exchange(
+            code, settings or self.settings, over, save, expected_state=self._eleme_state
+        )
+        if out.ok:
+            await self.audit("manager", "eleme_authorised", {})
+        return out
 
     # ------------------------------------------------------------------ dispatch
     async def collect_quotes(self, order_id: int) -> list[Quote]:

@@ -6,7 +6,8 @@ timestamp skew, ``token`` (the shop token, or "" for the app-level ``eleme.msgNe
 the action's required params; answers are ``{"id","result","error":null}`` or
 ``{"error":{"code","message"}}``. Pushes are JSON POSTs signed over seven fields; the
 reply must be ``{"message":"ok"}``; a push not acknowledged waits for
-``getPushFailMsg``. ``/token`` refreshes the OAuth pair.
+``getPushFailMsg``. ``/token`` refreshes the OAuth pair or exchanges a code from
+``/authorize`` (the merchant "approves" at once).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -102,6 +104,7 @@ class ElemeSim:
         self.app_id, self.app_key, self.secret, self.shop_id = app_id, app_key, secret, shop_id
         self.access_token, self.refresh_token = access_token, refresh_token
         self.token_expired = False
+        self.codes: dict[str, str] = {}  # OAuth code -> the redirect address it was for
         self.clock = clock or SystemClock()
         self.push_url = push_url
         self.faults = Faults()
@@ -118,7 +121,25 @@ class ElemeSim:
         app.router.add_post("/api/v1/", self._handle)
         app.router.add_post("/api/v1", self._handle)
         app.router.add_post("/token", self._token)
+        app.router.add_get("/authorize", self._authorize)
         return app
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """The merchant approves at once: off to ``redirect_uri?code=…&state=…``."""
+        q = request.query
+        if q.get("response_type") != "code" or q.get("client_id") != self.app_key:
+            return web.json_response({"error": "invalid_request"}, status=400)
+        code = self.issue_code(q.get("redirect_uri", ""))
+        target = (
+            f"{q.get('redirect_uri', '')}?{urlencode({'code': code, 'state': q.get('state', '')})}"
+        )
+        raise web.HTTPFound(target)
+
+    def issue_code(self, redirect_uri: str) -> str:
+        """An authorisation code as /authorize would hand out (tests skip the browser)."""
+        code = f"code-{next(self._ids) % 100000}"
+        self.codes[code] = redirect_uri
+        return code
 
     async def _handle(self, request: web.Request) -> web.Response:
         env = json.loads(await request.text())
@@ -244,7 +265,17 @@ class ElemeSim:
         form = await request.post()
         if request.headers.get("Authorization") != f"Basic {expected}":
             return web.json_response({"error": "invalid_client"}, status=401)
-        if (
+        if form.get("grant_type") == "authorization_code":
+            # OAuth code flow (§1; names as in the public SDKs): a code from /authorize,
+            # once, for the same client and redirect address
+            issued = self.codes.pop(str(form.get("code", "")), None)
+            if (
+                issued is None
+                or form.get("client_id") != self.app_key
+                or (issued != str(form.get("redirect_uri", "")))
+            ):
+                return web.json_response({"error": "invalid_grant"}, status=400)
+        elif (
             form.get("grant_type") != "refresh_token"
             or form.get("refresh_token") != self.refresh_token
         ):
