@@ -715,6 +715,10 @@
         <source>首次使用：请设置 4-12 位数字店长 PIN</source>
         <translation>First use: set a 4-12 digit manager PIN</translation>
     </message>
+    <message>
+        <source>订单来源</source>
+        <translation>Order sources</translation>
+    </message>
 </context>
 <context>
     <name>TicketPreview</name>
@@ -1255,6 +1259,173 @@
         <location filename="../../app/ui/settings/labels.py" line="30" />
         <source>显示完整手机号</source>
         <translation>Show full phone numbers</translation>
+    </message>
+</context>
+<context>
+    <name>SourcesPage</name>
+    <message>
+        <source>zh</source>
+        <translation>en</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Off</translation>
+    </message>
+    <message>
+        <source>推送</source>
+        <translation>Push</translation>
+    </message>
+    <message>
+        <source>拉取</source>
+        <translation>Pull</translation>
+    </message>
+    <message>
+        <source>应用 ID (app_id)</source>
+        <translation>App ID (app_id)</translation>
+    </message>
+    <message>
+        <source>应用密钥 (app_secret)</source>
+        <translation>App secret (app_secret)</translation>
+    </message>
+    <message>
+        <source>门店编码 (app_poi_code)</source>
+        <translation>Store code (app_poi_code)</translation>
+    </message>
+    <message>
+        <source>应用 Key (app_key)</source>
+        <translation>App key (app_key)</translation>
+    </message>
+    <message>
+        <source>店铺 ID (shop_id)</source>
+        <translation>Shop ID (shop_id)</translation>
+    </message>
+    <message>
+        <source>访问令牌 (access_token)</source>
+        <translation>Access token (access_token)</translation>
+    </message>
+    <message>
+        <source>刷新令牌 (refresh_token)</source>
+        <translation>Refresh token (refresh_token)</translation>
+    </message>
+    <message>
+        <source>开发者 ID (MTOp)</source>
+        <translation>Developer ID (MTOp)</translation>
+    </message>
+    <message>
+        <source>签名密钥 (MTOp)</source>
+        <translation>Sign key (MTOp)</translation>
+    </message>
+    <message>
+        <source>门店授权令牌 (MTOp)</source>
+        <translation>Store auth token (MTOp)</translation>
+    </message>
+    <message>
+        <source>门店 ePoiId (MTOp)</source>
+        <translation>Store ePoiId (MTOp)</translation>
+    </message>
+    <message>
+        <source>接单方式</source>
+        <translation>Mode</translation>
+    </message>
+    <message>
+        <source>接口地址</source>
+        <translation>API address</translation>
+    </message>
+    <message>
+        <source>推送地址前缀</source>
+        <translation>Push base URL</translation>
+    </message>
+    <message>
+        <source>测试连接</source>
+        <translation>Test connection</translation>
+    </message>
+    <message>
+        <source>新订单自动接单</source>
+        <translation>Confirm new orders automatically</translation>
+    </message>
+    <message>
+        <source>自动接单</source>
+        <translation>Auto confirm</translation>
+    </message>
+    <message>
+        <source> 秒</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <source>拉单间隔</source>
+        <translation>Pull interval</translation>
+    </message>
+    <message>
+        <source> 分钟</source>
+        <translation> min</translation>
+    </message>
+    <message>
+        <source>平台配送超过该时间无骑手接单时提示转自配送</source>
+        <translation>Offer self delivery when the platform finds no rider within this time</translation>
+    </message>
+    <message>
+        <source>平台配送超时</source>
+        <translation>Platform delivery stall</translation>
+    </message>
+    <message>
+        <source>已保存在系统钥匙串（留空不修改）</source>
+        <translation>Stored in the OS keyring (leave empty to keep)</translation>
+    </message>
+    <message>
+        <source>保存到系统钥匙串</source>
+        <translation>Saved to the OS keyring</translation>
+    </message>
+    <message>
+        <source>仅推送模式需要：平台后台可访问的公网地址（如经中转）</source>
+        <translation>Push mode only: a public address the platform can reach (e.g. through a relay)</translation>
+    </message>
+    <message>
+        <source>在平台后台填写：</source>
+        <translation>Enter in the platform console:</translation>
+    </message>
+    <message>
+        <source>测试中…</source>
+        <translation>Testing…</translation>
+    </message>
+    <message>
+        <source>与饿了么开放平台应用设置的回调地址一致</source>
+        <translation>Must equal the callback address set for the app on the Ele.me open platform</translation>
+    </message>
+    <message>
+        <source>授权回调地址</source>
+        <translation>OAuth callback address</translation>
+    </message>
+    <message>
+        <source>点击“授权…”后在浏览器中登录饿了么商家账号并同意</source>
+        <translation>Click “Authorise…”, sign in with the Ele.me merchant account in the browser and approve</translation>
+    </message>
+    <message>
+        <source>授权…</source>
+        <translation>Authorise…</translation>
+    </message>
+    <message>
+        <source>店铺授权</source>
+        <translation>Shop authorisation</translation>
+    </message>
+    <message>
+        <source>粘贴授权码，或浏览器跳转后的完整地址</source>
+        <translation>Paste the code, or the full address the browser landed on</translation>
+    </message>
+    <message>
+        <source>换取令牌</source>
+        <translation>Get tokens</translation>
+    </message>
+    <message>
+        <source>授权码</source>
+        <translation>Authorisation code</translation>
+    </message>
+    <message>
+        <source>请先填写应用 Key (app_key)</source>
+        <translation>Enter the app key (app_key) first</translation>
+    </message>
+    <message>
+        <source>美团外卖、饿了么的自配送订单自动进入看板；密钥只保存在系统钥匙串。</source>
+        <translation>Self-delivery orders from Meituan Waimai and Ele.me reach the board by themselves; secrets are kept only in the OS keyring.</translation>
     </message>
 </context>
 </TS>

@@ -53,6 +53,8 @@ class SourceFacts:
     credential_keys: tuple[str, ...]
     secret_keys: tuple[str, ...]
     push_kinds: tuple[str, ...]
+    production_base_url: str = ""
+    sandbox_base_url: str = ""
 
     def name(self, lang: str = "zh") -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -82,6 +84,8 @@ def source_facts() -> dict[str, SourceFacts]:
             r.credential_keys,
             r.secret_keys,
             r.push_kinds,
+            r.production_base_url,
+            r.sandbox_base_url,
         )
     return out
 

@@ -1,5 +1,6 @@
 """``SettingsDialog``: one tab per ``Settings`` section, built from the models; saved with
-``service.save_settings`` (secrets go to the keyring via ``set_carrier_secret``)."""
+``service.save_settings`` (secrets go to the keyring via ``set_carrier_secret`` and
+``set_source_secret``, never into the file)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.ui.bridge import spawn
 from app.ui.settings.carriers import CarrierPage
 from app.ui.settings.form import ModelForm
 from app.ui.settings.pos_page import PosPage
+from app.ui.settings.sources_page import SourcesPage
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class SettingsDialog(QDialog):
         }
         self.carrier_pages = self._carrier_pages(s)
         self.pos_page = PosPage(service, self)
+        self.sources_page = SourcesPage(service, self)
         titles = {"store": self.tr("门店"), "dispatch": self.tr("派单规则"),
                   "printing": self.tr("打印"), "alerts": self.tr("提醒"),
                   "rehearsal": self.tr("演练模式"), "ui": self.tr("界面")}  # fmt: skip
@@ -47,6 +50,7 @@ class SettingsDialog(QDialog):
         for sec in SECTIONS[1:]:
             self.tabs.addTab(self.forms[sec], titles[sec])
         self.tabs.insertTab(3, self.pos_page, self.tr("收银接口"))
+        self.tabs.insertTab(4, self.sources_page, self.tr("订单来源"))
         self.tiles = self._tiles_row()
         self.status = QLabel(self)
         self.status.setObjectName("settingsStatus")
@@ -105,6 +109,7 @@ class SettingsDialog(QDialog):
         update = {sec: form.value() for sec, form in self.forms.items()}
         update["pos"] = self.pos_page.form.value().model_copy(update={"secret": s.pos.secret})
         update["carriers"] = CarriersSettings.model_validate(carriers)
+        update["sources"] = self.sources_page.value()
         return s.model_copy(update=update)
 
     async def save(self) -> bool:
@@ -115,6 +120,7 @@ class SettingsDialog(QDialog):
             return False
         for page in self.carrier_pages.values():
             page.save_secrets()
+        self.sources_page.save_secrets()
         from app.ui.prefs import set_tile_source
 
         set_tile_source(self.tiles.currentText())
