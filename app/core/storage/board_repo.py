@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Connection,
     Engine,
     LargeBinary,
     and_,
@@ -35,6 +36,7 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from app.core.board import Lane
 from app.core.domain import DeliveryStatus, Order, OrderState
+from app.core.storage import search_index
 from app.core.storage import tables as t
 from app.core.storage.convert import row_to_order
 
@@ -121,9 +123,11 @@ def search_text(o: Order) -> str:
     return " ".join(parts).lower()[:800]
 
 
-def _search_clause(search: str, dialect: str) -> ColumnElement[bool]:
+def _search_clause(search: str, dialect: str, indexed: bool) -> ColumnElement[bool]:
     col = t.orders.c.search_text
     needle = search.lower()
+    if indexed and len(needle) >= search_index.MIN_CHARS:
+        return search_index.matching_ids(needle)  # an index lookup, not a scan
     if dialect == "sqlite":
         # a byte search of UTF-8 is a character search (UTF-8 self-synchronises) and
         # skips LIKE's per-character folding: ~3x faster over a 100k-row scan
@@ -136,12 +140,13 @@ def _lane_clause(lanes: Iterable[Lane], times: LaneTimes) -> ColumnElement[bool]
     return lane_sql(times).in_([lane.value for lane in lanes])
 
 
-def _filters(*, since: datetime | None, search: str, dialect: str) -> list[ColumnElement[bool]]:
+def _filters(c: Connection, *, since: datetime | None, search: str) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if since is not None:
         out.append(t.orders.c.received_at >= since)
     if search:
-        out.append(_search_clause(search, dialect))
+        indexed = search_index.present(c)
+        out.append(_search_clause(search, c.dialect.name, indexed))
     return out
 
 
@@ -149,13 +154,14 @@ def lane_counts(
     engine: Engine, times: LaneTimes, *, since: datetime | None, search: str = ""
 ) -> dict[Lane, int]:
     """How many orders each lane holds, counted by the database (no rows loaded)."""
-    filters = _filters(since=since, search=search, dialect=engine.dialect.name)
-    # lanes per row in a subquery, grouped outside. SQLite would flatten it back into
-    # GROUP BY <expression> and evaluate the attempt subquery twice per order; a
-    # subquery with a LIMIT is never flattened into an aggregate.
-    per_row = select(lane_sql(times).label("lane")).where(*filters).limit(_NO_LIMIT).subquery()
-    q = select(per_row.c.lane, func.count()).group_by(per_row.c.lane)
     with engine.connect() as c:
+        filters = _filters(c, since=since, search=search)
+        # lanes per row in a subquery, grouped outside. SQLite would flatten it back into
+        # GROUP BY <expression> and evaluate the attempt subquery twice per order; a
+        # subquery with a LIMIT is never flattened into an aggregate.
+        per_row = select(lane_sql(times).label("lane")).where(*filters).limit(_NO_LIMIT)
+        sub = per_row.subquery()
+        q = select(sub.c.lane, func.count()).group_by(sub.c.lane)
         got = {str(name): int(n) for name, n in c.execute(q)}
     return {ln: got.get(ln.value, 0) for ln in Lane}
 
@@ -172,15 +178,15 @@ def page_orders(
 ) -> tuple[list[Order], Cursor | None]:
     """One page, newest first, older than ``before``; the cursor is None on the last."""
     o = t.orders.c
-    # keys first, from the covering index alone; then the (wide) rows of one page
-    q = select(o.id).where(*_filters(since=since, search=search, dialect=engine.dialect.name))
-    if lanes is not None:
-        q = q.where(_lane_clause(lanes, times))
-    if before is not None:
-        key = tuple_(literal(before.received_at, t.UTCDateTime()), literal(before.id))
-        q = q.where(tuple_(o.received_at, o.id) < key)
-    q = q.order_by(o.received_at.desc(), o.id.desc()).limit(limit + 1)
     with engine.connect() as c:
+        # keys first, from the covering index alone; then the (wide) rows of one page
+        q = select(o.id).where(*_filters(c, since=since, search=search))
+        if lanes is not None:
+            q = q.where(_lane_clause(lanes, times))
+        if before is not None:
+            key = tuple_(literal(before.received_at, t.UTCDateTime()), literal(before.id))
+            q = q.where(tuple_(o.received_at, o.id) < key)
+        q = q.order_by(o.received_at.desc(), o.id.desc()).limit(limit + 1)
         ids = list(c.execute(q).scalars())
         found = c.execute(select(t.orders).where(o.id.in_(ids)))
         by_id = {r.id: row_to_order(r) for r in found}

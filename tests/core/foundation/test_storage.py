@@ -14,6 +14,7 @@ from app.core.pos.schema import payload_hash
 from app.core.storage.db import make_engine, migrate
 from app.core.storage.outbox_repo import OutboxRepo
 from app.core.storage.repos import Database
+from app.core.storage.search_index import include_name
 from app.core.storage.tables import metadata
 from tests.fakes.clock import FakeClock
 from tests.helpers import sample_order
@@ -30,7 +31,8 @@ def _db(tmp_path) -> Database:
 def test_migrations_match_metadata(tmp_path):
     db = _db(tmp_path)
     with db.engine.connect() as c:
-        diff = compare_metadata(MigrationContext.configure(c), metadata)
+        ctx = MigrationContext.configure(c, opts={"include_name": include_name})
+        diff = compare_metadata(ctx, metadata)
     assert diff == []
 
 

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from app.core.storage.search_index import include_name
 from app.core.storage.tables import metadata
 
 engine = context.config.attributes.get("engine")
@@ -21,6 +22,7 @@ def run() -> None:
             connection=conn,
             target_metadata=metadata,
             render_as_batch=conn.dialect.name == "sqlite",
+            include_name=include_name,  # the FTS5 search index is not in the metadata
         )
         with context.begin_transaction():
             context.run_migrations()
