@@ -33,6 +33,7 @@ from app.core.reconciliation.summary import (
     SummaryRow,
     record_net_cost,
 )
+from app.core.sources.registry import all_rules
 from app.core.storage.recon_repo import AttemptRecord
 
 ProgressFn = Callable[[int, int], None]
@@ -57,6 +58,8 @@ ATTEMPT_COLS: tuple[Col, ...] = (
     Col("store", "门店", "Store", "text", 22),
     Col("pos_order_id", "POS单号", "POS order no.", "text", 16),
     Col("channel", "渠道", "Channel", "text", 9),
+    Col("source", "来源", "Source", "text", 10),
+    Col("source_order_id", "来源单号", "Source order id", "text", 20),
     Col("attempt_no", "第几次呼叫", "Attempt no.", "int", 8),
     Col("carrier", "配送平台", "Carrier", "text", 10),
     Col("carrier_order_id", "平台运单号", "Carrier order id", "text", 20),
@@ -132,6 +135,30 @@ SHEETS = {"attempts": ("配送记录", "Attempts"), "carriers": ("平台汇总",
 
 _LABELS: dict[tuple[str, str], str] = {}
 
+# where an order came from (orders.source); platform sources are named by their rules
+SOURCE_LABELS: dict[str, tuple[str, str]] = {
+    "pos": ("POS", "POS"),
+    "manual": ("手工录入", "Manual"),
+    "simulated": ("模拟", "Simulated"),
+    **{sid: (r.name_zh, r.name_en) for sid, r in all_rules().items()},
+}
+
+
+def source_label(source: str, lang: str = "zh") -> str:
+    names = SOURCE_LABELS.get(source or "pos")
+    return source if names is None else names[0 if lang == "zh" else 1]
+
+
+def source_order_id(r: AttemptRecord) -> str:
+    """The platform's order id: the linked source order's, else the ``<source>:<id>``
+    board id a platform order is stored under; POS orders have none."""
+    if r.linked_source_order_id:
+        return r.linked_source_order_id
+    src = r.order_source or "pos"
+    if src not in ("pos", "manual", "simulated") and r.pos_order_id.startswith(src + ":"):
+        return r.pos_order_id[len(src) + 1 :]
+    return ""
+
 
 def _label(carrier: str, lang: str) -> str:
     """``carrier_label`` memoised: an export asks it once per row (100,000 times)."""
@@ -196,7 +223,7 @@ def attempt_values(r: AttemptRecord, store: str, lang: str, agg: Aggregator,
     zh = m.zh
     return [
         m.date(r.business_date), store, r.pos_order_id, r.channel,
-        r.attempt_no, _label(r.carrier, lang), r.carrier_order_id, r.idempotency_key,
+        source_label(r.order_source, lang), source_order_id(r), r.attempt_no, _label(r.carrier, lang), r.carrier_order_id, r.idempotency_key,
         STATUS_ZH.get(r.status, r.status) if zh else r.status,
         (CANCELLED_BY_ZH.get(r.cancelled_by, r.cancelled_by) if zh else r.cancelled_by)
         if r.cancelled_by else "",

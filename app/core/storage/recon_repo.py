@@ -54,6 +54,8 @@ class AttemptRecord(NamedTuple):
     cancel_fee_fen: int
     refund_fen: int
     bill_amount_fen: int | None
+    order_source: str = "pos"  # orders.source: pos | manual | simulated | meituan | eleme
+    linked_source_order_id: str | None = None  # source_orders.source_order_id, if linked
 
     @property
     def is_last(self) -> bool:
@@ -81,7 +83,7 @@ def _filters(date_from: str, date_to: str, carriers: Sequence[str] | None) -> li
 
 
 def _attempts_query(date_from: str, date_to: str, carriers: Sequence[str] | None) -> Select[Any]:
-    a, o, b = t.attempts, t.orders, t.bill_lines
+    a, o, b, so = t.attempts, t.orders, t.bill_lines, t.source_orders
     last = (
         select(a.c.order_id.label("oid"), func.max(a.c.attempt_no).label("last_no"))
         .group_by(a.c.order_id)
@@ -102,7 +104,7 @@ def _attempts_query(date_from: str, date_to: str, carriers: Sequence[str] | None
         a.c.cancel_reason, a.c.rider_name, a.c.rider_phone, a.c.created_at, a.c.dispatched_at,
         a.c.accepted_at, a.c.picked_up_at, a.c.finished_at, a.c.distance_m, a.c.quoted_fee_fen,
         a.c.actual_fee_fen, a.c.tip_fen, a.c.insurance_fee_fen, a.c.cancel_fee_fen,
-        a.c.refund_fen, bill_sq.c.amount_fen,
+        a.c.refund_fen, bill_sq.c.amount_fen, o.c.source, so.c.source_order_id,
     ]  # fmt: skip
     return (
         select(*cols)
@@ -110,6 +112,7 @@ def _attempts_query(date_from: str, date_to: str, carriers: Sequence[str] | None
         .join(o, o.c.id == a.c.order_id)
         .join(last, last.c.oid == a.c.order_id)
         .outerjoin(bill_sq, bill_sq.c.matched_attempt_id == a.c.id)
+        .outerjoin(so, so.c.order_id == o.c.id)  # 美团/饿了么 orders: their platform id
         .where(and_(*_filters(date_from, date_to, carriers)))
         .order_by(o.c.business_date, a.c.order_id, a.c.attempt_no)
     )

@@ -270,3 +270,43 @@ async def test_cancelling_the_task_stops_the_worker(reports, tmp_path, monkeypat
         await task
     assert not path.exists()
     assert reports.db.audit_entries()[0]["action"] == "report_export_cancelled"
+
+
+@pytest.mark.asyncio
+async def test_source_columns_name_the_platform_and_its_order_id(tmp_path):
+    """POS orders say "POS"; 美团/饿了么 orders carry the platform's own order id, from
+    the source_orders link or, unlinked, from their ``<source>:<id>`` board id."""
+    from dataclasses import replace
+
+    from sqlalchemy import insert
+
+    from app.core.domain import DeliveryStatus
+    from app.core.storage import tables as t
+    from tests.core.reconciliation.data import DAY1, add_attempt
+    from tests.helpers import sample_order
+
+    db = make_db(tmp_path)
+    ids = {}
+    for board_id, source in (("P1", "pos"), ("meituan:27061900338318741", "meituan"),
+                             ("eleme:3022004410299999999", "eleme")):  # fmt: skip
+        o = replace(sample_order(board_id, created_at=DAY1), pos_order_id=board_id)
+        ids[source] = db.insert_orders([(o, board_id, source)], DAY1)[0].order.id
+        add_attempt(db, ids[source], 1, "dada", DeliveryStatus.DELIVERED, DAY1)
+    with db.engine.begin() as c:  # the 饿了么 order is linked: its row wins
+        c.execute(insert(t.source_orders).values(
+            source="eleme", source_order_id="3022004410288888888", source_store_ref="S",
+            state="confirmed", fulfilment="self_delivery", order_id=ids["eleme"],
+            created_at=DAY1, updated_at=DAY1, doc={}, raw_payload={}))  # fmt: skip
+    reports = StubService(db).reports()
+    for lang, names in (("zh", ["POS", "美团外卖", "饿了么"]),
+                        ("en", ["POS", "Meituan Waimai", "Ele.me"])):  # fmt: skip
+        path = tmp_path / f"src-{lang}.csv"
+        await reports.export(path, date_from=D0, date_to=D1, fmt="csv", lang=lang)
+        rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+        head = rows[0]
+        src, sid = (
+            head.index("来源" if lang == "zh" else "Source"),
+            head.index("来源单号" if lang == "zh" else "Source order id"),
+        )
+        assert [r[src] for r in rows[1:]] == names
+        assert [r[sid] for r in rows[1:]] == ["", "27061900338318741", "3022004410288888888"]

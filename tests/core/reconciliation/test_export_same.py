@@ -41,7 +41,8 @@ def ref_row(r: AttemptRecord, store: str) -> list[Any]:
                       r.finished_at)]  # fmt: skip
     return [
         dt.date.fromisoformat(r.business_date), store, r.pos_order_id, r.channel,
-        r.attempt_no, ex.carrier_label(r.carrier), r.carrier_order_id, r.idempotency_key,
+        {"pos": "POS", "meituan": "美团外卖", "eleme": "饿了么"}[r.order_source],
+        r.pos_order_id.split(":", 1)[1] if r.order_source != "pos" else "", r.attempt_no, ex.carrier_label(r.carrier), r.carrier_order_id, r.idempotency_key,
         ex.STATUS_ZH.get(r.status, r.status),
         ex.CANCELLED_BY_ZH.get(r.cancelled_by, r.cancelled_by) if r.cancelled_by else "",
         mask_phones_in(r.cancel_reason), mask_phone(r.customer_phone),
