@@ -28,6 +28,7 @@ from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
 from app.core.secrets import KeyringSecretStore, SecretStore
 from app.core.service import AppService
+from app.core.sources.desk import SourceDesk
 from app.core.storage.db import make_engine, migrate
 from app.core.storage.outbox_repo import OutboxRepo
 from app.core.storage.print_repo import PrintRepo
@@ -48,6 +49,7 @@ class Core:
     demo: RehearsalDriver  # the scripted demo's door to the sandboxes
     sandbox: SandboxServer | None = None  # rehearsal mode without an external sandbox
     rehearsal_feed: RehearsalFeed | None = None  # sample orders (GUI, rehearsal mode)
+    sources: SourceDesk | None = None  # 美团/饿了么 order sources (None: every source off)
     started: bool = False
 
     async def start(self, *, pos: bool = True, sample_orders: bool = False) -> None:
@@ -70,12 +72,16 @@ class Core:
             await self.pos_listener.start()
             if sample_orders and self.rehearsal_feed is not None:
                 self.rehearsal_feed.start()
+        if self.sources is not None:
+            await self.sources.start()  # catch-up and pulls run in the background
         self.started = True
         log.info("JuPei core started%s", " in rehearsal mode (演练模式)" if svc.rehearsal else "")
 
     async def stop(self) -> None:
         """Stop taking work, finish or persist what is in flight, release resources."""
         svc = self.service
+        if self.sources is not None:
+            await self.sources.stop()
         if self.rehearsal_feed is not None:
             await self.rehearsal_feed.stop()
         await self.pos_listener.stop()
@@ -120,10 +126,12 @@ def build_core(
         config_path=Path(config_path) if config_path else None,
     )
     _note_secret_problem(service, secrets)
-    return _wire(service, http, _sandbox(settings, rehearsal, sandbox_engine))
+    return _wire(service, http, _sandbox(settings, rehearsal, sandbox_engine), secrets)
 
 
-def _wire(service: AppService, http: CarrierHttp, sandbox: SandboxServer | None) -> Core:
+def _wire(
+    service: AppService, http: CarrierHttp, sandbox: SandboxServer | None, secrets: SecretStore
+) -> Core:
     """Build the parts over the service's pieces and bind them to the service."""
     db, bus, clock = service.db, service.bus, service.clock
 
@@ -145,8 +153,15 @@ def _wire(service: AppService, http: CarrierHttp, sandbox: SandboxServer | None)
     service.printing = printing = PrintService(deps, repo=PrintRepo(db.engine))
     service.reports = reports = ReportService(db, settings=live, audit=service.audit)
     outbox = OutboxRepo(db.engine)
+    desk = SourceDesk(service, secrets)
+    service.sources = sources = desk if desk.runners else None
     listener = PosListener(
-        service, settings=live, outbox=outbox, clock=clock, webhook=WebhookSender(service)
+        service,
+        settings=live,
+        outbox=outbox,
+        clock=clock,
+        webhook=WebhookSender(service),
+        source_pushes=desk.pushes,
     )
     r = service.settings.rehearsal
     feed = None
@@ -156,7 +171,17 @@ def _wire(service: AppService, http: CarrierHttp, sandbox: SandboxServer | None)
         )
     demo = RehearsalDriver(service, dispatcher, sandbox)
     return Core(
-        service, http, dispatcher, printing, reports, listener, AlertRules(bus), demo, sandbox, feed
+        service,
+        http,
+        dispatcher,
+        printing,
+        reports,
+        listener,
+        AlertRules(bus),
+        demo,
+        sandbox,
+        feed,
+        sources,
     )
 
 

@@ -43,11 +43,14 @@ from app.core.sources.console import SourceCheck, SourceFacts
 from app.core.storage.repos import Database, InsertOutcome, OrderEvent
 
 if TYPE_CHECKING:
+    from app.core.domain.source_order import SourceOrder
     from app.core.printing.queue import PrinterState
     from app.core.printing.transports import Transport
     from app.core.reconciliation.bills import BillMapping
     from app.core.reconciliation.matching import MatchReport
     from app.core.reconciliation.summary import Summary
+    from app.core.sources.desk import SourceDesk
+    from app.core.sources.runner import SourceHealth
     from app.core.storage.print_repo import PrintJob
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,7 @@ class AppService:
     dispatcher: Dispatcher = field(init=False)
     printing: PrintService = field(init=False)
     reports: ReportService = field(init=False)
+    sources: SourceDesk | None = field(init=False, default=None)  # None: every source off
     _ephemeral: MemorySecretStore = field(default_factory=MemorySecretStore)
     _pos_secret: str | None = None  # resolved once (off the loop at start), not per request
     _eleme_state: str = ""  # the OAuth state of the last authorisation page opened
@@ -439,3 +443,36 @@ class AppService:
         actor: str = "manager",
     ) -> MatchReport:
         return await self.reports.import_bill(carrier, path, mapping, actor=actor)
+
+    # ------------------------------------------------------------------ order sources
+    # (美团外卖, 饿了么: app.core.sources.desk; nothing here when every source is off)
+    def source_health(self) -> list[SourceHealth]:
+        """Per-source health for the board: state, last push, last pull, error."""
+        return [] if self.sources is None else self.sources.health()
+
+    def _desk(self) -> SourceDesk:
+        if self.sources is None:
+            raise KeyError("no order source is on ([sources.<id>] mode)")
+        return self.sources
+
+    async def source_order(self, order_id: int) -> SourceOrder | None:
+        """The platform order behind a board order (detail pane), or None."""
+        return None if self.sources is None else await self.sources.order_for(order_id)
+
+    def source_stalled(self, order_id: int) -> bool:
+        """The platform's own delivery found no rider in time: offer 转自配送."""
+        return self.sources is not None and self.sources.is_stalled(order_id)
+
+    async def confirm_source_order(self, order_id: int, *, actor: str = "cashier") -> None:
+        """接单 on the platform; raises ``SourceError`` when the platform refuses."""
+        await self._desk().confirm(order_id, actor=actor)
+
+    async def reject_source_order(
+        self, order_id: int, *, reason: str, actor: str = "cashier"
+    ) -> None:
+        """拒单 on the platform with ``reason``; the board order is cancelled."""
+        await self._desk().reject(order_id, reason, actor=actor)
+
+    async def convert_to_self_delivery(self, order_id: int, *, actor: str = "cashier") -> None:
+        """转自配送 for a stalled platform delivery; then quoted and dispatched by JuPei."""
+        await self._desk().convert_to_self_delivery(order_id, actor=actor)

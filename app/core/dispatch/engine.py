@@ -65,6 +65,12 @@ AUTO_CONCURRENCY = 8  # orders planned at once by auto-dispatch (x6 quote calls 
 DEFAULT_TRAVEL_S = 300  # rider to the shop, when a quote gives only the acceptance time
 
 
+def dispatchable(order: Order) -> bool:
+    """False for a platform order the platform delivers (美团专送, 蜂鸟) or the customer
+    picks up: shown and printed, never given to a carrier (``to_order`` sets the flag)."""
+    return order.extra.get("dispatch") is not False
+
+
 def lead_s(q: Quote) -> int:
     """Seconds from the call until a rider is at the shop, from what the quote gives."""
     if q.pickup_eta_s is not None:
@@ -202,6 +208,8 @@ class DispatchEngine:
     ) -> DeliveryAttempt:
         """Caller holds the order's lock and has checked there is no live attempt."""
         order = await self.ctx.get_order(order_id)
+        if not dispatchable(order):
+            raise DispatchError(f"order {order_id} is delivered by the platform or picked up")
         if carrier is not None and carrier not in self.carriers():
             raise DispatchError(f"carrier {carrier} is not enabled")
         quotes = await self._usable_quotes(
@@ -282,7 +290,7 @@ class DispatchEngine:
 
     async def _received(self, order_id: int) -> None:
         order = await self.ctx.get_order(order_id)
-        if not self.is_auto(order) or order.state in FINAL_ORDER_STATES:
+        if not self.is_auto(order) or order.state in FINAL_ORDER_STATES or not dispatchable(order):
             return
         at = await self._auto_time(order)
         if at is not None and at > self.ctx.now():

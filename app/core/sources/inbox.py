@@ -34,6 +34,7 @@ class PushReply:
     changed: tuple[str, ...] = ()  # source order ids whose state or flags changed
     duplicates: int = 0
     rejected: str = ""
+    events: tuple[PushEvent, ...] = ()  # what the push said (the desk reads platform riders)
 
 
 @dataclass
@@ -67,6 +68,7 @@ async def receive_push(
         tuple(tally.new),
         tuple(tally.changed),
         tally.duplicates,
+        events=result.events,
     )
 
 

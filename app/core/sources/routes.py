@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 PATH = "/api/v1/sources/{source}/{kind}"
 
+#: the one push path (``SourceDesk.handle_push``): the listener and a hub relay both call it
+Receive = Callable[[str, str, PushRequest], Awaitable[PushReply]]
+
 
 class SourcePushes:
     def __init__(
@@ -29,9 +32,11 @@ class SourcePushes:
         connectors: Mapping[str, SourceConnector],
         store: SourceStore,
         runners: Mapping[str, SourceRunner] | None = None,
+        receive: Receive | None = None,
     ) -> None:
         self.connectors, self.store = connectors, store
         self.runners = runners or {}
+        self.receive = receive  # set: it stores, replies and hands on (the desk)
         self._after: set[asyncio.Task[None]] = set()
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -49,11 +54,14 @@ class SourcePushes:
             await request.read(),
         )
         try:
-            reply = await receive_push(connector, self.store, kind, push)
+            if self.receive is not None:
+                reply = await self.receive(source, kind, push)
+            else:
+                reply = await receive_push(connector, self.store, kind, push)
+                self._hand_on(source, reply)
         except SourceError as e:  # a needed read failed: nothing remembered, platform retries
             log.info("%s: push %s not applied: %s", source, kind, e)
             return web.json_response({"error": "try again"}, status=503)
-        self._hand_on(source, reply)
         return web.Response(status=reply.status, body=reply.body, content_type=_mime(reply))
 
     def _hand_on(self, source: str, reply: PushReply) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from app.core.domain.order import DispatchMode, OrderState
 from app.core.domain.source_order import (
     FulfilmentMode,
     Phone,
@@ -32,6 +34,19 @@ from app.core.domain.source_order import (
 from app.core.storage import tables as t
 
 _OPEN = (SourceOrderState.NEW.value, SourceOrderState.CONFIRMED.value)
+
+#: called on the loop after an upsert changed a known order: (before, after)
+OnChange = Callable[[SourceOrder, SourceOrder], None]
+
+
+def changed(old: SourceOrder, new: SourceOrder) -> bool:
+    """What the desk reacts to: the platform state, a cancel or refund flag, who delivers."""
+    return (old.state, old.cancel_requested, old.refund_state, old.fulfilment) != (
+        new.state,
+        new.cancel_requested,
+        new.refund_state,
+        new.fulfilment,
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -90,9 +105,10 @@ def order_from_doc(doc: dict[str, Any], raw: dict[str, Any]) -> SourceOrder:
 class SqliteSourceStore:
     """``app.core.sources.store.SourceStore`` on the app database (calls off the loop)."""
 
-    def __init__(self, engine: Engine, clock_now: Any) -> None:
+    def __init__(self, engine: Engine, clock_now: Any, on_change: OnChange | None = None) -> None:
         self.engine = engine
         self._now = clock_now  # a callable giving aware UTC "now"
+        self.on_change = on_change  # the desk: publish updates, cancel live deliveries
 
     # ------------------------------------------------------------------ sync parts
     def _row(self, c: Connection, source: str, oid: str) -> Any:
@@ -100,10 +116,19 @@ class SqliteSourceStore:
         q = select(so).where(so.c.source == source, so.c.source_order_id == oid)
         return c.execute(q).first()
 
-    def upsert_sync(self, order: SourceOrder) -> bool:
+    def upsert_tracked_sync(self, order: SourceOrder) -> tuple[SourceOrder | None, SourceOrder]:
+        """(the stored copy before, None when new; the merged copy now stored). A push and
+        a pull of the same new order may race to insert it: the loser merges instead."""
+        try:
+            return self._upsert_once(order)
+        except IntegrityError:
+            return self._upsert_once(order)
+
+    def _upsert_once(self, order: SourceOrder) -> tuple[SourceOrder | None, SourceOrder]:
         with self.engine.begin() as c:
             row = self._row(c, order.source, order.source_order_id)
-            merged = merge(order_from_doc(row.doc, row.raw_payload), order) if row else order
+            old = order_from_doc(row.doc, row.raw_payload) if row else None
+            merged = merge(old, order) if old is not None else order
             values = {
                 "source_store_ref": merged.source_store_ref,
                 "display_no": merged.display_no,
@@ -122,11 +147,11 @@ class SqliteSourceStore:
                         **values,
                     )
                 )
-                return True
+                return None, merged
             c.execute(
                 update(t.source_orders).where(t.source_orders.c.id == row.id).values(**values)
             )
-            return False
+            return old, merged
 
     def get_sync(self, source: str, oid: str) -> SourceOrder | None:
         with self.engine.connect() as c:
@@ -150,6 +175,65 @@ class SqliteSourceStore:
                 .values(order_id=order_id)
             )
 
+    def order_id_sync(self, source: str, oid: str) -> int | None:
+        """The board order this source order became, if it is on the board yet."""
+        so = t.source_orders
+        q = select(so.c.order_id).where(so.c.source == source, so.c.source_order_id == oid)
+        with self.engine.connect() as c:
+            value = c.execute(q).scalar()
+        return int(value) if value is not None else None
+
+    def for_order_sync(self, order_id: int) -> SourceOrder | None:
+        so = t.source_orders
+        with self.engine.connect() as c:
+            row = c.execute(select(so).where(so.c.order_id == order_id)).first()
+        return order_from_doc(row.doc, row.raw_payload) if row else None
+
+    def unlinked_sync(self, source: str) -> list[SourceOrder]:
+        """Stored but not on the board (the app stopped between the reply and the board)."""
+        so = t.source_orders
+        q = select(so).where(so.c.source == source, so.c.order_id.is_(None)).order_by(so.c.id)
+        with self.engine.connect() as c:
+            return [order_from_doc(r.doc, r.raw_payload) for r in c.execute(q)]
+
+    def open_linked_sync(
+        self, source: str, fulfilment: FulfilmentMode
+    ) -> list[tuple[int, SourceOrder]]:
+        so = t.source_orders
+        q = select(so).where(
+            so.c.source == source,
+            so.c.state.in_(_OPEN),
+            so.c.fulfilment == fulfilment.value,
+            so.c.order_id.is_not(None),
+        )
+        with self.engine.connect() as c:
+            return [(int(r.order_id), order_from_doc(r.doc, r.raw_payload)) for r in c.execute(q)]
+
+    def make_dispatchable_sync(self, order_id: int, mode: DispatchMode) -> None:
+        """转自配送 done: the board order is the shop's to deliver from now on."""
+        o = t.orders
+        with self.engine.begin() as c:
+            row = c.execute(select(o.c.extra).where(o.c.id == order_id)).first()
+            if row is None:
+                raise KeyError(order_id)
+            extra = {
+                **(row.extra or {}),
+                "dispatch": True,
+                "fulfilment": FulfilmentMode.SELF_DELIVERY.value,
+                "converted_from_platform": True,
+            }
+            c.execute(
+                update(o)
+                .where(o.c.id == order_id)
+                .values(
+                    extra=extra,
+                    dispatch_mode=mode.value,
+                    state=OrderState.NEW.value,
+                    attention="",
+                    updated_at=self._now(),
+                )
+            )
+
     def remember_push_sync(self, source: str, key: str) -> None:
         try:
             with self.engine.begin() as c:
@@ -169,7 +253,10 @@ class SqliteSourceStore:
 
     # ------------------------------------------------------------------ SourceStore
     async def upsert(self, order: SourceOrder) -> bool:
-        return await asyncio.to_thread(self.upsert_sync, order)
+        old, new = await asyncio.to_thread(self.upsert_tracked_sync, order)
+        if old is not None and self.on_change is not None and changed(old, new):
+            self.on_change(old, new)
+        return old is None
 
     async def get(self, source: str, source_order_id: str) -> SourceOrder | None:
         return await asyncio.to_thread(self.get_sync, source, source_order_id)
@@ -188,3 +275,20 @@ class SqliteSourceStore:
 
     async def link_order(self, source: str, source_order_id: str, order_id: int) -> None:
         await asyncio.to_thread(self.link_order_sync, source, source_order_id, order_id)
+
+    async def order_id(self, source: str, source_order_id: str) -> int | None:
+        return await asyncio.to_thread(self.order_id_sync, source, source_order_id)
+
+    async def for_order(self, order_id: int) -> SourceOrder | None:
+        return await asyncio.to_thread(self.for_order_sync, order_id)
+
+    async def unlinked(self, source: str) -> list[SourceOrder]:
+        return await asyncio.to_thread(self.unlinked_sync, source)
+
+    async def open_linked(
+        self, source: str, fulfilment: FulfilmentMode
+    ) -> list[tuple[int, SourceOrder]]:
+        return await asyncio.to_thread(self.open_linked_sync, source, fulfilment)
+
+    async def make_dispatchable(self, order_id: int, mode: DispatchMode) -> None:
+        await asyncio.to_thread(self.make_dispatchable_sync, order_id, mode)

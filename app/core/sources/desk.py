@@ -1,0 +1,497 @@
+"""The source desk: every order source (美团外卖, 饿了么) at work inside the core.
+
+Built by the composition root. For each source whose ``[sources.<id>] mode`` is not
+"off" (or that rehearsal points at a simulator) it builds the connector and a
+``SourceRunner`` on the SQLite ``SqliteSourceStore``, and it is where a source order
+meets the rest of JuPei:
+
+* a new source order becomes a board order through the intake (``to_order``; pickup
+  number "美团 #12"), is linked to it and announced (``SourceOrderArrived``);
+  self-delivery follows the shop's dispatch mode, platform delivery and pickup never
+  dispatch (``extra["dispatch"]`` False, which the dispatch engine refuses);
+* a change of a known order (push, pull, refresh, our own confirm) is announced
+  (``SourceOrderUpdated``); a platform cancel or an agreed refund cancels the live
+  delivery through the carrier cancel flow (fee preview, timeline, alert), never silently;
+* a platform delivery with no platform rider after ``platform_stall_min`` raises
+  "平台配送超时未接单，可转自配送" and ``convert_to_self_delivery`` hands it to the carriers;
+* ``handle_push`` is the one push path: the local listener's route and (later) a hub
+  relay both call it (issue 15, item 9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from app.core.clock import Clock
+from app.core.config import Settings
+from app.core.domain.attention import Attention, AttentionReason
+from app.core.domain.order import DispatchMode, OrderState
+from app.core.domain.source_order import (
+    FulfilmentMode,
+    RefundState,
+    SourceOrder,
+    SourceOrderState,
+    to_order,
+)
+from app.core.domain.status import DeliveryStatus
+from app.core.events import (
+    AlertCleared,
+    AlertKind,
+    AlertRaised,
+    EventBus,
+    OrderChanged,
+    Severity,
+    SourceHealthChanged,
+    SourceOrderArrived,
+    SourceOrderUpdated,
+)
+from app.core.pos.schema import payload_hash
+from app.core.secrets import SecretStore
+from app.core.sources import setup
+from app.core.sources.base import (
+    PushKind,
+    PushRequest,
+    SourceConnector,
+    SourceError,
+    SourceRejectedError,
+)
+from app.core.sources.http import SourceHttp
+from app.core.sources.inbox import PushReply, receive_push
+from app.core.sources.registry import SOURCE_IDS, build_connector
+from app.core.sources.routes import SourcePushes
+from app.core.sources.runner import HealthState, SourceHealth, SourceRunner
+from app.core.sources.stall import platform_stalled
+from app.core.storage.source_repo import SqliteSourceStore
+
+if TYPE_CHECKING:
+    from app.core.service import AppService
+
+log = logging.getLogger(__name__)
+
+_FINAL = (OrderState.DELIVERED, OrderState.SELF_DELIVERED, OrderState.CANCELLED)
+STALL_MESSAGE = "平台配送超时未接单，可转自配送"
+
+
+def _yuan(fen: int | None) -> str:
+    return "未知" if fen is None else f"¥{fen / 100:.2f}"
+
+
+class SourceDesk:
+    def __init__(
+        self,
+        service: AppService,
+        secrets: SecretStore,
+        *,
+        http: SourceHttp | None = None,
+        simulator_base_urls: Mapping[str, str] | None = None,
+        stall_every_s: float = 60.0,
+    ) -> None:
+        self.service = service
+        self.clock: Clock = service.clock
+        self.bus: EventBus = service.bus
+        self._http = http
+        self.stall_every_s = stall_every_s
+        self.store = SqliteSourceStore(service.db.engine, self.clock.now, self._on_change)
+        self.connectors: dict[str, SourceConnector] = {}
+        self.runners: dict[str, SourceRunner] = {}
+        self.modes: dict[str, str] = {}
+        sims = dict(simulator_base_urls or {})
+        settings = service.settings
+        for sid in SOURCE_IDS:
+            ss = settings.sources.get(sid)
+            mode = ss.mode
+            if sid in sims and mode == "off":
+                mode = "push"  # rehearsal turns the simulated source on
+            if mode == "off":
+                continue
+            ctx = setup.context_for(
+                sid, settings, secrets, self.http, self.clock, simulator_base_url=sims.get(sid, "")
+            )
+            conn = build_connector(ctx)
+            self.connectors[sid] = conn
+            self.modes[sid] = mode
+            self.runners[sid] = SourceRunner(
+                conn, self.store, self.clock, auto_confirm=ss.auto_confirm, on_new=self._on_new
+            )
+        pushed = {s: c for s, c in self.connectors.items() if self.modes[s] == "push"}
+        self.pushes: SourcePushes | None = (
+            SourcePushes(pushed, self.store, self.runners, receive=self.handle_push)
+            if pushed
+            else None
+        )
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[Any]] = []
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._health_seen: dict[str, tuple[str, str]] = {}
+        # what platform-delivery pushes said: (status, since when) per source order
+        self._platform: dict[tuple[str, str], tuple[DeliveryStatus, datetime]] = {}
+        self._stalled: set[int] = set()
+
+    @property
+    def http(self) -> SourceHttp:
+        """One client for every source, made only when a source is on."""
+        if self._http is None:
+            self._http = SourceHttp()
+        return self._http
+
+    @property
+    def settings(self) -> Settings:
+        return self.service.settings  # saving settings replaces the object: read it each time
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Returns at once: catch-up, pulls and the stall check run in the background so
+        they never delay the window."""
+        for sid in self.runners:
+            self._loops.append(self._spawn(self._run_source(sid)))
+        if self.runners:
+            self._loops.append(self._spawn(self._stall_loop()))
+
+    async def stop(self) -> None:
+        for t in self._loops:
+            t.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops.clear()
+        await self.drain(timeout=2.0)
+        for t in list(self._tasks):
+            t.cancel()
+        if self._http is not None:
+            await self._http.aclose()
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for the work handed on after replies (tests, stop)."""
+        while True:
+            pending = [t for t in self._tasks if t not in self._loops and not t.done()]
+            if not pending:
+                return
+            done, _ = await asyncio.wait(pending, timeout=timeout)
+            if not done:
+                return
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("source desk task failed", exc_info=task.exception())
+
+    async def _run_source(self, sid: str) -> None:
+        runner = self.runners[sid]
+        runner.health.state = HealthState.CATCHING_UP
+        self._publish_health(sid)
+        for so in await self.store.unlinked(sid):  # stored, but we stopped before the board
+            await self._on_new(so, False)
+        await runner.start()
+        self._publish_health(sid)
+        interval = max(1.0, float(self.settings.sources.get(sid).pull_interval_s))
+        while True:
+            await asyncio.sleep(interval)
+            await runner.pull_once()
+            self._publish_health(sid)
+
+    def health(self) -> list[SourceHealth]:
+        return [r.health for r in self.runners.values()]
+
+    def _publish_health(self, sid: str) -> None:
+        h = self.runners[sid].health
+        now = (h.state.value, h.last_error)
+        if self._health_seen.get(sid) != now:
+            self._health_seen[sid] = now
+            self.bus.publish(SourceHealthChanged(sid, h.state.value, h.last_error))
+
+    # ------------------------------------------------------------------ pushes
+    async def handle_push(self, source: str, kind: str, request: PushRequest) -> PushReply:
+        """Verify, dedupe and store durably, then reply; the board, the confirm call and
+        the cancel flow run after the reply. Raises ``SourceError`` when a needed read
+        failed (answer 5xx: the platform retries)."""
+        connector = self.connectors.get(source)
+        if connector is None:
+            body = b'{"error":"source is not receiving pushes"}'
+            return PushReply(404, body, rejected=f"source {source!r} is off")
+        reply = await receive_push(connector, self.store, kind, request)
+        if reply.rejected:
+            return reply
+        now = self.clock.now()
+        for ev in reply.events:
+            if ev.kind is PushKind.DELIVERY and ev.platform_status is not None:
+                self._platform[(source, ev.source_order_id)] = (ev.platform_status, now)
+        runner = self.runners[source]
+        self._spawn(self._after_push(runner, reply))
+        return reply
+
+    async def _after_push(self, runner: SourceRunner, reply: PushReply) -> None:
+        await runner.pushed(reply)
+        self._publish_health(runner.connector.id)
+
+    # ------------------------------------------------------------------ new orders
+    def _lock(self, key: tuple[str, str]) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    async def _on_new(self, so: SourceOrder, ring: bool) -> None:
+        async with self._lock(so.key):
+            current = await self.store.get(so.source, so.source_order_id) or so
+            order_id = await self.store.order_id(so.source, so.source_order_id)
+            if order_id is None:
+                order_id = await self._put_on_board(current)
+                self.bus.publish(
+                    SourceOrderArrived(
+                        order_id,
+                        current.source,
+                        current.source_order_id,
+                        current.display_label(),
+                        ring,
+                        current.fulfilment.value,
+                    )
+                )
+            if current.state is SourceOrderState.CANCELLED:  # cancelled before it got here
+                await self._platform_cancelled(order_id, current)
+
+    async def _put_on_board(self, so: SourceOrder) -> int:
+        order = to_order(so, received_at=self.clock.now())
+        dispatch = so.dispatchable
+        mode = DispatchMode(self.settings.dispatch.mode) if dispatch else DispatchMode.MANUAL
+        order = replace(order, dispatch_mode=mode, extra={**order.extra, "dispatch": dispatch})
+        # one fingerprint per source order: a repeat is a duplicate, never a conflict
+        fingerprint = payload_hash({"source": so.source, "source_order_id": so.source_order_id})
+        out = await self.service.intake.submit(order, fingerprint, so.source)
+        order_id = out.order.id
+        assert order_id is not None
+        await self.store.link_order(so.source, so.source_order_id, order_id)
+        return order_id
+
+    # ------------------------------------------------------------------ changes
+    def _on_change(self, old: SourceOrder, new: SourceOrder) -> None:
+        self._spawn(self._changed(old, new))
+
+    async def _changed(self, old: SourceOrder, new: SourceOrder) -> None:
+        async with self._lock(new.key):
+            order_id = await self.store.order_id(new.source, new.source_order_id)
+            self.bus.publish(
+                SourceOrderUpdated(
+                    order_id,
+                    new.source,
+                    new.source_order_id,
+                    new.state.value,
+                    new.cancel_requested,
+                    new.refund_state.value,
+                )
+            )
+            if order_id is None:
+                return  # not on the board yet: ``_on_new`` sees the state it finds
+            cancelled = new.state is SourceOrderState.CANCELLED or (
+                new.refund_state is RefundState.FULL
+            )
+            if cancelled and not (
+                old.state is SourceOrderState.CANCELLED or old.refund_state is RefundState.FULL
+            ):
+                await self._platform_cancelled(order_id, new)
+            elif (new.cancel_requested and not old.cancel_requested) or (
+                new.refund_state is RefundState.APPLIED
+                and old.refund_state is not RefundState.APPLIED
+            ):
+                await self._asked(order_id, new)
+
+    async def _asked(self, order_id: int, so: SourceOrder) -> None:
+        """The customer asks to cancel or for a refund: the shop decides on the platform."""
+        label = so.display_label()
+        what = "申请退款" if so.refund_state is RefundState.APPLIED else "申请取消"
+        msg = f"{label} 顾客{what}，请在平台处理"
+        await self.service.log_event(order_id, "source_cancel_requested", "platform", msg)
+        self.bus.publish(
+            AlertRaised(order_id, AlertKind.ATTENTION, msg, Severity.WARNING, order_label=label)
+        )
+
+    async def _platform_cancelled(self, order_id: int, so: SourceOrder) -> None:
+        """The platform cancelled (or refunded in full): cancel the live delivery through
+        the carrier flow, or just the board order when nothing is live."""
+        svc = self.service
+        detail = await svc.order_detail(order_id)
+        if detail is None or detail.order.state in _FINAL:
+            if detail is not None and detail.order.state is not OrderState.CANCELLED:
+                await svc.log_event(
+                    order_id,
+                    "platform_cancelled",
+                    "platform",
+                    f"平台已取消订单（配送已结束：{detail.order.state.value}）",
+                )
+            return
+        label = so.display_label()
+        live = detail.attempt is not None and detail.attempt.status.live
+        reason = "平台已退款" if so.refund_state is RefundState.FULL else "平台已取消"
+        fee: int | None = None
+        if live:
+            fee = await svc.cancel(order_id, reason=reason, preview=True)
+            await svc.log_event(
+                order_id,
+                "platform_cancelled",
+                "platform",
+                f"{label} {reason}，正在取消配送（预计取消费 {_yuan(fee)}）",
+                {"fee_preview_fen": fee},
+            )
+        try:
+            paid = await svc.cancel(order_id, reason=reason, actor="platform")
+        except Exception as e:  # the dispatcher flagged the order; say why here too
+            log.info("order %s: cancel after platform cancel failed: %s", order_id, e)
+            msg = f"{label} {reason}，但配送取消未成功，请手动处理：{e}"
+            await svc.log_event(order_id, "platform_cancel_failed", "platform", msg)
+            self.bus.publish(
+                AlertRaised(
+                    order_id,
+                    AlertKind.ATTENTION,
+                    msg,
+                    Severity.CRITICAL,
+                    reason=AttentionReason.PLATFORM_CANCELLED,
+                    order_label=label,
+                )
+            )
+            return
+        if live:
+            msg = f"{label} {reason}，配送已取消（取消费 {_yuan(paid)}）"
+            severity = Severity.WARNING
+        else:
+            msg = f"{label} {reason}，订单已取消"
+            severity = Severity.INFO
+        await svc.log_event(order_id, "platform_cancelled", "platform", msg, {"fee_fen": paid})
+        self.bus.publish(
+            AlertRaised(
+                order_id,
+                AlertKind.ATTENTION,
+                msg,
+                severity,
+                reason=AttentionReason.PLATFORM_CANCELLED,
+                order_label=label,
+            )
+        )
+
+    # ------------------------------------------------------------------ stall
+    async def _stall_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.stall_every_s)
+            with contextlib.suppress(SourceError, OSError):
+                await self.check_stalls()
+
+    async def check_stalls(self) -> list[int]:
+        """Mark platform deliveries with no platform rider after ``platform_stall_min``;
+        the board order ids newly marked."""
+        now, marked = self.clock.now(), []
+        for sid in self.runners:
+            stall_min = self.settings.sources.get(sid).platform_stall_min
+            for order_id, so in await self.store.open_linked(sid, FulfilmentMode.PLATFORM_DELIVERY):
+                if order_id in self._stalled:
+                    continue
+                status, since = self._platform.get(so.key, (None, so.paid_at or so.created_at))
+                if platform_stalled(so, status, since, now, stall_min) and await self._mark_stalled(
+                    order_id, so
+                ):
+                    marked.append(order_id)
+        return marked
+
+    async def _mark_stalled(self, order_id: int, so: SourceOrder) -> bool:
+        svc = self.service
+        order = await svc.db.run(svc.db.get_order, order_id)
+        if order is None or order.state in _FINAL or order.extra.get("dispatch") is True:
+            return False
+        self._stalled.add(order_id)
+        label = so.display_label()
+        msg = f"{label} {STALL_MESSAGE}"
+        attention = Attention(AttentionReason.PLATFORM_STALLED, STALL_MESSAGE).encode()
+        await svc.db.run(
+            svc.db.set_order_state, order_id, OrderState.ATTENTION, self.clock.now(), attention
+        )
+        self.bus.publish(OrderChanged(order_id, OrderState.ATTENTION.value))
+        await svc.log_event(order_id, "platform_stalled", "engine", msg)
+        self.bus.publish(
+            AlertRaised(
+                order_id,
+                AlertKind.ATTENTION,
+                msg,
+                Severity.WARNING,
+                reason=AttentionReason.PLATFORM_STALLED,
+                order_label=label,
+            )
+        )
+        return True
+
+    def is_stalled(self, order_id: int) -> bool:
+        return order_id in self._stalled
+
+    async def convert_to_self_delivery(self, order_id: int, *, actor: str = "cashier") -> None:
+        """转自配送: tell the platform the shop delivers (ASSUMED endpoints: 美团
+        ``order/logistics/change/poi_self``, 饿了么 ``deliveryBySelfLite``), then quote and
+        dispatch the board order like any self-delivery order."""
+        so, connector = await self._source(order_id)
+        if so.fulfilment is not FulfilmentMode.PLATFORM_DELIVERY:
+            raise SourceRejectedError(so.source, "only a platform-delivered order can switch")
+        switch: Callable[[str], Coroutine[Any, Any, None]] | None = getattr(
+            connector, "switch_to_self_delivery", None
+        )
+        if switch is None:
+            raise SourceRejectedError(so.source, "this source cannot switch to self-delivery")
+        await switch(so.source_order_id)
+        async with self._lock(so.key):
+            await self.store.upsert(replace(so, fulfilment=FulfilmentMode.SELF_DELIVERY))
+            mode = DispatchMode(self.settings.dispatch.mode)
+            await self.store.make_dispatchable(order_id, mode)
+        self._stalled.discard(order_id)
+        self.bus.publish(OrderChanged(order_id, OrderState.NEW.value))
+        self.bus.publish(AlertCleared(order_id, AlertKind.ATTENTION))
+        await self.service.log_event(
+            order_id,
+            "source_self_delivery",
+            actor,
+            f"{so.display_label()} 已转自配送，由聚配呼叫骑手",
+        )
+        dispatcher = self.service.dispatcher
+        if mode is DispatchMode.AUTO:
+            self._spawn(dispatcher.on_order_received(order_id))
+        else:
+            self._spawn(self._quote(order_id))
+
+    async def _quote(self, order_id: int) -> None:
+        try:
+            await self.service.dispatcher.collect_quotes(order_id)
+        except Exception as e:  # quotes are a convenience here; the cashier can re-quote
+            log.info("quotes after 转自配送 for order %s: %s", order_id, e)
+
+    # ------------------------------------------------------------------ merchant actions
+    async def order_for(self, order_id: int) -> SourceOrder | None:
+        return await self.store.for_order(order_id)
+
+    async def _source(self, order_id: int) -> tuple[SourceOrder, SourceConnector]:
+        so = await self.order_for(order_id)
+        if so is None:
+            raise KeyError(f"order {order_id} did not come from an order source")
+        connector = self.connectors.get(so.source)
+        if connector is None:
+            raise KeyError(f"source {so.source} is off")
+        return so, connector
+
+    async def confirm(self, order_id: int, *, actor: str = "cashier") -> None:
+        """接单 on the platform (when ``auto_confirm`` is off or failed)."""
+        so, connector = await self._source(order_id)
+        await connector.confirm(so.source_order_id)
+        await self.store.upsert(replace(so, state=SourceOrderState.CONFIRMED))
+        await self.service.log_event(
+            order_id, "source_confirmed", actor, f"{so.display_label()} 已接单"
+        )
+
+    async def reject(self, order_id: int, reason: str, *, actor: str = "cashier") -> None:
+        """拒单 on the platform with a reason; the board order is cancelled with it."""
+        so, connector = await self._source(order_id)
+        await connector.reject(so.source_order_id, reason)
+        async with self._lock(so.key):
+            await self.store.upsert(replace(so, state=SourceOrderState.CANCELLED))
+            await self.service.log_event(
+                order_id, "source_rejected", actor, f"{so.display_label()} 已拒单：{reason}"
+            )
+            await self.service.cancel(order_id, reason=f"拒单：{reason}", actor=actor)

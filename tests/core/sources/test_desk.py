@@ -1,0 +1,218 @@
+"""The source desk wired into a started core, over loopback against the 美团 simulator:
+a signed push reaches the real listener, is stored, becomes a board order with its day
+number, is auto-confirmed on the simulator, and a repeat creates nothing; a platform
+cancel cancels the live carrier attempt (fee preview, alert, timeline); a platform
+delivery order is never dispatched; a stalled platform delivery switches to
+self-delivery (转自配送) and is then dispatched like any self-delivery order."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import pytest
+
+from app.bootstrap import Core, build_core
+from app.core.dispatch.context import DispatchError
+from app.core.dispatch.engine import dispatchable
+from app.core.domain import DeliveryStatus, OrderState
+from app.core.domain.attention import AttentionReason
+from app.core.events import (
+    AlertRaised,
+    SourceHealthChanged,
+    SourceOrderArrived,
+    SourceOrderUpdated,
+)
+from app.core.sandbox.engine import SandboxEngine
+from app.core.sandbox.sources.common import LoopbackServer
+from app.core.sandbox.sources.meituan import MeituanSim
+from app.core.secrets import MemorySecretStore
+from app.core.sources.desk import STALL_MESSAGE, SourceDesk
+from app.core.sources.meituan import RULES
+from tests.helpers import make_settings, sample_order, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+# a point near the demo store (Shanghai), degrees x 1e6 as 美团 sends them
+NEAR_STORE = {"latitude": 31233000, "longitude": 121476000}
+SELF = "0000"  # logistics_code of a self-delivered (商家自配) order
+PLATFORM = "1001"  # 美团专送
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class DeskRig:
+    core: Core
+    desk: SourceDesk
+    sim: MeituanSim
+    events: list[object]
+
+    async def push_new(self, **fields: object) -> tuple[str, int]:
+        """A new 美团 order pushed to the listener; (source order id, board order id)."""
+        oid = self.sim.new_order(**{**NEAR_STORE, **fields})
+        assert await self.sim.push_order(oid)
+        await self.desk.drain()
+        order_id = await self.desk.store.order_id("meituan", oid)
+        assert order_id is not None
+        return oid, order_id
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+@asynccontextmanager
+async def desk_rig(tmp_path, **overrides) -> AsyncIterator[DeskRig]:
+    sim = MeituanSim()
+    async with LoopbackServer(sim.make_app()) as api:
+        port = _free_port()
+        push_base = f"http://127.0.0.1:{port}/api/v1/sources/meituan"
+        creds = dict(RULES.rehearsal_credentials)
+        meituan = {
+            "mode": "push",
+            "base_url": api.url + "/api/v1/",
+            "push_base_url": push_base,
+            "pull_interval_s": 3600,
+            "app_id": creds["app_id"],
+            "app_poi_code": creds["app_poi_code"],
+            "app_secret": creds["app_secret"],
+            **overrides.pop("meituan", {}),
+        }
+        sim.push_base_url = push_base
+        settings = make_settings(tmp_path, sources={"meituan": meituan}, **overrides)
+        settings = settings.model_copy(
+            update={"pos": settings.pos.model_copy(update={"port": port})}
+        )
+        core = build_core(
+            settings, secrets=MemorySecretStore(), sandbox_engine=SandboxEngine(seed=1, speed=0)
+        )
+        events: list[object] = []
+        core.service.subscribe_all(events.append)
+        await core.start()
+        try:
+            desk = core.sources
+            assert desk is not None and core.pos_listener.port == port
+            await wait_until(lambda: desk.runners["meituan"].health.state == "healthy")
+            yield DeskRig(core, desk, sim, events)
+        finally:
+            await core.stop()
+
+
+async def test_push_to_board_confirmed_and_a_repeat_creates_nothing(tmp_path):
+    async with desk_rig(tmp_path) as rig:
+        svc = rig.core.service
+        oid, order_id = await rig.push_new(logistics_code=SELF)
+        so = await svc.source_order(order_id)
+        assert so is not None and so.source_order_id == oid
+        order = (await svc.order_detail(order_id)).order
+        assert order.pickup_no == "美团 #1" and order.pos_order_id == f"meituan:{oid}"
+        assert order.extra["dispatch"] is True
+        assert rig.sim.orders[oid].fields["status"] == 4  # auto-confirmed on the platform
+        arrived = rig.of(SourceOrderArrived)
+        assert [(e.order_id, e.pickup_no, e.ring) for e in arrived] == [(order_id, "美团 #1", True)]
+        assert any(e.state == "confirmed" for e in rig.of(SourceOrderUpdated))
+
+        count = await svc.db.run(svc.db.count_orders)
+        assert await rig.sim.push_order(oid)  # the platform repeats the push
+        await rig.desk.drain()
+        assert await svc.db.run(svc.db.count_orders) == count
+        assert len(rig.of(SourceOrderArrived)) == 1
+        await wait_until(lambda: any(e.state == "healthy" for e in rig.of(SourceHealthChanged)))
+        assert [h.source for h in svc.source_health()] == ["meituan"]
+
+
+async def test_badly_signed_push_is_refused_and_stores_nothing(tmp_path):
+    async with desk_rig(tmp_path) as rig:
+        svc = rig.core.service
+        rig.sim.secret = "not-the-app-secret"
+        oid = rig.sim.new_order(**NEAR_STORE)
+        assert not await rig.sim.push_order(oid)
+        assert rig.sim.log.deliveries[-1].status == 400
+        await rig.desk.drain()
+        assert await rig.desk.store.get("meituan", oid) is None
+        assert await svc.db.run(svc.db.count_orders) == 0
+
+
+async def test_platform_cancel_cancels_the_live_attempt(tmp_path):
+    async with desk_rig(tmp_path) as rig:
+        svc = rig.core.service
+        oid, order_id = await rig.push_new(logistics_code=SELF)
+        attempt = await svc.dispatch(order_id)
+        assert attempt.status.live
+        assert await rig.sim.push("cancel", rig.sim.user_cancel(oid))
+        await rig.desk.drain()
+        detail = await svc.order_detail(order_id)
+        assert detail is not None and detail.order.state is OrderState.CANCELLED
+        assert [a.status for a in detail.attempts] == [DeliveryStatus.CANCELLED]
+        kinds = [e.kind for e in detail.events]
+        assert kinds.count("platform_cancelled") == 2  # the fee preview, then the outcome
+        alerts = [a for a in rig.of(AlertRaised) if a.reason is AttentionReason.PLATFORM_CANCELLED]
+        assert len(alerts) == 1 and "配送已取消" in alerts[0].message
+        assert alerts[0].order_label == "美团 #1"
+
+
+async def test_platform_cancel_without_an_attempt_cancels_the_order(tmp_path):
+    async with desk_rig(tmp_path) as rig:
+        svc = rig.core.service
+        oid, order_id = await rig.push_new(logistics_code=SELF)
+        rig.sim.refund(oid, "agree")
+        assert await rig.sim.push("refund", {"order_id": oid, "notify_type": "agree"})
+        await rig.desk.drain()
+        detail = await svc.order_detail(order_id)
+        assert detail is not None and detail.order.state is OrderState.CANCELLED
+        assert detail.attempts == []
+        assert "platform_cancelled" in [e.kind for e in detail.events]
+
+
+async def test_platform_delivery_order_is_never_dispatched(tmp_path):
+    async with desk_rig(tmp_path, dispatch={"mode": "auto"}) as rig:
+        svc = rig.core.service
+        _oid, order_id = await rig.push_new(logistics_code=PLATFORM)
+        order = (await svc.order_detail(order_id)).order
+        assert order.extra["dispatch"] is False and order.extra["fulfilment"] == "platform_delivery"
+        assert not dispatchable(order)
+        with pytest.raises(DispatchError, match="platform"):
+            await svc.dispatch(order_id)
+        await rig.core.dispatcher.on_order_received(order_id)  # what auto-dispatch runs
+        assert (await svc.order_detail(order_id)).attempts == []
+        # a self-delivery order from the same platform is auto-dispatched
+        _oid2, order2 = await rig.push_new(logistics_code=SELF)
+        await wait_until(lambda: _has_attempt(svc, order2))
+
+
+def _has_attempt(svc, order_id: int) -> bool:
+    return bool(svc.db.attempts_for_order(order_id))
+
+
+async def test_stalled_platform_delivery_converts_to_self_delivery(tmp_path):
+    async with desk_rig(tmp_path, meituan={"platform_stall_min": 0}) as rig:
+        svc = rig.core.service
+        _oid, order_id = await rig.push_new(logistics_code=PLATFORM)
+        assert await rig.desk.check_stalls() == [order_id]
+        assert await rig.desk.check_stalls() == []  # marked once
+        assert svc.source_stalled(order_id)
+        order = (await svc.order_detail(order_id)).order
+        assert order.state is OrderState.ATTENTION
+        alert = [a for a in rig.of(AlertRaised) if a.reason is AttentionReason.PLATFORM_STALLED]
+        assert len(alert) == 1 and STALL_MESSAGE in alert[0].message
+
+        await svc.convert_to_self_delivery(order_id)
+        assert "order/logistics/change/poi_self" in [c.path for c in rig.sim.log.calls]
+        order = (await svc.order_detail(order_id)).order
+        assert order.state is OrderState.NEW and order.extra["dispatch"] is True
+        assert order.extra["fulfilment"] == "self_delivery" and not svc.source_stalled(order_id)
+        attempt = await svc.dispatch(order_id)
+        assert attempt.status.live
+        events = [e.kind for e in (await svc.order_detail(order_id)).events]
+        assert "platform_stalled" in events and "source_self_delivery" in events
+
+
+async def test_pos_orders_stay_dispatchable():
+    assert dispatchable(sample_order())
+    assert not dispatchable(sample_order(extra={"dispatch": False}))
