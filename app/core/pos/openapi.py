@@ -240,6 +240,97 @@ PATHS: dict[str, Any] = {
     },
 }
 
+# 美团外卖 / 饿了么 pushes (issue 15 item 3; app/core/sources/routes.py). Not signed like a
+# POS request: each carries the platform's own signature, checked by its connector.
+SOURCE_KINDS: dict[str, tuple[str, ...]] = {
+    "meituan": ("order", "confirm", "cancel", "refund", "status"),
+    "eleme": ("push",),
+}
+_SOURCE_PUSH_NOTE = (
+    "A push from an order platform, configured in that platform's console as "
+    "`[sources.<source>] push_base_url` + `/<kind>`. The signature is the platform's own, "
+    "not the POS HMAC headers: 美团外卖 signs the URL configured in its console plus the "
+    "sorted parameters and the app secret (MD5, `sig`); 饿了么 signs the message fields "
+    "with the app secret (MD5 upper, `signature`). Kinds: 美团外卖 `order` (paid order), "
+    "`confirm`, `cancel`, `refund`, `status`; 饿了么 one kind `push` (every message type). "
+    "The push is deduplicated by the platform's message key and stored before the reply. "
+    "A source whose mode is off answers 404."
+)
+_PLATFORM_REPLY = {
+    "type": "object",
+    "description": '美团外卖: {"data":"ok"}; 饿了么: {"message":"ok"}',
+    "properties": {"data": _STR, "message": _STR},
+}
+
+
+_SOURCE_ERR = {"type": "object", "properties": {"error": _STR}}
+
+
+def _source_err(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _SOURCE_ERR}}}
+
+
+def _platform(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _PLATFORM_REPLY}},
+    }
+
+
+PATHS["/api/v1/sources/{source}/{kind}"] = {
+    "post": {
+        "operationId": "sourcePush",
+        "summary": "An order platform's push (美团外卖, 饿了么)",
+        "description": _SOURCE_PUSH_NOTE,
+        "security": [],  # the platform's own signature, inside the request
+        "parameters": [
+            {
+                "name": "source",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "enum": list(SOURCE_KINDS)},
+            },
+            {
+                "name": "kind",
+                "in": "path",
+                "required": True,
+                "description": "meituan: order | confirm | cancel | refund | status; eleme: push",
+                "schema": {
+                    "type": "string",
+                    "enum": list(dict.fromkeys(k for ks in SOURCE_KINDS.values() for k in ks)),
+                },
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "description": "美团外卖: app_id, timestamp, sig and the push's fields",
+                        "additionalProperties": True,
+                    }
+                },
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "饿了么: requestId, type, appId, message, shopId, "
+                        "timestamp, userId, signature",
+                        "additionalProperties": True,
+                    }
+                },
+            },
+        },
+        "responses": {
+            "200": _platform("stored (or a repeat, or a heartbeat): the platform's ok reply"),
+            "400": _platform('美团外卖: bad sig, {"data":"ng","error":{"code":703}} (ASSUMED)'),
+            "403": _platform('饿了么: bad signature, {"message":"invalid signature"} (ASSUMED)'),
+            "404": _source_err("the source is off, or the kind is not one of its kinds"),
+            "503": _source_err("not stored (a needed read or the store failed): retry"),
+        },
+    }
+}
+
 
 def _security() -> dict[str, Any]:
     def header(name: str, text: str) -> dict[str, Any]:

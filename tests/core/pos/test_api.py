@@ -33,6 +33,29 @@ async def test_health_and_openapi_need_no_auth(pos):
     assert doc["servers"][0]["url"] == pos.core.pos_listener.base_url
 
 
+async def test_openapi_lists_the_source_push_paths(pos):
+    """美团外卖 and 饿了么 pushes are in the served document, with their kinds, their
+    replies, no POS signature and a note that the signature is the platform's own."""
+    doc = (await pos.get("/openapi.json", signed=False)).json()
+    op = doc["paths"]["/api/v1/sources/{source}/{kind}"]["post"]
+    params = {p["name"]: p["schema"]["enum"] for p in op["parameters"]}
+    assert params == {
+        "source": ["meituan", "eleme"],
+        "kind": ["order", "confirm", "cancel", "refund", "status", "push"],
+    }
+    assert op["security"] == []
+    assert "platform's own" in op["description"] and "POS HMAC" in op["description"]
+    assert set(op["requestBody"]["content"]) == {
+        "application/x-www-form-urlencoded",
+        "application/json",
+    }
+    assert {"200", "400", "403", "404", "503"} <= set(op["responses"])
+    assert (
+        '{"data":"ok"}'
+        in op["responses"]["200"]["content"]["application/json"]["schema"]["description"]
+    )
+
+
 async def test_listener_reports_actual_port(pos):
     lis = pos.core.pos_listener
     assert lis.host == "127.0.0.1" and lis.port > 0
