@@ -189,8 +189,7 @@ class SourceDesk:
         runner = self.runners[sid]
         runner.health.state = HealthState.CATCHING_UP
         self._publish_health(sid)
-        for so in await self.store.unlinked(sid):  # stored, but we stopped before the board
-            await self._on_new(so, False)
+        await runner.adopt(await self.store.unlinked(sid))  # stored, stopped before the board
         await runner.start()
         self._publish_health(sid)
         interval = max(1.0, float(self.settings.sources.get(sid).pull_interval_s))
@@ -224,7 +223,11 @@ class SourceDesk:
         now = self.clock.now()
         for ev in reply.events:
             if ev.kind is PushKind.DELIVERY and ev.platform_status is not None:
-                self._platform[(source, ev.source_order_id)] = (ev.platform_status, now)
+                key = (source, ev.source_order_id)
+                before = self._platform.get(key)
+                self._platform[key] = (ev.platform_status, now)
+                if before is None or before[0] is not ev.platform_status:
+                    self._spawn(self._platform_rider(key, ev.platform_status))
         runner = self.runners[source]
         self._spawn(self._after_push(runner, reply))
         return reply
@@ -295,6 +298,8 @@ class SourceDesk:
                 old.state is SourceOrderState.CANCELLED or old.refund_state is RefundState.FULL
             ):
                 await self._platform_cancelled(order_id, new)
+            elif new.state is SourceOrderState.COMPLETED and old.state is not new.state:
+                await self._platform_completed(order_id, new)
             elif (new.cancel_requested and not old.cancel_requested) or (
                 new.refund_state is RefundState.APPLIED
                 and old.refund_state is not RefundState.APPLIED
@@ -372,6 +377,40 @@ class SourceDesk:
                 order_label=label,
             )
         )
+
+    async def _platform_completed(self, order_id: int, so: SourceOrder) -> None:
+        """The platform says the order is done. A board order JuPei never dispatches
+        (platform delivery, pickup) is delivered with it; a self-delivered one follows its
+        own carrier attempt and only gets the timeline entry."""
+        svc = self.service
+        order = await svc.db.run(svc.db.get_order, order_id)
+        if order is None:
+            return
+        label = so.display_label()
+        if order.extra.get("dispatch") is False and order.state not in _FINAL:
+            now = self.clock.now()
+            await svc.db.run(svc.db.set_order_state, order_id, OrderState.DELIVERED, now, "")
+            self.bus.publish(OrderChanged(order_id, OrderState.DELIVERED.value))
+            self._stalled.discard(order_id)
+        await svc.log_event(order_id, "platform_completed", "platform", f"{label} 平台订单已完成")
+
+    async def _platform_rider(self, key: tuple[str, str], status: DeliveryStatus) -> None:
+        """The platform's own rider moved on (platform delivery): timeline; delivered
+        completes a board order JuPei does not dispatch."""
+        async with self._lock(key):
+            order_id = await self.store.order_id(*key)
+            so = await self.store.get(*key)
+            if order_id is None or so is None:
+                return
+            await self.service.log_event(
+                order_id,
+                "platform_delivery",
+                "platform",
+                f"{so.display_label()} 平台配送：{status.value}",
+                {"status": status.value},
+            )
+            if status is DeliveryStatus.DELIVERED:
+                await self._platform_completed(order_id, so)
 
     # ------------------------------------------------------------------ stall
     async def _stall_loop(self) -> None:

@@ -110,6 +110,13 @@ class SourceRunner:
         self.health.last_push_at = self.clock.now()
         await self._new_orders(reply.new_orders, {o.source_order_id for o in reply.new_orders})
 
+    async def adopt(self, orders: Sequence[SourceOrder]) -> None:
+        """Stored orders nobody announced yet (the app stopped between storing a push and
+        putting it on the board): confirm and announce them now; young ones ring."""
+        now = self.clock.now()
+        ring = {o.source_order_id for o in orders if should_ring(o, now, self.ring_window)}
+        await self._new_orders(orders, ring)
+
     async def run(self, interval_s: float, *, ticks: int | None = None) -> None:
         """Catch up, then pull every ``interval_s`` (``ticks`` bounds it for tests)."""
         await self.start()

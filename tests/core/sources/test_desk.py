@@ -27,9 +27,11 @@ from app.core.events import (
 )
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.sources.common import LoopbackServer
+from app.core.sandbox.sources.eleme import ElemeSim
 from app.core.sandbox.sources.meituan import MeituanSim
 from app.core.secrets import MemorySecretStore
 from app.core.sources.desk import STALL_MESSAGE, SourceDesk
+from app.core.sources.eleme import RULES as ELEME_RULES
 from app.core.sources.meituan import RULES
 from tests.helpers import make_settings, sample_order, wait_until
 
@@ -68,10 +70,23 @@ class DeskRig:
 
 
 @asynccontextmanager
-async def desk_rig(tmp_path, **overrides) -> AsyncIterator[DeskRig]:
-    sim = MeituanSim()
-    async with LoopbackServer(sim.make_app()) as api:
+async def desk_rig(tmp_path, sim: MeituanSim | None = None, **overrides) -> AsyncIterator[DeskRig]:
+    sim = sim or MeituanSim()
+    eleme: ElemeSim | None = overrides.pop("eleme_sim", None)
+    async with (
+        LoopbackServer(sim.make_app()) as api,
+        LoopbackServer((eleme or ElemeSim()).make_app()) as el_api,
+    ):
         port = _free_port()
+        if eleme is not None:
+            eleme.push_url = f"http://127.0.0.1:{port}/api/v1/sources/eleme/push"
+            el_creds = ELEME_RULES.rehearsal_credentials
+            overrides.setdefault("sources", {})["eleme"] = {
+                "mode": "push",
+                "base_url": el_api.url + "/api/v1/",
+                "pull_interval_s": 3600,
+                **el_creds,
+            }
         push_base = f"http://127.0.0.1:{port}/api/v1/sources/meituan"
         creds = dict(RULES.rehearsal_credentials)
         meituan = {
@@ -85,7 +100,8 @@ async def desk_rig(tmp_path, **overrides) -> AsyncIterator[DeskRig]:
             **overrides.pop("meituan", {}),
         }
         sim.push_base_url = push_base
-        settings = make_settings(tmp_path, sources={"meituan": meituan}, **overrides)
+        sources = {"meituan": meituan, **overrides.pop("sources", {})}
+        settings = make_settings(tmp_path, sources=sources, **overrides)
         settings = settings.model_copy(
             update={"pos": settings.pos.model_copy(update={"port": port})}
         )
@@ -98,7 +114,7 @@ async def desk_rig(tmp_path, **overrides) -> AsyncIterator[DeskRig]:
         try:
             desk = core.sources
             assert desk is not None and core.pos_listener.port == port
-            await wait_until(lambda: desk.runners["meituan"].health.state == "healthy")
+            await wait_until(lambda: all(h.state == "healthy" for h in desk.health()))
             yield DeskRig(core, desk, sim, events)
         finally:
             await core.stop()
@@ -211,6 +227,52 @@ async def test_stalled_platform_delivery_converts_to_self_delivery(tmp_path):
         assert attempt.status.live
         events = [e.kind for e in (await svc.order_detail(order_id)).events]
         assert "platform_stalled" in events and "source_self_delivery" in events
+
+
+async def test_platform_delivery_completes_with_the_platform(tmp_path):
+    async with desk_rig(tmp_path) as rig:
+        svc = rig.core.service
+        oid, order_id = await rig.push_new(logistics_code=PLATFORM)
+        rig.sim.orders[oid].fields.update(status=8, utime=rig.sim.orders[oid].fields["utime"] + 60)
+        assert await rig.sim.push_order(oid)
+        await rig.desk.drain()
+        detail = await svc.order_detail(order_id)
+        assert detail is not None and detail.order.state is OrderState.DELIVERED
+        assert detail.attempts == [] and "platform_completed" in [e.kind for e in detail.events]
+
+
+async def test_an_order_stored_before_a_stop_reaches_the_board_after_restart(tmp_path):
+    sim = MeituanSim()
+    async with desk_rig(tmp_path, sim) as rig:
+        oid = sim.new_order(**NEAR_STORE)
+        # the push was stored, then the app died before the board saw it
+        stored = await rig.desk.connectors["meituan"].get_order(oid)
+        assert await rig.desk.store.upsert(stored)
+        assert sim.orders[oid].fields["status"] == 2
+    async with desk_rig(tmp_path, sim) as rig:
+        order_id = await rig.desk.store.order_id("meituan", oid)
+        assert order_id is not None
+        assert [e.source_order_id for e in rig.of(SourceOrderArrived)] == [oid]
+        assert sim.orders[oid].fields["status"] == 4  # confirmed after all
+        assert await rig.core.service.db.run(rig.core.service.db.count_orders) == 1
+
+
+async def test_eleme_push_reaches_the_board_and_its_cancel_cancels_it(tmp_path):
+    el = ElemeSim()
+    async with desk_rig(tmp_path, eleme_sim=el) as rig:
+        svc = rig.core.service
+        oid = el.new_order(deliveryGeo="121.476000,31.233000")
+        assert await el.push_new_order(oid)
+        await rig.desk.drain()
+        order_id = await rig.desk.store.order_id("eleme", oid)
+        assert order_id is not None
+        order = (await svc.order_detail(order_id)).order
+        assert order.pickup_no == "饿了么 #1" and order.pos_order_id == f"eleme:{oid}"
+        assert el.orders[oid].doc["status"] != "unprocessed"  # auto-confirmed
+        assert await el.push(*el.user_cancel(oid))
+        await rig.desk.drain()
+        assert (await svc.order_detail(order_id)).order.state is OrderState.CANCELLED
+        assert {h.source for h in svc.source_health()} == {"meituan", "eleme"}
 
 
 async def test_pos_orders_stay_dispatchable():
