@@ -29,10 +29,12 @@ from app.core.sandbox.server import SandboxServer
 from app.core.secrets import KeyringSecretStore, SecretStore
 from app.core.service import AppService
 from app.core.sources.desk import SourceDesk
+from app.core.sources.syncback import SyncBackWorker
 from app.core.storage.db import make_engine, migrate
 from app.core.storage.outbox_repo import OutboxRepo
 from app.core.storage.print_repo import PrintRepo
 from app.core.storage.repos import Database
+from app.core.storage.syncback_repo import SyncBackRepo
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class Core:
     sandbox: SandboxServer | None = None  # rehearsal mode without an external sandbox
     rehearsal_feed: RehearsalFeed | None = None  # sample orders (GUI, rehearsal mode)
     sources: SourceDesk | None = None  # 美团/饿了么 order sources (None: every source off)
+    syncback: SyncBackWorker | None = None  # status sync-back to those platforms
     started: bool = False
 
     async def start(self, *, pos: bool = True, sample_orders: bool = False) -> None:
@@ -74,12 +77,16 @@ class Core:
                 self.rehearsal_feed.start()
         if self.sources is not None:
             await self.sources.start()  # catch-up and pulls run in the background
+        if self.syncback is not None:
+            await self.syncback.start()  # resumes sync-backs a previous run left pending
         self.started = True
         log.info("JuPei core started%s", " in rehearsal mode (演练模式)" if svc.rehearsal else "")
 
     async def stop(self) -> None:
         """Stop taking work, finish or persist what is in flight, release resources."""
         svc = self.service
+        if self.syncback is not None:
+            await self.syncback.stop()  # before the sources close their HTTP client
         if self.sources is not None:
             await self.sources.stop()
         if self.rehearsal_feed is not None:
@@ -155,6 +162,17 @@ def _wire(
     outbox = OutboxRepo(db.engine)
     desk = SourceDesk(service, secrets)
     service.sources = sources = desk if desk.runners else None
+    syncback = None
+    if desk.connectors:
+        syncback = SyncBackWorker(
+            SyncBackRepo(db.engine),
+            bus,
+            clock,
+            desk.connectors,
+            desk.order_for,
+            service.log_event,
+            shop_point=lambda: (service.settings.store.lat, service.settings.store.lng),
+        )
     listener = PosListener(
         service,
         settings=live,
@@ -182,6 +200,7 @@ def _wire(
         sandbox,
         feed,
         sources,
+        syncback,
     )
 
 
