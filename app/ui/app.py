@@ -55,7 +55,7 @@ def _make_app(args, language: str):
     app.setOrganizationName("JuPei")
     app.setApplicationDisplayName("聚配 JuPei")
     from app.ui.i18n import install_translators
-    from app.ui.tray import app_icon
+    from app.ui.icon import app_icon
 
     app.setWindowIcon(app_icon())
     install_translators(app, getattr(args, "lang", None) or language)
@@ -77,19 +77,46 @@ def _first_frame(app, quick: FirstFrameSettings) -> MainWindow:
 def _run_qt(args, quick: FirstFrameSettings) -> int:
     app = _make_app(args, quick.language)
     from app.core import paths
+
+    lock = None
+    if not getattr(args, "screenshot", None):
+        from app.ui.instance_lock import InstanceLock
+
+        data = paths.data_dir()
+        lock = InstanceLock(data / "gui.lock")
+        if not lock.acquire():  # another GUI runs on this data dir
+            _setup_logging(quick)
+            asked = _ask_running_to_show(str(data))
+            log.info("JuPei is already running; %s", "asked it to show its window"
+                     if asked else "it did not answer (still starting, or busy)")  # fmt: skip
+            return 0
+    window = _first_frame(app, quick)
+    single = None
+    if lock is not None:  # QtNetwork after the paint: the lock already keeps others out
+        from app.ui.single_instance import SingleInstance, server_name
+
+        single = SingleInstance(server_name(str(paths.data_dir())))
+        single.listen()
+    _setup_logging(quick)
+    try:
+        return _run_loop(app, args, single, window)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _ask_running_to_show(data_dir: str) -> bool:
+    """The running GUI listens right after its first paint: ask for ~2 s."""
+    import time
+
     from app.ui.single_instance import SingleInstance, server_name
 
-    single = None
-    if not getattr(args, "screenshot", None):
-        single = SingleInstance(server_name(str(paths.data_dir())))
-        if single.already_running():
-            _setup_logging(quick)
-            log.info("JuPei is already running; asked it to show its window")
-            return 0
-        single.listen()
-    window = _first_frame(app, quick)
-    _setup_logging(quick)
-    return _run_loop(app, args, single, window)
+    name = server_name(data_dir)
+    for _ in range(7):
+        if SingleInstance(name).already_running():
+            return True
+        time.sleep(0.3)
+    return False
 
 
 def _run_loop(app, args, single, window: MainWindow) -> int:

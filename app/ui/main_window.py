@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app.ui.banners import RehearsalBanner
-from app.ui.tray import app_icon
+from app.ui.icon import app_icon
 
 if TYPE_CHECKING:  # the real imports happen in attach(), after the first paint
     from app.ui.alerts import AlertCenter

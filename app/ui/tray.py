@@ -6,17 +6,12 @@ from PySide6.QtCore import QCoreApplication, QRect
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from app.ui.resources import icon_path
-
-
-def app_icon() -> QIcon:
-    p = icon_path()
-    return QIcon(str(p)) if p.exists() else QIcon()
+from app.ui.icon import app_icon
 
 
 def badge_pixmap(count: int, size: int = 64) -> QPixmap:
     # the Qt namespace's first use builds all its Python enums (tens of ms): not at import,
-    # since the main window's first frame imports this module for app_icon
+    # since the tray is made right after the first frame
     from PySide6.QtCore import Qt
 
     pm = app_icon().pixmap(size, size)
