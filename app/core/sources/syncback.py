@@ -136,6 +136,8 @@ class SyncBackWorker:
         ``sending=False`` stores changes only; the caller drives ``flush_once`` (tests on a
         fake clock)."""
         self._loop = asyncio.get_running_loop()
+        week_ago = self.clock.now() - timedelta(days=7)
+        await asyncio.to_thread(self.repo.prune, week_ago)
         self._unsubs = [
             self.bus.subscribe(AttemptStatusChanged, self._on_status),
             self.bus.subscribe(RiderMoved, self._on_moved),

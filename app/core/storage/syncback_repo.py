@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from app.core.domain import DeliveryAttempt
 from app.core.domain.status import DeliveryStatus
@@ -147,6 +147,19 @@ class SyncBackRepo:
                         )
                     )
             self._insert(c, source, change.status.value, change, order_id, now)
+            if change.status.terminal:  # no position may follow 送达/取消 on the wire
+                c.execute(
+                    update(_SB)
+                    .where(
+                        self._position_of(source, change),
+                        _SB.c.done_at.is_(None),
+                    )
+                    .values(
+                        done_at=now,
+                        updated_at=now,
+                        last_error=f"superseded by {change.status.value}",
+                    )
+                )
             return True
 
     def arm_position(
@@ -156,19 +169,15 @@ class SyncBackRepo:
         order_id: int | None,
         now: datetime,
         min_interval: timedelta,
-    ) -> datetime:
+    ) -> datetime | None:
         """Keep the attempt's one position row pointing at the newest point: insert it,
         or supersede its payload; a row already sent is re-armed no sooner than
-        ``min_interval`` after that send. Returns when it is due."""
+        ``min_interval`` after that send. Returns when it is due (None: the attempt's
+        delivered or cancelled state is stored, so positions are over)."""
         with self.engine.begin() as c:
-            r = c.execute(
-                select(_SB).where(
-                    _SB.c.source == source,
-                    _SB.c.source_order_id == change.source_order_id,
-                    _SB.c.attempt_id == change.attempt_id,
-                    _SB.c.status == POSITION,
-                )
-            ).first()
+            if self._attempt_finished(c, source, change):
+                return None
+            r = c.execute(select(_SB).where(self._position_of(source, change))).first()
             if r is None:
                 self._insert(c, source, POSITION, change, order_id, now)
                 return now
@@ -196,7 +205,33 @@ class SyncBackRepo:
             c.execute(update(_SB).where(_SB.c.id == row.id).values(**values))
         return replace(row, item=item, done_at=done_at)
 
+    def prune(self, before: datetime) -> int:
+        """Forget rows the platform acknowledged before ``before``; parked rows stay."""
+        with self.engine.begin() as c:
+            r = c.execute(delete(_SB).where(_SB.c.done_at.is_not(None), _SB.c.done_at < before))
+        return r.rowcount or 0
+
     # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _position_of(source: str, change: SyncBack) -> Any:
+        return and_(
+            _SB.c.source == source,
+            _SB.c.source_order_id == change.source_order_id,
+            _SB.c.attempt_id == change.attempt_id,
+            _SB.c.status == POSITION,
+        )
+
+    @staticmethod
+    def _attempt_finished(c: Connection, source: str, change: SyncBack) -> bool:
+        ends = [s.value for s in DeliveryStatus if s.terminal]
+        q = select(_SB.c.id).where(
+            _SB.c.source == source,
+            _SB.c.source_order_id == change.source_order_id,
+            _SB.c.attempt_id == change.attempt_id,
+            _SB.c.status.in_(ends),
+        )
+        return c.execute(q.limit(1)).first() is not None
+
     def _order_rows(self, c: Connection, source: str, source_order_id: str) -> list[SyncBackRow]:
         q = (
             select(_SB)

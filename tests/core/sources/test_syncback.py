@@ -379,3 +379,43 @@ async def test_eleme_positions_use_the_location_call(el_desk, eleme_rig):
     assert len(loc) == 1 and loc[0]["locationInfo"]["latitude"] == 39.95
     assert "startDeliveryBySelf" not in sim.orders[oid].sync_states  # a position is not 配送中
     await worker.stop()
+
+
+async def test_no_position_follows_the_delivered_state(desk, mt_rig):
+    oid = mt_rig.sim.new_order()
+    order_id = await desk.board_order(mt_rig.connector, oid)
+    worker = await run(desk, mt_rig.connector)
+    a = desk.move(desk.attempt(order_id), DeliveryStatus.PICKED_UP)
+    desk.bus.publish(RiderMoved(order_id, a.id, 39.95, 116.45))
+    await worker.idle()
+    await drain(worker)  # 20, then one position (20 with the point)
+    desk.bus.publish(RiderMoved(order_id, a.id, 39.96, 116.46))  # re-armed for +30 s
+    await worker.idle()
+    desk.move(a, DeliveryStatus.DELIVERED)
+    await worker.idle()
+    desk.clock.advance(60)
+    await drain(worker)
+    assert mt_rig.sim.orders[oid].syncs == [20, 20, 40]
+    desk.bus.publish(RiderMoved(order_id, a.id, 39.97, 116.47))  # a late tracker report
+    await worker.idle()
+    assert await worker.flush_once() == 0
+    assert mt_rig.sim.orders[oid].syncs == [20, 20, 40]
+    await worker.stop()
+
+
+async def test_acknowledged_rows_are_pruned_after_a_week_parked_rows_stay(desk, mt_rig):
+    oid = mt_rig.sim.new_order()
+    order_id = await desk.board_order(mt_rig.connector, oid)
+    worker = await run(desk, mt_rig.connector)
+    desk.move(desk.attempt(order_id), DeliveryStatus.ACCEPTED)
+    nowhere = Rider("李四", "13900000000", 1.0, 1.0)
+    desk.move(desk.attempt(order_id, no=2, rider=nowhere), DeliveryStatus.ACCEPTED)
+    await worker.idle()
+    await drain(worker)
+    await worker.stop()
+    assert [r.item.done or bool(r.item.parked) for r in desk.repo.rows(order_id)] == [True, True]
+    desk.clock.advance(8 * 86400)
+    again = await run(desk, mt_rig.connector)  # start prunes
+    (left,) = desk.repo.rows(order_id)
+    assert left.item.parked and left.kind == "accepted"
+    await again.stop()
