@@ -222,3 +222,7 @@ _.reject_source_order  # unused method (app/core/service.py)
 
 # the map counts its paints for the coalescing tests (tests/ui/test_map_coalescing.py)
 _.paints  # unused attribute (app/ui/map/view.py)
+
+# 5. JuPei Hub (issue 16): the counter's long-poll client, built and tested with a fake
+# handler; the desk wiring (app/core/sources/desk.py handle_push) starts it
+HubClient  # unused class (app/hub/client.py)

@@ -7,6 +7,8 @@ jupei serve                           the core headless (no Qt imported)
 jupei sandbox [--carriers ..] [--port N] [--sources-port N]
                                       the six carrier sandboxes and the 美团/饿了么 simulators
 jupei pos-sim [--rate R] [--count N]  a sample POS posting signed orders
+jupei hub [serve|migrate|store|secret|unmapped]  the chain hub server (app/hub, no Qt)
+jupei hub-join --url URL --code CODE  enrol this counter PC with a hub
 jupei --version
 """
 
@@ -51,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     ps.add_argument("--concurrency", type=int, default=10)
     ps.add_argument("--dup-rate", type=float, default=0.0, help="share of repeated posts")
     ps.add_argument("--dispatch", choices=["auto", "manual"], default=None)
+    from app.hub.cli import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -68,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.cli import run_pos_sim
 
         return run_pos_sim(args)
+    if args.cmd in ("hub", "hub-join"):
+        from app.hub.cli import run_hub, run_join
+
+        return run_hub(args) if args.cmd == "hub" else run_join(args)
     from app.ui.app import run_gui
 
     return run_gui(args)

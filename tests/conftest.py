@@ -22,8 +22,9 @@ import pytest_asyncio
 from app.ui.garbage import collect_if_due
 from tests.fakes.keyring import InMemoryKeyring
 
-# no test reads the developer's real config or env overrides
-for _k in [k for k in os.environ if k.startswith("JUPEI_")]:
+# no test reads the developer's real config or env overrides (JUPEI_TEST_* are the
+# test run's own settings, e.g. JUPEI_TEST_PG_URL for the hub tests)
+for _k in [k for k in os.environ if k.startswith("JUPEI_") and not k.startswith("JUPEI_TEST_")]:
     del os.environ[_k]
 
 

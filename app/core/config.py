@@ -225,6 +225,14 @@ class CallbackSettings(BaseModel):
     public_base_url: str = ""
 
 
+class HubLinkSettings(BaseModel):
+    """``[hub]``: the chain hub this counter PC joined (``python -m app hub-join``). The
+    device token is a secret: keyring ``hub.device_token`` or ``JUPEI_HUB__DEVICE_TOKEN``."""
+
+    url: str = ""
+    store_id: str = ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JUPEI_", env_nested_delimiter="__", extra="ignore", toml_file=None
@@ -240,6 +248,7 @@ class Settings(BaseSettings):
     rehearsal: RehearsalSettings = Field(default_factory=RehearsalSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
     callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
+    hub: HubLinkSettings = Field(default_factory=HubLinkSettings)
     log_level: str = "INFO"
 
     @classmethod

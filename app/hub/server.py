@@ -1,0 +1,236 @@
+"""The hub's HTTP face (aiohttp). Behind TLS termination (Caddy, nginx); speaks HTTP.
+
+- ``GET  /hub/v1/health``                  database reachable, migrations current
+- ``POST /hub/v1/enrol``                   one-time code → device token (``hub-join``)
+- ``GET  /hub/v1/store``                   the device's store (device token)
+- ``GET  /hub/v1/inbox?after=N&wait=S``    the store's pushes after cursor N; long-poll
+- ``POST /hub/v1/inbox/ack``               ``{"cursor": N}``: the device has applied up to N
+- ``POST /hub/v1/sources/{source}/{kind}`` a platform push: verify, store, reply
+
+Every device endpoint serves only the token's own store; a ``store`` query parameter
+naming another store is refused (403). The access log carries no query strings (美团
+pushes may arrive as GET with the recipient's phone in the query) and no tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from sqlalchemy import Engine, text
+
+from app.core.clock import Clock
+from app.core.sources.base import PushRejected, PushRequest
+from app.hub.config import HubSettings
+from app.hub.db import schema_state
+from app.hub.notify import Notifier
+from app.hub.pushes import PushStore
+from app.hub.relay import PREFIX, Relay
+from app.hub.repo import Device, HubRepo
+
+log = logging.getLogger(__name__)
+
+# never relayed to the counter: credentials and the proxy's view of the caller
+DROPPED_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "x-forwarded-for", "x-real-ip", "forwarded"}
+)
+MAX_BODY = 1024 * 1024
+
+
+class AccessLogger(AbstractAccessLogger):
+    """Method, path without query, status, time: no phones, no signatures, no tokens."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %.0fms", request.method, request.path, response.status, time * 1000
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+
+class HubServer:
+    def __init__(
+        self,
+        settings: HubSettings,
+        engine: Engine,
+        relay: Relay,
+        notifier: Notifier,
+        clock: Clock,
+    ) -> None:
+        self.settings, self.engine, self.relay = settings, engine, relay
+        self.notifier, self.clock = notifier, clock
+        self.repo = HubRepo(engine)
+        self.pushes = PushStore(engine)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_get("/hub/v1/health", self.health)
+        app.router.add_post("/hub/v1/enrol", self.enrol)
+        app.router.add_get("/hub/v1/store", self.store)
+        app.router.add_get("/hub/v1/inbox", self.inbox)
+        app.router.add_post("/hub/v1/inbox/ack", self.ack)
+        app.router.add_route("POST", PREFIX + "/{source}/{kind}", self.push)
+        app.router.add_route("GET", PREFIX + "/{source}/{kind}", self.push)
+        return app
+
+    # ------------------------------------------------------------------ operations
+    async def health(self, _request: web.Request) -> web.Response:
+        doc: dict[str, Any] = {"sources": list(self.relay.sources())}
+        try:
+            state = await asyncio.to_thread(schema_state, self.engine)
+            await asyncio.to_thread(self._ping)
+        except Exception as e:  # any database failure: report it, never crash the probe
+            doc.update(status="unavailable", database=f"unreachable: {type(e).__name__}")
+            return web.json_response(doc, status=503)
+        doc.update(
+            database="ok",
+            schema={"current": state.current, "head": state.head, "up_to_date": state.up_to_date},
+            listener=self.notifier.listening.is_set(),
+            status="ok" if state.up_to_date else "migrations pending",
+        )
+        return web.json_response(doc, status=200 if state.up_to_date else 503)
+
+    def _ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    # ------------------------------------------------------------------ devices
+    async def enrol(self, request: web.Request) -> web.Response:
+        try:
+            doc = await request.json()
+            code = str(doc["code"])
+            name = str(doc.get("device_name") or "")
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "body must be JSON with a code"}, status=400)
+        got = await asyncio.to_thread(self.repo.enrol, code, name, self.clock.now())
+        if got is None:
+            return web.json_response(
+                {"error": "enrolment code unknown, already used or expired"}, status=403
+            )
+        log.info("hub: device %s enrolled for store %s", got.device_id, got.store_id)
+        return web.json_response(
+            {
+                "store_id": got.store_id,
+                "store_name": got.store_name,
+                "device_id": got.device_id,
+                "token": got.token,
+            }
+        )
+
+    async def _device(self, request: web.Request) -> Device:
+        auth = request.headers.get("Authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise web.HTTPUnauthorized(
+                text='{"error": "device token required"}', content_type="application/json"
+            )
+        device = await asyncio.to_thread(self.repo.device_for_token, token.strip())
+        if device is None:
+            raise web.HTTPUnauthorized(
+                text='{"error": "device token unknown or revoked"}', content_type="application/json"
+            )
+        asked = request.query.get("store")
+        if asked is not None and asked != device.store_id:
+            raise web.HTTPForbidden(
+                text='{"error": "this device serves another store"}',
+                content_type="application/json",
+            )
+        return device
+
+    async def store(self, request: web.Request) -> web.Response:
+        device = await self._device(request)
+        head = await asyncio.to_thread(self.pushes.head, device.store_id)
+        return web.json_response(
+            {
+                "store_id": device.store_id,
+                "device_id": device.id,
+                "head": head,
+                "acked": device.acked_cursor,
+            }
+        )
+
+    async def inbox(self, request: web.Request) -> web.Response:
+        device = await self._device(request)
+        try:
+            after = int(request.query.get("after", device.acked_cursor))
+            wait = float(request.query.get("wait", self.settings.long_poll_s))
+        except ValueError:
+            return web.json_response({"error": "after and wait must be numbers"}, status=400)
+        wait = max(0.0, min(wait, self.settings.long_poll_s))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            armed = self.notifier.arm(device.store_id)
+            items = await asyncio.to_thread(
+                self.pushes.inbox, device.store_id, after, self.settings.inbox_batch
+            )
+            left = deadline - loop.time()
+            if items or left <= 0:
+                break
+            await self.notifier.wait(armed, left)
+        cursor = items[-1].cursor if items else after
+        return web.json_response(
+            {
+                "store_id": device.store_id,
+                "cursor": cursor,
+                "pushes": [i.to_json() for i in items],
+            }
+        )
+
+    async def ack(self, request: web.Request) -> web.Response:
+        device = await self._device(request)
+        try:
+            cursor = int((await request.json())["cursor"])
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": 'body must be {"cursor": N}'}, status=400)
+        acked = await asyncio.to_thread(self.repo.ack, device, cursor, self.clock.now())
+        return web.json_response({"store_id": device.store_id, "acked": acked})
+
+    # ------------------------------------------------------------------ platforms
+    async def push(self, request: web.Request) -> web.Response:
+        source, kind = request.match_info["source"], request.match_info["kind"]
+        if source not in self.relay.secrets:
+            return web.json_response(
+                {"error": f"source {source!r} is not relayed by this hub"}, status=404
+            )
+        push = PushRequest(
+            request.method,
+            request.path,
+            dict(request.query),
+            {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_HEADERS},
+            await request.read(),
+        )
+        origin = str(request.url.origin())
+        try:
+            verified = self.relay.verify(source, kind, push, origin)
+        except PushRejected as e:
+            log.info("hub: %s push refused: %s", source, e)
+            return web.Response(
+                status=e.reply_status, body=e.reply_body, content_type="application/json"
+            )
+        result = verified.result
+        if verified.dedupe_key:
+            try:
+                stored = await asyncio.to_thread(
+                    self.pushes.store,
+                    source,
+                    kind,
+                    verified.dedupe_key,
+                    verified.store_ref,
+                    push,
+                    self.clock.now(),
+                )
+            except Exception as e:  # database down: not stored, so the platform must retry
+                log.warning("hub: %s push not stored: %s", source, type(e).__name__)
+                return web.json_response({"error": "try again"}, status=503)
+            if stored.push_id is not None and stored.store_id is None:
+                log.info(
+                    "hub: %s push for unmapped store ref %s queued", source, verified.store_ref
+                )
+        mime = result.reply_content_type.split(";", 1)[0].strip() or "application/json"
+        return web.Response(status=result.reply_status, body=result.reply_body, content_type=mime)

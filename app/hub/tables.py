@@ -1,0 +1,104 @@
+"""The hub's tables (PostgreSQL). Rows never leave ``app.hub``'s repository modules.
+
+- ``hub_store``: a chain's store; ``push_seq`` hands out its inbox cursors (the row lock
+  taken to bump it orders concurrent pushes, so a cursor is visible only after every
+  smaller one of the same store).
+- ``hub_enrolment``: one-time codes (hash only) exchanged by ``hub-join``.
+- ``hub_device``: a counter PC's token (hash only) and the cursor it acknowledged.
+- ``hub_store_ref``: platform store reference (美团 app_poi_code, 饿了么 shopId) → store.
+- ``hub_push``: every verified platform push, as received (method, path, query, headers,
+  body) so the counter re-runs the very same parsing; ``store_id`` NULL = needs mapping.
+- ``hub_unmapped``: the "needs mapping" queue, one row per unknown (source, ref).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+stores = Table(
+    "hub_store",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("grp", String(100), nullable=False, default=""),
+    Column("push_seq", BigInteger, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+enrolments = Table(
+    "hub_enrolment",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("store_id", String(32), ForeignKey("hub_store.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+devices = Table(
+    "hub_device",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("store_id", String(32), ForeignKey("hub_store.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("acked_cursor", BigInteger, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+store_refs = Table(
+    "hub_store_ref",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("ref", String(64), primary_key=True),
+    Column("store_id", String(32), ForeignKey("hub_store.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+pushes = Table(
+    "hub_push",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("dedupe_key", String(300), nullable=False),
+    Column("store_ref", String(64), nullable=False, default=""),
+    Column("store_id", String(32), ForeignKey("hub_store.id")),
+    Column("seq", BigInteger),  # the store's inbox cursor; NULL while unmapped
+    Column("method", String(8), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("query", JSON, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "dedupe_key", name="uq_hub_push_dedupe"),
+    UniqueConstraint("store_id", "seq", name="uq_hub_push_store_seq"),
+    Index("ix_hub_push_unmapped", "source", "store_ref", postgresql_where="store_id IS NULL"),
+)
+
+unmapped = Table(
+    "hub_unmapped",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("ref", String(64), primary_key=True),
+    Column("pushes", Integer, nullable=False, default=0),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)
