@@ -63,7 +63,7 @@ RIDING = frozenset(
     }
 )
 _SYNCED_VALUES = frozenset(s.value for s in SYNCED)
-ACTOR = "sync"
+ACTOR = "engine"  # shown as 系统 / System in the timeline
 
 
 @dataclass(frozen=True, slots=True)

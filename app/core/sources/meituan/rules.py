@@ -106,5 +106,7 @@ RULES = SourceRules(
         "MTOp variant: push sign rule assumed equal to the request rule (SHA-1) [~ §3b]",
         "MTOp reply to pushes {'data':'OK'} [✓ B, H]; 非接单 handler's {'code':0} not used [~]",
         "rate limits and retry schedule of pushes unknown [? §11]",
+        "rider position sync: the current logistics_status is sent again with the new "
+        "point, at most every 30 s (repeats tolerated [~ README §3])",
     ),
 )
