@@ -51,8 +51,9 @@ class Core:
     demo: RehearsalDriver  # the scripted demo's door to the sandboxes
     sandbox: SandboxServer | None = None  # rehearsal mode without an external sandbox
     rehearsal_feed: RehearsalFeed | None = None  # sample orders (GUI, rehearsal mode)
-    sources: SourceDesk | None = None  # 美团/饿了么 order sources (None: every source off)
+    sources: SourceDesk | None = None  # 美团/饿了么 order sources (built even when all off)
     syncback: SyncBackWorker | None = None  # status sync-back to those platforms
+    syncback_running: bool = False
     started: bool = False
 
     async def start(self, *, pos: bool = True, sample_orders: bool = False) -> None:
@@ -77,16 +78,26 @@ class Core:
                 self.rehearsal_feed.start()
         if self.sources is not None:
             await self.sources.start()  # catch-up and pulls run in the background
-        if self.syncback is not None:
-            await self.syncback.start()  # resumes sync-backs a previous run left pending
+            self.sources.after_reload.append(self._follow_sources)
+        await self._follow_sources()
         self.started = True
         log.info("JuPei core started%s", " in rehearsal mode (演练模式)" if svc.rehearsal else "")
+
+    async def _follow_sources(self) -> None:
+        """The sync-back worker runs once a source is on; it resumes the sync-backs a
+        previous run left pending."""
+        if self.syncback is None or self.syncback_running:
+            return
+        if self.sources is not None and self.sources.connectors:
+            await self.syncback.start()
+            self.syncback_running = True
 
     async def stop(self) -> None:
         """Stop taking work, finish or persist what is in flight, release resources."""
         svc = self.service
-        if self.syncback is not None:
+        if self.syncback is not None and self.syncback_running:
             await self.syncback.stop()  # before the sources close their HTTP client
+            self.syncback_running = False
         if self.sources is not None:
             await self.sources.stop()
         if self.rehearsal_feed is not None:
@@ -160,26 +171,26 @@ def _wire(
     service.printing = printing = PrintService(deps, repo=PrintRepo(db.engine))
     service.reports = reports = ReportService(db, settings=live, audit=service.audit)
     outbox = OutboxRepo(db.engine)
-    desk = SourceDesk(service, secrets)
-    service.sources = sources = desk if desk.runners else None
-    syncback = None
-    if desk.connectors:
-        syncback = SyncBackWorker(
-            SyncBackRepo(db.engine),
-            bus,
-            clock,
-            desk.connectors,
-            desk.order_for,
-            service.log_event,
-            shop_point=lambda: (service.settings.store.lat, service.settings.store.lng),
-        )
+    # sources switched on later in the settings start without a restart (desk.reload)
+    service.sources = sources = desk = SourceDesk(service, secrets)
+    # built always, started while a source is on (Core.start, and after a settings save
+    # that switches one on: desk.after_reload)
+    syncback = SyncBackWorker(
+        SyncBackRepo(db.engine),
+        bus,
+        clock,
+        desk.connectors,
+        desk.order_for,
+        service.log_event,
+        shop_point=lambda: (service.settings.store.lat, service.settings.store.lng),
+    )
     listener = PosListener(
         service,
         settings=live,
         outbox=outbox,
         clock=clock,
         webhook=WebhookSender(service),
-        source_pushes=desk.pushes,
+        source_pushes=sources.pushes,
     )
     r = service.settings.rehearsal
     feed = None

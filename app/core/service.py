@@ -86,7 +86,7 @@ class AppService:
     dispatcher: Dispatcher = field(init=False)
     printing: PrintService = field(init=False)
     reports: ReportService = field(init=False)
-    sources: SourceDesk | None = field(init=False, default=None)  # None: every source off
+    sources: SourceDesk | None = field(init=False, default=None)  # set by build_core
     _ephemeral: MemorySecretStore = field(default_factory=MemorySecretStore)
     _pos_secret: str | None = None  # resolved once (off the loop at start), not per request
     _eleme_state: str = ""  # the OAuth state of the last authorisation page opened
@@ -445,14 +445,14 @@ class AppService:
         return await self.reports.import_bill(carrier, path, mapping, actor=actor)
 
     # ------------------------------------------------------------------ order sources
-    # (美团外卖, 饿了么: app.core.sources.desk; nothing here when every source is off)
+    # (美团外卖, 饿了么: app.core.sources.desk; a source that is off has no health entry)
     def source_health(self) -> list[SourceHealth]:
         """Per-source health for the board: state, last push, last pull, error."""
         return [] if self.sources is None else self.sources.health()
 
     def _desk(self) -> SourceDesk:
         if self.sources is None:
-            raise KeyError("no order source is on ([sources.<id>] mode)")
+            raise KeyError("order sources are not built (build_core builds them)")
         return self.sources
 
     async def source_order(self, order_id: int) -> SourceOrder | None:

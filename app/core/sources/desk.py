@@ -21,10 +21,9 @@ meets the rest of JuPei:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +45,7 @@ from app.core.events import (
     AlertRaised,
     EventBus,
     OrderChanged,
+    SettingsChanged,
     Severity,
     SourceHealthChanged,
     SourceOrderArrived,
@@ -58,7 +58,7 @@ from app.core.sources.base import (
     PushKind,
     PushRequest,
     SourceConnector,
-    SourceError,
+    SourceContext,
     SourceRejectedError,
 )
 from app.core.sources.http import SourceHttp
@@ -82,6 +82,15 @@ def _yuan(fen: int | None) -> str:
     return "未知" if fen is None else f"¥{fen / 100:.2f}"
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one source runs with; a settings save that changes it rebuilds the source."""
+
+    mode: str
+    ctx: SourceContext
+    auto_confirm: bool
+
+
 class SourceDesk:
     def __init__(
         self,
@@ -95,43 +104,39 @@ class SourceDesk:
         self.service = service
         self.clock: Clock = service.clock
         self.bus: EventBus = service.bus
+        self._secrets = secrets
         self._http = http
+        self._sims = dict(simulator_base_urls or {})
         self.stall_every_s = stall_every_s
         self.store = SqliteSourceStore(service.db.engine, self.clock.now, self._on_change)
         self.connectors: dict[str, SourceConnector] = {}
         self.runners: dict[str, SourceRunner] = {}
         self.modes: dict[str, str] = {}
-        sims = dict(simulator_base_urls or {})
-        settings = service.settings
-        for sid in SOURCE_IDS:
-            ss = settings.sources.get(sid)
-            mode = ss.mode
-            if sid in sims and mode == "off":
-                mode = "push"  # rehearsal turns the simulated source on
-            if mode == "off":
-                continue
-            ctx = setup.context_for(
-                sid, settings, secrets, self.http, self.clock, simulator_base_url=sims.get(sid, "")
-            )
-            conn = build_connector(ctx)
-            self.connectors[sid] = conn
-            self.modes[sid] = mode
-            self.runners[sid] = SourceRunner(
-                conn, self.store, self.clock, auto_confirm=ss.auto_confirm, on_new=self._on_new
-            )
-        pushed = {s: c for s, c in self.connectors.items() if self.modes[s] == "push"}
-        self.pushes: SourcePushes | None = (
-            SourcePushes(pushed, self.store, self.runners, receive=self.handle_push)
-            if pushed
-            else None
+        self._plans: dict[str, _Plan] = {}
+        self._push_connectors: dict[str, SourceConnector] = {}
+        # always on the listener: a source switched on in the settings receives pushes
+        # without a restart; a source that is off answers 404
+        self.pushes: SourcePushes | None = SourcePushes(
+            self._push_connectors, self.store, self.runners, receive=self.handle_push
         )
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._loops: list[asyncio.Task[Any]] = []
+        self._source_loops: dict[str, asyncio.Task[Any]] = {}
+        self._stall_task: asyncio.Task[Any] | None = None
+        self._reload_lock = asyncio.Lock()
+        self._unsubscribe: Callable[[], None] | None = None
+        # run after a reload that changed a source (the composition root starts the
+        # sync-back worker when the first source is switched on)
+        self.after_reload: list[Callable[[], Awaitable[None]]] = []
+        self._started = False
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._health_seen: dict[str, tuple[str, str]] = {}
         # what platform-delivery pushes said: (status, since when) per source order
         self._platform: dict[tuple[str, str], tuple[DeliveryStatus, datetime]] = {}
         self._stalled: set[int] = set()
+        for sid in SOURCE_IDS:
+            plan = self._plan(sid)
+            if plan is not None:
+                self._add(sid, plan)
 
     @property
     def http(self) -> SourceHttp:
@@ -144,30 +149,107 @@ class SourceDesk:
     def settings(self) -> Settings:
         return self.service.settings  # saving settings replaces the object: read it each time
 
+    # ------------------------------------------------------------------ sources on/off
+    def _plan(self, sid: str) -> _Plan | None:
+        """None when the source is off; reads secrets (keyring): off the loop after start."""
+        settings = self.settings
+        ss = settings.sources.get(sid)
+        sim = self._sims.get(sid, "")
+        mode = "push" if sim and ss.mode == "off" else ss.mode  # rehearsal turns it on
+        if mode == "off":
+            return None
+        ctx = setup.context_for(
+            sid, settings, self._secrets, self.http, self.clock, simulator_base_url=sim
+        )
+        return _Plan(mode, ctx, ss.auto_confirm)
+
+    def _add(self, sid: str, plan: _Plan) -> None:
+        conn = build_connector(plan.ctx)
+        self.connectors[sid], self.modes[sid], self._plans[sid] = conn, plan.mode, plan
+        self.runners[sid] = SourceRunner(
+            conn, self.store, self.clock, auto_confirm=plan.auto_confirm, on_new=self._on_new
+        )
+        if plan.mode == "push":
+            self._push_connectors[sid] = conn
+
+    async def _remove(self, sid: str) -> None:
+        task = self._source_loops.pop(sid, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        for d in (self.connectors, self.runners, self.modes, self._plans, self._push_connectors):
+            d.pop(sid, None)
+        self._health_seen.pop(sid, None)
+
+    async def reload(self) -> list[str]:
+        """After a settings save: rebuild every source whose mode, host, push URL,
+        credentials, options or auto-confirm changed (switched on, off, or re-pointed);
+        the ids rebuilt. ``pull_interval_s`` and ``platform_stall_min`` are read live."""
+        async with self._reload_lock:
+            touched = []
+            for sid in SOURCE_IDS:
+                plan = await asyncio.to_thread(self._plan, sid)  # keyring reads
+                if plan == self._plans.get(sid):
+                    continue
+                touched.append(sid)
+                await self._remove(sid)
+                if plan is not None:
+                    self._add(sid, plan)
+                    if self._started:
+                        self._source_loops[sid] = self._spawn(self._run_source(sid))
+            if touched:
+                log.info("order sources rebuilt after a settings change: %s", touched)
+                for follow in self.after_reload:
+                    await follow()
+            return touched
+
+    def _on_settings(self, ev: SettingsChanged) -> None:
+        try:
+            self._spawn(self.reload())
+        except RuntimeError:  # published off the loop (not the core's way): next save
+            log.warning("settings change seen off the event loop; sources not reloaded")
+
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         """Returns at once: catch-up, pulls and the stall check run in the background so
         they never delay the window."""
+        self._started = True
+        self._unsubscribe = self.bus.subscribe(SettingsChanged, self._on_settings)
         for sid in self.runners:
-            self._loops.append(self._spawn(self._run_source(sid)))
+            self._source_loops[sid] = self._spawn(self._run_source(sid))
+        self._stall_task = self._spawn(self._stall_loop())
         if self.runners:
-            self._loops.append(self._spawn(self._stall_loop()))
+            log.info(
+                "order sources: %s",
+                ", ".join(f"{sid} ({mode})" for sid, mode in self.modes.items()),
+            )
 
     async def stop(self) -> None:
-        for t in self._loops:
+        self._started = False
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        loops = self._loops()
+        for t in loops:
             t.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
-        self._loops.clear()
+        await asyncio.gather(*loops, return_exceptions=True)
+        self._source_loops.clear()
+        self._stall_task = None
         await self.drain(timeout=2.0)
         for t in list(self._tasks):
             t.cancel()
         if self._http is not None:
             await self._http.aclose()
 
+    def _loops(self) -> list[asyncio.Task[Any]]:
+        stall = [self._stall_task] if self._stall_task is not None else []
+        return [*self._source_loops.values(), *stall]
+
     async def drain(self, timeout: float | None = None) -> None:
         """Wait for the work handed on after replies (tests, stop)."""
         while True:
-            pending = [t for t in self._tasks if t not in self._loops and not t.done()]
+            loops = self._loops()
+            pending = [t for t in self._tasks if t not in loops and not t.done()]
             if not pending:
                 return
             done, _ = await asyncio.wait(pending, timeout=timeout)
@@ -192,10 +274,13 @@ class SourceDesk:
         await runner.adopt(await self.store.unlinked(sid))  # stored, stopped before the board
         await runner.start()
         self._publish_health(sid)
-        interval = max(1.0, float(self.settings.sources.get(sid).pull_interval_s))
         while True:
-            await asyncio.sleep(interval)
-            await runner.pull_once()
+            await asyncio.sleep(max(1.0, float(self.settings.sources.get(sid).pull_interval_s)))
+            try:
+                await runner.pull_once()
+            except Exception as e:  # storage trouble: say so, keep pulling
+                log.exception("%s: pull failed", sid)
+                runner.health.state, runner.health.last_error = HealthState.ERROR, str(e)
             self._publish_health(sid)
 
     def health(self) -> list[SourceHealth]:
@@ -416,8 +501,10 @@ class SourceDesk:
     async def _stall_loop(self) -> None:
         while True:
             await asyncio.sleep(self.stall_every_s)
-            with contextlib.suppress(SourceError, OSError):
+            try:
                 await self.check_stalls()
+            except Exception:  # the next minute tries again
+                log.exception("stall check failed")
 
     async def check_stalls(self) -> list[int]:
         """Mark platform deliveries with no platform rider after ``platform_stall_min``;

@@ -115,6 +115,7 @@ async def desk_rig(tmp_path, sim: MeituanSim | None = None, **overrides) -> Asyn
             desk = core.sources
             assert desk is not None and core.pos_listener.port == port
             await wait_until(lambda: all(h.state == "healthy" for h in desk.health()))
+            await desk.drain()
             yield DeskRig(core, desk, sim, events)
         finally:
             await core.stop()
@@ -273,6 +274,34 @@ async def test_eleme_push_reaches_the_board_and_its_cancel_cancels_it(tmp_path):
         await rig.desk.drain()
         assert (await svc.order_detail(order_id)).order.state is OrderState.CANCELLED
         assert {h.source for h in svc.source_health()} == {"meituan", "eleme"}
+
+
+async def test_a_source_switched_on_in_the_settings_runs_without_a_restart(tmp_path):
+    async with desk_rig(tmp_path, meituan={"mode": "off", "app_secret": ""}) as rig:
+        svc, desk = rig.core.service, rig.desk
+        assert desk.runners == {} and svc.source_health() == []
+        refused = rig.sim.new_order(**NEAR_STORE)
+        assert not await rig.sim.push_order(refused)  # off: the route answers 404
+        assert rig.sim.log.deliveries[-1].status == 404
+
+        svc.config_path = tmp_path / "jupei.toml"
+        svc.set_source_secret("meituan", "app_secret", RULES.rehearsal_credentials["app_secret"])
+        sources = svc.settings.sources.model_copy(
+            update={"meituan": svc.settings.sources.meituan.model_copy(update={"mode": "push"})}
+        )
+        await svc.save_settings(svc.settings.model_copy(update={"sources": sources}))
+        await wait_until(lambda: "meituan" in desk.runners)
+        await wait_until(lambda: [h.state for h in desk.health()] == ["healthy"])
+        assert await desk.store.order_id("meituan", refused) is not None  # the pull found it
+        _oid, order_id = await rig.push_new(logistics_code=SELF)
+        assert (await svc.order_detail(order_id)).order.pickup_no == "美团 #2"
+
+        sources = sources.model_copy(
+            update={"meituan": sources.meituan.model_copy(update={"mode": "off"})}
+        )
+        await svc.save_settings(svc.settings.model_copy(update={"sources": sources}))
+        await wait_until(lambda: desk.runners == {})
+        assert not await rig.sim.push_order(rig.sim.new_order(**NEAR_STORE))
 
 
 async def test_pos_orders_stay_dispatchable():
