@@ -280,6 +280,7 @@ async def test_a_source_switched_on_in_the_settings_runs_without_a_restart(tmp_p
     async with desk_rig(tmp_path, meituan={"mode": "off", "app_secret": ""}) as rig:
         svc, desk = rig.core.service, rig.desk
         assert desk.runners == {} and svc.source_health() == []
+        assert not rig.core.syncback_running  # no source, no sync-back work
         refused = rig.sim.new_order(**NEAR_STORE)
         assert not await rig.sim.push_order(refused)  # off: the route answers 404
         assert rig.sim.log.deliveries[-1].status == 404
@@ -291,6 +292,7 @@ async def test_a_source_switched_on_in_the_settings_runs_without_a_restart(tmp_p
         )
         await svc.save_settings(svc.settings.model_copy(update={"sources": sources}))
         await wait_until(lambda: "meituan" in desk.runners)
+        await wait_until(lambda: rig.core.syncback_running)
         await wait_until(lambda: [h.state for h in desk.health()] == ["healthy"])
         assert await desk.store.order_id("meituan", refused) is not None  # the pull found it
         _oid, order_id = await rig.push_new(logistics_code=SELF)
