@@ -115,6 +115,7 @@ class SyncBackWorker:
         position_interval: timedelta = timedelta(seconds=30),
         unordered: frozenset[str] = frozenset(),
         poll_s: float = 30.0,
+        catch_up_window: timedelta = timedelta(days=1),
     ) -> None:
         self.repo, self.bus, self.clock = repo, bus, clock
         self.connectors, self.order_for, self.log_event = connectors, order_for, log_event
@@ -122,6 +123,7 @@ class SyncBackWorker:
         self.position_interval = position_interval
         self.unordered = unordered  # sources where a newer state may supersede (none known)
         self.poll_s = poll_s
+        self.catch_up_window = catch_up_window  # how far back a start looks for missed states
         self._queue: asyncio.Queue[AttemptStatusChanged | _Position] = asyncio.Queue()
         self._latest: dict[int, RiderMoved] = {}  # attempt id -> newest point not yet stored
         self._wake = asyncio.Event()
@@ -142,9 +144,29 @@ class SyncBackWorker:
             self.bus.subscribe(AttemptStatusChanged, self._on_status),
             self.bus.subscribe(RiderMoved, self._on_moved),
         ]
+        await self._catch_up()
         self._tasks = [asyncio.create_task(self._intake_loop(), name="syncback-intake")]
         if sending:
             self._tasks.append(asyncio.create_task(self._flush_loop(), name="syncback-flush"))
+
+    async def _catch_up(self) -> None:
+        """Queue attempt states the last run committed but never stored as rows (a stop
+        between the two), ahead of anything published since we subscribed: the intake
+        task is not running yet, so the queue can be reordered."""
+        since = self.clock.now() - self.catch_up_window
+        missed = await asyncio.to_thread(self.repo.missed, _SYNCED_VALUES, since)
+        early: list[AttemptStatusChanged | _Position] = []
+        while not self._queue.empty():
+            early.append(self._queue.get_nowait())
+            self._queue.task_done()
+        for m in missed:
+            self._queue.put_nowait(
+                AttemptStatusChanged(m.order_id, m.attempt_id, m.carrier, m.status)
+            )
+        for item in early:
+            self._queue.put_nowait(item)
+        if missed:
+            log.info("sync-back: %d attempt change(s) missed by the last run queued", len(missed))
 
     async def stop(self) -> None:
         for u in self._unsubs:

@@ -11,13 +11,26 @@ engine's pool, so no connection is shared between threads.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from app.core.domain import DeliveryAttempt
+from app.core.domain.source_order import FulfilmentMode, SourceOrderState
 from app.core.domain.status import DeliveryStatus
 from app.core.sources import outbox
 from app.core.sources.base import SyncBack
@@ -87,6 +100,16 @@ def _row(r: Any) -> SyncBackRow:
     return SyncBackRow(r.id, r.source, r.order_id, r.status, item, r.created_at, r.done_at)
 
 
+@dataclass(frozen=True, slots=True)
+class MissedChange:
+    """An attempt state no sync-back row holds (the app stopped between the two)."""
+
+    order_id: int
+    attempt_id: int
+    carrier: str
+    status: str
+
+
 class SyncBackRepo:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -113,6 +136,33 @@ class SyncBackRepo:
         with self.engine.connect() as c:
             v = c.execute(q).scalar()
         return None if v is None else t.UTCDateTime().process_result_value(v, self.engine.dialect)
+
+    def missed(self, statuses: Collection[str], since: datetime) -> list[MissedChange]:
+        """Attempts of self-delivery platform orders, changed since ``since``, whose
+        current state (one of ``statuses``) has no row: what a stop between the attempt's
+        commit and the outbox write would lose. Oldest order and attempt first."""
+        a, so = t.attempts, t.source_orders
+        row = and_(
+            _SB.c.source == so.c.source,
+            _SB.c.source_order_id == so.c.source_order_id,
+            _SB.c.attempt_id == cast(a.c.id, String),
+            _SB.c.status == a.c.status,
+        )
+        q = (
+            select(a.c.order_id, a.c.id, a.c.carrier, a.c.status)
+            .select_from(a.join(so, so.c.order_id == a.c.order_id))
+            .outerjoin(_SB, row)
+            .where(
+                _SB.c.id.is_(None),
+                a.c.status.in_(list(statuses)),
+                a.c.updated_at >= since,
+                so.c.fulfilment == FulfilmentMode.SELF_DELIVERY.value,
+                so.c.state != SourceOrderState.CANCELLED.value,
+            )
+            .order_by(a.c.order_id, a.c.attempt_no)
+        )
+        with self.engine.connect() as c:
+            return [MissedChange(r[0], r[1], r[2], r[3]) for r in c.execute(q)]
 
     def rows(self, order_id: int | None = None) -> list[SyncBackRow]:
         q = select(_SB).order_by(_SB.c.id)

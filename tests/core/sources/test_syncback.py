@@ -17,6 +17,7 @@ from app.core.events import AttemptStatusChanged, EventBus, RiderMoved, SyncBack
 from app.core.sources.syncback import SyncBackWorker
 from app.core.storage.db import make_engine, migrate
 from app.core.storage.repos import Database
+from app.core.storage.source_repo import SqliteSourceStore
 from app.core.storage.syncback_repo import SyncBackRepo
 from tests.fakes.clock import FakeClock
 
@@ -69,6 +70,9 @@ class Desk:
         order_id = out[0].order.id
         assert order_id is not None
         self.orders[order_id] = so
+        store = SqliteSourceStore(self.db.engine, self.clock.now)  # the desk's link
+        await store.upsert(so)
+        await store.link_order(so.source, so.source_order_id, order_id)
         return order_id
 
     @property
@@ -418,4 +422,26 @@ async def test_acknowledged_rows_are_pruned_after_a_week_parked_rows_stay(desk, 
     again = await run(desk, mt_rig.connector)  # start prunes
     (left,) = desk.repo.rows(order_id)
     assert left.item.parked and left.kind == "accepted"
+    await again.stop()
+
+
+async def test_a_start_queues_states_the_last_run_committed_but_never_stored(desk, mt_rig):
+    oid = mt_rig.sim.new_order()
+    order_id = await desk.board_order(mt_rig.connector, oid)
+    platform_oid = mt_rig.sim.new_order()
+    platform = await desk.board_order(
+        mt_rig.connector, platform_oid, fulfilment=FulfilmentMode.PLATFORM_DELIVERY
+    )
+    # the attempts moved, then the app stopped before any event reached a worker
+    desk.db.save_attempt(desk.attempt(order_id).with_(status=DeliveryStatus.PICKED_UP), desk.now)
+    desk.db.save_attempt(desk.attempt(platform).with_(status=DeliveryStatus.ACCEPTED), desk.now)
+    worker = await run(desk, mt_rig.connector)
+    await worker.idle()
+    assert [(r.order_id, r.kind) for r in desk.repo.rows()] == [(order_id, "picked_up")]
+    assert await drain(worker) == 1
+    assert mt_rig.sim.orders[oid].syncs == [20]
+    await worker.stop()
+    again = await run(desk, mt_rig.connector)  # stored now: nothing to catch up
+    await again.idle()
+    assert len(desk.repo.rows()) == 1
     await again.stop()
