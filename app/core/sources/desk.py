@@ -284,7 +284,8 @@ class SourceDesk:
             self._publish_health(sid)
 
     def health(self) -> list[SourceHealth]:
-        return [r.health for r in self.runners.values()]
+        """Copies: the runners keep changing their own records on the core thread."""
+        return [replace(r.health) for r in self.runners.values()]
 
     def _publish_health(self, sid: str) -> None:
         h = self.runners[sid].health
@@ -528,6 +529,8 @@ class SourceDesk:
         if order is None or order.state in _FINAL or order.extra.get("dispatch") is True:
             return False
         self._stalled.add(order_id)
+        if str(order.extra.get("attention", "")).startswith(AttentionReason.PLATFORM_STALLED):
+            return False  # marked before a restart: the board shows it already
         label = so.display_label()
         msg = f"{label} {STALL_MESSAGE}"
         attention = Attention(AttentionReason.PLATFORM_STALLED, STALL_MESSAGE).encode()
