@@ -156,7 +156,8 @@ def _unmapped(engine: Any) -> int:
 
     rows = HubRepo(engine).list_unmapped()
     for r in rows:
-        _out(f"{r.source}  {r.ref}  pushes={r.pushes}  last={r.last_seen_at:%Y-%m-%d %H:%M}")
+        ref = r.ref or "(no store ref: waits for its order's own push)"
+        _out(f"{r.source}  {ref}  pushes={r.pushes}  last={r.last_seen_at:%Y-%m-%d %H:%M}")
     if not rows:
         _out("no unmapped store refs")
     return 0
@@ -187,6 +188,7 @@ def _secret(args: argparse.Namespace) -> int:
 
 async def _serve(settings: Any, url: str, *, migrate_first: bool) -> int:
     from aiohttp import web
+    from sqlalchemy.exc import OperationalError
 
     from app.core.clock import SystemClock
     from app.core.secrets import KeyringSecretStore
@@ -197,7 +199,12 @@ async def _serve(settings: Any, url: str, *, migrate_first: bool) -> int:
 
     engine = make_engine(url)
     if migrate_first:
-        await asyncio.to_thread(migrate, engine)
+        try:
+            await asyncio.to_thread(migrate, engine)
+        except OperationalError as e:
+            sys.stderr.write(f"jupei hub: database not reachable: {str(e).splitlines()[0]}\n")
+            engine.dispose()
+            return 1
     clock = SystemClock()
     relay = Relay(load_secrets(KeyringSecretStore()), clock, settings.public_base_url)
     notifier = Notifier(url)
@@ -206,6 +213,7 @@ async def _serve(settings: Any, url: str, *, migrate_first: bool) -> int:
         HubServer(settings, engine, relay, notifier, clock).app(),
         access_log_class=AccessLogger,
         access_log=logging.getLogger("jupei.hub.access"),
+        shutdown_timeout=5.0,
     )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -221,6 +229,7 @@ async def _serve(settings: Any, url: str, *, migrate_first: bool) -> int:
     )
     await stop.wait()
     log.info("hub shutting down")
+    notifier.release_all()  # parked long-polls answer now; counters simply poll again
     await runner.cleanup()
     await notifier.stop()
     await relay.aclose()

@@ -33,6 +33,7 @@ class Notifier:
         self._task: asyncio.Task[None] | None = None
         self._conn: psycopg.AsyncConnection[object] | None = None
         self.listening = asyncio.Event()
+        self.closing = False
 
     async def start(self, ready_s: float = 10.0) -> None:
         """Start listening; waits (up to ``ready_s``) for the first LISTEN to be in place."""
@@ -51,6 +52,12 @@ class Notifier:
     def wake(self, store_id: str) -> None:
         event = self._events.pop(store_id, None)
         if event is not None:
+            event.set()
+
+    def release_all(self) -> None:
+        """Shutting down: every parked long-poll answers now (with what it has)."""
+        self.closing = True
+        for event in self._events.values():
             event.set()
 
     def arm(self, store_id: str) -> asyncio.Event:

@@ -62,6 +62,7 @@ class Verified:
     result: PushResult
     store_ref: str
     dedupe_key: str  # "" when the push carries nothing to store (heartbeat)
+    source_order_id: str = ""
 
 
 class Relay:
@@ -109,7 +110,10 @@ class Relay:
         if not events:
             return Verified(result, "", "")
         return Verified(
-            result, store_ref(source, events), dedupe_key(source, kind, events, request)
+            result,
+            store_ref(source, events),
+            dedupe_key(source, kind, events, request),
+            next((e.source_order_id for e in events if e.source_order_id), ""),
         )
 
     async def aclose(self) -> None:

@@ -170,7 +170,7 @@ class HubServer:
                 self.pushes.inbox, device.store_id, after, self.settings.inbox_batch
             )
             left = deadline - loop.time()
-            if items or left <= 0:
+            if items or left <= 0 or self.notifier.closing:
                 break
             await self.notifier.wait(armed, left)
         cursor = items[-1].cursor if items else after
@@ -222,6 +222,7 @@ class HubServer:
                     kind,
                     verified.dedupe_key,
                     verified.store_ref,
+                    verified.source_order_id,
                     push,
                     self.clock.now(),
                 )

@@ -8,7 +8,8 @@
 - ``hub_store_ref``: platform store reference (美团 app_poi_code, 饿了么 shopId) → store.
 - ``hub_push``: every verified platform push, as received (method, path, query, headers,
   body) so the counter re-runs the very same parsing; ``store_id`` NULL = needs mapping.
-- ``hub_unmapped``: the "needs mapping" queue, one row per unknown (source, ref).
+- ``hub_unmapped``: the "needs mapping" queue, one row per unknown (source, ref); ref ""
+  counts pushes that named no store and whose order the hub has not seen yet.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ pushes = Table(
     Column("kind", String(32), nullable=False),
     Column("dedupe_key", String(300), nullable=False),
     Column("store_ref", String(64), nullable=False, default=""),
+    Column("source_order_id", String(64), nullable=False, default=""),
     Column("store_id", String(32), ForeignKey("hub_store.id")),
     Column("seq", BigInteger),  # the store's inbox cursor; NULL while unmapped
     Column("method", String(8), nullable=False),
@@ -91,6 +93,7 @@ pushes = Table(
     UniqueConstraint("source", "dedupe_key", name="uq_hub_push_dedupe"),
     UniqueConstraint("store_id", "seq", name="uq_hub_push_store_seq"),
     Index("ix_hub_push_unmapped", "source", "store_ref", postgresql_where="store_id IS NULL"),
+    Index("ix_hub_push_order", "source", "source_order_id"),
 )
 
 unmapped = Table(

@@ -133,3 +133,43 @@ async def test_two_hub_processes_serve_one_store(hub_process, tmp_path):
             two.url + "/hub/v1/inbox", params={"after": 1, "wait": 0}, headers=auth
         )
         assert later.json()["pushes"] == []
+
+
+@pytest.mark.integration
+@pytest.mark.asyncio
+async def test_sigterm_answers_parked_long_polls_and_exits(hub_process, tmp_path):
+    hub = hub_process()
+    env = dict(hub.env, JUPEI_HOME=str(tmp_path))
+    store = json.loads(run_cli("hub", "store", "add", "--name", "店", "--json", env=env).stdout)
+    async with httpx.AsyncClient(timeout=40) as http:
+        token = (await http.post(hub.url + "/hub/v1/enrol", json={"code": store["code"]})).json()[
+            "token"
+        ]
+        poll = asyncio.create_task(
+            http.get(
+                hub.url + "/hub/v1/inbox",
+                params={"wait": 25},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        )
+        await asyncio.sleep(0.5)  # parked in the long-poll
+        hub.proc.terminate()
+        answer = await asyncio.wait_for(poll, 30)
+    assert answer.status_code == 200 and answer.json()["pushes"] == []
+    assert await asyncio.to_thread(hub.proc.wait, 30) == 0
+
+
+def test_secret_set_and_unmapped_queue_from_the_cli(hub_db_url, tmp_path):
+    env = dict(
+        os.environ,
+        JUPEI_HUB__DATABASE_URL=hub_db_url,
+        PYTHON_KEYRING_BACKEND="tests.fakes.file_keyring.FileKeyring",
+        JUPEI_TEST_KEYRING_FILE=str(tmp_path / "keyring.json"),
+    )
+    done = run_cli("hub", "secret", "set", "meituan", env=env, stdin="brand-secret\n")
+    assert done.returncode == 0, done.stderr
+    assert "brand-secret" not in done.stdout + done.stderr
+    stored = json.loads((tmp_path / "keyring.json").read_text())
+    assert stored == {"jupei/hub.sources.meituan.app_secret": "brand-secret"}
+    assert run_cli("hub", "secret", "set", "douyin", env=env, stdin="x\n").returncode == 2
+    assert "no unmapped store refs" in run_cli("hub", "unmapped", env=env).stdout

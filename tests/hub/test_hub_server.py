@@ -52,7 +52,7 @@ async def test_health_reports_database_and_migrations(hub_db_url):
         assert r.status_code == 200
         doc = r.json()
         assert doc["database"] == "ok" and doc["schema"]["up_to_date"] is True
-        assert doc["schema"]["current"] == doc["schema"]["head"] == "h0001"
+        assert doc["schema"]["current"] == doc["schema"]["head"] == "h0002"
         assert sorted(doc["sources"]) == ["eleme", "meituan"]
         with hub.engine.begin() as conn:  # a database behind the code: not healthy
             conn.execute(text("UPDATE hub_alembic_version SET version_num = 'h0000'"))
@@ -267,3 +267,99 @@ async def test_a_failing_handler_does_not_acknowledge(hub_db_url):
             await client.aclose()
         me = await _store_info(hub, token)
         assert me["acked"] == 0 and me["head"] == 1 and calls == ["order"]
+
+
+async def test_public_base_url_is_what_the_signature_covers(hub_db_url):
+    public = "https://hub.example.cn"
+    async with InProcessHub(hub_db_url, SECRETS, public_base_url=public) as hub:
+        store_id, _ = hub.add_store()
+        hub.repo.map_ref(store_id, "meituan", "S001", hub.clock.now())
+        # signed over the public address, delivered through the proxy to the local port
+        sim = _mt(hub)
+        oid = sim.new_order()
+        fields = {k: str(v) for k, v in sim.order_push_fields(oid).items()}
+        fields.update(app_id=sim.app_id, timestamp="1700000000")
+        from urllib.parse import urlencode
+
+        from app.core.sources.meituan import mapping
+
+        async with httpx.AsyncClient() as http:
+            for signed_over, expected in ((public, 200), (hub.url, 400)):
+                sig = mapping.sign(f"{signed_over}/hub/v1/sources/meituan/order", fields, MT_SECRET)
+                r = await http.post(
+                    hub.url + "/hub/v1/sources/meituan/order",
+                    content=urlencode({**fields, "sig": sig}).encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+                assert r.status_code == expected, signed_over
+        assert _count(hub, pushes.c.store_id == store_id) == 1
+
+
+async def test_relayed_push_enters_the_counter_through_receive_push(hub_db_url):
+    """The counter side: the client hands the relayed request to the same
+    ``inbox.receive_push`` a local push takes; the counter's connector, configured with
+    the hub's push address, verifies it again and stores the order once."""
+    from app.core.clock import SystemClock
+    from app.core.sources.base import SourceContext
+    from app.core.sources.http import SourceHttp
+    from app.core.sources.inbox import receive_push
+    from app.core.sources.registry import build_connector
+    from app.core.sources.store import MemorySourceStore
+
+    async with InProcessHub(hub_db_url, SECRETS) as hub:
+        store_id, _ = hub.add_store()
+        hub.repo.map_ref(store_id, "meituan", "S001", hub.clock.now())
+        token = hub.device(store_id)
+        http = SourceHttp()
+        counter = build_connector(
+            SourceContext(
+                source="meituan",
+                base_url="",
+                credentials={"app_id": "1000", "app_secret": MT_SECRET},
+                http=http,
+                clock=SystemClock(),
+                push_base_url=hub.url + "/hub/v1/sources/meituan",
+            )
+        )
+        local = MemorySourceStore()
+        replies = []
+
+        async def handle_push(source: str, kind: str, request: PushRequest) -> None:
+            assert source == counter.id
+            replies.append(await receive_push(counter, local, kind, request))
+
+        sim = _mt(hub)
+        oid = sim.new_order()
+        assert await sim.push_order(oid)
+        assert await sim.push("cancel", sim.user_cancel(oid))
+        client = HubClient(hub.url, token, handle_push, wait_s=0)
+        try:
+            assert await client.poll_once() == 2
+        finally:
+            await client.aclose()
+            await http.aclose()
+        assert [r.status for r in replies] == [200, 200]
+        assert [o.source_order_id for o in replies[0].new_orders] == [oid]
+        assert replies[1].changed == (oid,)
+        assert (await local.get("meituan", oid)).cancel_requested is True
+
+
+async def test_a_push_naming_no_store_follows_its_order(hub_db_url):
+    """ASSUMED (美团 cancel/refund pushes may lack app_poi_code): such a push takes the
+    store of its order's earlier push, or waits until that push arrives."""
+    async with InProcessHub(hub_db_url, SECRETS) as hub, httpx.AsyncClient() as http:
+        store_id, _ = hub.add_store()
+        hub.repo.map_ref(store_id, "meituan", "S001", hub.clock.now())
+        token = hub.device(store_id)
+        sim = _mt(hub)
+        early, late = sim.new_order(), sim.new_order()
+        assert await sim.push("cancel", sim.user_cancel(early))  # before its order push
+        [orphan] = hub.repo.list_unmapped()
+        assert (orphan.ref, orphan.pushes) == ("", 1)
+        assert await sim.push_order(early)
+        assert await sim.push_order(late)
+        assert await sim.push("cancel", sim.user_cancel(late))  # after: follows at once
+        assert hub.repo.list_unmapped() == []
+        r = await http.get(hub.url + "/hub/v1/inbox", params={"wait": 0}, headers=_auth(token))
+        got = [(p["cursor"], p["kind"]) for p in r.json()["pushes"]]
+        assert got == [(1, "order"), (2, "cancel"), (3, "order"), (4, "cancel")]
