@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.core.clock import Clock
@@ -76,6 +76,9 @@ log = logging.getLogger(__name__)
 
 _FINAL = (OrderState.DELIVERED, OrderState.SELF_DELIVERED, OrderState.CANCELLED)
 STALL_MESSAGE = "平台配送超时未接单，可转自配送"
+# ASSUMED: a reservation (预订单) is ready this long before the customer's delivery time,
+# so auto-dispatch calls the rider for it then (minus the carrier's lead), not at once
+RESERVATION_READY_BEFORE = timedelta(minutes=30)
 
 
 def _yuan(fen: int | None) -> str:
@@ -349,7 +352,15 @@ class SourceDesk:
         order = to_order(so, received_at=self.clock.now())
         dispatch = so.dispatchable
         mode = DispatchMode(self.settings.dispatch.mode) if dispatch else DispatchMode.MANUAL
-        order = replace(order, dispatch_mode=mode, extra={**order.extra, "dispatch": dispatch})
+        ready = order.expected_ready_at
+        if so.is_reservation and so.expected_delivery_at is not None:
+            ready = so.expected_delivery_at - RESERVATION_READY_BEFORE
+        order = replace(
+            order,
+            dispatch_mode=mode,
+            expected_ready_at=ready,
+            extra={**order.extra, "dispatch": dispatch},
+        )
         # one fingerprint per source order: a repeat is a duplicate, never a conflict
         fingerprint = payload_hash({"source": so.source, "source_order_id": so.source_order_id})
         out = await self.service.intake.submit(order, fingerprint, so.source)

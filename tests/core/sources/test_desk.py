@@ -30,7 +30,7 @@ from app.core.sandbox.sources.common import LoopbackServer
 from app.core.sandbox.sources.eleme import ElemeSim
 from app.core.sandbox.sources.meituan import MeituanSim
 from app.core.secrets import MemorySecretStore
-from app.core.sources.desk import STALL_MESSAGE, SourceDesk
+from app.core.sources.desk import RESERVATION_READY_BEFORE, STALL_MESSAGE, SourceDesk
 from app.core.sources.eleme import RULES as ELEME_RULES
 from app.core.sources.meituan import RULES
 from tests.helpers import make_settings, sample_order, wait_until
@@ -307,6 +307,23 @@ async def test_a_source_switched_on_in_the_settings_runs_without_a_restart(tmp_p
         await svc.save_settings(svc.settings.model_copy(update={"sources": sources}))
         await wait_until(lambda: desk.runners == {})
         assert not await rig.sim.push_order(rig.sim.new_order(**NEAR_STORE))
+
+
+async def test_a_reservation_is_dispatched_before_its_time_not_at_once(tmp_path):
+    async with desk_rig(tmp_path, dispatch={"mode": "auto"}) as rig:
+        svc = rig.core.service
+        _oid, order_id = await rig.push_new(logistics_code=SELF, reservation_s=3 * 3600)
+        order = (await svc.order_detail(order_id)).order
+        assert order.scheduled_at is not None and order.expected_ready_at is not None
+        assert order.scheduled_at - order.expected_ready_at == RESERVATION_READY_BEFORE
+
+        async def scheduled() -> bool:
+            d = await svc.order_detail(order_id)
+            return any(e.kind == "auto_scheduled" for e in d.events)
+
+        await wait_until(scheduled)
+        detail = await svc.order_detail(order_id)
+        assert detail.attempts == [] and detail.order.state is OrderState.QUEUED
 
 
 async def test_pos_orders_stay_dispatchable():
