@@ -445,3 +445,42 @@ async def test_a_start_queues_states_the_last_run_committed_but_never_stored(des
     await again.idle()
     assert len(desk.repo.rows()) == 1
     await again.stop()
+
+
+async def test_a_slow_platform_is_retried_as_outcome_unknown(tmp_path):
+    """A sync-back call that times out may have reached the platform: it is sent again
+    (platforms take a repeat of the same state) until an answer says ok."""
+    from app.core.sandbox.sources.meituan import MeituanSim
+    from app.core.sources.meituan import RULES, Connector
+    from tests.core.sources.conftest import start_rig
+
+    creds = {**RULES.rehearsal_credentials, "store_phone": "01065550000"}
+    rigs = start_rig(
+        lambda clock: MeituanSim(clock=clock),
+        Connector,
+        creds,
+        push_path="/api/v1/sources/meituan",
+        timeout_s=0.3,
+    )
+    rig = await anext(rigs)
+    try:
+        engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+        migrate(engine)
+        desk = Desk(Database(engine), SyncBackRepo(engine), rig.clock)
+        oid = rig.sim.new_order()
+        order_id = await desk.board_order(rig.connector, oid)
+        worker = await run(desk, rig.connector)
+        rig.sim.faults.sync_delay_s = 1.0
+        desk.move(desk.attempt(order_id), DeliveryStatus.ACCEPTED)
+        await worker.idle()
+        assert await worker.flush_once() == 1
+        (row,) = desk.repo.rows(order_id)
+        assert "no answer" in row.item.last_error and row.done_at is None
+        assert desk.changes[-1].outcome == "retrying"
+        rig.sim.faults.sync_delay_s = 0.0
+        desk.clock.advance(5)
+        assert await drain(worker) == 1
+        assert desk.changes[-1].outcome == "sent" and 10 in rig.sim.orders[oid].syncs
+        await worker.stop()
+    finally:
+        await rigs.aclose()
