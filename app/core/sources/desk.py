@@ -397,11 +397,62 @@ class SourceDesk:
                 await self._platform_cancelled(order_id, new)
             elif new.state is SourceOrderState.COMPLETED and old.state is not new.state:
                 await self._platform_completed(order_id, new)
-            elif (new.cancel_requested and not old.cancel_requested) or (
-                new.refund_state is RefundState.APPLIED
-                and old.refund_state is not RefundState.APPLIED
-            ):
-                await self._asked(order_id, new)
+            else:
+                if new.fulfilment is not old.fulfilment:
+                    await self._fulfilment_changed(order_id, new)
+                if (new.cancel_requested and not old.cancel_requested) or (
+                    new.refund_state is RefundState.APPLIED
+                    and old.refund_state is not RefundState.APPLIED
+                ):
+                    await self._asked(order_id, new)
+
+    async def _fulfilment_changed(self, order_id: int, so: SourceOrder) -> None:
+        """The platform now says someone else delivers (饿了么 delivery messages, a re-read
+        order): the board order follows, never silently."""
+        svc = self.service
+        detail = await svc.order_detail(order_id)
+        if detail is None or detail.order.state in _FINAL:
+            return
+        extra, label = detail.order.extra, so.display_label()
+        if extra.get("fulfilment") == so.fulfilment.value:
+            return
+        if extra.get("converted_from_platform"):  # 转自配送 done: our carrier delivers
+            msg = f"{label} 平台报告配送方式 {so.fulfilment.value}（已转自配送，按自配送处理）"
+            await svc.log_event(order_id, "source_fulfilment", "platform", msg)
+            return
+        mode = DispatchMode(self.settings.dispatch.mode)
+        if not await self.store.set_fulfilment(order_id, so.fulfilment, mode, converted=False):
+            return
+        self.bus.publish(OrderChanged(order_id))
+        if so.fulfilment.dispatches:
+            msg = f"{label} 平台改为商家自配送，由聚配呼叫骑手"
+            await svc.log_event(order_id, "source_fulfilment", "platform", msg)
+            self._after_dispatchable(order_id, mode)
+            return
+        what = "平台配送" if so.fulfilment is FulfilmentMode.PLATFORM_DELIVERY else "到店自取"
+        msg = f"{label} 平台改为{what}，聚配不再派单"
+        live = detail.attempt is not None and detail.attempt.status.live
+        if live:
+            msg += "；聚配的配送仍在进行，请确认是否取消"
+        await svc.log_event(order_id, "source_fulfilment", "platform", msg)
+        if live:
+            self.bus.publish(
+                AlertRaised(
+                    order_id,
+                    AlertKind.ATTENTION,
+                    msg,
+                    Severity.CRITICAL,
+                    reason=AttentionReason.OTHER,
+                    order_label=label,
+                )
+            )
+
+    def _after_dispatchable(self, order_id: int, mode: DispatchMode) -> None:
+        """Quoted, and dispatched in auto mode, like any self-delivery order."""
+        if mode is DispatchMode.AUTO:
+            self._spawn(self.service.dispatcher.on_order_received(order_id))
+        else:
+            self._spawn(self._quote(order_id))
 
     async def _asked(self, order_id: int, so: SourceOrder) -> None:
         """The customer asks to cancel or for a refund: the shop decides on the platform."""
@@ -577,11 +628,17 @@ class SourceDesk:
         )
         if switch is None:
             raise SourceRejectedError(so.source, "this source cannot switch to self-delivery")
+        svc = self.service
+        order = await svc.db.run(svc.db.get_order, order_id)
+        if order is None or order.state in _FINAL:
+            raise SourceRejectedError(so.source, "the order is finished")
         await switch(so.source_order_id)
         async with self._lock(so.key):
             await self.store.upsert(replace(so, fulfilment=FulfilmentMode.SELF_DELIVERY))
             mode = DispatchMode(self.settings.dispatch.mode)
-            await self.store.make_dispatchable(order_id, mode)
+            await self.store.set_fulfilment(
+                order_id, FulfilmentMode.SELF_DELIVERY, mode, converted=True
+            )
         self._stalled.discard(order_id)
         self.bus.publish(OrderChanged(order_id, OrderState.NEW.value))
         self.bus.publish(AlertCleared(order_id, AlertKind.ATTENTION))
@@ -591,11 +648,7 @@ class SourceDesk:
             actor,
             f"{so.display_label()} 已转自配送，由聚配呼叫骑手",
         )
-        dispatcher = self.service.dispatcher
-        if mode is DispatchMode.AUTO:
-            self._spawn(dispatcher.on_order_received(order_id))
-        else:
-            self._spawn(self._quote(order_id))
+        self._after_dispatchable(order_id, mode)
 
     async def _quote(self, order_id: int) -> None:
         try:

@@ -209,30 +209,35 @@ class SqliteSourceStore:
         with self.engine.connect() as c:
             return [(int(r.order_id), order_from_doc(r.doc, r.raw_payload)) for r in c.execute(q)]
 
-    def make_dispatchable_sync(self, order_id: int, mode: DispatchMode) -> None:
-        """转自配送 done: the board order is the shop's to deliver from now on."""
+    def set_fulfilment_sync(
+        self, order_id: int, fulfilment: FulfilmentMode, mode: DispatchMode, *, converted: bool
+    ) -> bool:
+        """Who delivers the board order now. To self-delivery (转自配送 when ``converted``,
+        or the platform said so) it becomes dispatchable and waits for a carrier again
+        (state new); to platform delivery or pickup it is never dispatched. False (and
+        nothing changed) when the board order is finished or gone."""
         o = t.orders
+        final = (OrderState.DELIVERED, OrderState.SELF_DELIVERED, OrderState.CANCELLED)
         with self.engine.begin() as c:
-            row = c.execute(select(o.c.extra).where(o.c.id == order_id)).first()
-            if row is None:
-                raise KeyError(order_id)
+            row = c.execute(select(o.c.extra, o.c.state).where(o.c.id == order_id)).first()
+            if row is None or row.state in {s.value for s in final}:
+                return False
             extra = {
                 **(row.extra or {}),
-                "dispatch": True,
-                "fulfilment": FulfilmentMode.SELF_DELIVERY.value,
-                "converted_from_platform": True,
+                "dispatch": fulfilment.dispatches,
+                "fulfilment": fulfilment.value,
             }
-            c.execute(
-                update(o)
-                .where(o.c.id == order_id)
-                .values(
-                    extra=extra,
-                    dispatch_mode=mode.value,
-                    state=OrderState.NEW.value,
-                    attention="",
-                    updated_at=self._now(),
-                )
-            )
+            if converted:
+                extra["converted_from_platform"] = True
+            values: dict[str, Any] = {
+                "extra": extra,
+                "dispatch_mode": mode.value if fulfilment.dispatches else DispatchMode.MANUAL.value,
+                "updated_at": self._now(),
+            }
+            if fulfilment.dispatches and row.state == OrderState.ATTENTION.value:
+                values.update(state=OrderState.NEW.value, attention="")
+            c.execute(update(o).where(o.c.id == order_id).values(**values))
+            return True
 
     def remember_push_sync(self, source: str, key: str) -> None:
         try:
@@ -290,5 +295,9 @@ class SqliteSourceStore:
     ) -> list[tuple[int, SourceOrder]]:
         return await asyncio.to_thread(self.open_linked_sync, source, fulfilment)
 
-    async def make_dispatchable(self, order_id: int, mode: DispatchMode) -> None:
-        await asyncio.to_thread(self.make_dispatchable_sync, order_id, mode)
+    async def set_fulfilment(
+        self, order_id: int, fulfilment: FulfilmentMode, mode: DispatchMode, *, converted: bool
+    ) -> bool:
+        return await asyncio.to_thread(
+            self.set_fulfilment_sync, order_id, fulfilment, mode, converted=converted
+        )

@@ -326,6 +326,27 @@ async def test_a_reservation_is_dispatched_before_its_time_not_at_once(tmp_path)
         assert detail.attempts == [] and detail.order.state is OrderState.QUEUED
 
 
+async def test_platform_taking_over_delivery_stops_dispatch_and_flags_a_live_attempt(tmp_path):
+    el = ElemeSim()
+    async with desk_rig(tmp_path, eleme_sim=el) as rig:
+        svc = rig.core.service
+        oid = el.new_order(deliveryGeo="121.476000,31.233000")
+        assert await el.push_new_order(oid)
+        await rig.desk.drain()
+        order_id = await rig.desk.store.order_id("eleme", oid)
+        assert order_id is not None
+        assert (await svc.dispatch(order_id)).status.live  # 自配送 by default (ASSUMED)
+        assert await el.push(52, {"orderId": oid})  # 蜂鸟 looks for a rider: Ele.me delivers
+        await rig.desk.drain()
+        detail = await svc.order_detail(order_id)
+        assert detail.order.extra["dispatch"] is False
+        assert detail.order.extra["fulfilment"] == "platform_delivery"
+        assert {"source_fulfilment", "platform_delivery"} <= {e.kind for e in detail.events}
+        critical = [a for a in rig.of(AlertRaised) if a.severity == "critical"]
+        assert len(critical) == 1 and "请确认是否取消" in critical[0].message
+        assert detail.attempt is not None and detail.attempt.status.live  # the cashier decides
+
+
 async def test_pos_orders_stay_dispatchable():
     assert dispatchable(sample_order())
     assert not dispatchable(sample_order(extra={"dispatch": False}))
