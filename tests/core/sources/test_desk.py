@@ -19,6 +19,7 @@ from app.core.dispatch.context import DispatchError
 from app.core.dispatch.engine import dispatchable
 from app.core.domain import DeliveryStatus, OrderState
 from app.core.domain.attention import AttentionReason
+from app.core.domain.source_order import SourceOrderState
 from app.core.events import (
     AlertRaised,
     SourceHealthChanged,
@@ -345,6 +346,29 @@ async def test_platform_taking_over_delivery_stops_dispatch_and_flags_a_live_att
         critical = [a for a in rig.of(AlertRaised) if a.severity == "critical"]
         assert len(critical) == 1 and "请确认是否取消" in critical[0].message
         assert detail.attempt is not None and detail.attempt.status.live  # the cashier decides
+
+
+async def test_confirm_and_reject_by_hand(tmp_path):
+    async with desk_rig(tmp_path, meituan={"auto_confirm": False}) as rig:
+        svc = rig.core.service
+        oid, order_id = await rig.push_new(logistics_code=SELF)
+        assert rig.sim.orders[oid].fields["status"] == 2  # waiting for the shop
+        assert (await svc.source_order(order_id)).state is SourceOrderState.NEW
+        await svc.confirm_source_order(order_id)
+        assert rig.sim.orders[oid].fields["status"] == 4
+        assert (await svc.source_order(order_id)).state is SourceOrderState.CONFIRMED
+
+        other, other_id = await rig.push_new(logistics_code=SELF)
+        await svc.reject_source_order(other_id, reason="商品已售完")
+        await rig.desk.drain()
+        assert rig.sim.orders[other].fields["status"] == 9
+        cancel = [c for c in rig.sim.log.calls if c.path == "order/cancel"]
+        assert cancel and cancel[-1].params["reason"] == "商品已售完"
+        detail = await svc.order_detail(other_id)
+        assert detail.order.state is OrderState.CANCELLED
+        kinds = [e.kind for e in detail.events]
+        assert "source_rejected" in kinds and "platform_cancelled" not in kinds
+        assert (await svc.order_detail(order_id)).order.state is OrderState.NEW
 
 
 async def test_pos_orders_stay_dispatchable():
