@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from app.core.clock import Clock
-from app.core.config import Settings
+from app.core.config import Settings, StoreSettings
 from app.core.pos.listener import PosListener
-from app.core.pos.sim import make_order_payload, post_orders
+from app.core.pos.sim import make_order_payload, post_orders, sample_customer
 from app.core.sandbox.server import SandboxServer
 from app.core.sandbox.sources.server import SourceSimServer
 
@@ -99,8 +99,9 @@ SOURCE_SCENARIOS: tuple[SourceScenario, ...] = (
 
 class SourceFeed:
     """Asks the source simulators (their control API at ``control_url``) for a new order
-    every ``every_s`` or so, alternating 美团外卖 and 饿了么; the simulator pushes it to the
-    listener like the platform would. A customer's cancel is sent one tick later."""
+    every ``every_s`` or so, alternating 美团外卖 and 饿了么, from a customer within a few
+    km of ``store`` (when given); the simulator pushes it to the listener like the
+    platform would. A customer's cancel is sent one tick later."""
 
     def __init__(
         self,
@@ -110,7 +111,9 @@ class SourceFeed:
         every_s: float,
         max_orders: int,
         seed: int = 0,
+        store: StoreSettings | None = None,
     ) -> None:
+        self.store = store
         self.control_url = control_url.rstrip("/")
         self.sources = tuple(sources)
         self.every_s, self.max_orders = every_s, max_orders
@@ -141,7 +144,7 @@ class SourceFeed:
         """Ask one simulator for one order (its push follows); returns the order id."""
         source, drawn = self.pick()
         sc = scenario or drawn
-        body = dict(sc.meituan if source == "meituan" else (sc.eleme or {}))
+        body = {**self._customer(source), **(sc.meituan if source == "meituan" else sc.eleme or {})}
         async with httpx.AsyncClient(trust_env=False, timeout=10.0) as client:
             for src, oid in self._cancel_next:
                 await client.post(self._op(src, "cancel"), json={"order_id": oid})
@@ -154,6 +157,26 @@ class SourceFeed:
         if sc.cancel:
             self._cancel_next.append((source, oid))
         return oid
+
+    def _customer(self, source: str) -> dict[str, Any]:
+        """Recipient fields in the platform's own shape (美团 degrees x 1e6, 饿了么
+        ``"lng,lat"``), near the store; the simulator's phones are kept (privacy)."""
+        if self.store is None:
+            return {}
+        c = sample_customer(self._rng, self.store)
+        if source == "meituan":
+            return {
+                "recipient_name": c["name"],
+                "recipient_address": f"{c['address']}@#{c['address']}",
+                "latitude": round(c["lat"] * 1_000_000),
+                "longitude": round(c["lng"] * 1_000_000),
+            }
+        return {
+            "consignee": c["name"],
+            "address": c["address"],
+            "deliveryPoiAddress": c["address"],
+            "deliveryGeo": f"{c['lng']:.6f},{c['lat']:.6f}",
+        }
 
     def _op(self, source: str, op: str) -> str:
         return f"{self.control_url}/__sources/{source}/{op}"
@@ -227,7 +250,11 @@ def rehearsal_sources(settings: Settings, rehearsal: bool, clock: Clock) -> Rehe
     feed = None
     if r.source_orders_every_s > 0 and r.source_orders_max > 0:
         feed = SourceFeed(
-            control, sources, every_s=r.source_orders_every_s, max_orders=r.source_orders_max
+            control,
+            sources,
+            every_s=r.source_orders_every_s,
+            max_orders=r.source_orders_max,
+            store=settings.store,
         )
     return RehearsalSources(sources, control, server, feed)
 

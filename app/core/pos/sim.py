@@ -62,7 +62,8 @@ _NOTES = ["", "", "", "少辣", "不要葱", "多放醋", "放门口，谢谢", 
 _CHANNELS = ["pos", "pos", "pos", "meituan", "eleme", "miniprogram", "phone"]
 
 
-def _customer(rng: random.Random, store: Any) -> dict[str, Any]:
+def sample_customer(rng: random.Random, store: Any) -> dict[str, Any]:
+    """A customer within ~4 km of the store (the POS feed, and rehearsal platform orders)."""
     # within ~4 km of the store (GCJ-02, like the store's own coordinates)
     r_m, bearing = 4000 * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
     d_lat = r_m * math.cos(bearing) / 111_320
@@ -113,7 +114,7 @@ def make_order_payload(
         "channel": rng.choice(_CHANNELS),
         "created_at": now.astimezone().isoformat(timespec="seconds"),
         "pickup_no": f"A{seq % 1000:03d}",
-        "customer": _customer(rng, store),
+        "customer": sample_customer(rng, store),
         "items": items,
         "total_fen": total + fee,
         "goods_value_fen": total,

@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from app.core.config import Settings
+from app.core.config import Settings, StoreSettings
 from app.core.domain.source_order import FulfilmentMode, PhoneKind, SourceOrderState
 from app.core.rehearsal import SOURCE_SCENARIOS, SourceFeed, rehearsal_sources
 from app.core.sandbox.sources.common import LoopbackServer
@@ -115,7 +115,8 @@ async def test_targets_control_op_repoints_pushes(sims: Sims):
 
 @pytest.mark.asyncio
 async def test_feed_alternates_sources_and_plays_each_scenario(sims: Sims):
-    feed = SourceFeed(sims.server.base_url, every_s=1, max_orders=10, seed=3)
+    store = StoreSettings()
+    feed = SourceFeed(sims.server.base_url, every_s=1, max_orders=10, seed=3, store=store)
     by_name = {s.name: s for s in SOURCE_SCENARIOS}
     mt_self = await feed.order_one(by_name["self_delivery"])
     el_private = await feed.order_one(by_name["privacy_number"])
@@ -125,6 +126,10 @@ async def test_feed_alternates_sources_and_plays_each_scenario(sims: Sims):
     assert [m[0] for m in feed.made] == ["meituan", "eleme"] * 2 + ["meituan"]
     mt, el = sims.mt.by_id, sims.el.by_id
     assert mt[mt_self].fulfilment is FulfilmentMode.SELF_DELIVERY
+    for so in (mt[mt_self], el[el_private]):  # customers near the store, not in Beijing
+        r = so.recipient
+        assert r.lat and r.lng and abs(r.lat - store.lat) < 0.05 and abs(r.lng - store.lng) < 0.05
+        assert r.address.startswith("上海市") and r.name != "陆(先生)"
     assert mt[mt_platform].fulfilment is FulfilmentMode.PLATFORM_DELIVERY
     assert el[el_private].recipient.phones[0].kind is PhoneKind.VIRTUAL
     assert el[el_booked].is_reservation
