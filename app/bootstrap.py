@@ -23,7 +23,7 @@ from app.core.pos.listener import PosListener
 from app.core.pos.webhook import WebhookSender
 from app.core.printing.service import PrintDeps, PrintService
 from app.core.reconciliation.service import ReportService
-from app.core.rehearsal import RehearsalDriver, RehearsalFeed
+from app.core.rehearsal import RehearsalDriver, RehearsalFeed, RehearsalSources, rehearsal_sources
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
 from app.core.secrets import KeyringSecretStore, SecretStore
@@ -54,6 +54,7 @@ class Core:
     sources: SourceDesk | None = None  # 美团/饿了么 order sources (built even when all off)
     syncback: SyncBackWorker | None = None  # status sync-back to those platforms
     syncback_running: bool = False
+    source_sims: RehearsalSources | None = None  # rehearsal: the platforms' simulators
     started: bool = False
 
     async def start(self, *, pos: bool = True, sample_orders: bool = False) -> None:
@@ -76,6 +77,10 @@ class Core:
             await self.pos_listener.start()
             if sample_orders and self.rehearsal_feed is not None:
                 self.rehearsal_feed.start()
+        if self.source_sims is not None:  # rehearsal: the platforms push to our listener
+            await self.source_sims.start(self.pos_listener.base_url)
+            if pos and sample_orders and self.source_sims.feed is not None:
+                self.source_sims.feed.start()
         if self.sources is not None:
             await self.sources.start()  # catch-up and pulls run in the background
             self.sources.after_reload.append(self._follow_sources)
@@ -100,6 +105,8 @@ class Core:
             self.syncback_running = False
         if self.sources is not None:
             await self.sources.stop()
+        if self.source_sims is not None:
+            await self.source_sims.stop()
         if self.rehearsal_feed is not None:
             await self.rehearsal_feed.stop()
         await self.pos_listener.stop()
@@ -172,7 +179,10 @@ def _wire(
     service.reports = reports = ReportService(db, settings=live, audit=service.audit)
     outbox = OutboxRepo(db.engine)
     # sources switched on later in the settings start without a restart (desk.reload)
-    service.sources = sources = desk = SourceDesk(service, secrets)
+    sims = rehearsal_sources(service.settings, service.rehearsal, clock)
+    service.sources = sources = desk = SourceDesk(
+        service, secrets, simulator_base_urls=sims.simulator_base_urls if sims else None
+    )
     # built always, started while a source is on (Core.start, and after a settings save
     # that switches one on: desk.after_reload)
     syncback = SyncBackWorker(
@@ -212,6 +222,7 @@ def _wire(
         feed,
         sources,
         syncback,
+        sims,
     )
 
 

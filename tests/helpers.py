@@ -22,7 +22,8 @@ def make_settings(tmp_path: Path, **overrides) -> Settings:
     base = {
         "database": {"url": f"sqlite:///{tmp_path / 'test.db'}"},
         "pos": {"port": 0, "secret": POS_SECRET},
-        "rehearsal": {"mode": "on", "speed": 0, "port": 0},
+        # the source simulators only where a test asks ("sources": True)
+        "rehearsal": {"mode": "on", "speed": 0, "port": 0, "sources": False},
     }
     for k, v in overrides.items():
         base.setdefault(k, {}).update(v) if isinstance(v, dict) else base.__setitem__(k, v)
