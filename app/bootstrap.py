@@ -222,7 +222,7 @@ def _wire(
         feed,
         sources,
         syncback,
-        sims,
+        source_sims=sims,
     )
 
 

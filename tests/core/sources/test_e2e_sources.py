@@ -35,6 +35,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 S = DeliveryStatus
 # 美团 self-delivery logistics_status by our status (shared/sources/meituan_waimai.md)
 MT_SYNC = {S.ACCEPTED: 10, S.AT_PICKUP: 15, S.PICKED_UP: 20, S.AT_DROPOFF: 20, S.DELIVERED: 40}
+# 饿了么 self-delivery calls, in order (shared/sources/eleme.md §6; the states [~])
+EL_SYNC = ["startDeliveryBySelf", "DELIVERY_START", "completeDeliveryBySelf", "DELIVERY_COMPLETE"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,14 @@ async def _has_event(core: Core, order_id: int, kind: str) -> bool:
     return kind in [e.kind for e in await db.run(db.events_for_order, order_id)]
 
 
+async def _synced_delivered(core: Core, order_id: int) -> list[str] | None:
+    """The statuses of the sync-back calls in the order's timeline, once "delivered" is."""
+    db = core.service.db
+    events = await db.run(db.events_for_order, order_id)
+    synced = [str(e.data.get("status")) for e in events if e.kind == "sync_back"]
+    return synced if "delivered" in synced else None
+
+
 async def _state(core: Core, order_id: int, state: OrderState) -> bool:
     detail = await core.service.order_detail(order_id)
     return detail is not None and detail.order.state is state
@@ -135,6 +145,46 @@ async def _refreshed(core: Core, order_id: int):
 def _runs(values: list[Any]) -> list[Any]:
     """Consecutive repeats folded (a position update repeats the current state)."""
     return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
+
+
+@pytest.mark.parametrize("source", ["meituan", "eleme"])
+async def test_push_confirm_dispatch_deliver_and_sync_back_in_order(tmp_path, source):
+    src = SOURCES[source]
+    async with rehearsal_core(tmp_path) as rig:
+        made = await rig.op(source, "new_order", **src.near_store)
+        oid = made["order_id"]
+        assert made["pushed"] is True  # signed push, stored, replied the platform's way
+        order_id = await rig.board_id(source, oid)
+        detail = await rig.core.service.order_detail(order_id)
+        assert detail is not None
+        assert detail.order.pickup_no == f"{src.label} #1"
+        assert detail.order.pos_order_id == f"{source}:{oid}"
+        await wait_until(lambda: src.confirm_call in rig.calls(source))  # auto-confirmed
+        so = await rig.desk.store.get(source, oid)
+        assert so is not None and so.state is SourceOrderState.CONFIRMED
+
+        sb = sandbox(rig.core)
+        await _attempt(rig.core, order_id, S.PENDING_ACCEPT)  # auto-dispatched
+        seen = []  # what the rider did, as the carrier reports it (not every carrier
+        for seconds in (60, 150, 150, 2000):  # has an "at the shop" state)
+            sb.advance(seconds)
+            seen.append((await _refreshed(rig.core, order_id)).status)
+        assert seen[0] is S.ACCEPTED and seen[-1] is S.DELIVERED, seen
+        done = await rig.core.service.order_detail(order_id)
+        assert done is not None and done.order.state is OrderState.DELIVERED
+
+        order = rig.sim(source).orders[oid]
+        if source == "meituan":  # ecommerce/order/logistics/sync, logistics_status in order
+            await wait_until(lambda: order.syncs[-1:] == [40], timeout=15)
+            assert _runs(order.syncs) == _runs([MT_SYNC[s] for s in seen])
+        else:  # start before complete, each with its state sync (饿了么 has no accept state)
+            await wait_until(lambda: "DELIVERY_COMPLETE" in order.sync_states, timeout=15)
+            states = [s for s in order.sync_states if s in EL_SYNC]
+            assert _runs(states) == EL_SYNC
+            assert "selfDeliveryLocationSync" in order.sync_states  # the rider's point
+        synced = await wait_until(lambda: _synced_delivered(rig.core, order_id))
+        assert synced.index("picked_up") < synced.index("delivered")  # the timeline's order
+        assert rig.sim(source).log.rejected == []  # every call we made was well signed
 
 
 @pytest.mark.parametrize("source", ["meituan", "eleme"])
