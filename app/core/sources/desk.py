@@ -291,7 +291,10 @@ class SourceDesk:
         return [replace(r.health) for r in self.runners.values()]
 
     def _publish_health(self, sid: str) -> None:
-        h = self.runners[sid].health
+        runner = self.runners.get(sid)
+        if runner is None:  # switched off meanwhile
+            return
+        h = runner.health
         now = (h.state.value, h.last_error)
         if self._health_seen.get(sid) != now:
             self._health_seen[sid] = now
@@ -483,7 +486,10 @@ class SourceDesk:
         reason = "平台已退款" if so.refund_state is RefundState.FULL else "平台已取消"
         fee: int | None = None
         if live:
-            fee = await svc.cancel(order_id, reason=reason, preview=True)
+            try:
+                fee = await svc.cancel(order_id, reason=reason, preview=True)
+            except Exception as e:  # a preview is advice: the cancel itself still runs
+                log.info("order %s: cancel preview failed: %s", order_id, e)
             await svc.log_event(
                 order_id,
                 "platform_cancelled",
