@@ -1246,6 +1246,36 @@
         <translation>External sandbox URL</translation>
     </message>
     <message>
+        <location filename="../../app/ui/settings/labels.py" line="29" />
+        <source>模拟收银订单间隔 (秒)</source>
+        <translation>Sample POS order every (s)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="29" />
+        <source>模拟收银订单上限</source>
+        <translation>Sample POS orders per session</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="29" />
+        <source>模拟美团/饿了么订单</source>
+        <translation>Simulate Meituan/Ele.me orders</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="29" />
+        <source>外部平台模拟器地址</source>
+        <translation>External platform simulator URL</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="29" />
+        <source>平台模拟订单间隔 (秒)</source>
+        <translation>Platform sample order every (s)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="29" />
+        <source>平台模拟订单上限</source>
+        <translation>Platform sample orders per session</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/settings/labels.py" line="30" />
         <source>界面语言</source>
         <translation>Language</translation>
