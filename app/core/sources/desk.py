@@ -157,8 +157,10 @@ class SourceDesk:
         """None when the source is off; reads secrets (keyring): off the loop after start."""
         settings = self.settings
         ss = settings.sources.get(sid)
-        sim = self._sims.get(sid, "")
-        mode = "push" if sim and ss.mode == "off" else ss.mode  # rehearsal turns it on
+        # rehearsal runs a source that is off against its simulator; one set up for real
+        # (after a settings save, too) talks to the platform
+        sim = self._sims.get(sid, "") if ss.mode == "off" else ""
+        mode = "push" if sim else ss.mode
         if mode == "off":
             return None
         ctx = setup.context_for(
