@@ -7,7 +7,7 @@ of the connector; the platform's units live only inside its ``mapping`` module.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -169,6 +169,11 @@ class SourceContext:
     clock: Clock
     push_base_url: str = ""  # the public URL configured in the platform console
     options: Mapping[str, object] = field(default_factory=dict)  # [~]/[?] knobs, see rules
+    # called (off the event loop: it may block on the keyring) with the tokens a connector
+    # refreshed, ``{"access_token": ..., "refresh_token": ...}``, so they survive a restart;
+    # None (tests, rehearsal, the settings' test call) keeps them on the connector only.
+    # Not compared: a rebuilt context with the same settings is the same context.
+    on_tokens: Callable[[Mapping[str, str]], None] | None = field(default=None, compare=False)
 
 
 @runtime_checkable

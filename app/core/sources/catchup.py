@@ -61,6 +61,24 @@ async def catch_up(
     return report
 
 
+async def pull_refreshing(
+    connector: SourceConnector, store: SourceStore, report: CatchUpReport | None = None
+) -> list[SourceOrder]:
+    """One pull; an auth refusal refreshes the token once where the connector can (an
+    expired token is the usual reason after downtime or a day of pulling; the connector
+    saves the new one, see ``tokens``) and pulls again."""
+    try:
+        return await connector.pull(await store.known_ids(connector.id))
+    except SourceAuthError:
+        refresher = getattr(connector, "refresh_token", None)
+        if refresher is None:
+            raise
+        await refresher()
+        if report is not None:
+            report.token_refreshed = True
+        return await connector.pull(await store.known_ids(connector.id))
+
+
 async def _pull_once_refreshing(
     connector: SourceConnector,
     store: SourceStore,
@@ -68,15 +86,7 @@ async def _pull_once_refreshing(
     ring_window: timedelta,
     report: CatchUpReport,
 ) -> None:
-    try:
-        pulled = await connector.pull(await store.known_ids(connector.id))
-    except SourceAuthError:
-        refresher = getattr(connector, "refresh_token", None)
-        if refresher is None:
-            raise
-        await refresher()  # an expired token is the usual reason after downtime
-        report.token_refreshed = True
-        pulled = await connector.pull(await store.known_ids(connector.id))
+    pulled = await pull_refreshing(connector, store, report)
     await _store_pulled(pulled, store, now, ring_window, report)
 
 

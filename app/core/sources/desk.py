@@ -164,7 +164,13 @@ class SourceDesk:
         if mode == "off":
             return None
         ctx = setup.context_for(
-            sid, settings, self._secrets, self.http, self.clock, simulator_base_url=sim
+            sid,
+            settings,
+            self._secrets,
+            self.http,
+            self.clock,
+            simulator_base_url=sim,
+            save_secret=self._secrets.set,  # refreshed tokens outlive a restart
         )
         return _Plan(mode, ctx, ss.auto_confirm)
 

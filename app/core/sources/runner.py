@@ -18,7 +18,13 @@ from enum import StrEnum
 from app.core.clock import Clock
 from app.core.domain.source_order import SourceOrder, SourceOrderState
 from app.core.sources.base import SourceConnector, SourceError
-from app.core.sources.catchup import RING_WINDOW, CatchUpReport, catch_up, should_ring
+from app.core.sources.catchup import (
+    RING_WINDOW,
+    CatchUpReport,
+    catch_up,
+    pull_refreshing,
+    should_ring,
+)
 from app.core.sources.inbox import PushReply
 from app.core.sources.store import SourceStore
 
@@ -91,9 +97,10 @@ class SourceRunner:
         return report
 
     async def pull_once(self) -> list[SourceOrder]:
-        """One periodic pull; new orders ring only when young (a dropped push)."""
+        """One periodic pull; new orders ring only when young (a dropped push). A token
+        that expired since the catch-up is refreshed (and saved) here."""
         try:
-            pulled = await self.connector.pull(await self.store.known_ids(self.connector.id))
+            pulled = await pull_refreshing(self.connector, self.store)
             new = [o for o in pulled if await self.store.upsert(o)]
         except SourceError as e:
             self._settle(str(e))

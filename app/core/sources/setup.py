@@ -11,6 +11,7 @@ from app.core.secrets import SecretStore, SecretStoreUnavailable
 from app.core.sources.base import SourceContext
 from app.core.sources.http import SourceHttp
 from app.core.sources.registry import rules
+from app.core.sources.tokens import SaveSecret, TokenKeeper, secret_name
 
 
 def credentials_for(source_id: str, settings: Settings, secrets: SecretStore) -> dict[str, str]:
@@ -23,7 +24,7 @@ def credentials_for(source_id: str, settings: Settings, secrets: SecretStore) ->
         value = ss.credential(key)
         if value is None and key in r.secret_keys:
             try:
-                value = secrets.get(f"sources.{source_id}.{key}")
+                value = secrets.get(secret_name(source_id, key))
             except SecretStoreUnavailable:
                 value = None
         if value:
@@ -41,13 +42,19 @@ def context_for(
     clock: Clock,
     *,
     simulator_base_url: str = "",
+    save_secret: SaveSecret | None = None,
 ) -> SourceContext:
     """``simulator_base_url`` (rehearsal) wins over the configured and production hosts,
     and then the simulator's own rehearsal credentials are used and the simulator pushes
-    to this machine's listener (``rehearsal_push_base``)."""
+    to this machine's listener (``rehearsal_push_base``).
+
+    ``save_secret`` (the secret store's setter; the desk passes it) makes tokens the
+    connector refreshes outlive the process (``tokens.TokenKeeper``); never for a
+    simulator, whose rehearsal tokens must not overwrite the shop's."""
     r = rules(source_id)
     ss = settings.sources.get(source_id)
     push_base = ss.push_base_url
+    keeper = None
     if simulator_base_url:
         base, creds = simulator_base_url, dict(r.rehearsal_credentials)
         push_base = rehearsal_push_base(source_id, settings)
@@ -56,6 +63,10 @@ def context_for(
             ss.base_url or r.production_base_url,
             credentials_for(source_id, settings, secrets),
         )
+        if save_secret is not None:
+            # a secret key in the settings can only be an env override: files refuse them
+            env = [k for k in r.secret_keys if ss.credential(k) is not None]
+            keeper = TokenKeeper(source_id, save_secret, env)
     return SourceContext(
         source=source_id,
         base_url=base,
@@ -64,6 +75,7 @@ def context_for(
         clock=clock,
         push_base_url=push_base,
         options={**r.default_options, **ss.options},
+        on_tokens=keeper,
     )
 
 

@@ -3,7 +3,8 @@
 Pull ("推拉结合" is mandatory): failed pushes (``eleme.msgNew.getPushFailMsg``, app-level,
 empty token; confirmed with ``confirmPullMsg``), then the unprocessed, cancel and refund
 lists of this shop. An expired token surfaces as ``SourceAuthError``; ``refresh_token``
-renews it and keeps the new pair on the connector for the caller to store.
+renews it, keeps the new pair on the connector and hands it to ``tokens.keep`` (the
+secret store, so it survives a restart).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from app.core.domain.source_order import SourceOrder
+from app.core.sources import tokens
 from app.core.sources.base import (
     PushKind,
     PushRequest,
@@ -174,6 +176,13 @@ class Connector:
             raise SourceAuthError(self.id, str(doc.get("error") or "refresh refused"))
         self.creds["access_token"] = str(doc["access_token"])
         self.creds["refresh_token"] = str(doc.get("refresh_token") or self.creds["refresh_token"])
+        await tokens.keep(
+            self.ctx,
+            {
+                "access_token": self.creds["access_token"],
+                "refresh_token": self.creds["refresh_token"],
+            },
+        )
         return (
             self.creds["access_token"],
             self.creds["refresh_token"],
