@@ -173,3 +173,80 @@ def test_secret_set_and_unmapped_queue_from_the_cli(hub_db_url, tmp_path):
     assert stored == {"jupei/hub.sources.meituan.app_secret": "brand-secret"}
     assert run_cli("hub", "secret", "set", "douyin", env=env, stdin="x\n").returncode == 2
     assert "no unmapped store refs" in run_cli("hub", "unmapped", env=env).stdout
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.asyncio
+async def test_killing_one_of_two_hub_processes_loses_and_repeats_nothing(hub_process, tmp_path):
+    """300 signed 美团 pushes for 5 stores spread over two hub processes; one is SIGKILLed
+    a third of the way in and the platform (as it does) re-sends what was not answered
+    "ok" to the other. Every push reaches its store's counter exactly once."""
+    import signal
+
+    from app.core.sources.base import PushRequest
+    from app.hub.client import HubClient
+
+    secret_env = {"JUPEI_HUB__SOURCES__MEITUAN__APP_SECRET": MT_SECRET}
+    one, two = hub_process(secret_env), hub_process(secret_env)
+    env = dict(one.env, JUPEI_HOME=str(tmp_path))
+    tokens = {}
+    async with httpx.AsyncClient(timeout=30) as http:
+        for i in range(5):
+            store = json.loads(
+                run_cli("hub", "store", "add", "--name", f"店{i}", "--json", env=env).stdout
+            )
+            run_cli(
+                "hub", "store", "map", "--store", store["store_id"], "--source", "meituan",
+                "--ref", f"P{i}", env=env,
+            )  # fmt: skip
+            enrolled = await http.post(two.url + "/hub/v1/enrol", json={"code": store["code"]})
+            tokens[f"P{i}"] = enrolled.json()["token"]
+    delivered: dict[str, list[str]] = {ref: [] for ref in tokens}
+
+    def handler(ref: str):
+        async def handle_push(source: str, kind: str, request: PushRequest) -> None:
+            fields = dict(x.split("=", 1) for x in request.body.decode().split("&"))
+            delivered[ref].append(fields["order_id"])
+
+        return handle_push
+
+    clients = [
+        HubClient(two.url, t, handler(ref), wait_s=5, retry_s=0.2) for ref, t in tokens.items()
+    ]
+    polls = [asyncio.create_task(c.run()) for c in clients]
+    sims = {
+        ref: MeituanSim(secret=MT_SECRET, app_poi_code=ref, first_order_id=10**15 + i * 10**6)
+        for i, ref in enumerate(tokens)
+    }
+    expected: dict[str, list[str]] = {ref: [] for ref in tokens}
+    retried = 0
+    try:
+        for k in range(300):
+            ref = f"P{k % 5}"
+            sim = sims[ref]
+            oid = sim.new_order()
+            expected[ref].append(oid)
+            if k == 100:
+                one.proc.send_signal(signal.SIGKILL)
+            targets = [one, two] if k % 2 == 0 else [two, one]
+            for attempt, target in enumerate(targets * 2):
+                sim.push_base_url = target.url + "/hub/v1/sources/meituan"
+                if await sim.push_order(oid):
+                    break
+                retried += attempt == 0
+            else:
+                pytest.fail(f"push {oid} accepted by neither process")
+        deadline = asyncio.get_running_loop().time() + 60
+        while sum(map(len, delivered.values())) < 300:
+            assert asyncio.get_running_loop().time() < deadline, "pushes not delivered"
+            await asyncio.sleep(0.2)
+    finally:
+        for p in polls:
+            p.cancel()
+        await asyncio.gather(*polls, return_exceptions=True)
+        for c in clients:
+            await c.aclose()
+    assert retried > 0  # the kill really cost some pushes their first answer
+    for ref in tokens:
+        assert delivered[ref] == expected[ref]  # each once, in the order sent
