@@ -24,6 +24,7 @@ from app.hub.pushes import request_from_json
 log = logging.getLogger(__name__)
 
 DEVICE_TOKEN_SECRET = "hub.device_token"
+# desk's ``handle_push`` returns its ``PushReply``; see ``_check_reply``
 PushHandler = Callable[[str, str, PushRequest], Awaitable[object]]
 
 
@@ -64,6 +65,31 @@ def _error(resp: httpx.Response) -> str:
         return str(resp.json().get("error", ""))
     except ValueError:
         return resp.text[:200]
+
+
+class HandlerRetry(Exception):
+    """The handler answered 5xx (its store or a platform read failed): try again later."""
+
+
+def _check_reply(result: object, source: str, kind: str, cursor: int) -> None:
+    """The handler may return the reply it would give the platform (``PushReply``): a 5xx
+    means "not applied, retry"; a 4xx is a refusal a repeat cannot cure (the source is off
+    on this PC, or its ``push_base_url``/secret do not match the hub's), so it is logged
+    and passed over — the push stays on the hub."""
+    status = getattr(result, "status", None)
+    if not isinstance(status, int) or status < 400:
+        return
+    if status >= 500:
+        raise HandlerRetry(f"{source}/{kind} push at cursor {cursor}: HTTP {status}")
+    log.warning(
+        "hub: this PC refused the relayed %s/%s push at cursor %d (HTTP %d); check "
+        "[sources.%s] (mode, push_base_url = the hub's address, app secret)",
+        source,
+        kind,
+        cursor,
+        status,
+        source,
+    )
 
 
 class HubClient:
@@ -117,9 +143,10 @@ class HubClient:
         doc = await self._get("/hub/v1/inbox", **params)
         items = doc.get("pushes") or []
         for item in items:
-            request = request_from_json(item["request"])
-            await self.handle_push(str(item["source"]), str(item["kind"]), request)
-            self.cursor = int(item["cursor"])
+            source, kind, cursor = str(item["source"]), str(item["kind"]), int(item["cursor"])
+            result = await self.handle_push(source, kind, request_from_json(item["request"]))
+            _check_reply(result, source, kind, cursor)
+            self.cursor = cursor
             self.delivered += 1
         if items:
             await self._ack(int(doc["cursor"]))

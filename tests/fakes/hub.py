@@ -4,6 +4,7 @@ server on the test's own loop (``InProcessHub``) and a CLI runner."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import subprocess
 import sys
@@ -112,11 +113,15 @@ class InProcessHub:
     async def __aenter__(self) -> InProcessHub:
         from aiohttp import web
 
-        from app.hub.server import HubServer
+        from app.hub.server import AccessLogger, HubServer
 
         await self.notifier.start()
         server = HubServer(self.settings, self.engine, self.relay, self.notifier, self.clock)
-        self.runner = web.AppRunner(server.app())
+        self.runner = web.AppRunner(  # as ``python -m app hub`` runs it
+            server.app(),
+            access_log_class=AccessLogger,
+            access_log=logging.getLogger("jupei.hub.access"),
+        )
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()

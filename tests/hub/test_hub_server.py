@@ -5,6 +5,7 @@ duplicates) and the counter-side long-poll client with a fake handler."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
@@ -14,7 +15,7 @@ from sqlalchemy import func, select, text
 from app.core.sandbox.sources.eleme import ElemeSim
 from app.core.sandbox.sources.meituan import MeituanSim
 from app.core.sources.base import PushRequest
-from app.hub.client import HubAuthError, HubClient
+from app.hub.client import HandlerRetry, HubAuthError, HubClient
 from app.hub.tables import pushes
 from tests.fakes.hub import InProcessHub
 
@@ -363,3 +364,55 @@ async def test_a_push_naming_no_store_follows_its_order(hub_db_url):
         r = await http.get(hub.url + "/hub/v1/inbox", params={"wait": 0}, headers=_auth(token))
         got = [(p["cursor"], p["kind"]) for p in r.json()["pushes"]]
         assert got == [(1, "order"), (2, "cancel"), (3, "order"), (4, "cancel")]
+
+
+@dataclass
+class _Reply:
+    status: int
+
+
+@pytest.mark.allow_warnings
+async def test_handler_replies_decide_retry_or_pass_over(hub_db_url, caplog):
+    """A 5xx reply from the counter's push handler keeps the cursor (retry); a 4xx is a
+    refusal a repeat cannot cure: logged, passed over (the push stays on the hub)."""
+    async with InProcessHub(hub_db_url, SECRETS) as hub:
+        store_id, _ = hub.add_store()
+        hub.repo.map_ref(store_id, "meituan", "S001", hub.clock.now())
+        token = hub.device(store_id)
+        sim = _mt(hub)
+        assert await sim.push_order(sim.new_order())
+        answer = _Reply(503)
+
+        async def handler(source: str, kind: str, request: PushRequest) -> _Reply:
+            return answer
+
+        client = HubClient(hub.url, token, handler, wait_s=0)
+        try:
+            with pytest.raises(HandlerRetry):
+                await client.poll_once()
+            assert (await _store_info(hub, token))["acked"] == 0
+            answer = _Reply(400)
+            assert await client.poll_once() == 1
+            assert (await _store_info(hub, token))["acked"] == 1
+        finally:
+            await client.aclose()
+        assert "refused the relayed meituan/order push at cursor 1" in caplog.text
+
+
+async def test_access_log_has_paths_only(hub_db_url, caplog):
+    """美团 may push by GET with the recipient's phone in the query: never logged."""
+    async with InProcessHub(hub_db_url, SECRETS) as hub, httpx.AsyncClient() as http:
+        r = await http.get(
+            hub.url + "/hub/v1/sources/meituan/order",
+            params={"recipient_phone": "13812345678", "app_poi_code": "S001"},
+        )
+        assert r.status_code == 200 and r.json() == {"data": "ok"}  # console check/heartbeat
+        enrol = await http.post(hub.url + "/hub/v1/enrol", json={"code": "NOPE-NOPE-NOPE"})
+        assert enrol.status_code == 403
+    access = [r.getMessage() for r in caplog.records if r.name == "jupei.hub.access"]
+    assert "GET /hub/v1/sources/meituan/order 200" in access[0]
+    assert "POST /hub/v1/enrol 403" in access[1]
+    hub_side = " ".join(
+        r.getMessage() for r in caplog.records if r.name.startswith(("jupei", "app", "aiohttp"))
+    )
+    assert "13812345678" not in hub_side and "NOPE" not in hub_side
