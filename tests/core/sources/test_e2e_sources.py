@@ -239,3 +239,24 @@ async def test_platform_cancel_cancels_the_live_attempt(tmp_path, source):
         so = await rig.desk.store.get(source, oid)
         assert so is not None and so.state is SourceOrderState.CANCELLED
         await wait_until(lambda: _has_event(rig.core, order_id, "platform_cancelled"))
+
+
+async def test_a_second_rehearsal_session_on_the_same_database_stays_healthy(tmp_path):
+    """The new session's simulators never saw the first session's orders (ids come from
+    the clock, so none is reused): re-reading the open ones on start must not leave a
+    source in error, and new orders still arrive."""
+    first = {}
+    async with rehearsal_core(tmp_path, dispatch="manual") as rig:
+        for source in ("meituan", "eleme"):
+            oid = (await rig.op(source, "new_order", **SOURCES[source].near_store))["order_id"]
+            first[source] = oid
+            await rig.board_id(source, oid)
+    async with rehearsal_core(tmp_path, dispatch="manual") as rig:  # waits for healthy
+        for source in ("meituan", "eleme"):
+            oid = (await rig.op(source, "new_order", **SOURCES[source].near_store))["order_id"]
+            assert oid != first[source]
+            await rig.board_id(source, oid)
+            assert await rig.desk.store.known_ids(source) == {first[source], oid}
+            assert rig.desk.runners[source].health.state == "healthy"
+        db = rig.core.service.db
+        assert await db.run(db.count_orders) == 4

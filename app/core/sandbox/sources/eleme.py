@@ -100,6 +100,7 @@ class ElemeSim:
         clock: Clock | None = None,
         push_url: str = "",
         first_order_id: int = 3000000123456789012,
+        first_request_id: int = 100000021764401594,
     ) -> None:
         self.app_id, self.app_key, self.secret, self.shop_id = app_id, app_key, secret, shop_id
         self.access_token, self.refresh_token = access_token, refresh_token
@@ -112,7 +113,7 @@ class ElemeSim:
         self.pusher = PushSender(self.faults, self.log, {"message": "ok"})
         self.orders: dict[str, ElemeOrder] = {}
         self._ids = itertools.count(first_order_id)
-        self._req = itertools.count(100000021764401594)
+        self._req = itertools.count(first_request_id)  # a push's requestId (its dedupe key)
         self._day_sn: dict[str, int] = {}
 
     # ------------------------------------------------------------------ app

@@ -45,15 +45,22 @@ def build_app(
     clock: Clock | None = None,
     meituan_push_base: str = "",
     eleme_push_url: str = "",
-    first_ids: tuple[int, int] | None = None,
+    first_ids: tuple[int, int, int] | None = None,
 ) -> web.Application:
     """``meituan_push_base``: JuPei's ``[sources.meituan] push_base_url`` (pushes go to
     ``<base>/<kind>``); ``eleme_push_url``: the one 饿了么 callback URL; ``first_ids``:
-    the first 美团 and 饿了么 order ids (default: the simulators' fixed ones)."""
+    the first 美团 order id, 饿了么 order id and 饿了么 push ``requestId`` (default: the
+    simulators' fixed ones)."""
     clk = clock or SystemClock()
-    mt_first, el_first = first_ids or (27061900338318741, 3000000123456789012)
+    mt_first, el_first, el_req = first_ids or (
+        27061900338318741,
+        3000000123456789012,
+        100000021764401594,
+    )
     mt = MeituanSim(clock=clk, push_base_url=meituan_push_base, first_order_id=mt_first)
-    el = ElemeSim(clock=clk, push_url=eleme_push_url, first_order_id=el_first)
+    el = ElemeSim(
+        clock=clk, push_url=eleme_push_url, first_order_id=el_first, first_request_id=el_req
+    )
     root = web.Application()
     root[MT_KEY], root[ELEME_KEY] = mt, el
     root.add_subapp("/meituan", mt.make_app())
@@ -168,8 +175,9 @@ class SourceSimServer:
     the platform could not deliver are re-sent every ``retry_every_s`` (the platforms
     retry; their schedule is unknown [?], so 0 leaves it to ``POST retry``).
 
-    Order ids start from the clock (17-digit 美团, 19-digit 饿了么 ids), so a new session
-    never reuses an id an earlier session stored in the same database."""
+    Order ids and 饿了么 push ``requestId``s start from the clock (17-digit 美团, 19-digit
+    饿了么 ids), so a new session never reuses an id an earlier session stored in the
+    same database (a reused ``requestId`` would be taken for a duplicate push)."""
 
     def __init__(
         self,
@@ -184,7 +192,11 @@ class SourceSimServer:
         clk = clock or SystemClock()
         mt_base, el_url = push_targets(jupei_base_url) if jupei_base_url else ("", "")
         ms = int(clk.now().timestamp() * 1000)
-        first = (27_000_000_000_000_000 + ms * 1000, 3_000_000_000_000_000_000 + ms * 1000)
+        first = (
+            27_000_000_000_000_000 + ms * 1000,
+            3_000_000_000_000_000_000 + ms * 1000,
+            100_000_000_000_000_000 + ms * 1000,
+        )
         self.app = build_app(
             clock=clk, meituan_push_base=mt_base, eleme_push_url=el_url, first_ids=first
         )

@@ -92,7 +92,22 @@ class Connector:
         out: list[SourceOrder] = []
         ids = list(source_order_ids)
         for i in range(0, len(ids), REFRESH_BATCH):
-            out += await self.mget_orders(ids[i : i + REFRESH_BATCH])
+            batch = ids[i : i + REFRESH_BATCH]
+            try:
+                out += await self.mget_orders(batch)
+            except SourceNotFoundError:
+                # ASSUMED [?]: how mgetOrders answers for an id it no longer knows is not
+                # documented; one unknown id must not stop the re-read of the others
+                out += await self._one_by_one(batch)
+        return out
+
+    async def _one_by_one(self, ids: Sequence[str]) -> list[SourceOrder]:
+        out: list[SourceOrder] = []
+        for oid in ids:
+            try:
+                out.append(await self.get_order(oid))
+            except SourceNotFoundError:
+                log.info("eleme: open order %s is unknown to the platform", oid)
         return out
 
     async def _order_list(self, action: str) -> list[SourceOrder]:
