@@ -219,6 +219,8 @@ _.source_order  # unused method (app/core/service.py)
 _.source_stalled  # unused method (app/core/service.py)
 _.confirm_source_order  # unused method (app/core/service.py)
 _.reject_source_order  # unused method (app/core/service.py)
+_.resend_sync_back  # unused method (app/core/service.py): the detail pane's 重新同步
+_.sync_back_backlog  # unused method (app/core/service.py): per-source health
 
 # the map counts its paints for the coalescing tests (tests/ui/test_map_coalescing.py)
 _.paints  # unused attribute (app/ui/map/view.py)

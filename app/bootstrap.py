@@ -185,7 +185,7 @@ def _wire(
     )
     # built always, started while a source is on (Core.start, and after a settings save
     # that switches one on: desk.after_reload)
-    syncback = SyncBackWorker(
+    service.syncback = syncback = SyncBackWorker(
         SyncBackRepo(db.engine),
         bus,
         clock,

@@ -94,6 +94,9 @@ class AlertKind(StrEnum):
     RETURNING = "returning"
     CARRIER_ERROR = "carrier_error"
     PRINTER = "printer"
+    # a platform refused an order's status sync-back for good; not cleared by the order
+    # moving on (the platform still believes the old state): the cashier acknowledges
+    SYNC_BACK = "sync_back"
 
 
 class Severity(StrEnum):

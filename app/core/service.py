@@ -51,7 +51,9 @@ if TYPE_CHECKING:
     from app.core.reconciliation.summary import Summary
     from app.core.sources.desk import SourceDesk
     from app.core.sources.runner import SourceHealth
+    from app.core.sources.syncback import SyncBackWorker
     from app.core.storage.print_repo import PrintJob
+    from app.core.storage.syncback_repo import Backlog
 
 log = logging.getLogger(__name__)
 __all__ = ["AppService", "OrderDetail", "OrderValidationError"]  # the UI catches the last
@@ -87,6 +89,7 @@ class AppService:
     printing: PrintService = field(init=False)
     reports: ReportService = field(init=False)
     sources: SourceDesk | None = field(init=False, default=None)  # set by build_core
+    syncback: SyncBackWorker | None = field(init=False, default=None)  # set by build_core
     _ephemeral: MemorySecretStore = field(default_factory=MemorySecretStore)
     _pos_secret: str | None = None  # resolved once (off the loop at start), not per request
     _eleme_state: str = ""  # the OAuth state of the last authorisation page opened
@@ -476,3 +479,20 @@ class AppService:
     async def convert_to_self_delivery(self, order_id: int, *, actor: str = "cashier") -> None:
         """转自配送 for a stalled platform delivery; then quoted and dispatched by JuPei."""
         await self._desk().convert_to_self_delivery(order_id, actor=actor)
+
+    # --- status sync-back to the platforms (app.core.sources.syncback)
+    def _syncback(self) -> SyncBackWorker:
+        if self.syncback is None:
+            raise KeyError("the sync-back worker is not built (build_core builds it)")
+        return self.syncback
+
+    async def resend_sync_back(self, order_id: int, *, actor: str = "cashier") -> int:
+        """Send the order's status syncs the platform refused (parked) again now, once the
+        cause is fixed on the platform; how many. Refused states the platform has since
+        heard a later state for are closed instead (never sent out of order)."""
+        return await self._syncback().resend(order_id, actor=actor)
+
+    async def sync_back_backlog(self) -> dict[str, Backlog]:
+        """Per source ``(pending, parked)``: status changes the platform has not
+        acknowledged yet, and those it refused for good (source health)."""
+        return {} if self.syncback is None else await self.syncback.backlog()

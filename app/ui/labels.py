@@ -130,6 +130,8 @@ def carrier_label(carrier: str | None) -> str:
 
 # the core's alert text is for the log; the cashier reads these, in the UI language
 _DETAIL_KINDS = frozenset({"carrier_error", "printer"})  # the core's words carry the cause
+# the core's words name the order, the platform's refusal and what to do
+_OWN_WORDS_KINDS = frozenset({"sync_back"})
 
 
 def alert_kind_label(kind: str) -> str:
@@ -144,6 +146,7 @@ def alert_kind_label(kind: str) -> str:
         "returning": t("labels", "商品返还中"),
         "carrier_error": t("labels", "运力平台出错"),
         "printer": t("labels", "打印机故障"),
+        "sync_back": t("labels", "平台状态同步被拒"),
     }.get(str(kind), str(kind))
 
 
@@ -153,6 +156,8 @@ def alert_text(
     """``新订单 #A008`` / ``需处理 #A002：骑手取消``; carrier and printer faults keep the
     core's words, which name the cause."""
     text = alert_kind_label(kind)
+    if str(kind) in _OWN_WORDS_KINDS and message:
+        return f"{text}：{message}"
     if order:
         text = f"{text} #{order}"
     if reason is not None:

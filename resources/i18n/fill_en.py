@@ -19,6 +19,7 @@ EN = {
     "平台已取消": "Cancelled by the platform",
     "平台配送无人接单": "Platform delivery has no rider",
     "打印机故障": "Printer fault",
+    "平台状态同步被拒": "Platform refused a status sync",
     "派单失败": "Dispatch failed",
     "订单过旧，未自动派单": "Too old, not dispatched automatically",
     "运力平台报异常": "Carrier reported an exception",

@@ -963,6 +963,10 @@
         <translation>Carrier error</translation>
     </message>
     <message>
+        <source>平台状态同步被拒</source>
+        <translation>Platform refused a status sync</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/labels.py" line="100" />
         <source>zh</source>
         <translation>en</translation>

@@ -33,3 +33,8 @@ def test_core_new_order_alert_carries_the_pickup_number():
         (AlertKind.NEW_ORDER, "A007"),
         (AlertKind.NEW_ORDER, "SIM-8"),  # no pickup number: the POS's own id
     ]
+
+
+def test_a_refused_sync_back_reads_the_core_words():
+    msg = "美团 #12 状态同步（已送达）被平台拒绝：订单已取消，请在美团外卖商家后台核对配送状态"
+    assert alert_text("sync_back", msg, order="美团 #12") == f"平台状态同步被拒：{msg}"

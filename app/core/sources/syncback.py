@@ -14,6 +14,11 @@ exponential backoff; a non-retryable refusal parks the row for a human; an auth 
 refreshes the token where the connector can and is retried, never parked). Every try is
 published as ``SyncBackChanged`` and written to the order's timeline. Pending rows are
 resumed when a new worker starts on the same database.
+
+A parked row raises an alert for the cashier (``AlertKind.SYNC_BACK``: "美团 #12 状态同步
+被平台拒绝：…，请在美团外卖商家后台核对"); ``resend`` un-parks an order's parked rows
+(tries reset, due now) once the cause is fixed, and ``backlog`` counts what each
+platform has not heard yet.
 """
 
 from __future__ import annotations
@@ -30,11 +35,20 @@ from app.core.clock import Clock
 from app.core.domain import DeliveryAttempt
 from app.core.domain.source_order import FulfilmentMode, SourceOrder, SourceOrderState
 from app.core.domain.status import DeliveryStatus
-from app.core.events import AttemptStatusChanged, EventBus, RiderMoved, SyncBackChanged
+from app.core.events import (
+    AlertKind,
+    AlertRaised,
+    AttemptStatusChanged,
+    EventBus,
+    RiderMoved,
+    Severity,
+    SyncBackChanged,
+)
 from app.core.privacy import mask_phones_in
 from app.core.sources import outbox
 from app.core.sources.base import SourceAuthError, SourceConnector, SyncBack
-from app.core.storage.syncback_repo import SyncBackRepo, SyncBackRow
+from app.core.sources.registry import SOURCE_IDS, rules
+from app.core.storage.syncback_repo import Backlog, SyncBackRepo, SyncBackRow
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +78,32 @@ RIDING = frozenset(
 )
 _SYNCED_VALUES = frozenset(s.value for s in SYNCED)
 ACTOR = "engine"  # shown as 系统 / System in the timeline
+# what the refused call told the platform, in the cashier's words
+_WHAT_ZH = {
+    DeliveryStatus.ACCEPTED.value: "骑手已接单",
+    DeliveryStatus.AT_PICKUP.value: "骑手到店",
+    DeliveryStatus.PICKED_UP.value: "骑手已取货",
+    DeliveryStatus.AT_DROPOFF.value: "骑手到达",
+    DeliveryStatus.DELIVERED.value: "已送达",
+    DeliveryStatus.CANCELLED.value: "配送已取消",
+    "position": "骑手位置",
+}
+
+
+def _platform_words(error: str, source: str) -> str:
+    """The platform's own refusal, without the ``[meituan]`` prefix of ``SourceError``."""
+    prefix = f"[{source}] "
+    return error[len(prefix) :] if error.startswith(prefix) else error
+
+
+def parked_message(label: str, source: str, kind: str, error: str) -> str:
+    """'美团 #12 状态同步（骑手已取货）被平台拒绝：…，请在美团外卖商家后台核对'."""
+    platform = rules(source).name_zh if source in SOURCE_IDS else source
+    what = _WHAT_ZH.get(kind, kind)
+    return (
+        f"{label} 状态同步（{what}）被平台拒绝：{_platform_words(error, source)}，"
+        f"请在{platform}商家后台核对配送状态，处理后可重新同步"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,7 +406,42 @@ class SyncBackWorker:
             "tries": item.tries,
         }
         message = f"{row.source} sync-back {row.kind}: {outcome}" + (f" ({error})" if error else "")
+        if outcome == "parked":
+            message = await self._alert_parked(row.order_id, row, error)
         await self.log_event(row.order_id, "sync_back", ACTOR, message, detail)
+
+    async def _alert_parked(self, order_id: int, row: SyncBackRow, error: str) -> str:
+        """The platform refused for good: the cashier must look (the platform may penalise
+        an order it believes undelivered). Returns the message, for the timeline too."""
+        so = await self.order_for(order_id)
+        label = so.display_label() if so is not None else rules(row.source).name_zh
+        message = parked_message(label, row.source, row.kind, error)
+        self.bus.publish(
+            AlertRaised(order_id, AlertKind.SYNC_BACK, message, Severity.WARNING, order_label=label)
+        )
+        return message
+
+    # ------------------------------------------------------------------ a human decided
+    async def resend(self, order_id: int, *, actor: str = "cashier") -> int:
+        """Un-park the order's refused rows (tries reset, due now) once the cause is fixed
+        on the platform; how many will be sent again. A refused state the platform has
+        since been told a later state of is closed instead: an ordered platform must
+        never hear it after the later one (美团 no 10 after 40)."""
+        resent, closed = await asyncio.to_thread(self.repo.unpark, order_id, self.clock.now())
+        if resent or closed:
+            parts = [f"重新发送 {resent} 条平台状态同步"] if resent else []
+            if closed:
+                parts.append(f"{closed} 条已被后续状态取代，不再发送")
+            await self.log_event(order_id, "sync_back_resend", actor, "；".join(parts), None)
+        if resent:
+            self._wake.set()
+        return resent
+
+    async def backlog(self) -> dict[str, Backlog]:
+        """Per source: status changes not yet acknowledged (pending) and refused for good
+        (parked); sources that are on and have none are listed with zeros."""
+        counts = await asyncio.to_thread(self.repo.backlog)
+        return {**dict.fromkeys(self.connectors, Backlog(0, 0)), **counts}
 
     async def _sleep_until_due(self) -> None:
         nxt = await asyncio.to_thread(self.repo.next_due_at)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -88,6 +88,11 @@ def change_from_doc(doc: dict[str, Any]) -> SyncBack:
     )
 
 
+def _acknowledged(r: SyncBackRow) -> bool:
+    """Sent and answered ok (closed rows carry why they were not sent)."""
+    return r.done_at is not None and not r.item.last_error
+
+
 def _row(r: Any) -> SyncBackRow:
     item = outbox.OutboxItem(
         change_from_doc(dict(r.payload)),
@@ -108,6 +113,13 @@ class MissedChange:
     attempt_id: int
     carrier: str
     status: str
+
+
+class Backlog(NamedTuple):
+    """Status changes a platform has not acknowledged: still being tried, refused for good."""
+
+    pending: int
+    parked: int
 
 
 class SyncBackRepo:
@@ -171,7 +183,53 @@ class SyncBackRepo:
         with self.engine.connect() as c:
             return [_row(r) for r in c.execute(q)]
 
+    def backlog(self) -> dict[str, Backlog]:
+        """Per source, unacknowledged status rows: pending and parked. Position rows are
+        left out: one is pending most of a ride, and the next point re-arms a refused one."""
+        parked = _SB.c.parked != ""
+        q = (
+            select(_SB.c.source, parked, func.count())
+            .where(_SB.c.done_at.is_(None), _SB.c.status != POSITION)
+            .group_by(_SB.c.source, parked)
+        )
+        out: dict[str, list[int]] = {}
+        with self.engine.connect() as c:
+            for source, is_parked, n in c.execute(q):
+                out.setdefault(source, [0, 0])[1 if is_parked else 0] += n
+        return {source: Backlog(p, k) for source, (p, k) in out.items()}
+
     # ------------------------------------------------------------------ writes
+    def unpark(self, order_id: int, now: datetime) -> tuple[int, int]:
+        """A human asks to send the order's parked rows again: each is due now with its
+        tries reset, unless the platform has since acknowledged a later status of the same
+        platform order (then it is closed: sent now it would arrive out of order).
+        Returns (rows re-armed, rows closed)."""
+        resent = closed = 0
+        with self.engine.begin() as c:
+            rows = [_row(r) for r in c.execute(select(_SB).where(_SB.c.order_id == order_id))]
+            acked = [r for r in rows if not r.is_position and _acknowledged(r)]
+            for r in rows:
+                if not r.item.parked or r.done_at is not None:
+                    continue
+                later = next(
+                    (
+                        a
+                        for a in acked
+                        if a.id > r.id
+                        and a.item.change.source_order_id == r.item.change.source_order_id
+                    ),
+                    None,
+                )
+                values: dict[str, Any] = {"parked": "", "updated_at": now}
+                if later is not None and not r.is_position:
+                    values.update(done_at=now, last_error=f"overtaken by {later.kind}")
+                    closed += 1
+                else:
+                    values.update(tries=0, next_at=now, last_error=f"resent: {r.item.parked}"[:300])
+                    resent += 1
+                c.execute(update(_SB).where(_SB.c.id == r.id).values(**values))
+        return resent, closed
+
     def enqueue(
         self, source: str, change: SyncBack, order_id: int | None, now: datetime, *, ordered: bool
     ) -> bool:

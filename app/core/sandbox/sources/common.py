@@ -27,6 +27,7 @@ class Faults:
     sync_server_errors: int = 0  # the next N sync-back calls answer HTTP 502
     sync_delay_s: float = 0.0  # sync-back calls answer this late (client timeouts)
     rate_limited: int = 0  # the next N API calls get the platform's rate-limit error
+    sync_refused: int = 0  # the next N sync-back calls are refused for good (order state)
 
 
 @dataclass(frozen=True)

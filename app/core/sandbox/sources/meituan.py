@@ -187,6 +187,9 @@ class MeituanSim:
 
     def _sync(self, order: MtOrder, params: dict[str, str]) -> str:
         status = int(params["logistics_status"])
+        if self.faults.sync_refused > 0:
+            self.faults.sync_refused -= 1
+            raise MtError(PARAM_ERROR[0], "订单当前状态不允许同步配送信息")
         if status not in LOGISTICS_STATUS:
             raise MtError(PARAM_ERROR[0], f"logistics_status {status} 非法")
         if int(params["logistics_provider_code"]) not in PROVIDERS:
