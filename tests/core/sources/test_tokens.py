@@ -1,5 +1,5 @@
 """Refreshed 饿了么 tokens outlive a restart: the 饿了么 simulator over loopback refuses an
-expired token, the connector refreshes it during catch-up, a periodic pull or a desk
+expired token, the connector refreshes it during catch-up, a periodic pull, a sync-back or a desk
 start, the new pair lands in the (fake) secret store under ``sources.eleme.<key>``, and
 a connector built afterwards from that store works with it. An env override is not
 rewritten but warned about once; rehearsal tokens never reach the store."""
@@ -9,24 +9,31 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from app.bootstrap import build_core
 from app.core.config import Settings
+from app.core.domain import DeliveryStatus
 from app.core.logs import REDACTOR
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.sources.common import LoopbackServer
 from app.core.sandbox.sources.eleme import ElemeSim
 from app.core.secrets import MemorySecretStore, SecretStoreUnavailable
 from app.core.sources.catchup import catch_up
-from app.core.sources.eleme import RULES
+from app.core.sources.eleme import RULES, Connector
 from app.core.sources.http import SourceHttp
 from app.core.sources.registry import build_connector
 from app.core.sources.runner import SourceRunner
 from app.core.sources.setup import context_for
 from app.core.sources.store import MemorySourceStore
+from app.core.sources.tokens import TokenKeeper
+from app.core.storage.db import make_engine, migrate
+from app.core.storage.repos import Database
+from app.core.storage.syncback_repo import SyncBackRepo
+from tests.core.sources.test_syncback import Desk, drain, run
 from tests.fakes.clock import FakeClock
 from tests.helpers import make_settings, wait_until
 
@@ -188,3 +195,22 @@ async def test_the_desk_saves_a_token_refreshed_at_start(tmp_path):
             assert sim.access_token == token
         finally:
             await core.stop()
+
+
+async def test_a_refresh_during_sync_back_is_saved(tmp_path, eleme_rig):
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    migrate(engine)
+    desk = Desk(Database(engine), SyncBackRepo(engine), eleme_rig.clock)
+    secrets = MemorySecretStore(_stored())
+    ctx = replace(eleme_rig.connector.ctx, on_tokens=TokenKeeper("eleme", secrets.set))
+    conn = Connector(ctx)
+    sim = eleme_rig.sim
+    order_id = await desk.board_order(conn, sim.new_order())
+    worker = await run(desk, conn)
+    sim.token_expired = True
+    desk.move(desk.attempt(order_id), DeliveryStatus.PICKED_UP)
+    await worker.idle()
+    assert await drain(worker) >= 1
+    assert desk.changes[-1].outcome == "sent"
+    assert secrets.get("sources.eleme.access_token") == sim.access_token != OLD_ACCESS
+    await worker.stop()
