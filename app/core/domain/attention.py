@@ -26,6 +26,7 @@ class AttentionReason(StrEnum):
     TOO_OLD = "too_old"  # found after a restart, too old to dispatch blindly
     PLATFORM_CANCELLED = "platform_cancelled"  # the order source cancelled / refunded
     PLATFORM_STALLED = "platform_stalled"  # platform delivery found no rider in time
+    SOURCE_CONFIRM_FAILED = "source_confirm_failed"  # 接单 on the platform failed: by hand
     OTHER = "other"
 
 

@@ -59,13 +59,19 @@ from app.core.sources.base import (
     PushRequest,
     SourceConnector,
     SourceContext,
+    SourceError,
     SourceRejectedError,
 )
 from app.core.sources.http import SourceHttp
 from app.core.sources.inbox import PushReply, receive_push
 from app.core.sources.registry import SOURCE_IDS, build_connector
 from app.core.sources.routes import SourcePushes
-from app.core.sources.runner import HealthState, SourceHealth, SourceRunner
+from app.core.sources.runner import (
+    CONFIRM_BACKOFF_S,
+    HealthState,
+    SourceHealth,
+    SourceRunner,
+)
 from app.core.sources.stall import platform_stalled
 from app.core.storage.source_repo import SqliteSourceStore
 
@@ -103,6 +109,7 @@ class SourceDesk:
         http: SourceHttp | None = None,
         simulator_base_urls: Mapping[str, str] | None = None,
         stall_every_s: float = 60.0,
+        confirm_backoff_s: tuple[float, ...] = CONFIRM_BACKOFF_S,
     ) -> None:
         self.service = service
         self.clock: Clock = service.clock
@@ -111,6 +118,7 @@ class SourceDesk:
         self._http = http
         self._sims = dict(simulator_base_urls or {})
         self.stall_every_s = stall_every_s
+        self.confirm_backoff_s = confirm_backoff_s
         self.store = SqliteSourceStore(service.db.engine, self.clock.now, self._on_change)
         self.connectors: dict[str, SourceConnector] = {}
         self.runners: dict[str, SourceRunner] = {}
@@ -136,6 +144,7 @@ class SourceDesk:
         # what platform-delivery pushes said: (status, since when) per source order
         self._platform: dict[tuple[str, str], tuple[DeliveryStatus, datetime]] = {}
         self._stalled: set[int] = set()
+        self._confirm_alerted: set[int] = set()  # board orders told "请手动接单"
         for sid in SOURCE_IDS:
             plan = self._plan(sid)
             if plan is not None:
@@ -178,7 +187,14 @@ class SourceDesk:
         conn = build_connector(plan.ctx)
         self.connectors[sid], self.modes[sid], self._plans[sid] = conn, plan.mode, plan
         self.runners[sid] = SourceRunner(
-            conn, self.store, self.clock, auto_confirm=plan.auto_confirm, on_new=self._on_new
+            conn,
+            self.store,
+            self.clock,
+            auto_confirm=plan.auto_confirm,
+            on_new=self._on_new,
+            on_confirm_failed=self._confirm_failed,
+            confirm_backoff_s=self.confirm_backoff_s,
+            spawn=self._spawn,
         )
         if plan.mode == "push":
             self._push_connectors[sid] = conn
@@ -358,6 +374,28 @@ class SourceDesk:
                 )
             if current.state is SourceOrderState.CANCELLED:  # cancelled before it got here
                 await self._platform_cancelled(order_id, current)
+
+    async def _confirm_failed(self, so: SourceOrder, error: SourceError, tries: int) -> None:
+        """Every auto-confirm try failed and the platform still shows the order waiting:
+        the cashier confirms by hand (``confirm``)."""
+        order_id = await self.store.order_id(so.source, so.source_order_id)
+        if order_id is None:
+            return  # not on the board: the next start adopts and confirms it
+        label = so.display_label()
+        msg = f"{label} 自动接单失败，请手动接单"
+        data = {"code": "auto_confirm_failed", "label": label, "error": str(error), "tries": tries}
+        await self.service.log_event(order_id, "source_confirm_failed", "engine", msg, data)
+        self._confirm_alerted.add(order_id)
+        self.bus.publish(
+            AlertRaised(
+                order_id,
+                AlertKind.ATTENTION,
+                msg,
+                Severity.WARNING,
+                reason=AttentionReason.SOURCE_CONFIRM_FAILED,
+                order_label=label,
+            )
+        )
 
     async def _put_on_board(self, so: SourceOrder) -> int:
         order = to_order(so, received_at=self.clock.now())
@@ -691,6 +729,9 @@ class SourceDesk:
         await self.service.log_event(
             order_id, "source_confirmed", actor, f"{so.display_label()} 已接单"
         )
+        if order_id in self._confirm_alerted:
+            self._confirm_alerted.discard(order_id)
+            self.bus.publish(AlertCleared(order_id, AlertKind.ATTENTION))
 
     async def reject(self, order_id: int, reason: str, *, actor: str = "cashier") -> None:
         """拒单 on the platform with a reason; the board order is cancelled with it."""

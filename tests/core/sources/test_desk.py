@@ -21,6 +21,7 @@ from app.core.domain import DeliveryStatus, OrderState
 from app.core.domain.attention import AttentionReason
 from app.core.domain.source_order import SourceOrderState
 from app.core.events import (
+    AlertCleared,
     AlertRaised,
     SourceHealthChanged,
     SourceOrderArrived,
@@ -374,3 +375,29 @@ async def test_confirm_and_reject_by_hand(tmp_path):
 async def test_pos_orders_stay_dispatchable():
     assert dispatchable(sample_order())
     assert not dispatchable(sample_order(extra={"dispatch": False}))
+
+
+@pytest.mark.allow_warnings  # giving up on 接单 is logged as a warning
+async def test_a_failing_auto_confirm_is_retried_then_alerted_never_holding_the_board(tmp_path):
+    async with desk_rig(tmp_path) as rig:
+        svc = rig.core.service
+        for runner in rig.desk.runners.values():
+            runner.confirm_backoff_s = (0.0, 0.0)
+        rig.sim.faults.server_errors = 3  # each 接单 try meets a 502; the re-read works
+        oid, order_id = await rig.push_new(logistics_code=SELF)
+        assert [e.order_id for e in rig.of(SourceOrderArrived)] == [order_id]
+        assert rig.sim.orders[oid].fields["status"] == 2
+        assert [p for p, why in rig.sim.log.rejected if why == "502"] == ["order/confirm"] * 3
+        alerts = [
+            a for a in rig.of(AlertRaised) if a.reason is AttentionReason.SOURCE_CONFIRM_FAILED
+        ]
+        assert len(alerts) == 1 and alerts[0].message == "美团 #1 自动接单失败，请手动接单"
+        assert alerts[0].order_label == "美团 #1" and alerts[0].order_id == order_id
+        failed = [e for e in (await svc.order_detail(order_id)).events]
+        failed = [e for e in failed if e.kind == "source_confirm_failed"]
+        assert len(failed) == 1 and failed[0].data["tries"] == 3
+        assert failed[0].data["code"] == "auto_confirm_failed"
+
+        await svc.confirm_source_order(order_id)  # by hand: the alert goes
+        assert rig.sim.orders[oid].fields["status"] == 4
+        assert any(isinstance(e, AlertCleared) and e.order_id == order_id for e in rig.events)

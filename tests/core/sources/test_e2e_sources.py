@@ -160,8 +160,12 @@ async def test_push_confirm_dispatch_deliver_and_sync_back_in_order(tmp_path, so
         assert detail.order.pickup_no == f"{src.label} #1"
         assert detail.order.pos_order_id == f"{source}:{oid}"
         await wait_until(lambda: src.confirm_call in rig.calls(source))  # auto-confirmed
-        so = await rig.desk.store.get(source, oid)
-        assert so is not None and so.state is SourceOrderState.CONFIRMED
+
+        async def confirmed() -> bool:  # 接单 runs behind the board: stored once answered
+            so = await rig.desk.store.get(source, oid)
+            return so is not None and so.state is SourceOrderState.CONFIRMED
+
+        await wait_until(confirmed)
 
         sb = sandbox(rig.core)
         await _attempt(rig.core, order_id, S.PENDING_ACCEPT)  # auto-dispatched

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 async def test_meituan_push_through_the_listener(tmp_path, mt_rig):
     store = MemorySourceStore()
-    confirmed: list[str] = []
+    confirmed: list[str] = []  # what reached the board
 
     async def on_new(order, ring):
         confirmed.append(order.source_order_id)
@@ -45,6 +45,7 @@ async def test_meituan_push_through_the_listener(tmp_path, mt_rig):
             oid = sim.new_order()
             assert await sim.push_order(oid)
             await pushes.drain()
+            await runner.settled()  # 接单 runs behind the board
             assert await store.known_ids("meituan") == {oid}
             assert confirmed == [oid] and sim.orders[oid].fields["status"] == 4  # auto-confirm
 

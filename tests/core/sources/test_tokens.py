@@ -121,6 +121,7 @@ async def test_a_periodic_pull_refreshes_and_saves(tmp_path):
         assert [o.source_order_id for o in pulled] == [oid]
         assert runner.health.state == "healthy"
         assert r.secrets.get("sources.eleme.access_token") == r.sim.access_token != OLD_ACCESS
+        await runner.settled()  # 接单 runs behind the board: done before the client closes
 
 
 @pytest.mark.allow_warnings
