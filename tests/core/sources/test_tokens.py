@@ -6,6 +6,7 @@ rewritten but warned about once; rehearsal tokens never reach the store."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -215,3 +216,15 @@ async def test_a_refresh_during_sync_back_is_saved(tmp_path, eleme_rig):
     assert desk.changes[-1].outcome == "sent"
     assert secrets.get("sources.eleme.access_token") == sim.access_token != OLD_ACCESS
     await worker.stop()
+
+
+async def test_callers_that_meet_the_expired_token_together_share_one_refresh(tmp_path):
+    async with rig(tmp_path) as r:
+        conn = r.connector(save_secret=r.secrets.set)
+        r.sim.token_expired = True
+        # a catch-up pull and a sync-back both hit the expired token: without sharing,
+        # the second would refresh with the rotated-away refresh token and be refused
+        first, second = await asyncio.gather(conn.refresh_token(), conn.refresh_token())
+        assert first == second and first[0] == r.sim.access_token
+        assert await conn.pull() == []
+        assert r.secrets.get("sources.eleme.refresh_token") == r.sim.refresh_token

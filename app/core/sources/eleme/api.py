@@ -9,6 +9,7 @@ secret store, so it survives a restart).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -45,6 +46,8 @@ class Connector:
         self.ctx = ctx
         self.opts = ElemeOptions.from_mapping(ctx.options)
         self.creds = dict(ctx.credentials)
+        self._refreshing = asyncio.Lock()
+        self._refreshed: tuple[str, str, int] | None = None  # the last refresh's answer
         self.url = ctx.base_url
         self.shop_id = self.creds.get("shop_id", "")
 
@@ -174,7 +177,18 @@ class Connector:
         return root.rstrip("/") + "/token"
 
     async def refresh_token(self) -> tuple[str, str, int]:
-        """New ``(access_token, refresh_token, expires_in)``; ASSUMED endpoint shape."""
+        """New ``(access_token, refresh_token, expires_in)``; ASSUMED endpoint shape.
+        Callers that met the expired token at the same time (a catch-up pull and a
+        sync-back) share one refresh: the platform rotates the refresh token, so a second
+        refresh with the old one would be refused."""
+        stale = self.creds.get("access_token", "")
+        async with self._refreshing:
+            if self._refreshed is not None and self.creds.get("access_token", "") != stale:
+                return self._refreshed  # refreshed while this caller waited
+            self._refreshed = await self._refresh()
+            return self._refreshed
+
+    async def _refresh(self) -> tuple[str, str, int]:
         basic = base64.b64encode(f"{self.creds['app_key']}:{self.creds['app_secret']}".encode())
         form = {"grant_type": "refresh_token", "refresh_token": self.creds.get("refresh_token", "")}
         resp = await self.ctx.http.request(
