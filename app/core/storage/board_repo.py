@@ -126,7 +126,7 @@ def search_text(o: Order) -> str:
 def _search_clause(search: str, dialect: str, indexed: bool) -> ColumnElement[bool]:
     col = t.orders.c.search_text
     needle = search.lower()
-    if indexed and len(needle) >= search_index.MIN_CHARS:
+    if indexed and search_index.usable(needle):
         return search_index.matching_ids(needle)  # an index lookup, not a scan
     if dialect == "sqlite":
         # a byte search of UTF-8 is a character search (UTF-8 self-synchronises) and

@@ -28,6 +28,12 @@ def present(conn: Connection) -> bool:
     return found is not None
 
 
+def usable(needle: str) -> bool:
+    """Whether the index can answer ``needle``: 3+ characters, and no NUL (FTS5's query
+    parser ends a string there); anything else scans."""
+    return len(needle) >= MIN_CHARS and "\x00" not in needle
+
+
 def phrase(needle: str) -> str:
     """``needle`` as one FTS5 string: every character literal (quotes doubled)."""
     return '"' + needle.replace('"', '""') + '"'

@@ -106,6 +106,8 @@ def test_the_index_is_used_for_three_characters_and_more(varied):
         assert search_index.present(c)
     assert "MATCH" in str(board_repo._search_clause("西藏中", "sqlite", True))
     assert "MATCH" not in str(board_repo._search_clause("西藏", "sqlite", True))
+    assert "MATCH" not in str(board_repo._search_clause("西藏\x00中", "sqlite", True))
+    assert _ids(db, "西藏\x00中", indexed=True) == []  # NUL ends an FTS5 string: scanned
     assert _ids(db, "西藏", indexed=True) == _ids(db, "西藏中路", indexed=True) != []
 
 
