@@ -307,7 +307,11 @@ class AppService:
         return console.source_facts()
 
     def set_source_secret(self, source_id: str, key: str, value: str) -> None:
+        """Keyring, then the source runs with it (its connector is rebuilt as after a
+        settings save: the 饿了么 code exchange saves tokens without one). Any thread."""
         self._secret_set(console.secret_name(source_id, key), value)
+        if self.sources is not None:
+            self.sources.secret_changed(source_id)
 
     def source_secret_present(self, source_id: str, key: str) -> bool:
         return bool(self._secret_get(console.secret_name(source_id, key)))

@@ -139,6 +139,9 @@ class SourceDesk:
         # sync-back worker when the first source is switched on)
         self.after_reload: list[Callable[[], Awaitable[None]]] = []
         self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # the core's, from ``start``
+        self._secrets_dirty = False
+        self._reload_queued = False
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._health_seen: dict[str, tuple[str, str]] = {}
         # what platform-delivery pushes said: (status, since when) per source order
@@ -230,6 +233,30 @@ class SourceDesk:
                     await follow()
             return touched
 
+    def secret_changed(self, sid: str) -> None:
+        """A secret of ``sid`` was set (settings page, 饿了么 code exchange) without a
+        settings save: rebuild what changed, as ``reload`` does. Safe from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._secrets_dirty = True  # not started: ``start`` reloads first
+            return
+        try:
+            loop.call_soon_threadsafe(self._reload_soon, sid)
+        except RuntimeError:  # the loop closed meanwhile: the next start reads it
+            self._secrets_dirty = True
+
+    def _reload_soon(self, sid: str) -> None:
+        """On the loop; secrets set in a burst (access and refresh token) share a reload."""
+        if self._reload_queued:
+            return
+        self._reload_queued = True
+        log.info("%s: a secret changed; rebuilding the source", sid)
+        self._spawn(self._reload_queued_now())
+
+    async def _reload_queued_now(self) -> None:
+        self._reload_queued = False
+        await self.reload()
+
     def _on_settings(self, ev: SettingsChanged) -> None:
         try:
             self._spawn(self.reload())
@@ -240,7 +267,11 @@ class SourceDesk:
     async def start(self) -> None:
         """Returns at once: catch-up, pulls and the stall check run in the background so
         they never delay the window."""
+        if self._secrets_dirty:  # a secret set before the start: plans read it again
+            self._secrets_dirty = False
+            await self.reload()
         self._started = True
+        self._loop = asyncio.get_running_loop()
         self._unsubscribe = self.bus.subscribe(SettingsChanged, self._on_settings)
         for sid in self.runners:
             self._source_loops[sid] = self._spawn(self._run_source(sid))
@@ -253,6 +284,7 @@ class SourceDesk:
 
     async def stop(self) -> None:
         self._started = False
+        self._loop = None
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

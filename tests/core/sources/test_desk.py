@@ -7,6 +7,7 @@ self-delivery (转自配送) and is then dispatched like any self-delivery order
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -75,6 +76,7 @@ class DeskRig:
 async def desk_rig(tmp_path, sim: MeituanSim | None = None, **overrides) -> AsyncIterator[DeskRig]:
     sim = sim or MeituanSim()
     eleme: ElemeSim | None = overrides.pop("eleme_sim", None)
+    secrets: MemorySecretStore = overrides.pop("secrets", None) or MemorySecretStore()
     async with (
         LoopbackServer(sim.make_app()) as api,
         LoopbackServer((eleme or ElemeSim()).make_app()) as el_api,
@@ -107,9 +109,7 @@ async def desk_rig(tmp_path, sim: MeituanSim | None = None, **overrides) -> Asyn
         settings = settings.model_copy(
             update={"pos": settings.pos.model_copy(update={"port": port})}
         )
-        core = build_core(
-            settings, secrets=MemorySecretStore(), sandbox_engine=SandboxEngine(seed=1, speed=0)
-        )
+        core = build_core(settings, secrets=secrets, sandbox_engine=SandboxEngine(seed=1, speed=0))
         events: list[object] = []
         core.service.subscribe_all(events.append)
         await core.start()
@@ -401,3 +401,25 @@ async def test_a_failing_auto_confirm_is_retried_then_alerted_never_holding_the_
         await svc.confirm_source_order(order_id)  # by hand: the alert goes
         assert rig.sim.orders[oid].fields["status"] == 4
         assert any(isinstance(e, AlertCleared) and e.order_id == order_id for e in rig.events)
+
+
+async def test_a_secret_set_without_a_settings_save_takes_effect(tmp_path):
+    keyring = MemorySecretStore(
+        {"sources.meituan.app_secret": RULES.rehearsal_credentials["app_secret"]}
+    )
+    async with desk_rig(tmp_path, secrets=keyring, meituan={"app_secret": ""}) as rig:
+        svc, desk = rig.core.service, rig.desk
+        rig.sim.secret = "rotated-secret"  # the merchant rotates it in the platform console
+        refused = rig.sim.new_order(**NEAR_STORE)
+        assert not await rig.sim.push_order(refused)  # the desk still checks the old one
+        assert rig.sim.log.deliveries[-1].status == 400
+        before = desk.connectors["meituan"]
+        # ... and pastes it: the settings page calls this on the GUI thread (the 饿了么 code
+        # exchange off the loop too), with no settings save after it
+        await asyncio.to_thread(svc.set_source_secret, "meituan", "app_secret", "rotated-secret")
+        await wait_until(lambda: desk.connectors.get("meituan") not in (None, before))
+        await wait_until(lambda: [h.state for h in desk.health()] == ["healthy"])
+        await desk.drain()
+        assert await desk.store.order_id("meituan", refused) is not None  # its catch-up
+        _oid, order_id = await rig.push_new(logistics_code=SELF)
+        assert (await svc.order_detail(order_id)).order.pickup_no == "美团 #2"
