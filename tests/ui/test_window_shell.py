@@ -23,6 +23,7 @@ HEAVY = [
     "pydantic", "pydantic_settings", "qasync", "asyncio", "sqlalchemy", "httpx", "aiohttp",
     "app.core.config", "app.ui.bridge", "app.ui.board.view", "app.ui.detail.panel",
     "app.ui.map.view", "app.ui.menus", "app.ui.alerts", "PySide6.QtMultimedia",
+    "app.ui.tray", "app.ui.single_instance", "PySide6.QtNetwork",
 ]  # fmt: skip
 
 FIRST_FRAME = """
