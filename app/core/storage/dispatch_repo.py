@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, ColumnElement, case, func, insert, literal, select, update
+from sqlalchemy import JSON, ColumnElement, case, func, insert, literal, or_, select, update
 
 from app.core.domain import DeliveryStatus, DispatchMode, OrderState
 from app.core.storage import tables as t
@@ -74,15 +74,19 @@ def reliability(db: Database, since: datetime) -> dict[str, float]:
 
 
 def _waiting(since: datetime, *, auto_only: bool) -> list[ColumnElement[bool]]:
-    """Orders NEW or QUEUED received since ``since`` with no live attempt (and, unless
-    the shop dispatches everything automatically, asking for auto-dispatch)."""
+    """Orders NEW or QUEUED received since ``since`` with no live attempt that JuPei
+    dispatches at all (not a platform order the platform delivers or the customer picks
+    up: ``extra["dispatch"]`` False, see ``engine.dispatchable``) and, unless the shop
+    dispatches everything automatically, asking for auto-dispatch."""
     o, a = t.orders.c, t.attempts.c
     done = [s.value for s in DeliveryStatus if s.terminal]
     live = select(a.order_id).where(a.status.not_in(done))
+    flag = o.extra["dispatch"].as_boolean()
     conds = [
         o.state.in_([OrderState.NEW.value, OrderState.QUEUED.value]),
         o.received_at >= since,
         o.id.not_in(live),
+        or_(flag.is_(None), flag.is_(True)),
     ]
     if auto_only:
         conds.append(o.dispatch_mode == DispatchMode.AUTO.value)

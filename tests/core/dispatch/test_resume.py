@@ -124,3 +124,43 @@ def _recorder(into: list[int]):
         into.append(order_id)
 
     return dispatch_one
+
+
+@pytest.mark.allow_warnings  # "N waiting orders too old to dispatch" is a WARNING
+async def test_platform_delivered_and_pickup_orders_are_neither_flagged_nor_resumed(tmp_path):
+    """In auto mode a restart looks at every waiting order; a 美团专送 or pickup order
+    (``extra["dispatch"]`` False) is the platform's or the customer's, never too old."""
+    w = dispatch_world(tmp_path, mode="auto", resume_max_age_min=60)
+    now = w.clock.now()
+    backlog(w, 2, now - timedelta(minutes=90), DispatchMode.AUTO, "OLD")  # ours: flagged
+    backlog(w, 2, now - timedelta(minutes=10), DispatchMode.AUTO, "NEW")  # ours: resumed
+    for prefix, age, fulfilment in (
+        ("PLAT", 90, "platform_delivery"),
+        ("PICK", 90, "pickup"),
+        ("PLATNEW", 10, "platform_delivery"),
+    ):
+        backlog(w, 2, now - timedelta(minutes=age), DispatchMode.MANUAL, prefix)
+        with w.db.engine.begin() as c:
+            c.execute(
+                t.orders.update()
+                .where(t.orders.c.pos_order_id.startswith(prefix + "0"))
+                .values(extra={"dispatch": False, "fulfilment": fulfilment})
+            )
+    with w.db.engine.begin() as c:  # an older build wrote no flag at all: ours
+        c.execute(t.orders.update().where(t.orders.c.pos_order_id == "OLD000001").values(extra={}))
+    order: list[int] = []
+    engine = DispatchEngine(w.ctx)
+    engine.backlog.dispatch_one = _recorder(order)
+    await engine.start()
+    assert engine.backlog.task is not None
+    await engine.backlog.task
+    o = t.orders.c
+    with w.db.engine.connect() as c:
+        ids = dict(c.execute(select(o.id, o.pos_order_id)).all())
+        flagged = c.execute(select(o.pos_order_id).where(o.state == "attention")).scalars().all()
+        logged = c.execute(select(func.count()).select_from(t.order_events)).scalar_one()
+    assert sorted(flagged) == ["OLD000000", "OLD000001"]
+    assert logged == 2  # a too_old timeline row for each flagged order, none for the others
+    assert sorted(ids[i] for i in order) == ["NEW000000", "NEW000001"]
+    assert count(w, o.state == OrderState.NEW.value) == 8
+    await engine.stop()

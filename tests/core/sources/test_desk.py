@@ -423,3 +423,23 @@ async def test_a_secret_set_without_a_settings_save_takes_effect(tmp_path):
         assert await desk.store.order_id("meituan", refused) is not None  # its catch-up
         _oid, order_id = await rig.push_new(logistics_code=SELF)
         assert (await svc.order_detail(order_id)).order.pickup_no == "美团 #2"
+
+
+@pytest.mark.allow_warnings  # the self-delivery order is flagged too old: a WARNING
+async def test_a_restart_in_auto_mode_never_calls_a_platform_delivery_too_old(tmp_path):
+    sim = MeituanSim()
+    auto = {"mode": "auto", "resume_max_age_min": 0}  # every waiting order is "too old"
+    async with desk_rig(tmp_path, sim, meituan={"auto_confirm": False}) as rig:
+        _oid, platform_id = await rig.push_new(logistics_code=PLATFORM)
+        _oid, ours_id = await rig.push_new(logistics_code=SELF)  # manual mode: waits
+    async with desk_rig(tmp_path, sim, dispatch=auto) as rig:
+        svc = rig.core.service
+        backlog = rig.core.dispatcher.backlog
+        assert backlog.task is not None
+        await backlog.task
+        assert backlog.stats.flagged == 1
+        ours = await svc.order_detail(ours_id)
+        assert ours.order.state is OrderState.ATTENTION
+        platform = await svc.order_detail(platform_id)
+        assert platform.order.state is OrderState.NEW and platform.attempts == []
+        assert "too_old" not in [e.kind for e in platform.events]
