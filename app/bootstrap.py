@@ -35,6 +35,7 @@ from app.core.storage.outbox_repo import OutboxRepo
 from app.core.storage.print_repo import PrintRepo
 from app.core.storage.repos import Database
 from app.core.storage.syncback_repo import SyncBackRepo
+from app.hub.link import HubLink
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class Core:
     syncback: SyncBackWorker | None = None  # status sync-back to those platforms
     syncback_running: bool = False
     source_sims: RehearsalSources | None = None  # rehearsal: the platforms' simulators
+    hub: HubLink | None = None  # the chain hub's inbox (runs once this PC joined a hub)
     started: bool = False
 
     async def start(self, *, pos: bool = True, sample_orders: bool = False) -> None:
@@ -85,6 +87,8 @@ class Core:
             await self.sources.start()  # catch-up and pulls run in the background
             self.sources.after_reload.append(self._follow_sources)
         await self._follow_sources()
+        if self.hub is not None:
+            await self.hub.start()  # returns at once; long-polls in the background
         self.started = True
         log.info("JuPei core started%s", " in rehearsal mode (演练模式)" if svc.rehearsal else "")
 
@@ -100,6 +104,8 @@ class Core:
     async def stop(self) -> None:
         """Stop taking work, finish or persist what is in flight, release resources."""
         svc = self.service
+        if self.hub is not None:
+            await self.hub.stop()  # no relayed push enters while the desk stops
         if self.syncback is not None and self.syncback_running:
             await self.syncback.stop()  # before the sources close their HTTP client
             self.syncback_running = False
@@ -209,6 +215,7 @@ def _wire(
             service, listener, every_s=r.sample_orders_every_s, max_orders=r.sample_orders_max
         )
     demo = RehearsalDriver(service, dispatcher, sandbox)
+    service.hub = hub = HubLink(service, desk.handle_push)
     return Core(
         service,
         http,
@@ -223,6 +230,7 @@ def _wire(
         sources,
         syncback,
         source_sims=sims,
+        hub=hub,
     )
 
 

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from app.core.sources.syncback import SyncBackWorker
     from app.core.storage.print_repo import PrintJob
     from app.core.storage.syncback_repo import Backlog
+    from app.hub.link import HubLink, HubStatus
 
 log = logging.getLogger(__name__)
 __all__ = ["AppService", "OrderDetail", "OrderValidationError"]  # the UI catches the last
@@ -90,6 +91,7 @@ class AppService:
     reports: ReportService = field(init=False)
     sources: SourceDesk | None = field(init=False, default=None)  # set by build_core
     syncback: SyncBackWorker | None = field(init=False, default=None)  # set by build_core
+    hub: HubLink | None = field(init=False, default=None)  # the chain hub link; build_core
     _ephemeral: MemorySecretStore = field(default_factory=MemorySecretStore)
     _pos_secret: str | None = None  # resolved once (off the loop at start), not per request
     _eleme_state: str = ""  # the OAuth state of the last authorisation page opened
@@ -245,6 +247,13 @@ class AppService:
             self.secret_problem = str(e)
             self._ephemeral.set(name, value)
 
+    def _secret_delete(self, name: str) -> None:
+        try:
+            self.secrets.delete(name)
+        except SecretStoreUnavailable as e:
+            self.secret_problem = str(e)
+        self._ephemeral.delete(name)
+
     def pos_secret(self) -> str:
         """The POS signing secret: env override, else the secret store; generated on
         first run. Read from the keyring once and then kept in memory, because every
@@ -301,6 +310,27 @@ class AppService:
         self.gateway.settings = new
         await self.audit(actor, "settings_saved", {"path": str(path or "")})
         self.bus.publish(SettingsChanged())
+
+    # --- the chain hub (settings dialog: 总部); see app.hub.link
+    def _hub(self) -> HubLink:
+        if self.hub is None:
+            raise RuntimeError("the hub link is bound by build_core")
+        return self.hub
+
+    def hub_status(self) -> HubStatus:
+        return self._hub().status()
+
+    async def join_hub(self, *, url: str, code: str, device_name: str = "") -> HubStatus:
+        """``hub-join`` from the settings dialog: raises ``HubError`` with the reason."""
+        status = await self._hub().join(url, code, device_name)
+        await self.audit("manager", "hub_joined", {"url": status.url, "store": status.store_id})
+        return status
+
+    async def leave_hub(self) -> HubStatus:
+        old = self.settings.hub.url
+        status = await self._hub().leave()
+        await self.audit("manager", "hub_left", {"url": old})
+        return status
 
     # --- sources: settings (the dialog's page; see app.core.sources.console)
     def source_facts(self) -> dict[str, SourceFacts]:

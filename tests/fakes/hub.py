@@ -30,8 +30,8 @@ def free_port() -> int:
 class HubProcess:
     """``python -m app hub`` as a real process on a loopback port."""
 
-    def __init__(self, db_url: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(self, db_url: str, env: dict[str, str] | None = None, port: int = 0) -> None:
+        self.port = port or free_port()  # a port again: the same hub back after a stop
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(
             os.environ,

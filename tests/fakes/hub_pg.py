@@ -99,8 +99,8 @@ def hub_db_url(pg_admin_url, hub_template) -> Iterator[str]:
 def hub_process(hub_db_url):
     started: list[HubProcess] = []
 
-    def start(env: dict[str, str] | None = None) -> HubProcess:
-        hp = HubProcess(hub_db_url, env)
+    def start(env: dict[str, str] | None = None, port: int = 0) -> HubProcess:
+        hp = HubProcess(hub_db_url, env, port)
         started.append(hp)
         return hp
 
