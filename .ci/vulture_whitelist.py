@@ -225,6 +225,3 @@ _.sync_back_backlog  # unused method (app/core/service.py): per-source health
 # the map counts its paints for the coalescing tests (tests/ui/test_map_coalescing.py)
 _.paints  # unused attribute (app/ui/map/view.py)
 
-# 5. JuPei Hub (issue 16): the settings dialog's 总部 page calls these (next step)
-_.hub_status  # unused method (app/core/service.py)
-_.leave_hub  # unused method (app/core/service.py)

@@ -524,6 +524,81 @@
     </message>
 </context>
 <context>
+    <name>HubPage</name>
+    <message>
+        <source>加入</source>
+        <translation>Join</translation>
+    </message>
+    <message>
+        <source>退出</source>
+        <translation>Leave</translation>
+    </message>
+    <message>
+        <source>总部地址</source>
+        <translation>Head office address</translation>
+    </message>
+    <message>
+        <source>加入码</source>
+        <translation>Enrolment code</translation>
+    </message>
+    <message>
+        <source>连锁门店：填写总部地址和总部给的一次性加入码。加入后，平台订单经总部转到本机。</source>
+        <translation>Chain stores: enter the head office address and the one-time enrolment code head office gave you. Once joined, platform orders reach this PC through head office.</translation>
+    </message>
+    <message>
+        <source>未加入</source>
+        <translation>Not joined</translation>
+    </message>
+    <message>
+        <source>缺少设备令牌，请重新加入</source>
+        <translation>No device token; join again</translation>
+    </message>
+    <message>
+        <source>连接中</source>
+        <translation>Connecting</translation>
+    </message>
+    <message>
+        <source>已连接</source>
+        <translation>Connected</translation>
+    </message>
+    <message>
+        <source>连接异常</source>
+        <translation>Connection problem</translation>
+    </message>
+    <message>
+        <source>已加入门店：%1（%2）</source>
+        <translation>Joined store: %1 (%2)</translation>
+    </message>
+    <message>
+        <source>请填写总部地址和加入码</source>
+        <translation>Enter the head office address and the enrolment code</translation>
+    </message>
+    <message>
+        <source>加入中…</source>
+        <translation>Joining…</translation>
+    </message>
+    <message>
+        <source>加入失败：%1</source>
+        <translation>Join failed: %1</translation>
+    </message>
+    <message>
+        <source>已加入</source>
+        <translation>Joined</translation>
+    </message>
+    <message>
+        <source>退出总部</source>
+        <translation>Leave head office</translation>
+    </message>
+    <message>
+        <source>退出后本机不再接收总部转来的平台订单；总部需另行吊销本机。确定？</source>
+        <translation>After leaving, this PC no longer receives platform orders from head office; head office must revoke this PC separately. Continue?</translation>
+    </message>
+    <message>
+        <source>已退出总部</source>
+        <translation>Left head office</translation>
+    </message>
+</context>
+<context>
     <name>PosPage</name>
     <message>
         <location filename="../../app/ui/settings/pos_page.py" line="47" />
@@ -620,6 +695,10 @@
 </context>
 <context>
     <name>SettingsDialog</name>
+    <message>
+        <source>总部</source>
+        <translation>Head office</translation>
+    </message>
     <message>
         <location filename="../../app/ui/settings/dialog.py" line="33" />
         <source>设置（店长）</source>

@@ -19,6 +19,7 @@ from app.core.config import CarriersSettings, Settings
 from app.ui.bridge import spawn
 from app.ui.settings.carriers import CarrierPage
 from app.ui.settings.form import ModelForm
+from app.ui.settings.hub_page import HubPage
 from app.ui.settings.pos_page import PosPage
 from app.ui.settings.sources_page import SourcesPage
 
@@ -42,6 +43,7 @@ class SettingsDialog(QDialog):
         self.carrier_pages = self._carrier_pages(s)
         self.pos_page = PosPage(service, self)
         self.sources_page = SourcesPage(service, self)
+        self.hub_page = HubPage(service, self)  # joins/leaves at once, not on 保存
         titles = {"store": self.tr("门店"), "dispatch": self.tr("派单规则"),
                   "printing": self.tr("打印"), "alerts": self.tr("提醒"),
                   "rehearsal": self.tr("演练模式"), "ui": self.tr("界面")}  # fmt: skip
@@ -51,6 +53,7 @@ class SettingsDialog(QDialog):
             self.tabs.addTab(self.forms[sec], titles[sec])
         self.tabs.insertTab(3, self.pos_page, self.tr("收银接口"))
         self.tabs.insertTab(4, self.sources_page, self.tr("订单来源"))
+        self.tabs.addTab(self.hub_page, self.tr("总部"))
         self.tiles = self._tiles_row()
         self.status = QLabel(self)
         self.status.setObjectName("settingsStatus")
