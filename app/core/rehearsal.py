@@ -112,8 +112,10 @@ class SourceFeed:
         max_orders: int,
         seed: int = 0,
         store: StoreSettings | None = None,
+        first_after_s: float = 3.0,
     ) -> None:
         self.store = store
+        self.first_after_s = first_after_s  # the window settles before the first order
         self.control_url = control_url.rstrip("/")
         self.sources = tuple(sources)
         self.every_s, self.max_orders = every_s, max_orders
@@ -182,7 +184,7 @@ class SourceFeed:
         return f"{self.control_url}/__sources/{source}/{op}"
 
     async def _run(self) -> None:
-        await asyncio.sleep(3.0)
+        await asyncio.sleep(self.first_after_s)
         while self.asked < self.max_orders:
             try:
                 await self.order_one()

@@ -12,6 +12,8 @@ at speed 0 (time moved by hand).
 
 from __future__ import annotations
 
+import random
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,11 +27,11 @@ from app.core.domain import DeliveryStatus, OrderState
 from app.core.domain.source_order import SourceOrderState
 from app.core.rehearsal import RehearsalSources
 from app.core.sandbox.engine import SandboxEngine
+from app.core.sandbox.sources.server import SourceSimServer
 from app.core.secrets import MemorySecretStore
 from app.core.sources.desk import SourceDesk
 from tests.core.dispatch.support import attempts, eng, sandbox
 from tests.helpers import make_settings, wait_until
-from tests.reliability.procs import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 S = DeliveryStatus
@@ -63,10 +65,12 @@ class Rig:
     desk: SourceDesk
     sims: RehearsalSources
     ctl: httpx.AsyncClient
+    external: SourceSimServer | None = None  # simulators of another process ("sources_url")
 
     def sim(self, source: str) -> Any:
-        assert self.sims.server is not None
-        return self.sims.server.meituan if source == "meituan" else self.sims.server.eleme
+        server = self.sims.server or self.external
+        assert server is not None
+        return server.meituan if source == "meituan" else server.eleme
 
     async def op(self, source: str, op: str, **body: Any) -> dict[str, Any]:
         """The simulator's control API (what the rehearsal feed calls)."""
@@ -82,22 +86,44 @@ class Rig:
         return self.sim(source).log.paths()
 
 
+def _listener_port() -> int:
+    """A free port below the ephemeral range: the [pos] port is fixed before the core
+    starts, and the simulators and sandboxes bind ephemeral ports in between (a port
+    picked by binding port 0 could be handed to one of them)."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in 20000-32000")
+
+
 @asynccontextmanager
-async def rehearsal_core(tmp_path, *, dispatch: str = "auto") -> AsyncIterator[Rig]:
-    """The core as a new user's rehearsal starts it (no feed: the tests order by hand)."""
+async def rehearsal_core(
+    tmp_path, *, dispatch: str = "auto", feed: bool = False, **rehearsal: Any
+) -> AsyncIterator[Rig]:
+    """The core as a new user's rehearsal starts it; ``feed``: as the GUI starts it, with
+    the platform-order feed (else the tests order by hand)."""
     settings = make_settings(
         tmp_path,
-        pos={"port": free_port()},  # the simulators sign over the [pos] URL
-        rehearsal={"sources": True, "source_orders_every_s": 0},
+        pos={"port": _listener_port()},  # the simulators sign over the [pos] URL
+        rehearsal={"sources": True, "source_orders_every_s": 0, **rehearsal},
         dispatch={"mode": dispatch},
     )
     core = build_core(
         settings, secrets=MemorySecretStore(), sandbox_engine=SandboxEngine(seed=1, speed=0)
     )
-    await core.start()
+    if feed:
+        assert core.source_sims is not None and core.source_sims.feed is not None
+        core.source_sims.feed.first_after_s = 0.0
+    await core.start(sample_orders=feed)
     try:
         desk, sims = core.sources, core.source_sims
-        assert desk is not None and sims is not None and sims.server is not None
+        assert desk is not None and sims is not None
         assert set(desk.connectors) == {"meituan", "eleme"}
         for runner in desk.runners.values():
             await wait_until(lambda r=runner: r.health.state == "healthy", timeout=10)
@@ -264,3 +290,42 @@ async def test_a_second_rehearsal_session_on_the_same_database_stays_healthy(tmp
             assert rig.desk.runners[source].health.state == "healthy"
         db = rig.core.service.db
         assert await db.run(db.count_orders) == 4
+
+
+async def test_the_gui_start_runs_the_platform_feed(tmp_path):
+    """``core.start(sample_orders=True)`` (the GUI): orders from both platforms arrive on
+    the board by themselves, with their day numbers, and the feed stops at its cap."""
+    async with rehearsal_core(
+        tmp_path, dispatch="manual", feed=True, source_orders_every_s=0.05, source_orders_max=4
+    ) as rig:
+        feed = rig.sims.feed
+        assert feed is not None
+        await wait_until(lambda: feed.asked == 4 and feed._task is not None and feed._task.done())
+        for source, oid, _scenario in feed.made:
+            await rig.board_id(source, oid)
+        db = rig.core.service.db
+        assert await db.run(db.count_orders) == 4
+        labels = {(await rig.desk.store.get(s, o)).display_label() for s, o, _ in feed.made}
+        assert labels == {"美团 #1", "美团 #2", "饿了么 #1", "饿了么 #2"}
+
+
+async def test_simulators_of_another_process_are_pointed_at_the_listener(tmp_path):
+    """``[rehearsal] sources_url`` (``python -m app sandbox``): the core uses those
+    simulators and tells them where to push (``POST /__sources/targets``)."""
+    external = SourceSimServer(retry_every_s=0)
+    await external.start()
+    try:
+        async with rehearsal_core(
+            tmp_path, dispatch="manual", sources_url=external.base_url
+        ) as rig:
+            assert rig.sims.server is None
+            rig.external = external
+            listener = rig.core.pos_listener.base_url
+            assert external.meituan.push_base_url == listener + "/api/v1/sources/meituan"
+            for source in ("meituan", "eleme"):
+                made = await rig.op(source, "new_order", **SOURCES[source].near_store)
+                assert made["pushed"] is True
+                await rig.board_id(source, made["order_id"])
+                assert SOURCES[source].confirm_call in rig.calls(source)
+    finally:
+        await external.stop()

@@ -81,6 +81,8 @@ RULES = SourceRules(
         "no documented way to report a cancelled attempt: nothing is sent [? §6]",
         "shopPart/elemePart read as discounts by absolute value (sign convention) [~ §5]",
         "mgetOrders batch limit 50 [?]",
+        "mgetOrders with an id the platform no longer knows: if the whole batch is refused "
+        "(not-found), the open orders are re-read one by one with getOrder [?]",
         "refund messages 33/35 end the order like cancel agreement 23/25 [~ §7]",
         "push dedupe key requestId [~ §4]",
         "getPushFailMsg / confirmPullMsg params and answer shape (list of messages with "
