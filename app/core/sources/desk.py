@@ -144,8 +144,6 @@ class SourceDesk:
         self._reload_queued = False
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._health_seen: dict[str, tuple[str, str]] = {}
-        # what platform-delivery pushes said: (status, since when) per source order
-        self._platform: dict[tuple[str, str], tuple[DeliveryStatus, datetime]] = {}
         self._stalled: set[int] = set()
         self._confirm_alerted: set[int] = set()  # board orders told "请手动接单"
         for sid in SOURCE_IDS:
@@ -372,10 +370,7 @@ class SourceDesk:
         for ev in reply.events:
             if ev.kind is PushKind.DELIVERY and ev.platform_status is not None:
                 key = (source, ev.source_order_id)
-                before = self._platform.get(key)
-                self._platform[key] = (ev.platform_status, now)
-                if before is None or before[0] is not ev.platform_status:
-                    self._spawn(self._platform_rider(key, ev.platform_status))
+                self._spawn(self._platform_rider(key, ev.platform_status, now))
         runner = self.runners[source]
         self._spawn(self._after_push(runner, reply))
         return reply
@@ -448,6 +443,10 @@ class SourceDesk:
         order_id = out.order.id
         assert order_id is not None
         await self.store.link_order(so.source, so.source_order_id, order_id)
+        if so.fulfilment is FulfilmentMode.PLATFORM_DELIVERY:  # the stall clock starts
+            waiting = await self.store.platform_rider(*so.key)
+            if waiting is None:  # unless a delivery push came first
+                await self.store.set_platform_rider(*so.key, None, so.paid_at or so.created_at)
         return order_id
 
     # ------------------------------------------------------------------ changes
@@ -626,10 +625,17 @@ class SourceDesk:
             self._stalled.discard(order_id)
         await svc.log_event(order_id, "platform_completed", "platform", f"{label} 平台订单已完成")
 
-    async def _platform_rider(self, key: tuple[str, str], status: DeliveryStatus) -> None:
-        """The platform's own rider moved on (platform delivery): timeline; delivered
-        completes a board order JuPei does not dispatch."""
+    async def _platform_rider(
+        self, key: tuple[str, str], status: DeliveryStatus, at: datetime
+    ) -> None:
+        """The platform's own rider moved on (platform delivery): recorded with the order
+        (the stall check counts from it, across restarts), timeline; delivered completes
+        a board order JuPei does not dispatch. A repeated status changes nothing."""
         async with self._lock(key):
+            before = await self.store.platform_rider(*key)
+            if before is not None and before[0] is status:
+                return
+            await self.store.set_platform_rider(*key, status, at)
             order_id = await self.store.order_id(*key)
             so = await self.store.get(*key)
             if order_id is None or so is None:
@@ -659,10 +665,16 @@ class SourceDesk:
         now, marked = self.clock.now(), []
         for sid in self.runners:
             stall_min = self.settings.sources.get(sid).platform_stall_min
-            for order_id, so in await self.store.open_linked(sid, FulfilmentMode.PLATFORM_DELIVERY):
+            for order_id, so, rider in await self.store.open_linked(
+                sid, FulfilmentMode.PLATFORM_DELIVERY
+            ):
                 if order_id in self._stalled:
                     continue
-                status, since = self._platform.get(so.key, (None, so.paid_at or so.created_at))
+                if rider is None:  # an order from before riders were recorded, or one the
+                    # platform took over later: waiting from now (never all stalled at once)
+                    rider = (None, now)
+                    await self.store.set_platform_rider(*so.key, None, now)
+                status, since = rider
                 if platform_stalled(so, status, since, now, stall_min) and await self._mark_stalled(
                     order_id, so
                 ):

@@ -4,6 +4,10 @@ One row per ``(source, source_order_id)``; every push and pull is an upsert merg
 ``source_order.merge`` inside one transaction, so a repeated or late push never moves an
 order back. Push keys live in ``source_pushes`` for dedupe. Rows never leave this module:
 callers get ``SourceOrder`` values.
+
+What the platform's own rider is doing (platform delivery: its last status and since
+when, for the stall check) is kept in the row's ``doc`` under ``platform_rider``, beside
+the order and carried over by every upsert, so it outlives a restart without a column.
 """
 
 from __future__ import annotations
@@ -31,12 +35,25 @@ from app.core.domain.source_order import (
     SourceRecipient,
     merge,
 )
+from app.core.domain.status import DeliveryStatus
 from app.core.storage import tables as t
 
 _OPEN = (SourceOrderState.NEW.value, SourceOrderState.CONFIRMED.value)
 
 #: called on the loop after an upsert changed a known order: (before, after)
 OnChange = Callable[[SourceOrder, SourceOrder], None]
+#: the platform rider's last status (None: none reported yet) and since when
+PlatformRider = tuple[DeliveryStatus | None, datetime]
+_RIDER = "platform_rider"  # the doc key; not a SourceOrder field
+
+
+def _rider(doc: dict[str, Any]) -> PlatformRider | None:
+    kept = doc.get(_RIDER)
+    since = _when(kept.get("since")) if isinstance(kept, dict) else None
+    if not isinstance(kept, dict) or since is None:
+        return None
+    status = kept.get("status")
+    return (DeliveryStatus(status) if status else None), since
 
 
 def changed(old: SourceOrder, new: SourceOrder) -> bool:
@@ -129,13 +146,16 @@ class SqliteSourceStore:
             row = self._row(c, order.source, order.source_order_id)
             old = order_from_doc(row.doc, row.raw_payload) if row else None
             merged = merge(old, order) if old is not None else order
+            doc = order_to_doc(merged)
+            if row is not None and _RIDER in row.doc:
+                doc[_RIDER] = row.doc[_RIDER]  # the order changed, not the rider
             values = {
                 "source_store_ref": merged.source_store_ref,
                 "display_no": merged.display_no,
                 "state": merged.state.value,
                 "fulfilment": merged.fulfilment.value,
                 "updated_at": self._now(),
-                "doc": order_to_doc(merged),
+                "doc": doc,
                 "raw_payload": merged.raw_payload,
             }
             if row is None:
@@ -198,7 +218,9 @@ class SqliteSourceStore:
 
     def open_linked_sync(
         self, source: str, fulfilment: FulfilmentMode
-    ) -> list[tuple[int, SourceOrder]]:
+    ) -> list[tuple[int, SourceOrder, PlatformRider | None]]:
+        """Open source orders on the board with that fulfilment, with their platform
+        rider record (None when nothing was recorded)."""
         so = t.source_orders
         q = select(so).where(
             so.c.source == source,
@@ -207,7 +229,31 @@ class SqliteSourceStore:
             so.c.order_id.is_not(None),
         )
         with self.engine.connect() as c:
-            return [(int(r.order_id), order_from_doc(r.doc, r.raw_payload)) for r in c.execute(q)]
+            return [
+                (int(r.order_id), order_from_doc(r.doc, r.raw_payload), _rider(r.doc))
+                for r in c.execute(q)
+            ]
+
+    def platform_rider_sync(self, source: str, oid: str) -> PlatformRider | None:
+        with self.engine.connect() as c:
+            row = self._row(c, source, oid)
+        return _rider(row.doc) if row is not None else None
+
+    def set_platform_rider_sync(
+        self, source: str, oid: str, status: DeliveryStatus | None, since: datetime
+    ) -> bool:
+        """Record the platform rider's status and since when; False when no such row."""
+        with self.engine.begin() as c:
+            row = self._row(c, source, oid)
+            if row is None:
+                return False
+            kept = {"status": status.value if status else None, "since": since.isoformat()}
+            c.execute(
+                update(t.source_orders)
+                .where(t.source_orders.c.id == row.id)
+                .values(doc={**row.doc, _RIDER: kept})
+            )
+            return True
 
     def set_fulfilment_sync(
         self, order_id: int, fulfilment: FulfilmentMode, mode: DispatchMode, *, converted: bool
@@ -292,8 +338,18 @@ class SqliteSourceStore:
 
     async def open_linked(
         self, source: str, fulfilment: FulfilmentMode
-    ) -> list[tuple[int, SourceOrder]]:
+    ) -> list[tuple[int, SourceOrder, PlatformRider | None]]:
         return await asyncio.to_thread(self.open_linked_sync, source, fulfilment)
+
+    async def platform_rider(self, source: str, source_order_id: str) -> PlatformRider | None:
+        return await asyncio.to_thread(self.platform_rider_sync, source, source_order_id)
+
+    async def set_platform_rider(
+        self, source: str, source_order_id: str, status: DeliveryStatus | None, since: datetime
+    ) -> bool:
+        return await asyncio.to_thread(
+            self.set_platform_rider_sync, source, source_order_id, status, since
+        )
 
     async def set_fulfilment(
         self, order_id: int, fulfilment: FulfilmentMode, mode: DispatchMode, *, converted: bool

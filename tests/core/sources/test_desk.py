@@ -12,6 +12,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -443,3 +444,33 @@ async def test_a_restart_in_auto_mode_never_calls_a_platform_delivery_too_old(tm
         platform = await svc.order_detail(platform_id)
         assert platform.order.state is OrderState.NEW and platform.attempts == []
         assert "too_old" not in [e.kind for e in platform.events]
+
+
+async def test_the_stall_clock_and_the_platform_rider_outlive_a_restart(tmp_path):
+    sim = MeituanSim()
+    stall = {"platform_stall_min": 10}
+    paid = int(sim.clock.now().timestamp()) - 1800  # paid half an hour ago
+
+    async def status(rig: DeskRig, oid: str, logistics_status: int) -> None:
+        fields = {"order_id": oid, "logistics_status": logistics_status, "time": paid + 1700}
+        assert await rig.sim.push("status", fields)
+        await rig.desk.drain()
+
+    async with desk_rig(tmp_path, sim, meituan=stall) as rig:
+        rider, rider_id = await rig.push_new(logistics_code=PLATFORM, ctime=paid)
+        await status(rig, rider, 10)  # a platform rider accepted
+        again, again_id = await rig.push_new(logistics_code=PLATFORM, ctime=paid)
+        await status(rig, again, 10)
+        await status(rig, again, 100)  # ... and dropped it just now: waiting again from now
+        _oid, waiting_id = await rig.push_new(logistics_code=PLATFORM, ctime=paid)
+        assert await rig.desk.check_stalls() == [waiting_id]  # no rider for 30 min
+    async with desk_rig(tmp_path, sim, meituan=stall) as rig:
+        desk = rig.desk
+        assert await desk.check_stalls() == []  # restarted: nothing looks stalled anew
+        assert desk.is_stalled(waiting_id)  # known from the board order
+        assert not desk.is_stalled(rider_id) and not desk.is_stalled(again_id)
+        status_, since = await desk.store.platform_rider("meituan", again)
+        assert status_ is DeliveryStatus.CANCELLED
+        assert since > sim.clock.now() - timedelta(minutes=5)  # not the payment time
+        kinds = [e.kind for e in (await rig.core.service.order_detail(again_id)).events]
+        assert kinds.count("platform_delivery") == 2  # accepted, cancelled; no repeats

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from app.core.domain.source_order import SourceOrderState, to_order
+from app.core.domain.source_order import FulfilmentMode, SourceOrderState, to_order
+from app.core.domain.status import DeliveryStatus
 from app.core.pos.schema import payload_hash
 from app.core.sources.base import PushRequest
 from app.core.sources.eleme import mapping as el_mapping
@@ -107,3 +109,28 @@ async def test_a_source_order_links_to_its_board_order(store):
     with store.engine.connect() as c:
         linked = c.execute(select(t.source_orders.c.order_id)).scalar_one()
     assert linked == made.order.id
+
+
+@pytest.mark.asyncio
+async def test_the_platform_rider_record_outlives_upserts_and_a_reopen(store, tmp_path):
+    order = replace(mt_order(), fulfilment=FulfilmentMode.PLATFORM_DELIVERY)
+    await store.upsert(order)
+    key = ("meituan", order.source_order_id)
+    assert await store.platform_rider(*key) is None
+    since = NOON_LOCAL + timedelta(minutes=7)
+    assert await store.set_platform_rider(*key, DeliveryStatus.ACCEPTED, since)
+    await store.upsert(replace(order, state=SourceOrderState.CONFIRMED))  # a later push
+    assert await store.platform_rider(*key) == (DeliveryStatus.ACCEPTED, since)
+    assert (await store.get(*key)).state is SourceOrderState.CONFIRMED
+    (made,) = Database(store.engine).insert_orders(
+        [(to_order(order), payload_hash(order.raw_payload), "meituan")], NOON_LOCAL
+    )
+    await store.link_order(*key, made.order.id)
+    # another process on the same file (a restart) reads the same record
+    again = SqliteSourceStore(make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}"), store._now)
+    [(order_id, so, rider)] = await again.open_linked("meituan", FulfilmentMode.PLATFORM_DELIVERY)
+    assert (order_id, so.source_order_id) == (made.order.id, order.source_order_id)
+    assert rider == (DeliveryStatus.ACCEPTED, since)
+    assert await again.set_platform_rider(*key, None, since + timedelta(minutes=3))
+    assert await again.platform_rider(*key) == (None, since + timedelta(minutes=3))
+    assert not await again.set_platform_rider("meituan", "no-such-order", None, since)
