@@ -130,9 +130,11 @@ async def test_app_service_resend_and_backlog_on_a_started_core(tmp_path):
         _oid, order_id = await rig.push_new(logistics_code=SELF)
         rig.sim.faults.sync_refused = 1
         await svc.dispatch(order_id)
-        for _ in range(10):  # until the sandbox rider accepts
+        assert core.syncback is not None
+        for _ in range(10):  # a minute at a time, until the sandbox rider accepts
             core.demo.advance(60)
             await core.demo.poll([order_id])
+            await core.syncback.idle()  # the change is stored: the rider waits for us
             if (await svc.sync_back_backlog()).get("meituan", Backlog(0, 0)) != Backlog(0, 0):
                 break
 
