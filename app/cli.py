@@ -41,6 +41,14 @@ def run_serve(args) -> int:
                 "rehearsal mode (演练模式): carriers are the local sandboxes at %s",
                 core.sandbox.base_url,
             )
+        if core.source_sims is not None:
+            log.info(
+                "rehearsal: %s from the simulators at %s (new order: POST %s/__sources/<source>"
+                "/new_order)",
+                ", ".join(core.source_sims.sources),
+                core.source_sims.control_url,
+                core.source_sims.control_url,
+            )
         if svc.secret_problem:
             log.warning("secrets: %s", svc.secret_problem)
         await stop.wait()
