@@ -102,6 +102,11 @@ def reason_label(reason: AttentionReason) -> str:
         R.TOO_OLD: t("labels", "订单过旧，未自动派单"),
         R.PLATFORM_CANCELLED: t("labels", "平台已取消"),
         R.PLATFORM_STALLED: t("labels", "平台配送无人接单"),
+        R.PLATFORM_CANCEL_FAILED: t("labels", "平台已取消，配送取消未成功"),
+        R.PLATFORM_TOOK_OVER: t("labels", "平台已接管配送"),
+        R.SOURCE_CONFIRM_FAILED: t("labels", "自动接单失败，请手动接单"),
+        R.CUSTOMER_CANCEL_REQUESTED: t("labels", "顾客申请取消"),
+        R.CUSTOMER_REFUND_REQUESTED: t("labels", "顾客申请退款"),
     }.get(reason, t("labels", "需要人工处理"))
 
 

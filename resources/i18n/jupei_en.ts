@@ -1067,6 +1067,14 @@
         <translation>Cancelled by the platform</translation>
     </message>
     <message>
+        <source>平台已取消，配送取消未成功</source>
+        <translation>Cancelled by the platform; the delivery cancel failed</translation>
+    </message>
+    <message>
+        <source>平台已接管配送</source>
+        <translation>The platform took over the delivery</translation>
+    </message>
+    <message>
         <source>平台配送无人接单</source>
         <translation>Platform delivery has no rider</translation>
     </message>
@@ -1079,6 +1087,10 @@
         <translation>Dispatch failed</translation>
     </message>
     <message>
+        <source>自动接单失败，请手动接单</source>
+        <translation>Auto-accept failed; accept the order by hand</translation>
+    </message>
+    <message>
         <source>订单过旧，未自动派单</source>
         <translation>Too old, not dispatched automatically</translation>
     </message>
@@ -1089,6 +1101,14 @@
     <message>
         <source>运力账户余额不足</source>
         <translation>Carrier account balance too low</translation>
+    </message>
+    <message>
+        <source>顾客申请取消</source>
+        <translation>Customer asks to cancel</translation>
+    </message>
+    <message>
+        <source>顾客申请退款</source>
+        <translation>Customer asks for a refund</translation>
     </message>
 </context>
 <context>

@@ -38,3 +38,30 @@ def test_core_new_order_alert_carries_the_pickup_number():
 def test_a_refused_sync_back_reads_the_core_words():
     msg = "美团 #12 状态同步（已送达）被平台拒绝：订单已取消，请在美团外卖商家后台核对配送状态"
     assert alert_text("sync_back", msg, order="美团 #12") == f"平台状态同步被拒：{msg}"
+
+
+def test_the_source_desk_reasons_read_in_both_languages(qapp):
+    from app.ui.i18n import install_translators, remove_translators
+
+    desk = (
+        AttentionReason.SOURCE_CONFIRM_FAILED,
+        AttentionReason.CUSTOMER_CANCEL_REQUESTED,
+        AttentionReason.CUSTOMER_REFUND_REQUESTED,
+        AttentionReason.PLATFORM_TOOK_OVER,
+        AttentionReason.PLATFORM_CANCEL_FAILED,
+    )
+    zh = {r: alert_text("attention", "x", order="美团 #12", reason=r) for r in desk}
+    assert zh[AttentionReason.SOURCE_CONFIRM_FAILED] == "需处理 #美团 #12：自动接单失败，请手动接单"
+    assert len(set(zh.values())) == len(desk)  # each its own words, none the fallback
+    assert not any(t.endswith("需要人工处理") for t in zh.values())
+    ts = install_translators(qapp, "en")
+    try:
+        en = {r: alert_text("attention", "x", order="美团 #12", reason=r) for r in desk}
+    finally:
+        remove_translators(qapp, ts)
+        install_translators(qapp, "zh_CN")
+    assert en[AttentionReason.SOURCE_CONFIRM_FAILED] == (
+        "Attention #美团 #12：Auto-accept failed; accept the order by hand"
+    )
+    assert en[AttentionReason.CUSTOMER_REFUND_REQUESTED].endswith("Customer asks for a refund")
+    assert en[AttentionReason.PLATFORM_TOOK_OVER].endswith("The platform took over the delivery")

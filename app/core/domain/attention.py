@@ -26,7 +26,11 @@ class AttentionReason(StrEnum):
     TOO_OLD = "too_old"  # found after a restart, too old to dispatch blindly
     PLATFORM_CANCELLED = "platform_cancelled"  # the order source cancelled / refunded
     PLATFORM_STALLED = "platform_stalled"  # platform delivery found no rider in time
+    PLATFORM_CANCEL_FAILED = "platform_cancel_failed"  # platform cancelled, ours did not
+    PLATFORM_TOOK_OVER = "platform_took_over"  # platform delivers now; ours still live
     SOURCE_CONFIRM_FAILED = "source_confirm_failed"  # 接单 on the platform failed: by hand
+    CUSTOMER_CANCEL_REQUESTED = "customer_cancel_requested"  # decide on the platform
+    CUSTOMER_REFUND_REQUESTED = "customer_refund_requested"  # decide on the platform
     OTHER = "other"
 
 

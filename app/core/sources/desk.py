@@ -496,9 +496,11 @@ class SourceDesk:
         extra, label = detail.order.extra, so.display_label()
         if extra.get("fulfilment") == so.fulfilment.value:
             return
+        data: dict[str, Any] = {"label": label, "fulfilment": so.fulfilment.value}
         if extra.get("converted_from_platform"):  # 转自配送 done: our carrier delivers
             msg = f"{label} 平台报告配送方式 {so.fulfilment.value}（已转自配送，按自配送处理）"
-            await svc.log_event(order_id, "source_fulfilment", "platform", msg)
+            data["code"] = "ignored_after_conversion"
+            await svc.log_event(order_id, "source_fulfilment", "platform", msg, data)
             return
         mode = DispatchMode(self.settings.dispatch.mode)
         if not await self.store.set_fulfilment(order_id, so.fulfilment, mode, converted=False):
@@ -506,7 +508,8 @@ class SourceDesk:
         self.bus.publish(OrderChanged(order_id))
         if so.fulfilment.dispatches:
             msg = f"{label} 平台改为商家自配送，由聚配呼叫骑手"
-            await svc.log_event(order_id, "source_fulfilment", "platform", msg)
+            data["code"] = "to_self_delivery"
+            await svc.log_event(order_id, "source_fulfilment", "platform", msg, data)
             self._after_dispatchable(order_id, mode)
             return
         what = "平台配送" if so.fulfilment is FulfilmentMode.PLATFORM_DELIVERY else "到店自取"
@@ -514,7 +517,8 @@ class SourceDesk:
         live = detail.attempt is not None and detail.attempt.status.live
         if live:
             msg += "；聚配的配送仍在进行，请确认是否取消"
-        await svc.log_event(order_id, "source_fulfilment", "platform", msg)
+        data.update(code="to_platform", live_attempt=live)
+        await svc.log_event(order_id, "source_fulfilment", "platform", msg, data)
         if live:
             self.bus.publish(
                 AlertRaised(
@@ -522,7 +526,7 @@ class SourceDesk:
                     AlertKind.ATTENTION,
                     msg,
                     Severity.CRITICAL,
-                    reason=AttentionReason.OTHER,
+                    reason=AttentionReason.PLATFORM_TOOK_OVER,
                     order_label=label,
                 )
             )
@@ -537,11 +541,25 @@ class SourceDesk:
     async def _asked(self, order_id: int, so: SourceOrder) -> None:
         """The customer asks to cancel or for a refund: the shop decides on the platform."""
         label = so.display_label()
-        what = "申请退款" if so.refund_state is RefundState.APPLIED else "申请取消"
+        refund = so.refund_state is RefundState.APPLIED
+        what = "申请退款" if refund else "申请取消"
         msg = f"{label} 顾客{what}，请在平台处理"
-        await self.service.log_event(order_id, "source_cancel_requested", "platform", msg)
+        data = {"code": "refund" if refund else "cancel", "label": label}
+        await self.service.log_event(order_id, "source_cancel_requested", "platform", msg, data)
+        reason = (
+            AttentionReason.CUSTOMER_REFUND_REQUESTED
+            if refund
+            else AttentionReason.CUSTOMER_CANCEL_REQUESTED
+        )
         self.bus.publish(
-            AlertRaised(order_id, AlertKind.ATTENTION, msg, Severity.WARNING, order_label=label)
+            AlertRaised(
+                order_id,
+                AlertKind.ATTENTION,
+                msg,
+                Severity.WARNING,
+                reason=reason,
+                order_label=label,
+            )
         )
 
     async def _platform_cancelled(self, order_id: int, so: SourceOrder) -> None:
@@ -556,11 +574,14 @@ class SourceDesk:
                     "platform_cancelled",
                     "platform",
                     f"平台已取消订单（配送已结束：{detail.order.state.value}）",
+                    {"code": "after_finish", "state": detail.order.state.value},
                 )
             return
         label = so.display_label()
         live = detail.attempt is not None and detail.attempt.status.live
-        reason = "平台已退款" if so.refund_state is RefundState.FULL else "平台已取消"
+        refunded = so.refund_state is RefundState.FULL
+        reason = "平台已退款" if refunded else "平台已取消"
+        base = {"label": label, "refunded": refunded}
         fee: int | None = None
         if live:
             try:
@@ -572,21 +593,22 @@ class SourceDesk:
                 "platform_cancelled",
                 "platform",
                 f"{label} {reason}，正在取消配送（预计取消费 {_yuan(fee)}）",
-                {"fee_preview_fen": fee},
+                {**base, "code": "cancelling", "fee_preview_fen": fee},
             )
         try:
             paid = await svc.cancel(order_id, reason=reason, actor="platform")
         except Exception as e:  # the dispatcher flagged the order; say why here too
             log.info("order %s: cancel after platform cancel failed: %s", order_id, e)
             msg = f"{label} {reason}，但配送取消未成功，请手动处理：{e}"
-            await svc.log_event(order_id, "platform_cancel_failed", "platform", msg)
+            data = {**base, "code": "cancel_failed", "error": str(e)}
+            await svc.log_event(order_id, "platform_cancel_failed", "platform", msg, data)
             self.bus.publish(
                 AlertRaised(
                     order_id,
                     AlertKind.ATTENTION,
                     msg,
                     Severity.CRITICAL,
-                    reason=AttentionReason.PLATFORM_CANCELLED,
+                    reason=AttentionReason.PLATFORM_CANCEL_FAILED,
                     order_label=label,
                 )
             )
@@ -597,7 +619,12 @@ class SourceDesk:
         else:
             msg = f"{label} {reason}，订单已取消"
             severity = Severity.INFO
-        await svc.log_event(order_id, "platform_cancelled", "platform", msg, {"fee_fen": paid})
+        data = {
+            **base,
+            "code": "delivery_cancelled" if live else "order_cancelled",
+            "fee_fen": paid,
+        }
+        await svc.log_event(order_id, "platform_cancelled", "platform", msg, data)
         self.bus.publish(
             AlertRaised(
                 order_id,
@@ -623,7 +650,9 @@ class SourceDesk:
             await svc.db.run(svc.db.set_order_state, order_id, OrderState.DELIVERED, now, "")
             self.bus.publish(OrderChanged(order_id, OrderState.DELIVERED.value))
             self._stalled.discard(order_id)
-        await svc.log_event(order_id, "platform_completed", "platform", f"{label} 平台订单已完成")
+        await svc.log_event(
+            order_id, "platform_completed", "platform", f"{label} 平台订单已完成", {"label": label}
+        )
 
     async def _platform_rider(
         self, key: tuple[str, str], status: DeliveryStatus, at: datetime
@@ -645,7 +674,7 @@ class SourceDesk:
                 "platform_delivery",
                 "platform",
                 f"{so.display_label()} 平台配送：{status.value}",
-                {"status": status.value},
+                {"status": status.value, "label": so.display_label()},
             )
             if status is DeliveryStatus.DELIVERED:
                 await self._platform_completed(order_id, so)
@@ -696,7 +725,9 @@ class SourceDesk:
             svc.db.set_order_state, order_id, OrderState.ATTENTION, self.clock.now(), attention
         )
         self.bus.publish(OrderChanged(order_id, OrderState.ATTENTION.value))
-        await svc.log_event(order_id, "platform_stalled", "engine", msg)
+        stall_min = self.settings.sources.get(so.source).platform_stall_min
+        data = {"label": label, "stall_min": stall_min}
+        await svc.log_event(order_id, "platform_stalled", "engine", msg, data)
         self.bus.publish(
             AlertRaised(
                 order_id,
@@ -743,6 +774,7 @@ class SourceDesk:
             "source_self_delivery",
             actor,
             f"{so.display_label()} 已转自配送，由聚配呼叫骑手",
+            {"label": so.display_label()},
         )
         self._after_dispatchable(order_id, mode)
 
@@ -771,7 +803,11 @@ class SourceDesk:
         await connector.confirm(so.source_order_id)
         await self.store.upsert(replace(so, state=SourceOrderState.CONFIRMED))
         await self.service.log_event(
-            order_id, "source_confirmed", actor, f"{so.display_label()} 已接单"
+            order_id,
+            "source_confirmed",
+            actor,
+            f"{so.display_label()} 已接单",
+            {"label": so.display_label()},
         )
         if order_id in self._confirm_alerted:
             self._confirm_alerted.discard(order_id)
@@ -784,6 +820,10 @@ class SourceDesk:
         async with self._lock(so.key):
             await self.store.upsert(replace(so, state=SourceOrderState.CANCELLED))
             await self.service.log_event(
-                order_id, "source_rejected", actor, f"{so.display_label()} 已拒单：{reason}"
+                order_id,
+                "source_rejected",
+                actor,
+                f"{so.display_label()} 已拒单：{reason}",
+                {"label": so.display_label(), "reject_reason": reason},
             )
             await self.service.cancel(order_id, reason=f"拒单：{reason}", actor=actor)

@@ -24,6 +24,7 @@ from app.core.domain.attention import AttentionReason
 from app.core.domain.source_order import SourceOrderState
 from app.core.events import (
     AlertCleared,
+    AlertKind,
     AlertRaised,
     SourceHealthChanged,
     SourceOrderArrived,
@@ -173,6 +174,13 @@ async def test_platform_cancel_cancels_the_live_attempt(tmp_path):
         assert [a.status for a in detail.attempts] == [DeliveryStatus.CANCELLED]
         kinds = [e.kind for e in detail.events]
         assert kinds.count("platform_cancelled") == 2  # the fee preview, then the outcome
+        codes = [e.data["code"] for e in detail.events if e.kind == "platform_cancelled"]
+        assert codes == ["cancelling", "delivery_cancelled"]  # for the UI's own words
+        assert all(
+            e.data["label"] == "美团 #1" and e.data["refunded"] is False
+            for e in detail.events
+            if e.kind == "platform_cancelled"
+        )
         alerts = [a for a in rig.of(AlertRaised) if a.reason is AttentionReason.PLATFORM_CANCELLED]
         assert len(alerts) == 1 and "配送已取消" in alerts[0].message
         assert alerts[0].order_label == "美团 #1"
@@ -347,6 +355,9 @@ async def test_platform_taking_over_delivery_stops_dispatch_and_flags_a_live_att
         assert {"source_fulfilment", "platform_delivery"} <= {e.kind for e in detail.events}
         critical = [a for a in rig.of(AlertRaised) if a.severity == "critical"]
         assert len(critical) == 1 and "请确认是否取消" in critical[0].message
+        assert critical[0].reason is AttentionReason.PLATFORM_TOOK_OVER
+        (moved,) = [e for e in detail.events if e.kind == "source_fulfilment"]
+        assert (moved.data["code"], moved.data["live_attempt"]) == ("to_platform", True)
         assert detail.attempt is not None and detail.attempt.status.live  # the cashier decides
 
 
@@ -474,3 +485,17 @@ async def test_the_stall_clock_and_the_platform_rider_outlive_a_restart(tmp_path
         assert since > sim.clock.now() - timedelta(minutes=5)  # not the payment time
         kinds = [e.kind for e in (await rig.core.service.order_detail(again_id)).events]
         assert kinds.count("platform_delivery") == 2  # accepted, cancelled; no repeats
+
+
+async def test_a_customer_asking_for_a_refund_is_an_alert_with_its_reason(tmp_path):
+    async with desk_rig(tmp_path) as rig:
+        oid, order_id = await rig.push_new(logistics_code=SELF)
+        assert await rig.sim.push("refund", rig.sim.refund(oid, "apply"))
+        await rig.desk.drain()
+        (alert,) = [a for a in rig.of(AlertRaised) if a.kind is AlertKind.ATTENTION]
+        assert alert.reason is AttentionReason.CUSTOMER_REFUND_REQUESTED
+        assert alert.message == "美团 #1 顾客申请退款，请在平台处理"
+        detail = await rig.core.service.order_detail(order_id)
+        (asked,) = [e for e in detail.events if e.kind == "source_cancel_requested"]
+        assert asked.data == {"code": "refund", "label": "美团 #1"}
+        assert detail.order.state is OrderState.NEW  # the shop decides on the platform
