@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select, update
 
 from app.bootstrap import Core, build_core
 from app.core.dispatch.context import DispatchError
@@ -38,6 +39,7 @@ from app.core.secrets import MemorySecretStore
 from app.core.sources.desk import RESERVATION_READY_BEFORE, STALL_MESSAGE, SourceDesk
 from app.core.sources.eleme import RULES as ELEME_RULES
 from app.core.sources.meituan import RULES
+from app.core.storage import tables as t
 from tests.helpers import make_settings, sample_order, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -499,3 +501,20 @@ async def test_a_customer_asking_for_a_refund_is_an_alert_with_its_reason(tmp_pa
         (asked,) = [e for e in detail.events if e.kind == "source_cancel_requested"]
         assert asked.data == {"code": "refund", "label": "美团 #1"}
         assert detail.order.state is OrderState.NEW  # the shop decides on the platform
+
+
+async def test_an_order_with_no_rider_record_waits_from_when_the_check_first_sees_it(tmp_path):
+    async with desk_rig(tmp_path, meituan={"platform_stall_min": 10}) as rig:
+        desk = rig.desk
+        paid = int(rig.sim.clock.now().timestamp()) - 1800
+        oid, order_id = await rig.push_new(logistics_code=PLATFORM, ctime=paid)
+        so = t.source_orders
+        with desk.store.engine.begin() as c:  # as an order stored by an earlier build
+            doc = c.execute(select(so.c.doc).where(so.c.source_order_id == oid)).scalar_one()
+            doc.pop("platform_rider")
+            c.execute(update(so).where(so.c.source_order_id == oid).values(doc=doc))
+        assert await desk.store.platform_rider("meituan", oid) is None
+        assert await desk.check_stalls() == []  # not stalled at once after 30 min
+        status, since = await desk.store.platform_rider("meituan", oid)
+        assert status is None and since > rig.sim.clock.now() - timedelta(minutes=1)
+        assert not desk.is_stalled(order_id)
