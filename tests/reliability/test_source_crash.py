@@ -6,7 +6,7 @@ for. The first ``serve`` runs with the crash point ``source_push_stored``
 (``app.core.faultpoints``): it stores the pushed order, then SIGKILLs itself before the
 reply and before the order reaches the board. After a restart the platform re-sends
 the push: exactly one source order and exactly one JuPei order exist, nothing lost and
-nothing doubled."""
+nothing doubled, and the order is confirmed (接单) on the platform exactly once."""
 
 from __future__ import annotations
 
@@ -71,6 +71,11 @@ def _counts(home, source: str) -> tuple[int, int, list[tuple]]:
     return n_src, len(rows), rows
 
 
+def _paths(ctl: str) -> list[str]:
+    log = httpx.get(ctl + "/log", timeout=10, trust_env=False).json()
+    return [c["path"] for c in log["calls"]]
+
+
 @pytest.mark.parametrize("source", ["meituan", "eleme"])
 def test_sigkill_between_storing_a_push_and_replying(tmp_path, source):
     sb_port, src_port, pos_port = free_port(), free_port(), free_port()
@@ -114,6 +119,11 @@ def test_sigkill_between_storing_a_push_and_replying(tmp_path, source):
         assert [d[2] for d in deliveries] == [False] + [True] * retried["accepted"]
         if not retried["accepted"]:
             assert "eleme.msgNew.confirmPullMsg" in [c["path"] for c in log["calls"]]
+        # the restarted app also confirms (接单) the order it had stored but not announced
+        confirm = {"meituan": "order/confirm", "eleme": "eleme.order.confirmOrderLite"}[source]
+        while time.monotonic() < deadline and confirm not in _paths(ctl):
+            time.sleep(0.2)
+        assert _paths(ctl).count(confirm) == 1
     finally:
         if serve is not None:
             stop(serve)
