@@ -31,11 +31,13 @@ from app.core.service import AppService
 from app.core.sources.desk import SourceDesk
 from app.core.sources.syncback import SyncBackWorker
 from app.core.storage.db import make_engine, migrate
+from app.core.storage.hub_outbox_repo import HubOutboxRepo
 from app.core.storage.outbox_repo import OutboxRepo
 from app.core.storage.print_repo import PrintRepo
 from app.core.storage.repos import Database
 from app.core.storage.syncback_repo import SyncBackRepo
 from app.hub.link import HubLink
+from app.hub.upload import HubUploader
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +217,8 @@ def _wire(
             service, listener, every_s=r.sample_orders_every_s, max_orders=r.sample_orders_max
         )
     demo = RehearsalDriver(service, dispatcher, sandbox)
-    service.hub = hub = HubLink(service, desk.handle_push)
+    uploader = HubUploader(HubOutboxRepo(db.engine))  # store → hub sync
+    service.hub = hub = HubLink(service, desk.handle_push, uploader=uploader)
     return Core(
         service,
         http,

@@ -20,15 +20,15 @@ import contextlib
 import logging
 import random
 import socket
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 
 from app.core.events import SourceHealthChanged
 from app.hub.client import DEVICE_TOKEN_SECRET, HubAuthError, HubClient, HubError, PushHandler
 from app.hub.client import join as join_hub
+from app.hub.upload import HubUploader
 
 if TYPE_CHECKING:
     from app.core.config import Settings
@@ -65,6 +65,8 @@ class HubStatus:
     state: str
     detail: str = ""
     delivered: int = 0  # relayed pushes handed on since this run started
+    uploaded: int = 0  # store rows the hub took since this run started
+    sync_error: str = ""  # the last upload failure ("" once one succeeded)
 
 
 class HubLink:
@@ -73,6 +75,7 @@ class HubLink:
         service: LinkService,
         handle_push: PushHandler,
         *,
+        uploader: HubUploader | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         wait_s: float = 25.0,
         retry_min_s: float = 1.0,
@@ -87,9 +90,8 @@ class HubLink:
         self._client: HubClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._health: tuple[str, str] = ("off", "")
-        # extra loops that run while the link runs (the store → hub upload)
-        self.companions: list[Callable[[str, str], Coroutine[Any, Any, None]]] = []
-        self._companion_tasks: list[asyncio.Task[None]] = []
+        self.uploader = uploader  # store → hub sync, runs beside the inbox
+        self._upload_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ state
     def _link(self) -> tuple[str, str]:
@@ -112,6 +114,8 @@ class HubLink:
             state=state,
             detail=detail,
             delivered=self._client.delivered if self._client is not None else 0,
+            uploaded=self.uploader.uploaded if self.uploader is not None else 0,
+            sync_error=self.uploader.last_error if self.uploader is not None else "",
         )
 
     def _set_health(self, state: str, detail: str = "") -> None:
@@ -144,19 +148,21 @@ class HubLink:
         )
         self._set_health("starting")
         self._task = asyncio.create_task(self._run(self._client), name="hub-inbox")
-        self._companion_tasks = [
-            asyncio.create_task(c(url, token), name="hub-companion") for c in self.companions
-        ]
+        if self.uploader is not None:
+            await self.uploader.enable()  # first time: every existing row is queued
+            self._upload_task = asyncio.create_task(
+                self.uploader.run(url, token), name="hub-upload"
+            )
         log.info("hub: linked to %s as store %s", url, store_id)
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._companion_tasks) if t is not None]
+        tasks = [t for t in (self._task, self._upload_task) if t is not None]
         for t in tasks:
             t.cancel()
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
-        self._task, self._companion_tasks = None, []
+        self._task = self._upload_task = None
         if self._client is not None:
             await self._client.aclose()
         self._client = None
@@ -211,6 +217,8 @@ class HubLink:
         """Disconnect and forget the hub on this PC (token out of the secret store, ``[hub]``
         cleared). The hub keeps the device until ``hub store revoke``."""
         await self.stop()
+        if self.uploader is not None:
+            await self.uploader.disable()  # stop capturing; drop what was not uploaded
         await asyncio.to_thread(self.service._secret_delete, DEVICE_TOKEN_SECRET)
         s = self.service.settings
         new = s.model_copy(update={"hub": s.hub.model_copy(update={"url": "", "store_id": ""})})

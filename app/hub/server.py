@@ -5,6 +5,7 @@
 - ``GET  /hub/v1/store``                   the device's store (device token)
 - ``GET  /hub/v1/inbox?after=N&wait=S``    the store's pushes after cursor N; long-poll
 - ``POST /hub/v1/inbox/ack``               ``{"cursor": N}``: the device has applied up to N
+- ``POST /hub/v1/sync``                    the store's rows (orders, attempts, …), versioned
 - ``POST /hub/v1/sources/{source}/{kind}`` a platform push: verify, store, reply
 
 Every device endpoint serves only the token's own store; a ``store`` query parameter
@@ -30,6 +31,7 @@ from app.hub.notify import Notifier
 from app.hub.pushes import PushStore
 from app.hub.relay import PREFIX, Relay
 from app.hub.repo import Device, HubRepo
+from app.hub.sync import SyncStore, parse_rows
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class HubServer:
         self.notifier, self.clock = notifier, clock
         self.repo = HubRepo(engine)
         self.pushes = PushStore(engine)
+        self.sync_rows = SyncStore(engine)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
@@ -74,6 +77,7 @@ class HubServer:
         app.router.add_get("/hub/v1/store", self.store)
         app.router.add_get("/hub/v1/inbox", self.inbox)
         app.router.add_post("/hub/v1/inbox/ack", self.ack)
+        app.router.add_post("/hub/v1/sync", self.sync)
         app.router.add_route("POST", PREFIX + "/{source}/{kind}", self.push)
         app.router.add_route("GET", PREFIX + "/{source}/{kind}", self.push)
         return app
@@ -190,6 +194,26 @@ class HubServer:
             return web.json_response({"error": 'body must be {"cursor": N}'}, status=400)
         acked = await asyncio.to_thread(self.repo.ack, device, cursor, self.clock.now())
         return web.json_response({"store_id": device.store_id, "acked": acked})
+
+    async def sync(self, request: web.Request) -> web.Response:
+        """A batch of the device's store rows; applied under the token's store only."""
+        device = await self._device(request)
+        try:
+            rows = parse_rows(await request.json())
+        except ValueError as e:  # bad JSON, or SyncRejected
+            return web.json_response({"error": str(e)[:200]}, status=400)
+        try:
+            done = await asyncio.to_thread(
+                self.sync_rows.apply, device.store_id, rows, self.clock.now()
+            )
+        except Exception as e:  # database down: nothing applied, the counter sends again
+            log.warning(
+                "hub: sync from store %s not applied: %s", device.store_id, type(e).__name__
+            )
+            return web.json_response({"error": "try again"}, status=503)
+        return web.json_response(
+            {"store_id": device.store_id, "applied": done.applied, "stale": done.stale}
+        )
 
     # ------------------------------------------------------------------ platforms
     async def push(self, request: web.Request) -> web.Response:

@@ -10,6 +10,8 @@
   body) so the counter re-runs the very same parsing; ``store_id`` NULL = needs mapping.
 - ``hub_unmapped``: the "needs mapping" queue, one row per unknown (source, ref); ref ""
   counts pushes that named no store and whose order the hub has not seen yet.
+- ``hub_order``, ``hub_attempt``, ``hub_source_order``, ``hub_order_event``: every
+  store's rows uploaded by its counter PC (``POST /hub/v1/sync``; ``app/hub/sync.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -28,6 +31,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -105,3 +109,59 @@ unmapped = Table(
     Column("first_seen_at", DateTime(timezone=True), nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
 )
+
+
+# --------------------------------------------------------------------- store → hub sync
+# What the counter PCs upload (issue 16 item 4): one row per counter row, keyed by the
+# counter's own row id within its store, with the version the counter stamped (its upload
+# outbox sequence, which only grows). A row is replaced only by a higher version, so a
+# repeated or out-of-order upload changes nothing. ``data`` is the whole row as the
+# counter sent it (phones masked, no search text); the typed columns beside it are what
+# head-office reports filter and sum on.
+def _synced(name: str, *typed: Column[object]) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("store_id", String(32), ForeignKey("hub_store.id"), primary_key=True),
+        Column("row_id", BigInteger, primary_key=True),
+        Column("version", BigInteger, nullable=False),
+        Column("deleted", Boolean, nullable=False, default=False),
+        Column("data", JSONB, nullable=False),
+        *typed,
+        Column("synced_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+sync_orders = _synced(
+    "hub_order",
+    Column("business_date", String(10), nullable=False, default=""),
+    Column("state", String(16), nullable=False, default=""),
+    Column("source", String(16), nullable=False, default=""),
+    Column("total_fen", BigInteger, nullable=False, default=0),
+    Column("delivery_fee_fen", BigInteger, nullable=False, default=0),
+)
+sync_attempts = _synced(
+    "hub_attempt",
+    Column("order_id", BigInteger),
+    Column("carrier", String(16), nullable=False, default=""),
+    Column("status", String(20), nullable=False, default=""),
+    Column("quoted_fee_fen", BigInteger, nullable=False, default=0),
+    Column("actual_fee_fen", BigInteger),
+    Column("tip_fen", BigInteger, nullable=False, default=0),
+    Column("cancel_fee_fen", BigInteger, nullable=False, default=0),
+)
+sync_source_orders = _synced(
+    "hub_source_order",
+    Column("order_id", BigInteger),
+    Column("source", String(16), nullable=False, default=""),
+    Column("source_order_id", String(40), nullable=False, default=""),
+    Column("state", String(16), nullable=False, default=""),
+)
+sync_events = _synced(
+    "hub_order_event",
+    Column("order_id", BigInteger),
+    Column("kind", String(32), nullable=False, default=""),
+)
+Index("ix_hub_order_day", sync_orders.c.store_id, sync_orders.c.business_date)
+Index("ix_hub_attempt_order", sync_attempts.c.store_id, sync_attempts.c.order_id)
+Index("ix_hub_order_event_order", sync_events.c.store_id, sync_events.c.order_id)

@@ -526,6 +526,14 @@
 <context>
     <name>HubPage</name>
     <message>
+        <source>本次已上传 %1 条记录到总部</source>
+        <translation>%1 records uploaded to head office in this session</translation>
+    </message>
+    <message>
+        <source>上传暂停：%1（恢复后自动补传）</source>
+        <translation>Upload paused: %1 (catches up automatically)</translation>
+    </message>
+    <message>
         <source>加入</source>
         <translation>Join</translation>
     </message>

@@ -130,6 +130,7 @@ class InProcessHub:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self.notifier.release_all()  # as ``python -m app hub`` stops: parked polls answer
         await self.runner.cleanup()
         await self.notifier.stop()
         await self.relay.aclose()

@@ -26,6 +26,8 @@ class Status:
     state: str = "off"
     detail: str = ""
     delivered: int = 0
+    uploaded: int = 0
+    sync_error: str = ""
 
 
 class FakeHubDoor:
@@ -79,7 +81,11 @@ async def test_join_shows_the_store_and_leave_forgets_it(qtbot):
     assert door.joins[-1] == ("https://hub.example.cn", door.valid_code)
     assert "已连接" in page.store.text() and page.code.text() == ""
     assert page.leave_button.isEnabled() and not page.join_button.isEnabled()
-    assert page.url.isReadOnly()
+    assert page.url.isReadOnly() and "已上传 0 条" in page.store.text()
+    door.status = Status(True, "https://hub.example.cn", "s1", "人民路店", "error",
+                         "hub not reached", 0, 12, "hub not reached: ConnectError")  # fmt: skip
+    page.show_status(door.hub_status())
+    assert "连接异常" in page.store.text() and "上传暂停" in page.store.text()
 
     qtbot.mouseClick(page.leave_button, Qt.MouseButton.LeftButton)
     box = await wait_until(_confirm_box, timeout=10)

@@ -299,6 +299,18 @@ source_syncback = Table(
     Index("ix_source_syncback_pending", "done_at", "parked", "next_at"),
 )
 
+# store -> hub upload outbox (issue 16 item 4): SQLite triggers add one row per insert or
+# update of orders, attempts, source_orders and order_events while the PC is joined to a
+# hub (kv "hub.sync" present; migration 0007). The id only grows (AUTOINCREMENT: never
+# reused after the uploaded rows are deleted) and is the version the hub keeps.
+hub_outbox = Table(
+    "hub_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tbl", String(24), nullable=False),
+    Column("row_id", Integer, nullable=False),
+    sqlite_autoincrement=True,
+)
 Index("ix_orders_state_received", orders.c.state, orders.c.received_at)
 # newest-first walks by received_at (what ix_orders_received_at was), covering the board's
 # lane counts, pages and search scans: state and search_text are read from the index,

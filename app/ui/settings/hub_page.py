@@ -80,6 +80,11 @@ class HubPage(QWidget):
             text += "\n" + self._state_label(status.state)
             if status.detail:
                 text += "：" + status.detail
+            text += "\n" + self.tr("本次已上传 %1 条记录到总部").replace("%1", str(status.uploaded))
+            if status.sync_error:
+                text += "\n" + self.tr("上传暂停：%1（恢复后自动补传）").replace(
+                    "%1", status.sync_error
+                )
             self.url.setText(status.url)
         else:
             text = self._state_label("off")
