@@ -66,6 +66,7 @@ def run_sandbox(args) -> int:
         from app.core.carriers.registry import CARRIER_IDS
         from app.core.sandbox.engine import SandboxEngine
         from app.core.sandbox.server import SandboxServer
+        from app.core.sandbox.sources.server import SIM_IDS
 
         carriers = tuple(c for c in args.carriers.split(",") if c) or CARRIER_IDS
         server = SandboxServer(
@@ -79,7 +80,7 @@ def run_sandbox(args) -> int:
         log.info("control: %s/__sandbox/stats", server.base_url)
         if sources is not None:
             await sources.start()
-            for sid in ("meituan", "eleme"):
+            for sid in SIM_IDS:
                 log.info("source %-8s %s", sid, sources.api_url(sid))
             log.info(
                 "sources push to %s and %s; control: %s/__sources/<source>/new_order",

@@ -154,6 +154,7 @@ class SourceSettings(BaseModel):
 class SourcesSettings(BaseModel):
     meituan: SourceSettings = Field(default_factory=SourceSettings)
     eleme: SourceSettings = Field(default_factory=SourceSettings)
+    keruyun: SourceSettings = Field(default_factory=SourceSettings)
 
     def get(self, source_id: str) -> SourceSettings:
         value = getattr(self, source_id)

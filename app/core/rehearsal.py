@@ -21,7 +21,7 @@ from app.core.config import Settings, StoreSettings
 from app.core.pos.listener import PosListener
 from app.core.pos.sim import make_order_payload, post_orders, sample_customer
 from app.core.sandbox.server import SandboxServer
-from app.core.sandbox.sources.server import SourceSimServer
+from app.core.sandbox.sources.server import SIM_IDS, SourceSimServer
 
 if TYPE_CHECKING:
     from app.core.dispatch.engine import DispatchEngine
@@ -166,6 +166,8 @@ class SourceFeed:
         if self.store is None:
             return {}
         c = sample_customer(self._rng, self.store)
+        if source not in ("meituan", "eleme"):  # the later simulators take it as it is
+            return {"customer": c}
         if source == "meituan":
             return {
                 "recipient_name": c["name"],
@@ -195,7 +197,7 @@ class SourceFeed:
         log.info("rehearsal source feed: %d platform orders asked for, stopping", self.asked)
 
 
-SIMULATED = ("meituan", "eleme")  # the sources app/core/sandbox/sources/ simulates
+SIMULATED = SIM_IDS  # the sources app/core/sandbox/sources/ simulates
 
 
 @dataclass

@@ -22,6 +22,7 @@ class SourceId(StrEnum):
     MEITUAN = "meituan"
     MEITUAN_MTOP = "meituan_mtop"
     ELEME = "eleme"
+    KERUYUN = "keruyun"
 
 
 #: the short platform name staff shout with the day number ("美团 #12")
@@ -29,16 +30,19 @@ SOURCE_LABEL_ZH: dict[str, str] = {
     SourceId.MEITUAN: "美团",
     SourceId.MEITUAN_MTOP: "美团",
     SourceId.ELEME: "饿了么",
+    SourceId.KERUYUN: "客如云",
 }
 SOURCE_LABEL_EN: dict[str, str] = {
     SourceId.MEITUAN: "Meituan",
     SourceId.MEITUAN_MTOP: "Meituan",
     SourceId.ELEME: "Ele.me",
+    SourceId.KERUYUN: "Keruyun",
 }
 _CHANNEL: dict[str, Channel] = {
     SourceId.MEITUAN: Channel.MEITUAN,
     SourceId.MEITUAN_MTOP: Channel.MEITUAN,
     SourceId.ELEME: Channel.ELEME,
+    SourceId.KERUYUN: Channel.POS,
 }
 
 

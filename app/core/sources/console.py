@@ -152,6 +152,10 @@ async def _probe(connector: SourceConnector) -> SourceCheck:
         return SourceCheck(
             True, f"连接成功：待处理订单 {n} 个", f"Connected: {n} unprocessed orders"
         )
+    probe = getattr(connector, "probe", None)
+    if probe is not None:  # later sources name their own cheap call: (zh, en)
+        zh, en = await probe()
+        return SourceCheck(True, zh, en)
     return _fail(
         "该接口变体（美团 MTOp）暂无可用的测试调用，请在测试门店上核实",
         "This API variant (Meituan MTOp) has no test call yet; verify on a test store",
@@ -175,7 +179,8 @@ async def check_connection(
     try:
         ctx = setup.context_for(source_id, settings, secrets, client, clock)
         variant = str(ctx.options.get("variant", ""))
-        missing = [k for k in REQUIRED.get(source_id, ()) if not ctx.credentials.get(k)]
+        needed = REQUIRED.get(source_id) or rules(source_id).credential_keys
+        missing = [k for k in needed if not ctx.credentials.get(k)]
         if missing and variant != "mtop":
             names = "、".join(missing)
             return _fail(f"缺少：{names}", f"Missing: {', '.join(missing)}")

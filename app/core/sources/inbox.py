@@ -19,6 +19,7 @@ from app.core.sources.base import (
     PushRejected,
     PushRequest,
     SourceConnector,
+    SourceNotFoundError,
 )
 from app.core.sources.store import SourceStore
 
@@ -77,7 +78,9 @@ async def apply_event(
 ) -> None:
     """Store what one event says. A state change for an order we have not seen yet
     (out-of-order pushes) reads the order from the platform first; if that read fails
-    the error propagates, nothing is remembered and the platform retries the push."""
+    the error propagates, nothing is remembered and the platform retries the push. An
+    order the platform says it does not have (客如云 cancels a delivery request we never
+    received) is passed over."""
     t = tally if tally is not None else _Tally()
     if event.kind is PushKind.ORDER and event.order is not None:
         if await store.upsert(event.order):
@@ -89,7 +92,11 @@ async def apply_event(
         return
     current = await store.get(connector.id, event.source_order_id)
     if current is None:
-        current = await connector.get_order(event.source_order_id)
+        try:
+            current = await connector.get_order(event.source_order_id)
+        except SourceNotFoundError:  # the platform knows no such order: nothing to change
+            log.info("%s: push for unknown order %s ignored", connector.id, event.source_order_id)
+            return
         if await store.upsert(current):
             t.new.append(current)
     await store.upsert(merge(current, _patched(current, event)))

@@ -26,6 +26,10 @@ def sha1_hex(plaintext: str) -> str:
     return hashlib.sha1(plaintext.encode("utf-8")).hexdigest()
 
 
+def sha256_hex(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
 def digest_equal(got: str, expected: str) -> bool:
     """Constant-time, case-insensitive (platforms disagree on hex case)."""
     return hmac.compare_digest(got.strip().lower().encode(), expected.strip().lower().encode())

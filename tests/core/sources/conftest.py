@@ -128,3 +128,18 @@ async def eleme_rig() -> AsyncIterator[Rig]:
     ):
         rig.sim.push_url = rig.push_url + "/push"  # type: ignore[attr-defined]
         yield rig
+
+
+@pytest_asyncio.fixture
+async def keruyun_rig() -> AsyncIterator[Rig]:
+    from app.core.sandbox.sources.keruyun import KeruyunSim
+    from app.core.sources.keruyun import RULES, Connector
+
+    def factory(clock: FakeClock) -> KeruyunSim:
+        return KeruyunSim(clock=clock)
+
+    async for rig in start_rig(
+        factory, Connector, dict(RULES.rehearsal_credentials), push_path="/api/v1/sources/keruyun"
+    ):
+        rig.sim.push_base_url = rig.push_url  # type: ignore[attr-defined]
+        yield rig

@@ -14,6 +14,7 @@ from app.core.sandbox.sources.meituan import MeituanSim
 from app.core.secrets import MemorySecretStore
 from app.core.sources import console
 from app.core.sources.eleme import oauth
+from app.core.sources.registry import SOURCE_IDS
 from tests.core.sources.conftest import NOON_LOCAL
 from tests.fakes.clock import FakeClock
 from tests.helpers import make_settings
@@ -120,7 +121,7 @@ def test_pasted_code_forms():
 
 def test_facts_name_every_source_and_its_secrets():
     facts = console.source_facts()
-    assert list(facts) == ["meituan", "eleme"]
+    assert list(facts)[:2] == ["meituan", "eleme"] and list(facts) == list(SOURCE_IDS)
     assert facts["meituan"].name("zh") == "美团外卖" and facts["eleme"].colour == "#0086ff"
     assert "refresh_token" in facts["eleme"].secret_keys
     assert console.secret_name("eleme", "access_token") == "sources.eleme.access_token"

@@ -25,7 +25,7 @@ import pytest
 from app.bootstrap import Core, build_core
 from app.core.domain import DeliveryStatus, OrderState
 from app.core.domain.source_order import SourceOrderState
-from app.core.rehearsal import RehearsalSources
+from app.core.rehearsal import SIMULATED, RehearsalSources
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.sources.server import SourceSimServer
 from app.core.secrets import MemorySecretStore
@@ -70,7 +70,7 @@ class Rig:
     def sim(self, source: str) -> Any:
         server = self.sims.server or self.external
         assert server is not None
-        return server.meituan if source == "meituan" else server.eleme
+        return server.sim(source)
 
     async def op(self, source: str, op: str, **body: Any) -> dict[str, Any]:
         """The simulator's control API (what the rehearsal feed calls)."""
@@ -124,7 +124,7 @@ async def rehearsal_core(
     try:
         desk, sims = core.sources, core.source_sims
         assert desk is not None and sims is not None
-        assert set(desk.connectors) == {"meituan", "eleme"}
+        assert set(desk.connectors) == set(SIMULATED)
         for runner in desk.runners.values():
             await wait_until(lambda r=runner: r.health.state == "healthy", timeout=10)
         async with httpx.AsyncClient(trust_env=False, timeout=10) as ctl:
@@ -305,8 +305,12 @@ async def test_the_gui_start_runs_the_platform_feed(tmp_path):
             await rig.board_id(source, oid)
         db = rig.core.service.db
         assert await db.run(db.count_orders) == 4
-        labels = {(await rig.desk.store.get(s, o)).display_label() for s, o, _ in feed.made}
-        assert labels == {"美团 #1", "美团 #2", "饿了么 #1", "饿了么 #2"}
+        labels = [(await rig.desk.store.get(s, o)).display_label() for s, o, _ in feed.made]
+        # the feed takes every simulated source in turn, each numbering its own day
+        turn = [SIMULATED[i % len(SIMULATED)] for i in range(4)]
+        names = {"meituan": "美团", "eleme": "饿了么", "keruyun": "客如云"}
+        want = [f"{names.get(s, s)} #{turn[: i + 1].count(s)}" for i, s in enumerate(turn)]
+        assert [m[0] for m in feed.made] == turn and labels == want
 
 
 async def test_simulators_of_another_process_are_pointed_at_the_listener(tmp_path):

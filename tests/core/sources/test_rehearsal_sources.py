@@ -20,7 +20,7 @@ from app.core.config import Settings, StoreSettings
 from app.core.domain.source_order import FulfilmentMode, PhoneKind, SourceOrderState
 from app.core.rehearsal import SOURCE_SCENARIOS, SourceFeed, rehearsal_sources
 from app.core.sandbox.sources.common import LoopbackServer
-from app.core.sandbox.sources.server import SourceSimServer
+from app.core.sandbox.sources.server import SIMS, SourceSimServer
 from app.core.sources import eleme, meituan
 from app.core.sources.base import SourceContext
 from app.core.sources.http import SourceHttp
@@ -105,6 +105,8 @@ async def test_targets_control_op_repoints_pushes(sims: Sims):
         assert r.json() == {
             "meituan_push_base": "http://127.0.0.1:1/api/v1/sources/meituan",
             "eleme_push_url": "http://127.0.0.1:1/api/v1/sources/eleme/push",
+            # the later simulators push to <listener>/api/v1/sources/<id>/<kind>
+            **{f"{sid}_push_base": f"http://127.0.0.1:1/api/v1/sources/{sid}" for sid in SIMS},
         }
         r = await ctl.post(
             sims.server.base_url + "/__sources/targets", json={"jupei": sims.listener_url}
@@ -156,9 +158,12 @@ async def test_which_sources_rehearsal_simulates():
     assert rehearsal_sources(off, True, clock) is None
     real_mt = Settings(sources={"meituan": {"mode": "pull"}})
     rs = rehearsal_sources(real_mt, True, clock)
-    assert rs is not None and rs.sources == ("eleme",)  # a configured source stays real
+    others = tuple(SIMS)  # the simulators added after 美团/饿了么
+    assert rs is not None and rs.sources == ("eleme", *others)  # a configured one stays real
     assert rs.server is not None and rs.control_url == rs.server.base_url
-    assert rs.simulator_base_urls == {"eleme": f"{rs.server.base_url}/eleme/api/v1/"}
+    assert rs.simulator_base_urls == {
+        sid: f"{rs.server.base_url}/{sid}/api/v1/" for sid in ("eleme", *others)
+    }
     await rs.stop()  # built, never started: releases the bound port
     ext = Settings(rehearsal={"sources_url": "http://127.0.0.1:8741/", "source_orders_every_s": 0})
     rs2 = rehearsal_sources(ext, True, clock)

@@ -23,14 +23,16 @@ import contextlib
 import json
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import fields as dc_fields
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from app.core.clock import Clock, SystemClock
-from app.core.sandbox.sources.common import Faults, Log
+from app.core.sandbox.sources.common import Faults, Log, PushSender
 from app.core.sandbox.sources.eleme import ElemeSim
+from app.core.sandbox.sources.keruyun import KeruyunSim
 from app.core.sandbox.sources.meituan import MeituanSim
 
 log = logging.getLogger(__name__)
@@ -40,17 +42,43 @@ ELEME_KEY = web.AppKey("eleme_sim", ElemeSim)
 _FAULTS = {f.name for f in dc_fields(Faults)}
 
 
+class Sim(Protocol):
+    """A simulator added after 美团/饿了么: its API under ``/<id>/api/v1/``, pushes to
+    ``<push_base_url>/<kind>`` (JuPei's ``/api/v1/sources/<id>``), control ops through
+    ``control`` (``faults``, ``retry`` and ``log`` are the server's)."""
+
+    faults: Faults
+    log: Log
+    pusher: PushSender
+    push_base_url: str
+
+    def make_app(self) -> web.Application: ...
+
+    async def control(self, op: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+
+# source id -> factory(clock, first-id seed); one line per simulated source
+SIMS: dict[str, Callable[[Clock, int], Sim]] = {
+    "keruyun": lambda clk, seed: KeruyunSim(clock=clk, first_order_id=612 * 10**15 + seed),
+}
+SIM_IDS: tuple[str, ...] = ("meituan", "eleme", *SIMS)  # every simulated source
+SIMS_KEY = web.AppKey("source_sims", dict)
+
+
 def build_app(
     *,
     clock: Clock | None = None,
     meituan_push_base: str = "",
     eleme_push_url: str = "",
     first_ids: tuple[int, int, int] | None = None,
+    jupei_base_url: str = "",
+    seed: int = 1,
 ) -> web.Application:
     """``meituan_push_base``: JuPei's ``[sources.meituan] push_base_url`` (pushes go to
     ``<base>/<kind>``); ``eleme_push_url``: the one 饿了么 callback URL; ``first_ids``:
     the first 美团 order id, 饿了么 order id and 饿了么 push ``requestId`` (default: the
-    simulators' fixed ones)."""
+    simulators' fixed ones); ``jupei_base_url``: where the other simulators push;
+    ``seed``: where their ids start."""
     clk = clock or SystemClock()
     mt_first, el_first, el_req = first_ids or (
         27061900338318741,
@@ -65,11 +93,22 @@ def build_app(
     root[MT_KEY], root[ELEME_KEY] = mt, el
     root.add_subapp("/meituan", mt.make_app())
     root.add_subapp("/eleme", el.make_app())
+    others: dict[str, Sim] = {}
+    for sid, factory in SIMS.items():
+        others[sid] = sim = factory(clk, seed)
+        sim.push_base_url = _push_base(jupei_base_url, sid) if jupei_base_url else ""
+        root.add_subapp(f"/{sid}", sim.make_app())
+    root[SIMS_KEY] = others
     root.router.add_post("/__sources/meituan/{op}", _meituan_op)
     root.router.add_post("/__sources/eleme/{op}", _eleme_op)
+    root.router.add_post("/__sources/{source}/{op}", _other_op)
     root.router.add_get("/__sources/{source}/log", _log)
     root.router.add_post("/__sources/targets", _targets)
     return root
+
+
+def _push_base(jupei_base_url: str, source: str) -> str:
+    return f"{jupei_base_url.rstrip('/')}/api/v1/sources/{source}"
 
 
 def push_targets(jupei_base_url: str) -> tuple[str, str]:
@@ -85,7 +124,17 @@ async def _targets(request: web.Request) -> web.Response:
     mt, el = request.app[MT_KEY], request.app[ELEME_KEY]
     mt.push_base_url = str(body.get("meituan_push_base") or mt_base or mt.push_base_url)
     el.push_url = str(body.get("eleme_push_url") or el_url or el.push_url)
-    return web.json_response({"meituan_push_base": mt.push_base_url, "eleme_push_url": el.push_url})
+    others: dict[str, Sim] = request.app[SIMS_KEY]
+    for sid, sim in others.items():
+        jupei = _push_base(str(body["jupei"]), sid) if body.get("jupei") else ""
+        sim.push_base_url = str(body.get(f"{sid}_push_base") or jupei or sim.push_base_url)
+    return web.json_response(
+        {
+            "meituan_push_base": mt.push_base_url,
+            "eleme_push_url": el.push_url,
+            **{f"{sid}_push_base": sim.push_base_url for sid, sim in others.items()},
+        }
+    )
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -149,11 +198,31 @@ async def _eleme_op(request: web.Request) -> web.Response:
     raise web.HTTPNotFound(text=f"unknown op {op}")
 
 
-async def _log(request: web.Request) -> web.Response:
-    source = request.match_info["source"]
-    if source not in ("meituan", "eleme"):
+async def _other_op(request: web.Request) -> web.Response:
+    sim: Sim | None = request.app[SIMS_KEY].get(request.match_info["source"])
+    if sim is None:
         raise web.HTTPNotFound(text="unknown source")
-    log: Log = request.app[MT_KEY].log if source == "meituan" else request.app[ELEME_KEY].log
+    op, body = request.match_info["op"], await _body(request)
+    if op == "faults":
+        return web.json_response(_set_faults(sim.faults, body))
+    if op == "retry":
+        return web.json_response({"accepted": await sim.pusher.retry_failed()})
+    return web.json_response(await sim.control(op, body), dumps=_dumps)
+
+
+def _sim_log(app: web.Application, source: str) -> Log:
+    if source == "meituan":
+        return app[MT_KEY].log
+    if source == "eleme":
+        return app[ELEME_KEY].log
+    sim: Sim | None = app[SIMS_KEY].get(source)
+    if sim is None:
+        raise web.HTTPNotFound(text="unknown source")
+    return sim.log
+
+
+async def _log(request: web.Request) -> web.Response:
+    log = _sim_log(request.app, request.match_info["source"])
     return web.json_response(
         {
             "calls": [{"path": c.path, "params": c.params} for c in log.calls],
@@ -198,7 +267,12 @@ class SourceSimServer:
             100_000_000_000_000_000 + ms * 1000,
         )
         self.app = build_app(
-            clock=clk, meituan_push_base=mt_base, eleme_push_url=el_url, first_ids=first
+            clock=clk,
+            meituan_push_base=mt_base,
+            eleme_push_url=el_url,
+            first_ids=first,
+            jupei_base_url=jupei_base_url,
+            seed=ms * 1000,
         )
         self.host, self.port = host, port
         self.retry_every_s = retry_every_s
@@ -215,13 +289,21 @@ class SourceSimServer:
     def eleme(self) -> ElemeSim:
         return self.app[ELEME_KEY]
 
+    def sim(self, source: str) -> Any:
+        """The simulator of ``source`` (tests drive and inspect it directly)."""
+        if source == "meituan":
+            return self.meituan
+        if source == "eleme":
+            return self.eleme
+        return self.app[SIMS_KEY][source]
+
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def api_url(self, source: str) -> str:
         """The ``base_url`` a connector of ``source`` is pointed at."""
-        if source not in ("meituan", "eleme"):
+        if source not in SIM_IDS:
             raise KeyError(source)
         return f"{self.base_url}/{source}/api/v1/"
 
@@ -237,6 +319,8 @@ class SourceSimServer:
     def push_to(self, jupei_base_url: str) -> None:
         """Point both platforms' pushes at JuPei's listener (known once it listens)."""
         self.meituan.push_base_url, self.eleme.push_url = push_targets(jupei_base_url)
+        for sid, sim in self.app[SIMS_KEY].items():
+            sim.push_base_url = _push_base(jupei_base_url, sid)
 
     async def start(self) -> None:
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=self._shutdown_timeout)
@@ -249,7 +333,7 @@ class SourceSimServer:
         self.port = int(runner.addresses[0][1])
         if self.retry_every_s > 0:
             self._retry = asyncio.create_task(self._retry_loop(), name="source-sim-retry")
-        log.info("source simulators (美团外卖, 饿了么) on %s", self.base_url)
+        log.info("source simulators (%s) on %s", ", ".join(SIM_IDS), self.base_url)
 
     async def stop(self) -> None:
         if self._retry is not None:
@@ -267,6 +351,6 @@ class SourceSimServer:
     async def _retry_loop(self) -> None:
         while True:
             await asyncio.sleep(self.retry_every_s)
-            for sim in (self.meituan, self.eleme):
+            for sim in (self.meituan, self.eleme, *self.app[SIMS_KEY].values()):
                 if sim.pusher.failed:
                     await sim.pusher.retry_failed()
