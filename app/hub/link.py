@@ -149,7 +149,7 @@ class HubLink:
         self._set_health("starting")
         self._task = asyncio.create_task(self._run(self._client), name="hub-inbox")
         if self.uploader is not None:
-            await self.uploader.enable()  # first time: every existing row is queued
+            await self.uploader.enable(store_id)  # first time: every row is queued
             self._upload_task = asyncio.create_task(
                 self.uploader.run(url, token), name="hub-upload"
             )

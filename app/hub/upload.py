@@ -39,9 +39,9 @@ class HubUploader:
         self.last_error = ""
         self._kick = asyncio.Event()
 
-    async def enable(self) -> int:
-        """Start capturing (first time: queue every existing row); how many queued."""
-        n = await asyncio.to_thread(self.repo.enable)
+    async def enable(self, store_id: str) -> int:
+        """Start capturing (first time for this store: queue every existing row)."""
+        n = await asyncio.to_thread(self.repo.enable, store_id)
         if n:
             log.info("hub sync: %d existing rows queued for the first upload", n)
         return n

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from app.bootstrap import Core, build_core
+from app.core.clock import SystemClock
 from app.core.events import SourceHealthChanged
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.sources.common import LoopbackServer
@@ -62,6 +63,7 @@ class Counter:
         )
         assert core.hub is not None
         core.hub.retry_min_s, core.hub.retry_max_s = 0.05, 0.4  # quick backoff for the test
+        core.hub.wait_s = 1.0  # short long-polls: a revocation is seen at once
         core.service.subscribe_all(self.events.append)
         await core.start(pos=False)
         try:
@@ -96,8 +98,6 @@ async def _at_least(n, expected: int) -> bool:
 
 def hub_store(hub_db_url: str) -> tuple[HubRepo, str, str]:
     repo = HubRepo(make_engine(hub_db_url, pool_size=1))
-    from app.core.clock import SystemClock
-
     now = SystemClock().now()
     store_id, code = repo.add_store("人民路店", "上海", now, timedelta(hours=1))
     repo.map_ref(store_id, "meituan", CREDS["app_poi_code"], now)
@@ -105,7 +105,7 @@ def hub_store(hub_db_url: str) -> tuple[HubRepo, str, str]:
 
 
 async def test_counter_joins_and_a_hub_push_lands_on_the_board_once(
-    hub_process, hub_db_url, tmp_path
+    hub_process, hub_db_url, tmp_path, caplog
 ):
     hub = hub_process({"JUPEI_HUB__SOURCES__MEITUAN__APP_SECRET": CREDS["app_secret"]})
     repo, store_id, code = hub_store(hub_db_url)
@@ -142,6 +142,13 @@ async def test_counter_joins_and_a_hub_push_lands_on_the_board_once(
         async with pc.running() as core:
             await wait_until(lambda: core.service.hub_status().state == "healthy", timeout=20)
             assert await board_count(core, 1) == 1
+            # head office revokes this PC: the link stops and says why
+            repo.revoke_store(store_id, SystemClock().now())
+            await wait_until(lambda: not core.hub.running, timeout=20)
+            status = core.service.hub_status()
+            assert status.state == "error" and "refused" in status.detail
+            assert "join the hub again" in caplog.text  # the one expected warning
+            caplog.clear()
             left = await core.service.leave_hub()
             assert left.joined is False and not core.hub.running
             assert pc.secrets.get(DEVICE_TOKEN_SECRET) is None

@@ -188,8 +188,8 @@ async def test_outbox_triggers_exist_at_head_and_capture_only_while_joined(tmp_p
     db, repo, now = Database(engine), HubOutboxRepo(engine), SystemClock().now()
     db.insert_orders([(sample_order("P1"), "h1", "pos")], now)
     assert repo.pending() == 0 and not repo.enabled()  # not joined: nothing captured
-    queued = repo.enable()
-    assert queued >= 1 and repo.enable() == 0  # the back-fill happens once
+    queued = repo.enable("store-a")
+    assert queued >= 1 and repo.enable("store-a") == 0  # the back-fill happens once
     db.insert_orders([(sample_order("P2"), "h2", "pos")], now)
     batch = repo.batch(100)
     orders = [r for r in batch.rows if r.table == "orders"]
@@ -197,6 +197,8 @@ async def test_outbox_triggers_exist_at_head_and_capture_only_while_joined(tmp_p
     assert orders[0].version < orders[1].version
     repo.done(batch.hi)
     assert repo.pending() == 0
+    assert repo.enable("store-b") == queued + 2  # joined elsewhere: all rows again
+    repo.done(repo.batch(100).hi)
     repo.disable()
     db.insert_orders([(sample_order("P3"), "h3", "pos")], now)
     assert repo.pending() == 0 and not repo.enabled()

@@ -78,13 +78,16 @@ class HubOutboxRepo:
         with self.engine.connect() as c:
             return c.execute(select(t.kv.c.key).where(t.kv.c.key == SYNC_KEY)).first() is not None
 
-    def enable(self) -> int:
+    def enable(self, store_id: str) -> int:
         """Capture changes from now on and queue every existing row once (the first
-        upload after joining); returns how many were queued, 0 when already on."""
+        upload to this store); returns how many were queued, 0 when already on for it.
+        Joined to another store since: everything is queued again for the new one."""
         with self.engine.begin() as c:
-            if c.execute(select(t.kv.c.key).where(t.kv.c.key == SYNC_KEY)).first() is not None:
+            row = c.execute(select(t.kv.c.value).where(t.kv.c.key == SYNC_KEY)).first()
+            if row is not None and row.value == store_id:
                 return 0
-            c.execute(insert(t.kv).values(key=SYNC_KEY, value=True))
+            c.execute(delete(t.kv).where(t.kv.c.key == SYNC_KEY))
+            c.execute(insert(t.kv).values(key=SYNC_KEY, value=store_id))
             n = 0
             for name, table in SYNCED.items():
                 src = select(literal(name), table.c.id).order_by(table.c.id)
