@@ -23,6 +23,8 @@ class SourceId(StrEnum):
     MEITUAN_MTOP = "meituan_mtop"
     ELEME = "eleme"
     KERUYUN = "keruyun"
+    YOUZAN = "youzan"
+    DOUYIN = "douyin"
 
 
 #: the short platform name staff shout with the day number ("美团 #12")
@@ -31,18 +33,24 @@ SOURCE_LABEL_ZH: dict[str, str] = {
     SourceId.MEITUAN_MTOP: "美团",
     SourceId.ELEME: "饿了么",
     SourceId.KERUYUN: "客如云",
+    SourceId.YOUZAN: "有赞",
+    SourceId.DOUYIN: "抖音",
 }
 SOURCE_LABEL_EN: dict[str, str] = {
     SourceId.MEITUAN: "Meituan",
     SourceId.MEITUAN_MTOP: "Meituan",
     SourceId.ELEME: "Ele.me",
     SourceId.KERUYUN: "Keruyun",
+    SourceId.YOUZAN: "Youzan",
+    SourceId.DOUYIN: "Douyin",
 }
 _CHANNEL: dict[str, Channel] = {
     SourceId.MEITUAN: Channel.MEITUAN,
     SourceId.MEITUAN_MTOP: Channel.MEITUAN,
     SourceId.ELEME: Channel.ELEME,
     SourceId.KERUYUN: Channel.POS,
+    SourceId.YOUZAN: Channel.MINIPROGRAM,  # a SaaS storefront: the shop's own channel
+    SourceId.DOUYIN: Channel.OTHER,
 }
 
 

@@ -20,3 +20,4 @@ class SourceRules:
     rehearsal_credentials: dict[str, str] = field(default_factory=dict)
     default_options: dict[str, object] = field(default_factory=dict)
     unverified: tuple[str, ...] = ()  # [~]/[?] facts made options, marked ASSUMED in code
+    syncs_back: bool = True  # False: the platform has no status write-back (有赞)

@@ -273,7 +273,9 @@ class SyncBackWorker:
         if so.state is SourceOrderState.CANCELLED:
             return None
         connector = self.connectors.get(so.source)
-        return None if connector is None else (so, connector)
+        if connector is None or not connector.rules.syncs_back:  # 有赞: no write-back API
+            return None
+        return (so, connector)
 
     def _change(
         self, so: SourceOrder, attempt: DeliveryAttempt, status: DeliveryStatus

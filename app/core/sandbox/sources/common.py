@@ -56,6 +56,7 @@ class Held:
     content: bytes
     content_type: str
     fields: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. a signature header
 
 
 @dataclass
@@ -125,7 +126,7 @@ class PushSender:
             await self._post(held)
 
     async def _post(self, held: Held) -> bool:
-        headers = {"Content-Type": held.content_type}
+        headers = {"Content-Type": held.content_type, **held.headers}
         try:
             async with httpx.AsyncClient(trust_env=False, timeout=5.0) as client:
                 resp = await client.post(held.url, content=held.content, headers=headers)
