@@ -228,3 +228,9 @@ _.paints  # unused attribute (app/ui/map/view.py)
 
 # 5. JuPei Hub (issue 16): tests upload at once instead of at the next interval
 _.kick  # unused method (app/hub/upload.py)
+
+# order sources part 2 (issue 17): [sources.youzan] / [sources.douyin] are read through
+# SourcesSettings.get; the simulators' token expiry is used by tests
+youzan  # unused variable (app/core/config.py)
+douyin  # unused variable (app/core/config.py)
+_.expire_tokens  # unused method (app/core/sandbox/sources/youzan.py, douyin.py)

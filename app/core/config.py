@@ -155,6 +155,8 @@ class SourcesSettings(BaseModel):
     meituan: SourceSettings = Field(default_factory=SourceSettings)
     eleme: SourceSettings = Field(default_factory=SourceSettings)
     keruyun: SourceSettings = Field(default_factory=SourceSettings)
+    youzan: SourceSettings = Field(default_factory=SourceSettings)
+    douyin: SourceSettings = Field(default_factory=SourceSettings)
 
     def get(self, source_id: str) -> SourceSettings:
         value = getattr(self, source_id)

@@ -1433,6 +1433,34 @@
         <translation>Store code (app_poi_code)</translation>
     </message>
     <message>
+        <source>应用 client_id (有赞)</source>
+        <translation>App client_id (Youzan)</translation>
+    </message>
+    <message>
+        <source>应用密钥 (client_secret)</source>
+        <translation>App secret (client_secret)</translation>
+    </message>
+    <message>
+        <source>店铺 ID (kdt_id)</source>
+        <translation>Shop ID (kdt_id)</translation>
+    </message>
+    <message>
+        <source>应用 client_key (抖音)</source>
+        <translation>App client_key (Douyin)</translation>
+    </message>
+    <message>
+        <source>小程序 AppID (ma_app_id)</source>
+        <translation>Mini-app AppID (ma_app_id)</translation>
+    </message>
+    <message>
+        <source>门店 ID (poi_id)</source>
+        <translation>Store ID (poi_id)</translation>
+    </message>
+    <message>
+        <source>来客商户根账户 ID (account_id)</source>
+        <translation>Laike merchant root account ID (account_id)</translation>
+    </message>
+    <message>
         <source>应用 Key (app_key)</source>
         <translation>App key (app_key)</translation>
     </message>

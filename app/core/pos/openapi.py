@@ -245,6 +245,8 @@ PATHS: dict[str, Any] = {
 SOURCE_KINDS: dict[str, tuple[str, ...]] = {
     "meituan": ("order", "confirm", "cancel", "refund", "status"),
     "eleme": ("push",),
+    "youzan": ("push",),
+    "douyin": ("webhook",),
 }
 _SOURCE_PUSH_NOTE = (
     "A push from an order platform, configured in that platform's console as "
@@ -253,12 +255,17 @@ _SOURCE_PUSH_NOTE = (
     "sorted parameters and the app secret (MD5, `sig`); 饿了么 signs the message fields "
     "with the app secret (MD5 upper, `signature`). Kinds: 美团外卖 `order` (paid order), "
     "`confirm`, `cancel`, `refund`, `status`; 饿了么 one kind `push` (every message type). "
+    "有赞 one kind `push` (header `Event-Sign` = MD5(client_id + raw body + client_secret), "
+    "`msg` URL-encoded JSON); 抖音来客 one kind `webhook` (header `X-Douyin-Signature` = "
+    "SHA-1(client_secret + raw body), `Msg-Id` dedupe, the `verify_webhook` challenge "
+    'answered with `{"challenge": n}`). '
     "The push is deduplicated by the platform's message key and stored before the reply. "
     "A source whose mode is off answers 404."
 )
 _PLATFORM_REPLY = {
     "type": "object",
-    "description": '美团外卖: {"data":"ok"}; 饿了么: {"message":"ok"}',
+    "description": '美团外卖: {"data":"ok"}; 饿了么: {"message":"ok"}; '
+    '有赞: {"code":200,"msg":"success"}; 抖音: {"err_no":0,...} or {"challenge":n}',
     "properties": {"data": _STR, "message": _STR},
 }
 
@@ -294,7 +301,8 @@ PATHS["/api/v1/sources/{source}/{kind}"] = {
                 "name": "kind",
                 "in": "path",
                 "required": True,
-                "description": "meituan: order | confirm | cancel | refund | status; eleme: push",
+                "description": "meituan: order | confirm | cancel | refund | status; "
+                "eleme: push; youzan: push; douyin: webhook",
                 "schema": {
                     "type": "string",
                     "enum": list(dict.fromkeys(k for ks in SOURCE_KINDS.values() for k in ks)),

@@ -33,12 +33,19 @@ from app.core.sources.registry import SOURCE_IDS, build_connector, rules
 
 log = logging.getLogger(__name__)
 
-COLOURS = {"meituan": "#ffc300", "eleme": "#0086ff"}  # the platforms' own brand colours
+COLOURS = {
+    "meituan": "#ffc300",
+    "eleme": "#0086ff",
+    "youzan": "#e5171e",
+    "douyin": "#161823",
+}  # the platforms' own brand colours
 POS_COLOUR = "#8c959f"
 # what a cheap authenticated read needs; MTOp has no researched read yet (mtop_api.py)
 REQUIRED = {
     "meituan": ("app_id", "app_secret", "app_poi_code"),
     "eleme": ("app_key", "app_secret", "shop_id", "access_token"),
+    "youzan": ("client_id", "client_secret", "kdt_id"),
+    "douyin": ("client_key", "client_secret", "ma_app_id"),
 }
 
 

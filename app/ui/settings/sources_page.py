@@ -55,6 +55,13 @@ def key_label(key: str) -> str:
         "sign_key": _t("签名密钥 (MTOp)"),
         "app_auth_token": _t("门店授权令牌 (MTOp)"),
         "e_poi_id": _t("门店 ePoiId (MTOp)"),
+        "client_id": _t("应用 client_id (有赞)"),
+        "client_secret": _t("应用密钥 (client_secret)"),
+        "kdt_id": _t("店铺 ID (kdt_id)"),
+        "client_key": _t("应用 client_key (抖音)"),
+        "ma_app_id": _t("小程序 AppID (ma_app_id)"),
+        "poi_id": _t("门店 ID (poi_id)"),
+        "account_id": _t("来客商户根账户 ID (account_id)"),
     }.get(key, key)
 
 

@@ -122,6 +122,7 @@ def test_pasted_code_forms():
 def test_facts_name_every_source_and_its_secrets():
     facts = console.source_facts()
     assert list(facts)[:2] == ["meituan", "eleme"] and list(facts) == list(SOURCE_IDS)
+    assert facts["youzan"].name("zh") == "有赞" and facts["douyin"].name("en") == "Douyin"
     assert facts["meituan"].name("zh") == "美团外卖" and facts["eleme"].colour == "#0086ff"
     assert "refresh_token" in facts["eleme"].secret_keys
     assert console.secret_name("eleme", "access_token") == "sources.eleme.access_token"

@@ -131,7 +131,7 @@ async def dy_rig() -> AsyncIterator[Rig]:
     async for rig in start_rig(
         factory, Connector, dict(RULES.rehearsal_credentials), push_path="/api/v1/sources/douyin"
     ):
-        rig.sim.push_url = rig.push_url + "/webhook"  # type: ignore[attr-defined]
+        rig.sim.push_base_url = rig.push_url  # type: ignore[attr-defined]
         yield rig
 
 

@@ -308,7 +308,7 @@ async def test_the_gui_start_runs_the_platform_feed(tmp_path):
         labels = [(await rig.desk.store.get(s, o)).display_label() for s, o, _ in feed.made]
         # the feed takes every simulated source in turn, each numbering its own day
         turn = [SIMULATED[i % len(SIMULATED)] for i in range(4)]
-        names = {"meituan": "美团", "eleme": "饿了么", "keruyun": "客如云"}
+        names = {"meituan": "美团", "eleme": "饿了么", "keruyun": "客如云", "youzan": "有赞"}
         want = [f"{names.get(s, s)} #{turn[: i + 1].count(s)}" for i, s in enumerate(turn)]
         assert [m[0] for m in feed.made] == turn and labels == want
 

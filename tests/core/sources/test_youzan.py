@@ -149,7 +149,7 @@ async def yz_rig() -> AsyncIterator[Rig]:
     async for rig in start_rig(
         factory, Connector, dict(RULES.rehearsal_credentials), push_path="/api/v1/sources/youzan"
     ):
-        rig.sim.push_url = rig.push_url + "/push"  # type: ignore[attr-defined]
+        rig.sim.push_base_url = rig.push_url  # type: ignore[attr-defined]
         yield rig
 
 
@@ -212,7 +212,7 @@ async def test_thin_message_reads_the_trade_with_a_token_and_close_cancels(yz_ri
     (again,) = await conn.refresh([tid])
     assert again.source_order_id == tid
     assert sim.log.paths()[-2:] == ["auth/token", "youzan.trade.get/4.0.0"]
-    assert await sim.close(tid)
+    assert await sim.cancel(tid)
     assert recv.by_id[tid].state is SourceOrderState.CANCELLED
     assert await conn.pull() == []
     with pytest.raises(SourceRejectedError):

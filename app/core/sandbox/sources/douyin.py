@@ -27,7 +27,7 @@ from aiohttp import web
 
 from app.core.clock import Clock, SystemClock
 from app.core.sandbox.sources.common import Call, Faults, Held, Log, PushSender, maybe_delay
-from app.core.sandbox.sources.retry import RetrySchedule
+from app.core.sandbox.sources.retry import RetrySchedule, ScheduledPushSender
 
 RETRY_S = (5.0, 5.0, 5.0)  # [✓ DY1] 3 retries; the interval is ASSUMED
 TOKEN_TTL_S = 7200
@@ -64,23 +64,55 @@ class DouyinSim:
         ma_app_id: str = "tt0000rehearsal",
         poi_id: str = "7000000000000000001",
         clock: Clock | None = None,
-        push_url: str = "",
-        first_order_id: int = 1080000000000000001,
+        push_base_url: str = "",
+        first_order_id: int | None = None,
     ) -> None:
         self.client_key, self.secret = client_key, client_secret
         self.ma_app_id, self.poi_id = ma_app_id, poi_id
         self.clock = clock or SystemClock()
-        self.push_url = push_url
+        self.push_base_url = push_base_url  # JuPei's /api/v1/sources/douyin
         self.faults = Faults()
         self.log = Log()
         # ASSUMED: any HTTP 200 counts; the verify_webhook reply is checked by ``verify``
-        self.pusher = PushSender(self.faults, self.log, {})
         self.retries = RetrySchedule(self.clock, RETRY_S)
+        self.scheduled = ScheduledPushSender(self.faults, self.log, {}, self.retries, self._send)
+        self.pusher: PushSender = self.scheduled  # the server's retry and faults
         self.orders: dict[str, DouyinOrder] = {}
         self.events: dict[str, Event] = {}
         self.tokens: dict[str, datetime] = {}
-        self._ids = itertools.count(first_order_id)
+        # 19 digits from the clock: ids of an earlier session are never reused
+        ms = int(self.clock.now().timestamp() * 1000)
+        # (the last 4 digits count up: the number staff shout, "抖音 #1")
+        first = 1_000_000_000_000_000_000 + (ms % 10**11) * 10**6 + 1
+        self._ids = itertools.count(first_order_id or first)
         self._n = itertools.count(1)
+
+    @property
+    def push_url(self) -> str:
+        """The one webhook URL configured for the app (kind ``webhook``)."""
+        return f"{self.push_base_url}/webhook"
+
+    # ------------------------------------------------------------------ control
+    async def control(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The simulator server's ``/__sources/douyin/<op>``: ``new_order`` (receiver
+        overrides; ``customer`` from the rehearsal feed), ``cancel`` (a full refund),
+        ``rider`` ``{"order_id", "status", "from_third"}`` (Douyin's own rider),
+        ``verify`` ``{"challenge"}`` (the console's URL check)."""
+        push = bool(body.pop("push", True))
+        if op == "verify":
+            return {"ok": await self.verify(int(body.get("challenge", 12345)))}
+        if op == "new_order":
+            oid = self.new_order(**_overrides(body))
+            return {"order_id": oid, "pushed": push and await self.push_paid(oid)}
+        oid = str(body.get("order_id", ""))
+        if oid not in self.orders:
+            raise web.HTTPNotFound(text="unknown order_id")
+        if op == "cancel":
+            return {"order_id": oid, "pushed": push and await self.cancel(oid)}
+        if op == "rider":
+            ok = await self.rider(oid, int(body["status"]), from_third=bool(body.get("from_third")))
+            return {"order_id": oid, "pushed": ok}
+        raise web.HTTPNotFound(text=f"unknown op {op}")
 
     # ------------------------------------------------------------------ app
     def make_app(self) -> web.Application:
@@ -232,9 +264,7 @@ class DouyinSim:
         held = Held(
             self.push_url, ev.event, text.encode(), "application/json", {"msg_id": msg_id}, headers
         )
-        ok = await self.pusher.send(held)
-        self.pusher.failed = [h for h in self.pusher.failed if h is not held]
-        return ok
+        return await self.scheduled.send_key(msg_id, tries, held)
 
     async def push(self, event: str, content: dict[str, Any], msg_id: str) -> bool:
         self.events[msg_id] = Event(msg_id, event, content)
@@ -287,3 +317,23 @@ class DouyinSim:
 
     async def retry_due(self, *, all_now: bool = False) -> int:
         return await self.retries.run_due(self._send, all_now=all_now)
+
+
+_OVERRIDES = frozenset(
+    {"name", "phone", "address", "latitude", "longitude", "pay_amount", "original_amount"}
+)
+
+
+def _overrides(body: dict[str, Any]) -> dict[str, Any]:
+    """The order fields a control call may set; the rehearsal feed's ``customer`` as the
+    receiver; other platforms' scenario knobs are ignored."""
+    out = {k: v for k, v in body.items() if k in _OVERRIDES}
+    c = body.get("customer")
+    if isinstance(c, dict):
+        out.update(
+            name=c.get("name", "顾客"),
+            address=c.get("address", ""),
+            latitude=round(float(c["lat"]), 6),
+            longitude=round(float(c["lng"]), 6),
+        )
+    return out

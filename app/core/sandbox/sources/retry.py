@@ -4,11 +4,12 @@ inside the signed body). No platform facts here: each simulator passes its sched
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.core.clock import Clock
+from app.core.sandbox.sources.common import Faults, Held, Log, PushSender
 
 
 @dataclass
@@ -45,3 +46,33 @@ class RetrySchedule:
             else:
                 self.failed(p.key, p.tries + 1)
         return ok
+
+
+class ScheduledPushSender(PushSender):
+    """A ``PushSender`` whose failed pushes wait in a ``RetrySchedule`` (rebuilt on each
+    try by ``resend(key, try_no)``) instead of its ``failed`` list: ``retry_failed``
+    (the control API's ``retry``) re-sends them all now; ``retry_due`` only those the
+    platform's schedule has come to (the simulator server's retry loop)."""
+
+    def __init__(
+        self,
+        faults: Faults,
+        log_: Log,
+        expected_reply: Mapping[str, str],
+        schedule: RetrySchedule,
+        resend: Callable[[str, int], Awaitable[bool]],
+    ) -> None:
+        super().__init__(faults, log_, expected_reply)
+        self.schedule, self.resend = schedule, resend
+
+    async def send_key(self, key: str, tries: int, held: Held) -> bool:
+        """Send one try of ``key``; not acknowledged = scheduled (first try) by the caller."""
+        ok = await self.send(held)
+        self.failed = [h for h in self.failed if h is not held]  # the schedule owns it
+        return ok
+
+    async def retry_failed(self) -> int:
+        return await self.schedule.run_due(self.resend, all_now=True)
+
+    async def retry_due(self) -> int:
+        return await self.schedule.run_due(self.resend, all_now=False)

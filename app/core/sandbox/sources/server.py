@@ -31,9 +31,11 @@ from aiohttp import web
 
 from app.core.clock import Clock, SystemClock
 from app.core.sandbox.sources.common import Faults, Log, PushSender
+from app.core.sandbox.sources.douyin import DouyinSim
 from app.core.sandbox.sources.eleme import ElemeSim
 from app.core.sandbox.sources.keruyun import KeruyunSim
 from app.core.sandbox.sources.meituan import MeituanSim
+from app.core.sandbox.sources.youzan import YouzanSim
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ class Sim(Protocol):
 # source id -> factory(clock, first-id seed); one line per simulated source
 SIMS: dict[str, Callable[[Clock, int], Sim]] = {
     "keruyun": lambda clk, seed: KeruyunSim(clock=clk, first_order_id=612 * 10**15 + seed),
+    "youzan": lambda clk, seed: YouzanSim(clock=clk),  # ids from its clock
+    "douyin": lambda clk, seed: DouyinSim(clock=clk),  # ids from its clock
 }
 SIM_IDS: tuple[str, ...] = ("meituan", "eleme", *SIMS)  # every simulated source
 SIMS_KEY = web.AppKey("source_sims", dict)
@@ -352,5 +356,8 @@ class SourceSimServer:
         while True:
             await asyncio.sleep(self.retry_every_s)
             for sim in (self.meituan, self.eleme, *self.app[SIMS_KEY].values()):
-                if sim.pusher.failed:
+                due = getattr(sim.pusher, "retry_due", None)  # a platform's own schedule
+                if due is not None:
+                    await due()
+                elif sim.pusher.failed:
                     await sim.pusher.retry_failed()

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from app.core.clock import LOCAL_TZ, Clock, SystemClock
 from app.core.sandbox.sources.common import Call, Faults, Held, Log, PushSender
-from app.core.sandbox.sources.retry import RetrySchedule
+from app.core.sandbox.sources.retry import RetrySchedule, ScheduledPushSender
 
 RETRY_S = (5.0, 320.0, 1280.0, 7200.0)  # [✓ YZ2] at most 4 re-pushes
 TOKEN_TTL_S = 7 * 24 * 3600  # ASSUMED
@@ -59,24 +59,46 @@ class YouzanSim:
         client_secret: str = "rehearsal-youzan-secret",
         kdt_id: int = 46110001,
         clock: Clock | None = None,
-        push_url: str = "",
-        first_tid: int = 20261201120000000001,
+        push_base_url: str = "",
         thin_messages: bool = False,  # paid messages without full_order_info
     ) -> None:
         self.client_id, self.secret, self.kdt_id = client_id, client_secret, kdt_id
         self.clock = clock or SystemClock()
-        self.push_url = push_url
+        self.push_base_url = push_base_url  # JuPei's /api/v1/sources/youzan
         self.thin_messages = thin_messages
         self.faults = Faults()
         self.log = Log()
-        self.pusher = PushSender(self.faults, self.log, {"code": "200", "msg": "success"})
         self.retries = RetrySchedule(self.clock, RETRY_S)
+        self.scheduled = ScheduledPushSender(
+            self.faults, self.log, {"code": "200", "msg": "success"}, self.retries, self._send
+        )
+        self.pusher: PushSender = self.scheduled  # the server's retry and faults
         self.orders: dict[str, dict[str, Any]] = {}  # tid -> full_order_info
         self.messages: dict[str, Message] = {}
         self.tokens: dict[str, datetime] = {}
-        self._tids = itertools.count(first_tid)
+        self._tids = itertools.count(1)
         self._msg = itertools.count(1)
         self._version: dict[str, int] = {}
+
+    @property
+    def push_url(self) -> str:
+        """The one push URL configured for the app (kind ``push``)."""
+        return f"{self.push_base_url}/push"
+
+    # ------------------------------------------------------------------ control
+    async def control(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The simulator server's ``/__sources/youzan/<op>``: ``new_order`` (overrides
+        of the trade; ``customer`` from the rehearsal feed), ``cancel``."""
+        push = bool(body.pop("push", True))
+        if op == "new_order":
+            tid = self.new_order(**_overrides(body))
+            return {"order_id": tid, "pushed": push and await self.push_paid(tid)}
+        tid = str(body.get("order_id", ""))
+        if tid not in self.orders:
+            raise web.HTTPNotFound(text="unknown order_id")
+        if op == "cancel":
+            return {"order_id": tid, "pushed": push and await self.cancel(tid)}
+        raise web.HTTPNotFound(text=f"unknown op {op}")
 
     # ------------------------------------------------------------------ app
     def make_app(self) -> web.Application:
@@ -144,8 +166,9 @@ class YouzanSim:
     def new_order(self, **overrides: Any) -> str:
         """A paid 同城配送 trade (``express_type`` 2); overrides go into address_info,
         order_info or pay_info by key, or replace ``orders``."""
-        tid = f"E{next(self._tids)}"
         now = self.clock.now()
+        # E + local time + a counter: ids of an earlier session are never reused
+        tid = f"E{now.astimezone(LOCAL_TZ):%Y%m%d%H%M%S}{next(self._tids):09d}"
         info: dict[str, Any] = {
             "tid": tid,
             "status": "WAIT_SELLER_SEND_GOODS",
@@ -235,10 +258,8 @@ class YouzanSim:
         held = Held(
             self.push_url, m.mtype, text.encode(), "application/json", {"msg_id": msg_id}, headers
         )
-        ok = await self.pusher.send(held)
         # 有赞's own schedule re-sends it (with sendCount raised), not the generic retry
-        self.pusher.failed = [h for h in self.pusher.failed if h is not held]
-        return ok
+        return await self.scheduled.send_key(msg_id, tries, held)
 
     async def push(self, tid: str, mtype: str, status: str) -> bool:
         m = self._message(tid, mtype, status)
@@ -250,10 +271,45 @@ class YouzanSim:
     async def push_paid(self, tid: str) -> bool:
         return await self.push(tid, "trade_TradePaid", self.orders[tid]["order_info"]["status"])
 
-    async def close(self, tid: str) -> bool:
+    async def cancel(self, tid: str) -> bool:
         """The buyer's trade is closed (cancelled / refunded in full)."""
         self.orders[tid]["order_info"]["status"] = "TRADE_CLOSED"
         return await self.push(tid, "trade_TradeClose", "TRADE_CLOSED")
 
     async def retry_due(self, *, all_now: bool = False) -> int:
         return await self.retries.run_due(self._send, all_now=all_now)
+
+
+_OVERRIDES = frozenset(
+    {
+        "receiver_name",
+        "receiver_tel",
+        "delivery_province",
+        "delivery_city",
+        "delivery_district",
+        "delivery_address",
+        "address_extra",
+        "payment",
+        "total_fee",
+        "post_fee",
+        "express_type",
+        "orders",
+    }
+)
+
+
+def _overrides(body: dict[str, Any]) -> dict[str, Any]:
+    """The trade fields a control call may set; the rehearsal feed's ``customer`` as
+    有赞's address fields; other platforms' scenario knobs are ignored."""
+    out = {k: v for k, v in body.items() if k in _OVERRIDES}
+    c = body.get("customer")
+    if isinstance(c, dict):
+        out.update(
+            receiver_name=c.get("name", "顾客"),
+            delivery_province="",
+            delivery_city="",
+            delivery_district="",
+            delivery_address=c.get("address", ""),
+            address_extra=json.dumps({"lat": f"{c['lat']:.6f}", "lon": f"{c['lng']:.6f}"}),
+        )
+    return out

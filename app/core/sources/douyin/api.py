@@ -109,6 +109,11 @@ class Connector:
         await self._post(FULFIL_PATH, body)
         self.sent[oid] = max(self.sent.get(oid, 0), status)
 
+    async def probe(self) -> tuple[str, str]:
+        """ "Test connection": one authenticated call (a fresh access token)."""
+        await self._access_token(renew=True)
+        return ("连接成功：已取得访问令牌", "Connected: access token obtained")
+
     # ------------------------------------------------------------------ reads
     async def get_order(self, source_order_id: str) -> SourceOrder:
         raise SourceRejectedError(

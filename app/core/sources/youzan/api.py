@@ -100,6 +100,11 @@ class Connector:
                     raise
         raise AssertionError("unreachable")
 
+    async def probe(self) -> tuple[str, str]:
+        """ "Test connection": one authenticated call (a fresh access token)."""
+        await self._access_token(renew=True)
+        return ("连接成功：已取得访问令牌", "Connected: access token obtained")
+
     # ------------------------------------------------------------------ reads
     async def get_order(self, source_order_id: str) -> SourceOrder:
         data = as_dict(await self.call("youzan.trade.get", {"tid": source_order_id}))
