@@ -37,7 +37,7 @@ from app.core.storage.print_repo import PrintRepo
 from app.core.storage.repos import Database
 from app.core.storage.syncback_repo import SyncBackRepo
 from app.hub.link import HubLink
-from app.hub.upload import HubUploader
+from app.hub.upload import HubUploader, health_doc
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,10 @@ def _wire(
             service, listener, every_s=r.sample_orders_every_s, max_orders=r.sample_orders_max
         )
     demo = RehearsalDriver(service, dispatcher, sandbox)
-    uploader = HubUploader(HubOutboxRepo(db.engine))  # store → hub sync
+    uploader = HubUploader(  # store → hub sync, with the printers' and sources' health
+        HubOutboxRepo(db.engine),
+        health=lambda: health_doc(printing.printer_status(), desk.health()),
+    )
     service.hub = hub = HubLink(service, desk.handle_push, uploader=uploader)
     return Core(
         service,

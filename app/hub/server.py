@@ -31,7 +31,7 @@ from app.hub.notify import Notifier
 from app.hub.pushes import PushStore
 from app.hub.relay import PREFIX, Relay
 from app.hub.repo import Device, HubRepo
-from app.hub.sync import SyncStore, parse_rows
+from app.hub.sync import SyncStore, parse_health, parse_rows
 
 log = logging.getLogger(__name__)
 
@@ -199,12 +199,13 @@ class HubServer:
         """A batch of the device's store rows; applied under the token's store only."""
         device = await self._device(request)
         try:
-            rows = parse_rows(await request.json())
+            doc = await request.json()
+            rows, health = parse_rows(doc), parse_health(doc)
         except ValueError as e:  # bad JSON, or SyncRejected
             return web.json_response({"error": str(e)[:200]}, status=400)
         try:
             done = await asyncio.to_thread(
-                self.sync_rows.apply, device.store_id, rows, self.clock.now()
+                self.sync_rows.apply, device.store_id, rows, self.clock.now(), health
             )
         except Exception as e:  # database down: nothing applied, the counter sends again
             log.warning(

@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import Engine, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from app.hub.tables import sync_attempts, sync_events, sync_orders, sync_source_orders
+from app.hub.tables import (
+    store_health,
+    sync_attempts,
+    sync_events,
+    sync_orders,
+    sync_source_orders,
+)
 
 MAX_ROWS = 1000  # per request; the counter sends 200
 
@@ -89,6 +95,14 @@ class Applied:
     stale: int  # rows the hub already had at this version or newer
 
 
+def parse_health(doc: Any) -> dict[str, Any] | None:
+    """The optional ``health`` object of a sync request (printers, order sources)."""
+    health = doc.get("health") if isinstance(doc, dict) else None
+    if health is not None and not isinstance(health, dict):
+        raise SyncRejected("health must be an object")
+    return health
+
+
 def parse_rows(doc: Any) -> list[tuple[str, int, int, dict[str, Any] | None]]:
     """``(table, id, version, data)`` from the request body; ``SyncRejected`` if malformed."""
     rows = doc.get("rows") if isinstance(doc, dict) else None
@@ -119,9 +133,18 @@ class SyncStore:
         store_id: str,
         rows: list[tuple[str, int, int, dict[str, Any] | None]],
         now: datetime,
+        health: dict[str, Any] | None = None,
     ) -> Applied:
         applied = 0
         with self.engine.begin() as conn:
+            if health is not None:
+                hs = pg_insert(store_health).values(store_id=store_id, data=health, reported_at=now)
+                conn.execute(
+                    hs.on_conflict_do_update(
+                        index_elements=[store_health.c.store_id],
+                        set_={"data": hs.excluded.data, "reported_at": hs.excluded.reported_at},
+                    )
+                )
             for table_name, row_id, version, data in rows:
                 table, typed = TABLES[table_name]
                 values = {

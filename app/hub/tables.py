@@ -11,7 +11,8 @@
 - ``hub_unmapped``: the "needs mapping" queue, one row per unknown (source, ref); ref ""
   counts pushes that named no store and whose order the hub has not seen yet.
 - ``hub_order``, ``hub_attempt``, ``hub_source_order``, ``hub_order_event``: every
-  store's rows uploaded by its counter PC (``POST /hub/v1/sync``; ``app/hub/sync.py``).
+  store's rows uploaded by its counter PC (``POST /hub/v1/sync``; ``app/hub/sync.py``);
+  ``hub_store_health``: the newest printer / order-source health it reported.
 """
 
 from __future__ import annotations
@@ -165,3 +166,12 @@ sync_events = _synced(
 Index("ix_hub_order_day", sync_orders.c.store_id, sync_orders.c.business_date)
 Index("ix_hub_attempt_order", sync_attempts.c.store_id, sync_attempts.c.order_id)
 Index("ix_hub_order_event_order", sync_events.c.store_id, sync_events.c.order_id)
+
+# the newest printer / order-source health each counter PC reported with its sync
+store_health = Table(
+    "hub_store_health",
+    metadata,
+    Column("store_id", String(32), ForeignKey("hub_store.id"), primary_key=True),
+    Column("data", JSONB, nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+)

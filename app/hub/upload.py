@@ -11,15 +11,46 @@ waits for it: dispatching, printing and alerts go on while the hub is down.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import httpx
 
+from app.core.privacy import mask_phones_in
 from app.core.storage.hub_outbox_repo import HubOutboxRepo, OutBatch
 from app.hub.client import HubAuthError, HubError
 
 log = logging.getLogger(__name__)
+HEALTH_EVERY_S = 60.0  # an unchanged health report is repeated this often (a heartbeat)
+
+
+def _iso(v: Any) -> Any:
+    return v.isoformat() if hasattr(v, "isoformat") else v
+
+
+def health_doc(printers: Iterable[Any], sources: Iterable[Any]) -> dict[str, Any]:
+    """The store's printer and order-source health as the hub keeps it (phones masked)."""
+    doc = {
+        "printers": [
+            {"name": p.name, "kind": p.kind, "state": p.state, "detail": p.detail} for p in printers
+        ],
+        "sources": [
+            {
+                "source": h.source,
+                "state": str(h.state),
+                "error": h.last_error,
+                "last_push_at": _iso(h.last_push_at),
+                "last_pull_at": _iso(h.last_pull_at),
+            }
+            for h in sources
+        ],
+    }
+    masked: dict[str, Any] = json.loads(mask_phones_in(json.dumps(doc, ensure_ascii=False)))
+    return masked
 
 
 class HubUploader:
@@ -30,9 +61,12 @@ class HubUploader:
         every_s: float = 5.0,
         batch: int = 200,
         retry_max_s: float = 60.0,
+        health: Callable[[], dict[str, Any]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.repo = repo
+        self.health = health  # printers and sources, sent when changed and every minute
+        self._health_sent: tuple[dict[str, Any], float] | None = None
         self.every_s, self.batch_size, self.retry_max_s = every_s, batch, retry_max_s
         self.transport = transport
         self.uploaded = 0  # rows the hub took in this run
@@ -64,7 +98,9 @@ class HubUploader:
         ) as http:
             while True:
                 try:
-                    await self.upload_pending(http, url.rstrip("/") + "/hub/v1/sync")
+                    endpoint = url.rstrip("/") + "/hub/v1/sync"
+                    await self.upload_pending(http, endpoint)
+                    await self.report_health(http, endpoint)
                 except HubError as e:
                     self.last_error = str(e)
                     log.info("hub sync: %s; next try in %.0fs", e, delay)
@@ -93,14 +129,32 @@ class HubUploader:
             self.uploaded += len(batch.rows)
             self.last_error = ""
 
-    @staticmethod
-    async def _post(http: httpx.AsyncClient, endpoint: str, batch: OutBatch) -> None:
+    async def report_health(self, http: httpx.AsyncClient, endpoint: str) -> bool:
+        """Send the store's health when it changed, or a minute after the last report."""
+        if self.health is None:
+            return False
+        doc = self.health()
+        now = time.monotonic()
+        if self._health_sent is not None:
+            last, at = self._health_sent
+            if last == doc and now - at < HEALTH_EVERY_S:
+                return False
+        await self._send(http, endpoint, {"rows": [], "health": doc})
+        self._health_sent = (doc, now)
+        return True
+
+    @classmethod
+    async def _post(cls, http: httpx.AsyncClient, endpoint: str, batch: OutBatch) -> None:
         body = {
             "rows": [
                 {"table": r.table, "id": r.id, "version": r.version, "data": r.data}
                 for r in batch.rows
             ]
         }
+        await cls._send(http, endpoint, body)
+
+    @staticmethod
+    async def _send(http: httpx.AsyncClient, endpoint: str, body: dict[str, Any]) -> None:
         try:
             resp = await http.post(endpoint, json=body)
         except httpx.HTTPError as e:

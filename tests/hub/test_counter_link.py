@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.bootstrap import Core, build_core
 from app.core.clock import SystemClock
@@ -24,6 +25,7 @@ from app.core.sources.meituan import RULES
 from app.hub.client import DEVICE_TOKEN_SECRET, HubError
 from app.hub.db import make_engine
 from app.hub.repo import HubRepo
+from app.hub.tables import store_health
 from tests.helpers import make_settings, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -137,6 +139,14 @@ async def test_counter_joins_and_a_hub_push_lands_on_the_board_once(
             assert order_id is not None
             assert await board_count(core, 1) == 1
             assert svc.hub_status().delivered == 1
+
+            def reported_sources() -> list[str]:
+                with repo.engine.connect() as c:
+                    doc = c.execute(select(store_health.c.data)).scalar()
+                return [h["source"] for h in (doc or {}).get("sources", [])]
+
+            # the store's health reached head office with the sync
+            assert await wait_until(lambda: reported_sources() == ["meituan"], timeout=30)
         assert pc.hub_health()[-1] == "healthy"
         # the link is stopped cleanly with the core; a restart resumes from the ack: nothing twice
         async with pc.running() as core:

@@ -20,7 +20,7 @@ from app.core.storage.hub_outbox_repo import HubOutboxRepo
 from app.hub.client import DEVICE_TOKEN_SECRET
 from app.hub.db import make_engine
 from app.hub.repo import HubRepo
-from app.hub.tables import sync_attempts, sync_events, sync_orders
+from app.hub.tables import store_health, sync_attempts, sync_events, sync_orders
 from tests.fakes.hub import InProcessHub
 from tests.helpers import make_settings, sample_order, wait_until
 
@@ -96,6 +96,13 @@ async def test_rows_upload_once_and_a_change_uploads_a_newer_version(hub_db_url,
             assert att.order_id == order_ids[0] and att.carrier == attempt.carrier
             assert att.tip_fen == 300 and att.quoted_fee_fen == attempt.quoted_fee_fen
             assert _count(hub.engine, sync_events, store_id) >= 3  # the timeline too
+            # the printers' and sources' health came along (and only for this store)
+            await wait_until(lambda: _count(hub.engine, store_health, store_id) == 1, timeout=30)
+            with hub.engine.connect() as c:
+                health = c.execute(select(store_health.c.data)).scalar_one()
+            printers = core.service.printer_status()
+            assert [p["name"] for p in health["printers"]] == [p.name for p in printers]
+            assert health["sources"] == []  # no order source is on in this store
 
             # a repeat of an upload (its answer lost) changes nothing
             repo = HubOutboxRepo(svc.db.engine)
