@@ -157,6 +157,7 @@ class SourcesSettings(BaseModel):
     keruyun: SourceSettings = Field(default_factory=SourceSettings)
     youzan: SourceSettings = Field(default_factory=SourceSettings)
     douyin: SourceSettings = Field(default_factory=SourceSettings)
+    hualala: SourceSettings = Field(default_factory=SourceSettings)
 
     def get(self, source_id: str) -> SourceSettings:
         value = getattr(self, source_id)

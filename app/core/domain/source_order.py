@@ -25,6 +25,7 @@ class SourceId(StrEnum):
     KERUYUN = "keruyun"
     YOUZAN = "youzan"
     DOUYIN = "douyin"
+    HUALALA = "hualala"
 
 
 #: the short platform name staff shout with the day number ("美团 #12")
@@ -35,6 +36,7 @@ SOURCE_LABEL_ZH: dict[str, str] = {
     SourceId.KERUYUN: "客如云",
     SourceId.YOUZAN: "有赞",
     SourceId.DOUYIN: "抖音",
+    SourceId.HUALALA: "哗啦啦",
 }
 SOURCE_LABEL_EN: dict[str, str] = {
     SourceId.MEITUAN: "Meituan",
@@ -43,6 +45,7 @@ SOURCE_LABEL_EN: dict[str, str] = {
     SourceId.KERUYUN: "Keruyun",
     SourceId.YOUZAN: "Youzan",
     SourceId.DOUYIN: "Douyin",
+    SourceId.HUALALA: "Hualala",
 }
 _CHANNEL: dict[str, Channel] = {
     SourceId.MEITUAN: Channel.MEITUAN,
@@ -51,6 +54,7 @@ _CHANNEL: dict[str, Channel] = {
     SourceId.KERUYUN: Channel.POS,
     SourceId.YOUZAN: Channel.MINIPROGRAM,  # a SaaS storefront: the shop's own channel
     SourceId.DOUYIN: Channel.OTHER,
+    SourceId.HUALALA: Channel.POS,
 }
 
 

@@ -15,7 +15,7 @@ from typing import cast
 from app.core.sources.base import SourceConnector, SourceContext
 from app.core.sources.rules import SourceRules
 
-SOURCE_IDS: tuple[str, ...] = ("meituan", "eleme", "keruyun", "youzan", "douyin")
+SOURCE_IDS: tuple[str, ...] = ("meituan", "eleme", "keruyun", "hualala", "youzan", "douyin")
 
 SOURCE_MODULES: tuple[str, ...] = tuple(
     m

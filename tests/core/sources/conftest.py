@@ -143,3 +143,17 @@ async def keruyun_rig() -> AsyncIterator[Rig]:
     ):
         rig.sim.push_base_url = rig.push_url  # type: ignore[attr-defined]
         yield rig
+
+
+@pytest_asyncio.fixture
+async def hualala_rig() -> AsyncIterator[Rig]:
+    from app.core.sandbox.sources.hualala import HualalaSim
+    from app.core.sources.hualala import RULES, Connector
+
+    def factory(clock: FakeClock) -> HualalaSim:
+        return HualalaSim(clock=clock)
+
+    async for rig in start_rig(
+        factory, Connector, dict(RULES.rehearsal_credentials), push_path="/api/v1/sources/hualala"
+    ):
+        yield rig

@@ -29,6 +29,7 @@ from app.core.rehearsal import SIMULATED, RehearsalSources
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.sources.server import SourceSimServer
 from app.core.secrets import MemorySecretStore
+from app.core.sources import registry
 from app.core.sources.desk import SourceDesk
 from tests.core.dispatch.support import attempts, eng, sandbox
 from tests.helpers import make_settings, wait_until
@@ -302,13 +303,22 @@ async def test_the_gui_start_runs_the_platform_feed(tmp_path):
         assert feed is not None
         await wait_until(lambda: feed.asked == 4 and feed._task is not None and feed._task.done())
         for source, oid, _scenario in feed.made:
+            if not registry.rules(source).push_kinds:  # 哗啦啦: found by the periodic pull
+                await rig.desk.runners[source].pull_once()
             await rig.board_id(source, oid)
         db = rig.core.service.db
         assert await db.run(db.count_orders) == 4
         labels = [(await rig.desk.store.get(s, o)).display_label() for s, o, _ in feed.made]
         # the feed takes every simulated source in turn, each numbering its own day
         turn = [SIMULATED[i % len(SIMULATED)] for i in range(4)]
-        names = {"meituan": "美团", "eleme": "饿了么", "keruyun": "客如云", "youzan": "有赞"}
+        names = {
+            "meituan": "美团",
+            "eleme": "饿了么",
+            "keruyun": "客如云",
+            "hualala": "哗啦啦",
+            "youzan": "有赞",
+            "douyin": "抖音",
+        }
         want = [f"{names.get(s, s)} #{turn[: i + 1].count(s)}" for i, s in enumerate(turn)]
         assert [m[0] for m in feed.made] == turn and labels == want
 

@@ -33,6 +33,7 @@ from app.core.clock import Clock, SystemClock
 from app.core.sandbox.sources.common import Faults, Log, PushSender
 from app.core.sandbox.sources.douyin import DouyinSim
 from app.core.sandbox.sources.eleme import ElemeSim
+from app.core.sandbox.sources.hualala import HualalaSim
 from app.core.sandbox.sources.keruyun import KeruyunSim
 from app.core.sandbox.sources.meituan import MeituanSim
 from app.core.sandbox.sources.youzan import YouzanSim
@@ -64,6 +65,7 @@ SIMS: dict[str, Callable[[Clock, int], Sim]] = {
     "keruyun": lambda clk, seed: KeruyunSim(clock=clk, first_order_id=612 * 10**15 + seed),
     "youzan": lambda clk, seed: YouzanSim(clock=clk),  # ids from its clock
     "douyin": lambda clk, seed: DouyinSim(clock=clk),  # ids from its clock
+    "hualala": lambda clk, seed: HualalaSim(clock=clk, first_order_id=seed % 10**9),
 }
 SIM_IDS: tuple[str, ...] = ("meituan", "eleme", *SIMS)  # every simulated source
 SIMS_KEY = web.AppKey("source_sims", dict)
