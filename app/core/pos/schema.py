@@ -200,6 +200,17 @@ def parse_items(value: Any) -> tuple[Item, ...]:
     return tuple(out)
 
 
+# other spellings a merchant's developer may send (issue 17 writes ``mini_program``)
+CHANNEL_ALIASES = {"mini_program": "miniprogram"}
+
+
+def _channel_alias(obj: dict[str, Any]) -> dict[str, Any]:
+    raw = obj.get("channel")
+    if isinstance(raw, str) and raw in CHANNEL_ALIASES:
+        return {"channel": CHANNEL_ALIASES[raw]}
+    return obj
+
+
 def parse_order(payload: Any, *, default_dispatch: str | DispatchMode = "manual") -> Order:
     """Validate ``payload`` (the decoded JSON body) and build the ``Order`` to store."""
     obj = _object(payload, "body", status=400)
@@ -207,7 +218,7 @@ def parse_order(payload: Any, *, default_dispatch: str | DispatchMode = "manual"
     total = _int(obj, "total_fen", lo=0, hi=MAX_FEN)
     return Order(
         pos_order_id=pos_order_id,
-        channel=_choice(obj, "channel", Channel, None),
+        channel=_choice(_channel_alias(obj), "channel", Channel, None),
         created_at=parse_time(obj, "created_at", required=True),  # type: ignore[arg-type]
         customer=parse_customer(obj.get("customer")),
         items=parse_items(obj.get("items")),

@@ -143,3 +143,13 @@ def test_arbitrary_customer_only_raises_validation_errors(customer):
         parse_order(payload(customer=customer), default_dispatch="manual")
     except OrderValidationError as e:
         assert e.status == 422 and e.field and e.field.startswith("customer")
+
+
+def test_mini_program_spelling_is_the_miniprogram_channel():
+    """A merchant's own mini-program backend (README "Your own mini-program or website")
+    may write the channel as issue 17 does; anything else stays refused."""
+    body = payload(channel="mini_program")
+    assert parse_order(body).channel is Channel.MINIPROGRAM
+    assert parse_order(payload(channel="miniprogram")).channel is Channel.MINIPROGRAM
+    with pytest.raises(OrderValidationError):
+        parse_order(payload(channel="mini-program"))
