@@ -36,6 +36,7 @@ PREFIX = "/hub/v1/sources"
 STORE_REF_FIELDS: dict[str, tuple[str, ...]] = {
     "meituan": ("app_poi_code",),  # waimaiopen form field
     "eleme": ("shopId",),  # napos push envelope
+    "keruyun": ("shopIdenty",),  # system param of the push (push.py copies it in)
 }
 
 

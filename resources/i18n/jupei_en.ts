@@ -1461,6 +1461,18 @@
         <translation>Laike merchant root account ID (account_id)</translation>
     </message>
     <message>
+        <source>门店 ID (shopIdenty, 客如云)</source>
+        <translation>Store ID (shopIdenty, Keruyun)</translation>
+    </message>
+    <message>
+        <source>门店授权令牌 (token, 客如云)</source>
+        <translation>Store authorisation token (token, Keruyun)</translation>
+    </message>
+    <message>
+        <source>集团 ID (groupID, 哗啦啦)</source>
+        <translation>Group ID (groupID, Hualala)</translation>
+    </message>
+    <message>
         <source>应用 Key (app_key)</source>
         <translation>App key (app_key)</translation>
     </message>

@@ -62,6 +62,9 @@ def key_label(key: str) -> str:
         "ma_app_id": _t("小程序 AppID (ma_app_id)"),
         "poi_id": _t("门店 ID (poi_id)"),
         "account_id": _t("来客商户根账户 ID (account_id)"),
+        "shop_identy": _t("门店 ID (shopIdenty, 客如云)"),
+        "token": _t("门店授权令牌 (token, 客如云)"),
+        "group_id": _t("集团 ID (groupID, 哗啦啦)"),
     }.get(key, key)
 
 

@@ -211,3 +211,16 @@ def test_rules_list_every_assumption():
     assert len(RULES.unverified) >= 8 and RULES.secret_keys == ("token",)
     with pytest.raises(ValueError):
         KeruyunOptions.from_mapping({"timestamp_unit": "minutes"})
+
+
+def test_a_hub_relay_verifies_with_the_token_alone_and_finds_the_store():
+    """The hub keeps one secret per source (here 客如云's token) and no appKey."""
+    from app.hub.relay import Relay
+    from tests.fakes.clock import FakeClock
+
+    relay = Relay({"keruyun": TOKEN}, FakeClock(NOW))
+    cancel = {"orderId": 612000000000123456, "tpOrderId": "DD77", "deliveryStatus": 5}
+    v = relay.verify("keruyun", "status", signed(cancel), "https://hub.example")
+    assert v.store_ref == "247900001" and v.dedupe_key == "status|612000000000123456:5"
+    with pytest.raises(PushRejected):
+        relay.verify("keruyun", "status", signed(cancel, token="wrong"), "https://hub.example")
