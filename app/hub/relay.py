@@ -37,6 +37,8 @@ STORE_REF_FIELDS: dict[str, tuple[str, ...]] = {
     "meituan": ("app_poi_code",),  # waimaiopen form field
     "eleme": ("shopId",),  # napos push envelope
     "keruyun": ("shopIdenty",),  # system param of the push (push.py copies it in)
+    "youzan": ("kdt_id",),  # push body
+    "douyin": ("poi_id",),  # webhook content (a refund message names no store [?])
 }
 
 

@@ -234,3 +234,19 @@ async def test_platform_rider_messages_mark_platform_delivery(dy_rig):
     assert recv.by_id[oid].fulfilment is FulfilmentMode.SELF_DELIVERY
     await sim.rider(oid, 102)
     assert recv.by_id[oid].fulfilment is FulfilmentMode.PLATFORM_DELIVERY
+
+
+def test_the_hub_verifies_a_douyin_webhook_with_the_app_secret_only():
+    from app.hub.relay import Relay
+
+    relay = Relay({"douyin": "dy_secret"}, FakeClock(NOW), "https://hub.example.cn")
+    order = {"order_id": "1080000000000012345", "pay_amount": 100, "poi_id": "P1"}
+    body = _body("life_trade_order_notify", {"action": "pay_success", "order": order})
+    v = relay.verify("douyin", "webhook", req(body, msg_id="M-7"), "https://hub.example.cn")
+    assert v.store_ref == "P1" and v.dedupe_key == "webhook|M-7"
+    rider = _body(
+        "life_takeout_delivery_change", {"order_id": "1", "poi_id": "P2", "delivery_status": 102}
+    )
+    assert relay.verify("douyin", "webhook", req(rider, msg_id="M-8"), "x").store_ref == "P2"
+    challenge = relay.verify("douyin", "webhook", req(VECTOR_BODY), "x")
+    assert json.loads(challenge.result.reply_body) == {"challenge": 12345}

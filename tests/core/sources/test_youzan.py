@@ -217,3 +217,24 @@ async def test_thin_message_reads_the_trade_with_a_token_and_close_cancels(yz_ri
     assert await conn.pull() == []
     with pytest.raises(SourceRejectedError):
         await conn.reject(tid, "缺货")
+
+
+def test_the_hub_verifies_a_youzan_push_with_the_app_secret_only():
+    """The hub holds only ``hub.sources.youzan.app_secret``: the client_id comes from
+    the signed body, the store (kdt_id) routes the push."""
+    from app.hub.relay import Relay
+
+    relay = Relay({"youzan": "csecret"}, FakeClock(NOW), "https://hub.example.cn")
+    doc = {
+        "client_id": "cid",
+        "id": "E7",
+        "kdt_id": 46110001,
+        "msg": "",
+        "msg_id": "m9",
+        "type": "trade_TradeClose",
+    }
+    body = json.dumps(doc).encode()
+    v = relay.verify("youzan", "push", req(body), "https://hub.example.cn")
+    assert (v.store_ref, v.source_order_id) == ("46110001", "E7") and "m9" in v.dedupe_key
+    with pytest.raises(PushRejected):
+        relay.verify("youzan", "push", req(body, "0" * 32), "https://hub.example.cn")

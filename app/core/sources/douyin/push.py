@@ -42,7 +42,8 @@ def parse(
     if kind not in KINDS:
         raise PushRejected(f"douyin: unknown push kind {kind!r}", 404, BAD_SIG_REPLY)
     got = header(request.headers, "X-Douyin-Signature")
-    if not got or not digest_equal(got, mapping.signature(creds["client_secret"], request.body)):
+    secret = creds.get("client_secret") or creds.get("app_secret", "")  # the hub: app_secret
+    if not got or not digest_equal(got, mapping.signature(secret, request.body)):
         raise PushRejected("douyin: bad X-Douyin-Signature", 403, BAD_SIG_REPLY)
     try:
         doc = json_body(request.body)
@@ -68,6 +69,8 @@ def event_for(
     poi_id: str = "",
 ) -> PushEvent:
     raw: dict[str, Any] = {"event": event, "content": dict(content)}
+    if content.get("poi_id"):
+        raw["poi_id"] = str(content["poi_id"])  # the store, for the hub's routing
     if event == codes.ORDER_EVENT:
         action = str(content.get("action") or "")
         order_doc = as_dict(content.get("order"))
