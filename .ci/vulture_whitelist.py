@@ -227,9 +227,6 @@ _.sync_back_backlog  # unused method (app/core/service.py): per-source health
 # the map counts its paints for the coalescing tests (tests/ui/test_map_coalescing.py)
 _.paints  # unused attribute (app/ui/map/view.py)
 
-# 5. JuPei Hub (issue 16): tests upload at once instead of at the next interval
-_.kick  # unused method (app/hub/upload.py)
-
 # order sources part 2 (issue 17): [sources.youzan] / [sources.douyin] are read through
 # SourcesSettings.get; the simulators' token expiry is used by tests
 youzan  # unused variable (app/core/config.py)

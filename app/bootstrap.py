@@ -17,7 +17,7 @@ from app.core.carriers.http import CarrierHttp
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
 from app.core.dispatch.engine import DispatchContext, DispatchEngine
-from app.core.events import EventBus
+from app.core.events import AttemptStatusChanged, EventBus, OrderChanged, OrderReceived
 from app.core.intake import IntakeBatcher
 from app.core.pos.listener import PosListener
 from app.core.pos.webhook import WebhookSender
@@ -222,6 +222,8 @@ def _wire(
         health=lambda: health_doc(printing.printer_status(), desk.health()),
     )
     service.hub = hub = HubLink(service, desk.handle_push, uploader=uploader)
+    for changed in (OrderReceived, OrderChanged, AttemptStatusChanged):
+        bus.subscribe(changed, lambda _e: uploader.kick())  # upload soon, not in 5 s
     return Core(
         service,
         http,

@@ -72,6 +72,8 @@ class HubUploader:
         self.uploaded = 0  # rows the hub took in this run
         self.last_error = ""
         self._kick = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.settle_s = 0.5  # after a kick: let a burst of changes land in one batch
 
     async def enable(self, store_id: str) -> int:
         """Start capturing (first time for this store: queue every existing row)."""
@@ -84,12 +86,25 @@ class HubUploader:
         await asyncio.to_thread(self.repo.disable)
 
     def kick(self) -> None:
-        """Upload now instead of at the next interval (tests, a settings action)."""
-        self._kick.set()
+        """A row changed: upload after ``settle_s`` instead of at the next interval (the
+        core's order events call it; any thread). Ignored while backing off."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
+            self._kick.set()
+        else:
+            loop.call_soon_threadsafe(self._kick.set)
 
     async def run(self, url: str, token: str) -> None:
-        """Upload until cancelled: everything pending, then every ``every_s``."""
+        """Upload until cancelled: everything pending, then every ``every_s`` or soon
+        after a change (``kick``); after a failure, wait (doubling) whatever changes."""
         delay = self.every_s
+        self._loop = asyncio.get_running_loop()
         async with httpx.AsyncClient(
             timeout=httpx.Timeout(30, connect=5),
             transport=self.transport,
@@ -97,6 +112,7 @@ class HubUploader:
             headers={"Authorization": f"Bearer {token}", "User-Agent": "JuPei/0.1"},
         ) as http:
             while True:
+                self._kick.clear()  # a change from here on is in this round or wakes the next
                 try:
                     endpoint = url.rstrip("/") + "/hub/v1/sync"
                     await self.upload_pending(http, endpoint)
@@ -108,13 +124,14 @@ class HubUploader:
                     delay = min(delay * 2, self.retry_max_s)
                     if isinstance(e, HubAuthError):
                         pause = self.retry_max_s  # revoked: the inbox loop says so
-                else:
-                    delay, pause = self.every_s, self.every_s
-                self._kick.clear()
+                    await asyncio.sleep(pause)
+                    continue
+                delay = self.every_s
                 try:
-                    await asyncio.wait_for(self._kick.wait(), pause)
+                    await asyncio.wait_for(self._kick.wait(), self.every_s)
                 except TimeoutError:
-                    pass
+                    continue
+                await asyncio.sleep(self.settle_s)
 
     async def upload_pending(self, http: httpx.AsyncClient, endpoint: str) -> int:
         """Send batches until the outbox is empty; returns the rows sent."""
