@@ -250,3 +250,12 @@ def test_the_hub_verifies_a_douyin_webhook_with_the_app_secret_only():
     assert relay.verify("douyin", "webhook", req(rider, msg_id="M-8"), "x").store_ref == "P2"
     challenge = relay.verify("douyin", "webhook", req(VECTOR_BODY), "x")
     assert json.loads(challenge.result.reply_body) == {"challenge": 12345}
+
+
+@pytest.mark.integration
+@pytest.mark.asyncio
+async def test_a_refund_for_an_order_never_received_is_passed_over(dy_rig):
+    sim, recv = dy_rig.sim, dy_rig.receiver
+    oid = sim.new_order()  # its pay_success never came
+    assert await sim.cancel(oid)  # answered ok: Douyin does not retry it
+    assert recv.by_id == {}

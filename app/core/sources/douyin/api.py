@@ -22,7 +22,7 @@ from app.core.sources.base import (
     PushResult,
     SourceAuthError,
     SourceContext,
-    SourceRejectedError,
+    SourceNotFoundError,
     SyncBack,
 )
 from app.core.sources.douyin import codes, mapping, push
@@ -116,7 +116,10 @@ class Connector:
 
     # ------------------------------------------------------------------ reads
     async def get_order(self, source_order_id: str) -> SourceOrder:
-        raise SourceRejectedError(
+        """No order query is built (not researched): an order that did not come by
+        ``pay_success`` is unknown here, so a message about it is passed over (answered
+        ok: a 5xx would only make Douyin retry 3 times and risk the subscription)."""
+        raise SourceNotFoundError(
             self.id, f"no 抖音 order query is built; order {source_order_id} comes by webhook"
         )
 

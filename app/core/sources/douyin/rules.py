@@ -84,7 +84,8 @@ RULES = SourceRules(
         "access-token from <host>/oauth/client_token/ (client_credential) [? §6 Gap 2]",
         "webhook reply for ordinary events: HTTP 200 {'err_no':0,'err_tips':'success'} [~]",
         "no order query or pull built (the APIs exist, not researched): a missed webhook is "
-        "only recovered by Douyin's 3 retries [✓ DY1]; re-reads after downtime do nothing",
+        "only recovered by Douyin's 3 retries [✓ DY1]; re-reads after downtime do nothing; "
+        "a message about an order that never came by pay_success is passed over",
         "a re-dispatch after pickup (203) reports 201 again, which Douyin may refuse as out "
         "of order; such a refusal is parked for the cashier [?]",
     ),
