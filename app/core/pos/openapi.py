@@ -247,6 +247,7 @@ SOURCE_KINDS: dict[str, tuple[str, ...]] = {
     "eleme": ("push",),
     "youzan": ("push",),
     "douyin": ("webhook",),
+    "keruyun": ("delivery", "status"),
 }
 _SOURCE_PUSH_NOTE = (
     "A push from an order platform, configured in that platform's console as "
@@ -258,14 +259,18 @@ _SOURCE_PUSH_NOTE = (
     "有赞 one kind `push` (header `Event-Sign` = MD5(client_id + raw body + client_secret), "
     "`msg` URL-encoded JSON); 抖音来客 one kind `webhook` (header `X-Douyin-Signature` = "
     "SHA-1(client_secret + raw body), `Msg-Id` dedupe, the `verify_webhook` challenge "
-    'answered with `{"challenge": n}`). '
+    'answered with `{"challenge": n}`); 客如云 `delivery` (下发配送通知, a delivery '
+    "request) and `status` (the merchant's cancel), JSON bodies signed with SHA-256 over the "
+    "sorted system params in the query (+ the body in v2) + the store token. 哗啦啦 has no "
+    "push (pulled). "
     "The push is deduplicated by the platform's message key and stored before the reply. "
     "A source whose mode is off answers 404."
 )
 _PLATFORM_REPLY = {
     "type": "object",
     "description": '美团外卖: {"data":"ok"}; 饿了么: {"message":"ok"}; '
-    '有赞: {"code":200,"msg":"success"}; 抖音: {"err_no":0,...} or {"challenge":n}',
+    '有赞: {"code":200,"msg":"success"}; 抖音: {"err_no":0,...} or {"challenge":n}; '
+    '客如云: {"code":0,"message":"成功[OK]","messageUuid":…}',
     "properties": {"data": _STR, "message": _STR},
 }
 
@@ -302,7 +307,7 @@ PATHS["/api/v1/sources/{source}/{kind}"] = {
                 "in": "path",
                 "required": True,
                 "description": "meituan: order | confirm | cancel | refund | status; "
-                "eleme: push; youzan: push; douyin: webhook",
+                "eleme: push; youzan: push; douyin: webhook; keruyun: delivery | status",
                 "schema": {
                     "type": "string",
                     "enum": list(dict.fromkeys(k for ks in SOURCE_KINDS.values() for k in ks)),

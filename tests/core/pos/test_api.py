@@ -40,8 +40,8 @@ async def test_openapi_lists_the_source_push_paths(pos):
     op = doc["paths"]["/api/v1/sources/{source}/{kind}"]["post"]
     params = {p["name"]: p["schema"]["enum"] for p in op["parameters"]}
     assert params == {
-        "source": ["meituan", "eleme", "youzan", "douyin"],
-        "kind": ["order", "confirm", "cancel", "refund", "status", "push", "webhook"],
+        "source": ["meituan", "eleme", "youzan", "douyin", "keruyun"],
+        "kind": ["order", "confirm", "cancel", "refund", "status", "push", "webhook", "delivery"],
     }
     assert op["security"] == []
     assert "platform's own" in op["description"] and "POS HMAC" in op["description"]

@@ -87,3 +87,65 @@ async def test_serve_accepts_a_signed_meituan_push_and_refuses_a_bad_one(tmp_pat
                 await asyncio.gather(reader, return_exceptions=True)
     assert rc == 0, "".join(seen)
     assert "JuPei core stopped" in "".join(seen)
+
+
+async def test_serve_accepts_a_signed_keruyun_delivery_request_and_refuses_a_bad_one(tmp_path):
+    """The same for 客如云 (issue 17): ``JUPEI_SOURCES__KERUYUN__MODE=push``; the delivery
+    request pushed to ``/api/v1/sources/keruyun/delivery`` is stored (reply code 0), a
+    push signed with another token gets 客如云's error reply and stores nothing."""
+    import sqlite3
+
+    from app.core.sandbox.sources.keruyun import KeruyunSim
+    from app.core.sources.keruyun import RULES as KRY
+
+    sim = KeruyunSim()
+    creds = KRY.rehearsal_credentials
+    async with LoopbackServer(sim.make_app()) as api:
+        port = _free_port()
+        sim.push_base_url = f"http://127.0.0.1:{port}/api/v1/sources/keruyun"
+        env = dict(
+            os.environ,
+            JUPEI_HOME=str(tmp_path),
+            JUPEI_POS__PORT=str(port),
+            JUPEI_POS__SECRET="serve-test-secret",
+            JUPEI_REHEARSAL__SOURCES="false",
+            JUPEI_SOURCES__KERUYUN__MODE="push",
+            JUPEI_SOURCES__KERUYUN__BASE_URL=api.url + "/api/v1/",
+            JUPEI_SOURCES__KERUYUN__APP_KEY=creds["app_key"],
+            JUPEI_SOURCES__KERUYUN__SHOP_IDENTY=creds["shop_identy"],
+            JUPEI_SOURCES__KERUYUN__TOKEN=creds["token"],
+            QT_QPA_PLATFORM="offscreen",
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "app", "serve", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        assert proc.stderr is not None
+        seen: list[str] = []
+        reader: asyncio.Future[None] | None = None
+
+        def stored() -> list[str]:
+            with sqlite3.connect(tmp_path / "data" / "jupei.db") as db:
+                rows = db.execute("select source_order_id from source_orders").fetchall()
+            return [r[0] for r in rows]
+
+        try:
+            await asyncio.wait_for(_wait_for_line(proc.stderr, "JuPei core started", seen), 60)
+            reader = asyncio.ensure_future(_wait_for_line(proc.stderr, "\x00never", seen))
+            oid = sim.new_order()
+            assert await sim.push_new_order(oid)
+            assert sim.log.deliveries[-1].status == 200
+            assert stored() == [oid]  # durable before the reply
+
+            sim.token = "not-the-token"
+            bad = sim.new_order()
+            assert not await sim.push_new_order(bad)
+            assert sim.log.deliveries[-1].status == 403
+            assert b'"code":1' in sim.log.deliveries[-1].body
+            assert stored() == [oid]
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+            rc = await asyncio.wait_for(proc.wait(), 20)
+            if reader is not None:
+                await asyncio.gather(reader, return_exceptions=True)
+    assert rc == 0, "".join(seen)
