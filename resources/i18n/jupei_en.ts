@@ -1473,6 +1473,10 @@
         <translation>Group ID (groupID, Hualala)</translation>
     </message>
     <message>
+        <source>该平台不推送订单：按拉单间隔拉取</source>
+        <translation>This platform pushes no orders: they are pulled at the pull interval</translation>
+    </message>
+    <message>
         <source>应用 Key (app_key)</source>
         <translation>App key (app_key)</translation>
     </message>

@@ -111,3 +111,31 @@ async def test_test_connection_and_eleme_authorisation(qtbot, tmp_path, tmp_data
         assert core.service.source_secret_present("eleme", "access_token")
         assert el.code.text() == ""
         assert await el.test_connection(), el.result.text()
+
+
+async def test_pull_only_and_pos_sources_get_their_groups(qtbot, tmp_path, tmp_data):
+    """客如云 and 哗啦啦 appear with no source-specific UI code: their keys from the rules,
+    secrets as password fields; 哗啦啦 (no push) offers only pull and off."""
+    store = MemorySecretStore()
+    core = build_core(make_settings(tmp_path), config_path=tmp_path / "config.toml",
+                      secrets=store, sandbox_engine=SandboxEngine(seed=1, speed=0))  # fmt: skip
+    await core.start(pos=False)
+    try:
+        dlg = SettingsDialog(core.service)
+        qtbot.addWidget(dlg)
+        kry = dlg.sources_page.groups["keruyun"]
+        assert set(kry.plain) == {"app_key", "shop_identy"} and set(kry.secret) == {"token"}
+        hll = dlg.sources_page.groups["hualala"]
+        modes = [hll.mode.itemData(i) for i in range(hll.mode.count())]
+        assert modes == ["off", "pull"] and "拉取" in hll.push_hint.text()
+        hll.mode.setCurrentIndex(hll.mode.findData("pull"))
+        hll.plain["group_id"].setText("1001")
+        hll.secret["app_secret"].setText("hll-secret-1")
+        kry.secret["token"].setText("kry-token-2")
+        assert await dlg.save()
+        s = core.service.settings.sources
+        assert s.hualala.mode == "pull" and s.hualala.credential("group_id") == "1001"
+        assert store.get("sources.hualala.app_secret") == "hll-secret-1"
+        assert store.get("sources.keruyun.token") == "kry-token-2"
+    finally:
+        await core.stop()

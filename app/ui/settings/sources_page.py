@@ -86,9 +86,10 @@ class SourceGroup(QGroupBox):
         self.setObjectName(f"sources.{self.sid}")
         self.form = QFormLayout(self)
         self.mode = QComboBox(self)
-        for m in MODES:
+        # a platform with no push (哗啦啦) offers only pull and off
+        for m in MODES if facts.push_kinds else ("off", "pull"):
             self.mode.addItem(mode_label(m), m)
-        self.mode.setCurrentIndex(max(MODES.index(ss.mode), 0))
+        self.mode.setCurrentIndex(max(self.mode.findData(ss.mode), 0))
         self.form.addRow(_t("接单方式"), self.mode)
         self.base_url = self._line("base_url", ss.base_url, facts.production_base_url)
         self.form.addRow(_t("接口地址"), self.base_url)
@@ -98,7 +99,10 @@ class SourceGroup(QGroupBox):
         self.push_hint.setWordWrap(True)
         self.push_hint.setStyleSheet("color:#57606a;")
         self.push_base_url.textChanged.connect(self._update_hint)
-        self.form.addRow(_t("推送地址前缀"), self.push_base_url)
+        if facts.push_kinds:
+            self.form.addRow(_t("推送地址前缀"), self.push_base_url)
+        else:
+            self.push_base_url.hide()
         self.form.addRow("", self.push_hint)
         self._knobs(ss)
         self.plain: dict[str, QLineEdit] = {}
@@ -154,6 +158,9 @@ class SourceGroup(QGroupBox):
         """Per-platform rows beyond the credentials (饿了么: OAuth)."""
 
     def _update_hint(self) -> None:
+        if not self.facts.push_kinds:
+            self.push_hint.setText(_t("该平台不推送订单：按拉单间隔拉取"))
+            return
         base = self.push_base_url.text().strip().rstrip("/")
         if not base:
             self.push_hint.setText(_t("仅推送模式需要：平台后台可访问的公网地址（如经中转）"))
