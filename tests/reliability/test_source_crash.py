@@ -128,3 +128,57 @@ def test_sigkill_between_storing_a_push_and_replying(tmp_path, source):
         if serve is not None:
             stop(serve)
         stop(platform)
+
+
+def test_sigkill_between_storing_a_keruyun_delivery_request_and_replying(tmp_path):
+    """The same for 客如云 (issue 17): its delivery request is stored, the app dies before
+    the reply, 客如云 re-sends it (there is no pull), one order exists after the restart."""
+    sb_port, src_port, pos_port = free_port(), free_port(), free_port()
+    ctl = f"http://127.0.0.1:{src_port}/__sources/keruyun"
+    platform = start_sandbox(
+        sb_port,
+        log=tmp_path / "sandbox.log",
+        sources_port=src_port,
+        push_to=f"http://127.0.0.1:{pos_port}",
+    )
+    env = _env(tmp_path, pos_port, sb_port, src_port, "meituan")
+    env = {k: v for k, v in env.items() if not k.startswith("JUPEI_SOURCES__MEITUAN__")}
+    prefix = "JUPEI_SOURCES__KERUYUN__"
+    env.update(
+        {
+            prefix + "MODE": "push",
+            prefix + "BASE_URL": f"http://127.0.0.1:{src_port}/keruyun/api/v1/",
+            prefix + "APP_KEY": "301001",
+            prefix + "SHOP_IDENTY": "247900001",
+            prefix + "TOKEN": "rehearsal-keruyun-token",
+        }
+    )
+    serve = None
+    try:
+        victim = serve = start_serve(
+            {**env, "JUPEI_TEST_CRASH_AT": "source_push_stored"},
+            pos_port,
+            log=tmp_path / "serve1.log",
+        )
+        made = httpx.post(ctl + "/new_order", json={}, timeout=30, trust_env=False).json()
+        oid = made["order_id"]
+        assert made["pushed"] is False
+        victim.wait(timeout=10)
+        assert victim.returncode == -signal.SIGKILL
+        assert _counts(tmp_path, "keruyun")[:2] == (1, 0)
+
+        serve = start_serve(env, pos_port, log=tmp_path / "serve2.log")
+        retried = httpx.post(ctl + "/retry", json={}, timeout=30, trust_env=False).json()
+        assert retried == {"accepted": 1}
+        deadline = time.monotonic() + SETTLE_S
+        while time.monotonic() < deadline and _counts(tmp_path, "keruyun")[1] == 0:
+            time.sleep(0.2)
+        n_src, n_orders, rows = _counts(tmp_path, "keruyun")
+        assert n_src == 1 and n_orders == 1, rows
+        assert rows[0][1] == f"keruyun:{oid}" and rows[0][2] == "客如云 #1"
+        # 客如云 has no 接单 call: at most the delivery's own status reports
+        assert set(_paths(ctl)) <= {"open/v1/delivery/status/push"}
+    finally:
+        if serve is not None:
+            stop(serve)
+        stop(platform)
