@@ -122,6 +122,14 @@ def test_express_type_decides_who_delivers(express, mode):
     assert o.fulfilment is mode
 
 
+def test_a_parcel_trade_is_not_an_order_for_jupei():
+    full = _full("E5", express_type=0)
+    msg = quote(json.dumps({"tid": "E5", "full_order_info": full}))
+    doc = {"client_id": "cid", "id": "E5", "msg": msg, "msg_id": "p1", "type": "trade_TradePaid"}
+    (ev,) = push.parse("push", req(json.dumps(doc).encode()), CREDS, OPTS, NOW).events
+    assert ev.kind is PushKind.OTHER and ev.source_order_id == "E5"
+
+
 def test_unpaid_create_and_close_messages():
     def event(mtype: str):
         doc = {"client_id": "cid", "id": "E9", "msg": "", "msg_id": mtype, "type": mtype}

@@ -111,6 +111,8 @@ class Connector:
         full = as_dict(data.get("full_order_info"))
         if not full:
             raise SourceNotFoundError(self.id, f"no trade {source_order_id}")
+        if mapping.is_parcel(full):  # 快递: passed over like an unknown order
+            raise SourceNotFoundError(self.id, f"trade {source_order_id} is a parcel (快递)")
         return mapping.parse_order(
             {**full, "kdt_id": self.creds.get("kdt_id", "")}, received=self.ctx.clock.now()
         )

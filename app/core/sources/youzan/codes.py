@@ -18,9 +18,11 @@ ORDER_STATE: dict[str, SourceOrderState] = {
 UNPAID = "WAIT_BUYER_PAY"
 
 # ``express_type`` -> who delivers (ASSUMED [?]: 0 快递, 1 到店自提, 2 同城配送). A parcel
-# (快递) is not ours to dispatch: shown like a platform-delivered order.
+# (快递) is not a same-city order: it is not stored nor shown (the desk would otherwise
+# take it for a platform delivery whose rider never comes and alert after 10 minutes).
+PARCEL = 0
 FULFILMENT: dict[int, FulfilmentMode] = {
-    0: FulfilmentMode.PLATFORM_DELIVERY,
+    PARCEL: FulfilmentMode.PLATFORM_DELIVERY,
     1: FulfilmentMode.PICKUP,
     2: FulfilmentMode.SELF_DELIVERY,
 }

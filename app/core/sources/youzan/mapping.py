@@ -135,6 +135,11 @@ def parse_order(full: Mapping[str, Any], *, received: datetime) -> SourceOrder:
     )
 
 
+def is_parcel(full: Mapping[str, Any]) -> bool:
+    """A 快递 (parcel) trade: not a same-city delivery, so not an order for JuPei."""
+    return int_or_none(as_dict(full.get("order_info")).get("express_type")) == codes.PARCEL
+
+
 # ---------------------------------------------------------------------------- API
 def api_path(method: str, version: str) -> str:
     """``api/youzan.trade.get/4.0.0`` (ASSUMED [~]: 有赞云 gateway path)."""

@@ -3,8 +3,8 @@
 and 2 h). Pure.
 
 Dedupe key ``msg_id`` [✓ YZ2]; ``version`` orders messages of one trade ("高版本覆盖低
-版本"): the state rank rule of ``merge`` already never moves an order back, so an older
-version arriving late changes nothing.
+版本"): the state rank rule of ``merge`` never moves an order back, so a late lower
+version cannot undo a close; its other fields do win (ASSUMED rare, RULES.unverified).
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ def message_event(doc: Mapping[str, Any], opts: YouzanOptions, received: datetim
     msg = as_dict(mapping.decode_msg(doc.get("msg")))
     if mtype in opts.paid_types:
         full = as_dict(msg.get("full_order_info"))
+        if full and mapping.is_parcel(full):  # 快递: not a same-city order
+            return PushEvent(PushKind.OTHER, key, tid, raw_type=mtype, raw=raw)
         if full:
             order = mapping.parse_order({**full, "kdt_id": doc.get("kdt_id")}, received=received)
             if order.source_status_raw != codes.UNPAID:

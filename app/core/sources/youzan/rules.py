@@ -73,7 +73,10 @@ RULES = SourceRules(
         "otherwise the order is read with youzan.trade.get [~]",
         "access token from <host>/auth/token, authorize_type silent, grant_id kdt_id, "
         "answer {success, data:{access_token, expires (ms)}} [? not in the notes]",
-        "express_type: 0 快递 (shown, not dispatched), 1 到店自提, 2 同城配送 (dispatched) [?]",
+        "express_type: 0 快递 (not stored: not a same-city order), 1 到店自提 (shown), "
+        "2 同城配送 (dispatched) [?]",
+        "version: only the state never moves back; other fields take the message received "
+        "last, even of a lower version [~ §2]",
         "address_extra lat/lon are GCJ-02 [?]",
         "paid_types / closed_types / success_types: which message types mean paid, "
         "closed (cancelled/refunded) and done; trade_TradeCreate (unpaid) is ignored [~ §2]",
