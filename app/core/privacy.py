@@ -7,11 +7,16 @@ import re
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
+_MASKED_MOBILE = re.compile(r"1\d{2}\*{4}\d{4}")
+
+
 def mask_phone(phone: str | None) -> str:
     """'13812345678' -> '138****5678'; other numbers keep their last four digits."""
     if not phone:
         return ""
     p = phone.strip()
+    if _MASKED_MOBILE.fullmatch(p):  # masked already (rows synced from a counter PC)
+        return p
     digits = re.sub(r"\D", "", p)
     if len(digits) == 11 and digits.startswith("1"):
         return f"{digits[:3]}****{digits[-4:]}"

@@ -10,6 +10,7 @@
     jupei hub store map --store ID --source S --ref R   platform store ref → store
     jupei hub unmapped                         the "needs mapping" queue
     jupei hub secret set SOURCE                the brand's app secret (keyring), from stdin
+    jupei hub user add --name N [--password-stdin]   a head-office login (app/hub/hq_cli.py)
     jupei hub-join --url URL --code CODE       on the counter PC: enrol, keep the token
 """
 
@@ -52,6 +53,9 @@ def add_parsers(sub: Any) -> None:
     smap.add_argument("--source", required=True, help="meituan, eleme")
     smap.add_argument("--ref", required=True, help="美团 app_poi_code, 饿了么 shopId")
     hs.add_parser("unmapped", help="platform store refs waiting for a mapping")
+    from app.hub.hq_cli import add_user_parsers
+
+    add_user_parsers(hs)
     secret = hs.add_parser("secret", help="platform app secrets (keyring)")
     ss = secret.add_subparsers(dest="secret_cmd")
     sset = ss.add_parser("set", help="read the secret from stdin (no echo on a terminal)")
@@ -102,6 +106,10 @@ def run_hub(args: argparse.Namespace) -> int:
             return _store(args, settings, engine)
         if cmd == "unmapped":
             return _unmapped(engine)
+        if cmd == "user":
+            from app.hub.hq_cli import run_user
+
+            return run_user(args, engine)
     finally:
         engine.dispose()
     return 2

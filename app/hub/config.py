@@ -28,6 +28,7 @@ class HubSettings(BaseSettings):
     long_poll_s: float = 25.0  # the longest a counter's inbox request waits
     inbox_batch: int = 100  # pushes per inbox answer
     enrol_code_hours: float = 24.0
+    hq_token_hours: float = 12.0  # a head-office login lasts this long
     log_level: str = "INFO"
 
     def checked_database_url(self) -> str:

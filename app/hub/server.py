@@ -7,6 +7,7 @@
 - ``POST /hub/v1/inbox/ack``               ``{"cursor": N}``: the device has applied up to N
 - ``POST /hub/v1/sync``                    the store's rows (orders, attempts, …), versioned
 - ``POST /hub/v1/sources/{source}/{kind}`` a platform push: verify, store, reply
+- ``/hub/v1/hq/…``                         head office (HQ token; ``app/hub/hq_api.py``)
 
 Every device endpoint serves only the token's own store; a ``store`` query parameter
 naming another store is refused (403). The access log carries no query strings (美团
@@ -27,6 +28,7 @@ from app.core.clock import Clock
 from app.core.sources.base import PushRejected, PushRequest
 from app.hub.config import HubSettings
 from app.hub.db import schema_state
+from app.hub.hq_api import HqRoutes
 from app.hub.notify import Notifier
 from app.hub.pushes import PushStore
 from app.hub.relay import PREFIX, Relay
@@ -80,6 +82,7 @@ class HubServer:
         app.router.add_post("/hub/v1/sync", self.sync)
         app.router.add_route("POST", PREFIX + "/{source}/{kind}", self.push)
         app.router.add_route("GET", PREFIX + "/{source}/{kind}", self.push)
+        HqRoutes(self.engine, self.clock, self.settings.hq_token_hours).install(app)
         return app
 
     # ------------------------------------------------------------------ operations

@@ -53,7 +53,7 @@ async def test_health_reports_database_and_migrations(hub_db_url):
         assert r.status_code == 200
         doc = r.json()
         assert doc["database"] == "ok" and doc["schema"]["up_to_date"] is True
-        assert doc["schema"]["current"] == doc["schema"]["head"] == "h0004"
+        assert doc["schema"]["current"] == doc["schema"]["head"] == "h0005"
         assert sorted(doc["sources"]) == ["eleme", "meituan"]
         with hub.engine.begin() as conn:  # a database behind the code: not healthy
             conn.execute(text("UPDATE hub_alembic_version SET version_num = 'h0000'"))

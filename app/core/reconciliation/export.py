@@ -334,7 +334,14 @@ class _XlsxSheet:
         self.ws.autofilter(0, 0, max(self.row - 1, 0), len(self.cols) - 1)
 
 
-def write_xlsx(path: Path, records: Iterator[AttemptRecord], total: int, *, store: str,
+StoreName = str | Callable[[AttemptRecord], str]  # one store, or each row's (head office)
+
+
+def _store_of(store: StoreName) -> Callable[[AttemptRecord], str]:
+    return store if callable(store) else (lambda _r: store)
+
+
+def write_xlsx(path: Path, records: Iterator[AttemptRecord], total: int, *, store: StoreName,
                lang: str = "zh", progress: ProgressFn | None = None,
                cancel: Any = None) -> tuple[int, Summary]:  # fmt: skip
     """Stream the three sheets to ``path``; returns (attempt rows, summary)."""
@@ -345,9 +352,9 @@ def write_xlsx(path: Path, records: Iterator[AttemptRecord], total: int, *, stor
         car = _XlsxSheet(wb, SHEETS["carriers"][i], SUMMARY_COLS, lang, ("配送平台", "Carrier")[i])
         day = _XlsxSheet(wb, SHEETS["days"][i], SUMMARY_COLS, lang, ("营业日", "Business date")[i])
         agg, tick = Aggregator(day_carrier=False), _Ticker(total, progress, cancel)
-        memo = _Memo(lang)
+        memo, name = _Memo(lang), _store_of(store)
         for r in records:
-            att.write(attempt_values(r, store, lang, agg, memo))
+            att.write(attempt_values(r, name(r), lang, agg, memo))
             tick.step()
         tick.check()
         summary = agg.result()
@@ -422,7 +429,7 @@ def csv_paths(path: Path) -> tuple[Path, Path, Path]:
     )
 
 
-def write_csv(path: Path, records: Iterator[AttemptRecord], total: int, *, store: str,
+def write_csv(path: Path, records: Iterator[AttemptRecord], total: int, *, store: StoreName,
               lang: str = "zh", progress: ProgressFn | None = None,
               cancel: Any = None) -> tuple[int, Summary]:  # fmt: skip
     p_att, p_car, p_day = csv_paths(path)
@@ -432,9 +439,9 @@ def write_csv(path: Path, records: Iterator[AttemptRecord], total: int, *, store
         att = _CsvSheet(p_att, ATTEMPT_COLS, lang)
         sheets.append(att)
         agg, tick = Aggregator(day_carrier=False), _Ticker(total, progress, cancel)
-        memo = _Memo(lang)
+        memo, name = _Memo(lang), _store_of(store)
         for r in records:
-            att.write(attempt_values(r, store, lang, agg, memo))
+            att.write(attempt_values(r, name(r), lang, agg, memo))
             tick.step()
         tick.check()
         summary = agg.result()
