@@ -16,6 +16,7 @@ from app.core.events import (
     OrderReceived,
     Severity,
 )
+from app.core.sources.registry import SOURCE_IDS
 
 _WAITING = frozenset({"new", "queued"})  # order states in which "new order" still stands
 
@@ -40,6 +41,10 @@ class AlertRules:
         self._unsubs = []
 
     def _on_received(self, ev: OrderReceived) -> None:
+        if ev.source in SOURCE_IDS:
+            # a platform order rings through its ``SourceOrderArrived`` (the UI plays
+            # "您有新的美团订单" when ``ring``; a back-filled order does not ring at all)
+            return
         label = ev.pickup_no or ev.pos_order_id
         self.bus.publish(
             AlertRaised(

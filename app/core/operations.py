@@ -50,6 +50,10 @@ class OrderActions:
 
 
 NO_ACTIONS = OrderActions(frozenset())
+# what an order the platform delivers itself (or the customer collects) never offers
+NOT_DISPATCHED = frozenset(
+    {Action.QUOTE, Action.DISPATCH, Action.REDISPATCH, Action.SELF_DELIVERED}
+)
 TIP_CEILING_FEN = 100_00  # per tip, when a carrier states no cap of its own
 
 # the action that resolves each reason an order needs a human
@@ -104,6 +108,10 @@ def order_actions(row: BoardRow) -> OrderActions:
         allowed.add(Action.TIP)
     if open_ and row.lane is Lane.ATTENTION:
         allowed.add(Action.REDISPATCH)
+    if row.order.extra.get("dispatch") is False:
+        # 平台配送 / 自取 from an order source: shown and printed, never dispatched by us
+        allowed -= NOT_DISPATCHED
+        return OrderActions(frozenset(allowed), None, tip)
     resolves = _resolution(row, tip)
     if resolves is not None:
         allowed.add(resolves)  # the highlighted way out is always clickable

@@ -1,6 +1,11 @@
 """Alerts: distinct sounds (+ optional zh_CN voice) for new order, needs attention and
 delivered; repeating until acknowledged, then quiet. Never a blocking dialog.
 
+A platform order (美团外卖, 饿了么) has its own chime (``source_order.wav``) and its own
+words ("您有新的美团订单"): spoken through ``QTextToSpeech`` only when an engine with a
+Chinese voice really works on this machine (``Speaker``), otherwise the chime and the
+words in the alert bar and tray.
+
 Audio goes through ``QSoundEffect``. With no audio device (servers, CI) playback fails
 quietly: one INFO log line, never a WARNING."""
 
@@ -25,6 +30,8 @@ class Alert:
     kind: str
     message: str
     severity: str = "warning"
+    sound: str = ""  # a sound of its own (platform orders); "" = the category's
+    speech: str = ""  # words to speak when a TTS engine works ("您有新的美团订单")
 
     @property
     def category(self) -> str:
@@ -62,16 +69,64 @@ class SoundPlayer:
         return eff
 
 
+class Speaker:
+    """``QTextToSpeech`` when an engine with a Chinese voice initialises here; else
+    ``available`` is False and nothing is spoken (no engine, no speech-dispatcher …)."""
+
+    def __init__(self) -> None:
+        self._tts: object | None = None
+        self._tried = False
+        self.spoken: list[str] = []  # for tests
+
+    @property
+    def available(self) -> bool:
+        if not self._tried:
+            self._tried = True
+            self._tts = self._make()
+        return self._tts is not None
+
+    @staticmethod
+    def _make() -> object | None:
+        try:
+            from PySide6.QtCore import QLocale
+            from PySide6.QtTextToSpeech import QTextToSpeech
+
+            for engine in QTextToSpeech.availableEngines():
+                if engine == "mock":
+                    continue  # Qt's test engine says nothing
+                tts = QTextToSpeech(engine)
+                if tts.state() is QTextToSpeech.State.Error:
+                    continue
+                zh = [v for v in tts.availableVoices() if v.language() is QLocale.Language.Chinese]
+                if zh:
+                    tts.setVoice(zh[0])
+                    return tts
+        except Exception as e:  # no QtTextToSpeech module or plug-in
+            log.info("text to speech unavailable: %s", e)
+        return None
+
+    def say(self, text: str, volume: float) -> bool:
+        if not self.available:
+            return False
+        self.spoken.append(text)
+        self._tts.setVolume(volume)  # type: ignore[attr-defined]
+        self._tts.say(text)  # type: ignore[attr-defined]
+        return True
+
+
 class AlertCenter(QObject):
     """Holds unacknowledged alerts; ``unread_changed`` drives the banner and tray badge."""
 
     unread_changed = Signal(int)
     alert_added = Signal(object)
 
-    def __init__(self, settings_getter, player: SoundPlayer | None = None, parent=None) -> None:
+    def __init__(
+        self, settings_getter, player: SoundPlayer | None = None, parent=None, speaker=None
+    ) -> None:
         super().__init__(parent)
         self._settings = settings_getter  # () -> AlertSettings
         self.player = player or SoundPlayer()
+        self.speaker = speaker or Speaker()
         self.unacked: dict[tuple[int | None, str], Alert] = {}
         self._repeat = QTimer(self)
         self._repeat.timeout.connect(self._ring)
@@ -87,7 +142,7 @@ class AlertCenter(QObject):
         if alert.category in REPEATING:
             self.unacked[key] = alert
             self._arm()
-        self._play(alert.category)
+        self._play(alert.category, alert)
         self.alert_added.emit(alert)
         self.unread_changed.emit(self.unread)
 
@@ -121,11 +176,24 @@ class AlertCenter(QObject):
             self._repeat.stop()
             return
         cats = {a.category for a in self.unacked.values()}
-        self._play("attention" if "attention" in cats else "new_order")
+        if "attention" in cats:
+            self._play("attention")
+            return
+        own = next((a.sound for a in self.unacked.values() if a.sound), "")
+        s = self._settings()
+        if own and s.sound:
+            self.player.play(own, s.volume)  # a platform order's chime, without the words
+        else:
+            self._play("new_order")
 
-    def _play(self, category: str) -> None:
+    def _play(self, category: str, alert: Alert | None = None) -> None:
         s = self._settings()
         if s.sound:
-            self.player.play(category, s.volume)
-        if s.voice:
-            QTimer.singleShot(700, lambda: self.player.play(f"voice_{category}", s.volume))
+            self.player.play(alert.sound if alert and alert.sound else category, s.volume)
+        if not s.voice:
+            return
+        if alert is not None and alert.speech:
+            # its own words or none: a generic recorded clip would name the wrong thing
+            QTimer.singleShot(700, lambda: self.speaker.say(alert.speech, s.volume))
+            return
+        QTimer.singleShot(700, lambda: self.player.play(f"voice_{category}", s.volume))

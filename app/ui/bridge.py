@@ -74,6 +74,10 @@ class EventBridge(QObject):
     print_job_changed = Signal(object)
     settings_changed = Signal(object)
     connectivity_changed = Signal(object)
+    source_order_arrived = Signal(object)
+    source_order_updated = Signal(object)
+    source_health_changed = Signal(object)
+    sync_back_changed = Signal(object)
     any_event = Signal(object)
     _relay = Signal(object)
 
@@ -91,6 +95,10 @@ class EventBridge(QObject):
         ev.PrintJobChanged: "print_job_changed",
         ev.SettingsChanged: "settings_changed",
         ev.ConnectivityChanged: "connectivity_changed",
+        ev.SourceOrderArrived: "source_order_arrived",
+        ev.SourceOrderUpdated: "source_order_updated",
+        ev.SourceHealthChanged: "source_health_changed",
+        ev.SyncBackChanged: "sync_back_changed",
     }
 
     def __init__(

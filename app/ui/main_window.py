@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         # per-event GUI work is coalesced: a burst of events costs one detail reload, one
         # tray balloon and one alert-bar/tray/title update (P3: 100 orders/s)
         self._arrived: list[int] = []
+        self._source_rang: set[int] = set()  # platform orders announced in their own words
         self._unread = 0
         self._later_detail = self._coalescer(300, self._reload_detail)
         self._later_arrived = self._coalescer(1000, self._notify_arrived)
@@ -177,6 +178,10 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.alert_bar)
         lay.addWidget(split, 1)
         self.setCentralWidget(central)
+        from app.ui.source_health import SourceHealthBar
+
+        self.source_health = SourceHealthBar(self.service, self)
+        self.statusBar().addPermanentWidget(self.source_health)
         self.conn_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.conn_label)
         self._show_secret_problem()
@@ -205,9 +210,16 @@ class MainWindow(QMainWindow):
         self.bridge.settings_changed.connect(lambda _e: self._on_settings_changed())
         self.alerts.unread_changed.connect(self._on_unread)
         self.alert_bar.acknowledge.connect(self.acknowledge_alerts)
+        self.bridge.source_order_arrived.connect(self._on_source_arrived)
+        self.bridge.source_order_updated.connect(self._on_source_updated)
+        self.bridge.source_health_changed.connect(self.source_health.on_event)
+        self.bridge.sync_back_changed.connect(self._maybe_reload_detail)
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
+        br.spawn(self.source_health.load(), "source health")
+        facts = self.service.source_facts()  # the platforms' colours for the badges
+        self.board.badges.colours.update({sid: f.colour for sid, f in facts.items()})
         n = await self.controller.load()
         if not self.starting:
             self.statusBar().showMessage(self.tr("已载入 %n 个订单", "", n), 5000)
@@ -270,12 +282,34 @@ class MainWindow(QMainWindow):
         self._soon(self._later_arrived)
 
     def _notify_arrived(self) -> None:
-        ids, self._arrived = self._arrived, []
+        ids = [i for i in self._arrived if i not in self._source_rang]
+        self._arrived = []
         text = "、".join(self._pickup_no(oid) for oid in ids[-3:])
         if len(ids) > 3:
             text = self.tr("%n 个新订单，最近：%1", "", len(ids)).replace("%1", text)
         if ids:
             self.tray.notify(self.tr("新订单"), text)
+
+    def _on_source_arrived(self, event) -> None:
+        """A platform order: its own chime and words ("您有新的美团订单") in the alert bar
+        and the tray, repeating until acknowledged; back-filled orders (``ring`` False)
+        stay quiet."""
+        from app.ui.alerts import Alert
+        from app.ui.labels import channel_label
+
+        if not event.ring:
+            return
+        self._source_rang.add(event.order_id)
+        text = self.tr("您有新的%1订单").replace("%1", channel_label(event.source))
+        label = f"{text} {event.pickup_no}".strip()
+        self.alerts.raise_alert(
+            Alert(event.order_id, "new_order", label, "info", sound="source_order", speech=text)
+        )
+        self.tray.notify(text, event.pickup_no)
+
+    def _on_source_updated(self, event) -> None:
+        self.model.platform_updated(event)
+        self._maybe_reload_detail(event)
 
     def _pickup_no(self, order_id: int) -> str:
         row = self.model.row_for(order_id)

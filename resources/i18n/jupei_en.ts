@@ -290,6 +290,10 @@
         <source>开机自动启动</source>
         <translation>Start with the computer</translation>
     </message>
+    <message>
+        <source>您有新的%1订单</source>
+        <translation>New %1 order</translation>
+    </message>
 </context>
 <context>
     <name>ManualOrderDialog</name>
@@ -1611,6 +1615,142 @@
     <message>
         <source>美团外卖、饿了么的自配送订单自动进入看板；密钥只保存在系统钥匙串。</source>
         <translation>Self-delivery orders from Meituan Waimai and Ele.me reach the board by themselves; secrets are kept only in the OS keyring.</translation>
+    </message>
+</context>
+<context>
+    <name>badges</name>
+    <message>
+        <source>平台配送</source>
+        <translation>Platform delivery</translation>
+    </message>
+    <message>
+        <source>自取</source>
+        <translation>Pickup</translation>
+    </message>
+    <message>
+        <source>顾客申请退款</source>
+        <translation>Refund requested</translation>
+    </message>
+    <message>
+        <source>顾客申请取消</source>
+        <translation>Cancel requested</translation>
+    </message>
+</context>
+<context>
+    <name>SourceBox</name>
+    <message>
+        <source>待接单</source>
+        <translation>Awaiting accept</translation>
+    </message>
+    <message>
+        <source>已接单</source>
+        <translation>Accepted</translation>
+    </message>
+    <message>
+        <source>已完成</source>
+        <translation>Completed</translation>
+    </message>
+    <message>
+        <source>已取消</source>
+        <translation>Cancelled</translation>
+    </message>
+    <message>
+        <source>接单</source>
+        <translation>Accept</translation>
+    </message>
+    <message>
+        <source>拒单</source>
+        <translation>Reject</translation>
+    </message>
+    <message>
+        <source>转自配送</source>
+        <translation>Deliver ourselves</translation>
+    </message>
+    <message>
+        <source>来源</source>
+        <translation>Source</translation>
+    </message>
+    <message>
+        <source>平台单号</source>
+        <translation>Platform order no.</translation>
+    </message>
+    <message>
+        <source>配送方式</source>
+        <translation>Fulfilment</translation>
+    </message>
+    <message>
+        <source>不由聚配派单</source>
+        <translation>not dispatched by JuPei</translation>
+    </message>
+    <message>
+        <source>平台状态</source>
+        <translation>Platform state</translation>
+    </message>
+    <message>
+        <source>平台配送超时未接单，可转自配送</source>
+        <translation>Platform delivery found no rider in time: you can deliver it yourself</translation>
+    </message>
+    <message>
+        <source>拒单原因（将告知平台）</source>
+        <translation>Reason (sent to the platform)</translation>
+    </message>
+    <message>
+        <source>改由本店自配送？平台将不再派骑手，之后可在聚配询价派单。</source>
+        <translation>Deliver this order ourselves? The platform stops looking for a rider; then quote and dispatch it in JuPei.</translation>
+    </message>
+</context>
+<context>
+    <name>SourceHealth</name>
+    <message>
+        <source>启动中</source>
+        <translation>Starting</translation>
+    </message>
+    <message>
+        <source>正在补单…</source>
+        <translation>Catching up…</translation>
+    </message>
+    <message>
+        <source>正常</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>异常</source>
+        <translation>Error</translation>
+    </message>
+    <message>
+        <source>无</source>
+        <translation>none</translation>
+    </message>
+    <message>
+        <source>最近推送</source>
+        <translation>Last push</translation>
+    </message>
+    <message>
+        <source>最近拉取</source>
+        <translation>Last pull</translation>
+    </message>
+</context>
+<context>
+    <name>timeline</name>
+    <message>
+        <source>平台</source>
+        <translation>Platform</translation>
+    </message>
+    <message>
+        <source>已发送</source>
+        <translation>sent</translation>
+    </message>
+    <message>
+        <source>失败，稍后重试</source>
+        <translation>failed, retrying</translation>
+    </message>
+    <message>
+        <source>平台拒绝，已停止重试</source>
+        <translation>refused by the platform, not retried</translation>
+    </message>
+    <message>
+        <source>同步%1：</source>
+        <translation>Sync to %1: </translation>
     </message>
 </context>
 </TS>

@@ -33,3 +33,6 @@ if __name__ == "__main__":
     tone([(660, 0.15, 0.7), (0, 0.06, 0), (660, 0.15, 0.7), (0, 0.06, 0), (440, 0.3, 0.7)],
          "attention.wav")  # fmt: skip
     tone([(1046, 0.1, 0.5), (1318, 0.1, 0.5), (1568, 0.2, 0.5)], "delivered.wav")  # arpeggio
+    # a platform order (美团外卖 / 饿了么): two quick highs and a long higher one
+    tone([(988, 0.09, 0.6), (0, 0.04, 0), (988, 0.09, 0.6), (0, 0.04, 0), (1480, 0.28, 0.6)],
+         "source_order.wav")  # fmt: skip

@@ -49,3 +49,27 @@ def make_row(i: int, lane: Lane | None = None, status=DeliveryStatus.ACCEPTED) -
 def make_rows(n: int) -> list[BoardRow]:
     """Newest first, like ``service.board``."""
     return [make_row(i) for i in range(n, 0, -1)]
+
+
+def make_source_row(
+    i: int, source: str, display_no: int, fulfilment: str = "self_delivery", lane=Lane.NEW
+) -> BoardRow:
+    """A platform order as ``to_order`` puts it on the board (美团 #12, extra facts)."""
+    name = {"meituan": "美团", "eleme": "饿了么"}[source]
+    row = make_row(i, lane)
+    order = Order(
+        pos_order_id=f"{source}:{27061900338318741 + i}",
+        channel=Channel(source),
+        created_at=row.order.created_at,
+        customer=row.order.customer,
+        pickup_no=f"{name} #{display_no}",
+        id=i,
+        received_at=row.order.received_at,
+        extra={
+            "source": source,
+            "source_order_id": str(27061900338318741 + i),
+            "fulfilment": fulfilment,
+            "dispatch": fulfilment == "self_delivery",
+        },
+    )
+    return BoardRow(order, row.attempt, lane, row.attention)

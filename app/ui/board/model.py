@@ -32,6 +32,7 @@ from app.core.geo import distance_m
 from app.core.money import fmt_yuan
 from app.core.privacy import mask_name, mask_phone
 from app.ui import labels
+from app.ui.board.badges import RED, PlatformFlags, fulfilment_label
 from app.ui.board.rows import RowStore, row_id, row_key
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -113,6 +114,7 @@ class BoardModel(QAbstractTableModel):
         self.fetcher: Callable[[], None] | None = None  # set by the controller
         self.fetching = False
         self.counts_stale = False  # an update whose old lane is unknown: recount in SQL
+        self.platform_flags = PlatformFlags()  # platforms' cancel/refund requests (shown red)
 
     # ----------------------------------------------------------------- Qt API
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
@@ -146,7 +148,11 @@ class BoardModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole:
             return self._bold() if key in ("pickup", "status") else None
         if role == Qt.ItemDataRole.ForegroundRole and key == "status":
-            return labels.lane_color(row.lane)
+            return (
+                QColor(RED)
+                if self.platform_flags.get(row.order.id)
+                else labels.lane_color(row.lane)
+            )
         if role == Qt.ItemDataRole.BackgroundRole and row_id(row) in self._fresh:
             return _NEW_BG
         if role == Qt.ItemDataRole.ToolTipRole and key == "status" and row.attention:
@@ -228,7 +234,7 @@ class BoardModel(QAbstractTableModel):
                 else (elapsed_text(o.received_at or o.created_at, now))
             )
         if a is None:
-            return ""
+            return fulfilment_label(o) if key == "carrier" else ""
         if key == "carrier":
             return labels.carrier_label(a.carrier)
         if key == "fee":
@@ -245,6 +251,12 @@ class BoardModel(QAbstractTableModel):
         return f"{mask_name(c.name)} {phone}".strip()
 
     def _status(self, row: BoardRow) -> str:
+        flag = self.platform_flags.get(row.order.id)
+        if flag and row.lane is not Lane.CANCELLED:
+            return f"{flag} · {self._lane_status(row)}"
+        return self._lane_status(row)
+
+    def _lane_status(self, row: BoardRow) -> str:
         if row.lane is Lane.ATTENTION:
             return f"{labels.lane_label(row.lane)}: {labels.attention_label(row.attention)}"
         if row.lane is Lane.CANCELLED:
@@ -366,6 +378,13 @@ class BoardModel(QAbstractTableModel):
             return True
         boundary = (getattr(c, "received_at", None), getattr(c, "id", None))
         return boundary[0] is None or row_key(row) > boundary  # type: ignore[operator]
+
+    def platform_updated(self, event) -> None:
+        """A ``SourceOrderUpdated``: repaint the row when its cancel/refund flag changed."""
+        if self.platform_flags.update(event) and event.order_id in self._rows:
+            self._cells.pop(event.order_id, None)
+            i = self._rows.display_row(event.order_id) or 0
+            self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
 
     def row_for(self, order_id: int) -> BoardRow | None:
         return self._rows.get(order_id)

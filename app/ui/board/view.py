@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.core.board import Lane
 from app.ui import labels
+from app.ui.board.badges import SourceBadgeDelegate
 from app.ui.board.filter import BoardFilter
 from app.ui.board.model import COLUMNS, ORDER_ID_ROLE, BoardModel
 
@@ -81,12 +82,14 @@ class BoardView(QWidget):
         t.verticalHeader().setDefaultSectionSize(28)
         h = t.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        widths = {"pickup": 64, "time": 52, "channel": 52, "customer": 122, "address": 190,
+        widths = {"pickup": 92, "time": 52, "channel": 52, "customer": 122, "address": 190,
                   "distance": 60, "status": 120, "carrier": 74, "fee": 62, "rider": 126,
                   "elapsed": 56}  # fmt: skip
         for i, key in enumerate(COLUMNS):
             h.resizeSection(i, widths[key])
         h.setStretchLastSection(True)
+        self.badges = SourceBadgeDelegate(parent=t)  # 美团 yellow, 饿了么 blue, POS grey
+        t.setItemDelegateForColumn(COLUMNS.index("pickup"), self.badges)
         t.selectionModel().selectionChanged.connect(self._on_selection)
         t.activated.connect(lambda ix: self._emit_id(ix, self.order_activated))
         return t

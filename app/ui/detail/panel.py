@@ -25,6 +25,7 @@ from app.ui import labels
 from app.ui.bridge import report_error, spawn
 from app.ui.detail.actions import NotAvailable, OrderActions
 from app.ui.detail.quotes import QuoteTable
+from app.ui.detail.source_box import SourceBox
 from app.ui.detail.timeline import Timeline
 
 
@@ -46,6 +47,8 @@ class OrderDetailPanel(QWidget):
         self.quotes = QuoteTable(service.clock.now, self)
         self.quotes.dispatch_requested.connect(lambda cid: self.run(self.dispatch(cid)))
         self.timeline = Timeline(self)
+        self.source_box = SourceBox(service, self)  # 美团/饿了么: platform state and actions
+        self.source_box.changed.connect(lambda: self.run(self.reload()))
         self.buttons: dict[str, QPushButton] = {}
         self.busy = QProgressBar(self)
         self.busy.setObjectName("detailBusy")
@@ -61,6 +64,7 @@ class OrderDetailPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(self.header)
         lay.addWidget(self.info)
+        lay.addWidget(self.source_box)
         lay.addWidget(self.busy)
         qbox = QGroupBox(self.tr("比价"), self)
         ql = QVBoxLayout(qbox)
@@ -123,6 +127,9 @@ class OrderDetailPanel(QWidget):
         allowed = NO_ACTIONS if oid is None else await self.service.order_actions(oid)
         if oid != self.order_id:
             return  # the cashier moved on while we were reading
+        await self.source_box.show_order(None if detail is None else detail.order)
+        if oid != self.order_id:
+            return
         self.detail, self.allowed = detail, allowed  # together: tests wait on ``detail``
         self._render()
 

@@ -29,6 +29,7 @@ def _actor(actor: str) -> str:
         "manager": _tr("店长"),
         "engine": _tr("系统"),
         "auto": _tr("自动派单"),
+        "platform": _tr("平台"),
     }.get(actor, actor)
 
 
@@ -41,7 +42,25 @@ def event_text(kind: str, actor: str, message: str, data: dict) -> str:
         if data.get("rider"):
             text += f" · {_tr('骑手')} {data['rider']}"
         return text
+    if kind == "sync_back":
+        return sync_back_text(data, message)
     return mask_phones_in(message)
+
+
+def sync_back_text(data: dict, message: str) -> str:
+    """ "同步美团：已取货（已发送）": one status sync-back call to the platform."""
+    from app.ui.labels import channel_label
+
+    outcome = {
+        "sent": _tr("已发送"),
+        "retrying": _tr("失败，稍后重试"),
+        "parked": _tr("平台拒绝，已停止重试"),
+    }.get(str(data.get("outcome", "")), str(data.get("outcome", "")))
+    status = status_label(str(data.get("status", ""))) if data.get("status") else ""
+    text = _tr("同步%1：").replace("%1", channel_label(str(data.get("source", ""))))
+    text += f"{status}（{outcome}）" if outcome else status or mask_phones_in(message)
+    error = data.get("error")
+    return f"{text} {mask_phones_in(str(error))}" if error else text
 
 
 class Timeline(QListWidget):
