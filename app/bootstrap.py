@@ -60,10 +60,12 @@ class Core:
     source_sims: RehearsalSources | None = None  # rehearsal: the platforms' simulators
     hub: HubLink | None = None  # the chain hub's inbox (runs once this PC joined a hub)
     started: bool = False
+    stopping: bool = False  # set first by ``stop``: nothing may start the worker after it
 
     async def start(self, *, pos: bool = True, sample_orders: bool = False) -> None:
         """Start every part; ``sample_orders`` runs the rehearsal feed (the GUI asks)."""
         svc = self.service
+        self.stopping = False
         external = svc.settings.rehearsal.sandbox_url.rstrip("/")
         if svc.rehearsal and external:
             svc.gateway.build(sandbox_url=external)
@@ -87,7 +89,8 @@ class Core:
                 self.source_sims.feed.start()
         if self.sources is not None:
             await self.sources.start()  # catch-up and pulls run in the background
-            self.sources.after_reload.append(self._follow_sources)
+            if self._follow_sources not in self.sources.after_reload:  # once, however often started
+                self.sources.after_reload.append(self._follow_sources)
         await self._follow_sources()
         if self.hub is not None:
             await self.hub.start()  # returns at once; long-polls in the background
@@ -96,8 +99,10 @@ class Core:
 
     async def _follow_sources(self) -> None:
         """The sync-back worker runs once a source is on; it resumes the sync-backs a
-        previous run left pending."""
-        if self.syncback is None or self.syncback_running:
+        previous run left pending. Never once ``stop`` began: a settings save's reload
+        still finishing while the desk drains must not start a worker nobody stops (its
+        flush task outlived the loop: "no running event loop")."""
+        if self.syncback is None or self.syncback_running or self.stopping:
             return
         if self.sources is not None and self.sources.connectors:
             await self.syncback.start()
@@ -106,6 +111,7 @@ class Core:
     async def stop(self) -> None:
         """Stop taking work, finish or persist what is in flight, release resources."""
         svc = self.service
+        self.stopping = True
         if self.hub is not None:
             await self.hub.stop()  # no relayed push enters while the desk stops
         if self.syncback is not None and self.syncback_running:

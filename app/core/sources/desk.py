@@ -139,8 +139,9 @@ class SourceDesk:
         # sync-back worker when the first source is switched on)
         self.after_reload: list[Callable[[], Awaitable[None]]] = []
         self._started = False
+        self._stopping = False  # ``stop`` began: a reload still running rebuilds nothing
         self._loop: asyncio.AbstractEventLoop | None = None  # the core's, from ``start``
-        self._secrets_dirty = False
+        self._reload_owed = False  # a reload is owed at the next start
         self._reload_queued = False
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._health_seen: dict[str, tuple[str, str]] = {}
@@ -214,9 +215,13 @@ class SourceDesk:
         credentials, options or auto-confirm changed (switched on, off, or re-pointed);
         the ids rebuilt. ``pull_interval_s`` and ``platform_stall_min`` are read live."""
         async with self._reload_lock:
-            touched = []
+            touched: list[str] = []
             for sid in SOURCE_IDS:
+                if self._stop_began():
+                    return touched
                 plan = await asyncio.to_thread(self._plan, sid)  # keyring reads
+                if self._stop_began():
+                    return touched
                 if plan == self._plans.get(sid):
                     continue
                 touched.append(sid)
@@ -227,21 +232,28 @@ class SourceDesk:
                         self._source_loops[sid] = self._spawn(self._run_source(sid))
             if touched:
                 log.info("order sources rebuilt after a settings change: %s", touched)
-                for follow in self.after_reload:
+                for follow in list(self.after_reload):
                     await follow()
             return touched
+
+    def _stop_began(self) -> bool:
+        """A reload still running when ``stop`` began rebuilds nothing (the sync-back
+        worker must not start behind a stop); the next start reloads instead."""
+        if self._stopping:
+            self._reload_owed = True
+        return self._stopping
 
     def secret_changed(self, sid: str) -> None:
         """A secret of ``sid`` was set (settings page, 饿了么 code exchange) without a
         settings save: rebuild what changed, as ``reload`` does. Safe from any thread."""
         loop = self._loop
         if loop is None or loop.is_closed():
-            self._secrets_dirty = True  # not started: ``start`` reloads first
+            self._reload_owed = True  # not started: ``start`` reloads first
             return
         try:
             loop.call_soon_threadsafe(self._reload_soon, sid)
         except RuntimeError:  # the loop closed meanwhile: the next start reads it
-            self._secrets_dirty = True
+            self._reload_owed = True
 
     def _reload_soon(self, sid: str) -> None:
         """On the loop; secrets set in a burst (access and refresh token) share a reload."""
@@ -265,8 +277,10 @@ class SourceDesk:
     async def start(self) -> None:
         """Returns at once: catch-up, pulls and the stall check run in the background so
         they never delay the window."""
-        if self._secrets_dirty:  # a secret set before the start: plans read it again
-            self._secrets_dirty = False
+        self._stopping = False
+        if self._reload_owed:  # a secret set before the start, a save during the last
+            # stop, or a restart (the client was closed): plans read again
+            self._reload_owed = False
             await self.reload()
         self._started = True
         self._loop = asyncio.get_running_loop()
@@ -282,6 +296,7 @@ class SourceDesk:
 
     async def stop(self) -> None:
         self._started = False
+        self._stopping = True
         self._loop = None
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -293,10 +308,16 @@ class SourceDesk:
         self._source_loops.clear()
         self._stall_task = None
         await self.drain(timeout=2.0)
-        for t in list(self._tasks):
+        late = list(self._tasks)  # confirm retries still sleeping, a slow board write
+        for t in late:
             t.cancel()
+        # awaited: a cancelled task left to finish after the loop closed would fail there
+        await asyncio.gather(*late, return_exceptions=True)
         if self._http is not None:
             await self._http.aclose()
+            # a later start rebuilds every source on a new client (the plans compare it)
+            self._http = None
+            self._reload_owed = True
 
     def _loops(self) -> list[asyncio.Task[Any]]:
         stall = [self._stall_task] if self._stall_task is not None else []

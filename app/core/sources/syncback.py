@@ -212,6 +212,7 @@ class SyncBackWorker:
         for u in self._unsubs:
             u()
         self._unsubs = []
+        self._loop = None  # a late event from another thread is dropped, not handed on
         with contextlib.suppress(TimeoutError):
             # what was seen is stored before stopping; sending waits for the next start
             await asyncio.wait_for(self._queue.join(), timeout=5.0)
@@ -238,7 +239,10 @@ class SyncBackWorker:
         if running is loop:
             self._queue.put_nowait(item)
         else:  # published from another thread: hand it to the core loop
-            loop.call_soon_threadsafe(self._queue.put_nowait, item)
+            try:
+                loop.call_soon_threadsafe(self._queue.put_nowait, item)
+            except RuntimeError:  # the loop closed meanwhile: the next start catches up
+                log.info("sync-back: a change arrived after the core loop closed")
 
     def _on_status(self, event: AttemptStatusChanged) -> None:
         if event.status in _SYNCED_VALUES:
