@@ -1,28 +1,26 @@
 """One shared httpx client for all carriers, with the error mapping adapters rely on.
 
-A request that never reached the carrier (connect error, connect timeout) is
-``UnavailableError``; one that may have reached it (read timeout, broken response,
-5xx) is ``OutcomeUnknownError`` when the call mutates and ``UnavailableError`` when it
-only reads. 429 is ``RateLimitedError``. No httpx exception escapes.
+The mapping is shared with the order sources (``app.core.httpcall``): a request that
+never reached the carrier (connect error, connect timeout) is ``UnavailableError``; one
+that may have reached it (read timeout, broken response, 5xx) is ``OutcomeUnknownError``
+when the call mutates and ``UnavailableError`` when it only reads. 429 is
+``RateLimitedError``. No httpx exception escapes.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-
 import httpx
 
 from app.core.carriers.base import OutcomeUnknownError, RateLimitedError, UnavailableError
+from app.core.httpcall import ErrorKinds, HttpResponse, new_client, send
 
-log = logging.getLogger(__name__)
+__all__ = ["CarrierHttp", "HttpResponse"]
 
-
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    status: int
-    body: bytes
-    headers: dict[str, str]
+CARRIER_ERRORS = ErrorKinds(
+    unavailable=UnavailableError,
+    outcome_unknown=OutcomeUnknownError,
+    rate_limited=RateLimitedError,
+)
 
 
 class CarrierHttp:
@@ -33,11 +31,8 @@ class CarrierHttp:
         connect_timeout_s: float = 3.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
-            transport=transport,
-            trust_env=False,
-            headers={"User-Agent": "JuPei/0.1"},
+        self._client = new_client(
+            timeout_s=timeout_s, connect_timeout_s=connect_timeout_s, transport=transport
         )
         self.request_count = 0  # what the polling benchmark counts
 
@@ -53,27 +48,19 @@ class CarrierHttp:
         mutating: bool,
         timeout_s: float | None = None,
     ) -> HttpResponse:
-        hdrs = {"Content-Type": content_type, **(headers or {})}
         self.request_count += 1
-        try:
-            resp = await self._client.post(
-                url,
-                content=content,
-                headers=hdrs,
-                params=params,
-                timeout=timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT,
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
-            raise UnavailableError(carrier, f"not reached: {type(e).__name__}") from None
-        except httpx.HTTPError as e:
-            kind = OutcomeUnknownError if mutating else UnavailableError
-            raise kind(carrier, f"no answer: {type(e).__name__}") from None
-        if resp.status_code == 429:
-            raise RateLimitedError(carrier, "HTTP 429", code=429)
-        if resp.status_code >= 500:
-            kind = OutcomeUnknownError if mutating else UnavailableError
-            raise kind(carrier, f"HTTP {resp.status_code}", code=resp.status_code)
-        return HttpResponse(resp.status_code, resp.content, dict(resp.headers))
+        return await send(
+            self._client,
+            CARRIER_ERRORS,
+            carrier,
+            "POST",
+            url,
+            content=content,
+            headers={"Content-Type": content_type, **(headers or {})},
+            params=params,
+            mutating=mutating,
+            timeout_s=timeout_s,
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
