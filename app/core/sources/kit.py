@@ -1,6 +1,6 @@
-"""Small pieces every source connector shares: digests, value helpers, push envelopes,
-local dates and option reading. Generic on purpose (no platform facts here), so it can
-later merge with the carriers' kit.
+"""Small pieces every source connector shares: digests, value helpers, answer and push
+envelopes, error tables, local dates and option reading. Generic on purpose (no
+platform facts here: each source's paths, fields, codes and replies stay in its folder).
 """
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from app.core.clock import LOCAL_TZ
 from app.core.money import yuan_to_fen
+from app.core.sources.base import SourceError, SourceRejectedError
 
 
 # ---------------------------------------------------------------------------- digests
@@ -100,6 +102,53 @@ def json_body(body: bytes) -> dict[str, Any]:
 
 def reply_json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# ---------------------------------------------------------------------------- answers
+def answer_doc(
+    source: str, body: bytes, *, empty_is_object: bool = True, strict: bool = False
+) -> dict[str, Any]:
+    """A platform's JSON answer as an object. Not JSON (or, ``empty_is_object`` False,
+    an empty body) is ``SourceRejectedError``; a JSON value that is not an object is
+    refused too when ``strict``, else read as ``{}``."""
+    try:
+        text = body.decode("utf-8")
+        doc = json.loads(text or "{}" if empty_is_object else text)
+    except (UnicodeDecodeError, ValueError):
+        raise SourceRejectedError(source, "answer is not JSON") from None
+    if isinstance(doc, dict):
+        return doc
+    if strict:
+        raise SourceRejectedError(source, "answer is not an object")
+    return {}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRule:
+    """One line of a source's error table: a platform code in ``codes``, or one of
+    ``words`` (lower case) in the message, means ``kind``; ``fallback`` is the message
+    when the platform sent none."""
+
+    kind: type[SourceError]
+    codes: Collection[int | str] = ()
+    words: tuple[str, ...] = ()
+    fallback: str = ""
+
+
+def error_from(
+    source: str,
+    table: Sequence[ErrorRule],
+    code: int | str | None,
+    message: str,
+    *,
+    fallback: str = "",
+) -> SourceError:
+    """The first rule of ``table`` that matches, else ``SourceRejectedError``."""
+    text = message.lower()
+    for rule in table:
+        if code in rule.codes or any(w in text for w in rule.words):
+            return rule.kind(source, message or rule.fallback or fallback, code=code)
+    return SourceRejectedError(source, message or fallback, code=code)
 
 
 # ---------------------------------------------------------------------------- time

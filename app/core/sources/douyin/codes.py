@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from app.core.domain.status import DeliveryStatus
+from app.core.sources.base import SourceAuthError, SourceRateLimitedError, SourceUnavailableError
+from app.core.sources.kit import ErrorRule
 
 VERIFY_EVENT = "verify_webhook"  # [✓ DY2, DY6]
 ORDER_EVENT = "life_trade_order_notify"  # [✓ DY3]
@@ -40,3 +42,8 @@ RIDER_REQUIRED = frozenset({RIDER_ACCEPTED, RIDER_IN_SHOP, RIDER_TAKING})  # [�
 BUSY_CODES = frozenset({2100001, 2100004, 2119002})
 RATE_CODES = frozenset({2119003})
 AUTH_CODES = frozenset({28001003, 28001008, 2190008})
+ERRORS = (
+    ErrorRule(SourceAuthError, AUTH_CODES),
+    ErrorRule(SourceRateLimitedError, RATE_CODES),
+    ErrorRule(SourceUnavailableError, BUSY_CODES),
+)

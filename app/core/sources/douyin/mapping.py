@@ -24,16 +24,11 @@ from app.core.domain.source_order import (
     classify_phone,
 )
 from app.core.sources.base import (
-    SourceAuthError,
-    SourceError,
-    SourceRateLimitedError,
-    SourceRejectedError,
-    SourceUnavailableError,
     SyncBack,
 )
 from app.core.sources.douyin import codes
 from app.core.sources.douyin.rules import DouyinOptions
-from app.core.sources.kit import as_dict, int_or_none, sha1_hex, text_id
+from app.core.sources.kit import answer_doc, as_dict, error_from, int_or_none, sha1_hex, text_id
 
 SOURCE = "douyin"
 
@@ -148,10 +143,7 @@ def fulfil_body(
 def unwrap(body: bytes) -> Any:
     """``{"data": {"error_code": 0, ...}, "extra": {...}}`` -> data, else a SourceError
     (ASSUMED envelope [~ DY5 page])."""
-    try:
-        doc = as_dict(json.loads(body.decode("utf-8") or "{}"))
-    except (UnicodeDecodeError, ValueError):
-        raise SourceRejectedError(SOURCE, "answer is not JSON") from None
+    doc = answer_doc(SOURCE, body)
     data = as_dict(doc.get("data"))
     extra = as_dict(doc.get("extra"))
     code = int_or_none(data.get("error_code"))
@@ -160,17 +152,7 @@ def unwrap(body: bytes) -> Any:
     if code == 0:
         return data
     message = str(data.get("description") or extra.get("description") or "refused")
-    raise error_for(code, message)
-
-
-def error_for(code: int, message: str) -> SourceError:
-    if code in codes.AUTH_CODES:
-        return SourceAuthError(SOURCE, message, code=code)
-    if code in codes.RATE_CODES:
-        return SourceRateLimitedError(SOURCE, message, code=code)
-    if code in codes.BUSY_CODES:
-        return SourceUnavailableError(SOURCE, message, code=code)
-    return SourceRejectedError(SOURCE, message, code=code)
+    raise error_from(SOURCE, codes.ERRORS, code, message)
 
 
 def token_body(client_key: str, client_secret: str) -> bytes:

@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from app.core.domain.source_order import RefundState, SourceOrderState
 from app.core.domain.status import DeliveryStatus
+from app.core.sources.base import (
+    SourceAuthError,
+    SourceNotFoundError,
+    SourceRateLimitedError,
+    SourceUnavailableError,
+)
+from app.core.sources.kit import ErrorRule
 
 # order ``status`` [✓ J OOrderStatus]
 ORDER_STATE: dict[str, SourceOrderState] = {
@@ -88,3 +95,9 @@ PLATFORM_STATUS: dict[int, DeliveryStatus] = {
     72: DeliveryStatus.CANCELLED,  # 不再配送
     **dict.fromkeys(range(73, 77), DeliveryStatus.CANCELLED),  # 物流拒单
 }
+ERRORS = (
+    ErrorRule(SourceAuthError, AUTH_ERRORS),
+    ErrorRule(SourceRateLimitedError, RATE_ERRORS),
+    ErrorRule(SourceUnavailableError, SERVER_ERRORS),
+    ErrorRule(SourceNotFoundError, words=("不存在",)),  # and any code with NOT_FOUND
+)

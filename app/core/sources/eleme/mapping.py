@@ -9,7 +9,6 @@ GMT+8 local without a zone; ``deliveryGeo`` is ``"lng,lat"`` GCJ-02.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,19 +27,17 @@ from app.core.domain.source_order import (
 )
 from app.core.domain.status import DeliveryStatus
 from app.core.sources.base import (
-    SourceAuthError,
     SourceError,
     SourceNotFoundError,
-    SourceRateLimitedError,
-    SourceRejectedError,
-    SourceUnavailableError,
     SyncBack,
 )
 from app.core.sources.eleme import codes
 from app.core.sources.eleme.rules import ElemeOptions
 from app.core.sources.kit import (
+    answer_doc,
     as_dict,
     dumps_compact,
+    error_from,
     fen_or_none,
     int_or_none,
     maybe_json,
@@ -93,28 +90,19 @@ def build_request(
 
 # ---------------------------------------------------------------------------- responses
 def unwrap(body: bytes) -> Any:
-    try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise SourceRejectedError(SOURCE, "answer is not JSON") from None
-    err = as_dict(doc).get("error")
+    doc = answer_doc(SOURCE, body, empty_is_object=False)
+    err = doc.get("error")
     if err:
         raise _error(as_dict(err))
-    return as_dict(doc).get("result")
+    return doc.get("result")
 
 
 def _error(err: dict[str, Any]) -> SourceError:
     code = str(err.get("code") or "")
     msg = str(err.get("message") or code or "error")
-    if code in codes.AUTH_ERRORS:
-        return SourceAuthError(SOURCE, msg, code=code)
-    if code in codes.RATE_ERRORS:
-        return SourceRateLimitedError(SOURCE, msg, code=code)
-    if code in codes.SERVER_ERRORS:
-        return SourceUnavailableError(SOURCE, msg, code=code)
-    if "NOT_FOUND" in code or "不存在" in msg:
+    if "NOT_FOUND" in code:  # no code of the other rules has it
         return SourceNotFoundError(SOURCE, msg, code=code)
-    return SourceRejectedError(SOURCE, msg, code=code)
+    return error_from(SOURCE, codes.ERRORS, code, msg)
 
 
 # ---------------------------------------------------------------------------- orders

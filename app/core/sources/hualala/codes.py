@@ -4,6 +4,8 @@ names the ASSUMED ``sync_status`` option uses."""
 from __future__ import annotations
 
 from app.core.domain.status import DeliveryStatus
+from app.core.sources.base import SourceAuthError, SourceNotFoundError, SourceRateLimitedError
+from app.core.sources.kit import ErrorRule
 
 SIGN_VERSION = "3"  # [✓ SDK v3]
 # our states reported to 哗啦啦 (the values come from the ``sync_status`` option)
@@ -22,3 +24,10 @@ STATUS_TEXT: dict[str, str] = {
     "delivered": "已送达",
     "cancelled": "配送已取消",
 }
+
+# ASSUMED: no error codes are public; read the message
+ERRORS = (
+    ErrorRule(SourceAuthError, words=("签名", "sign", "appkey", "时间戳")),
+    ErrorRule(SourceRateLimitedError, words=("频繁", "limit")),
+    ErrorRule(SourceNotFoundError, words=("不存在", "not found")),
+)

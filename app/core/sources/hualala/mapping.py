@@ -9,7 +9,6 @@ documents is ASSUMED (see ``rules.RULES.unverified``).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,16 +28,20 @@ from app.core.domain.source_order import (
 )
 from app.core.geo import bd09_to_gcj02
 from app.core.sources.base import (
-    SourceAuthError,
-    SourceError,
-    SourceNotFoundError,
-    SourceRateLimitedError,
-    SourceRejectedError,
     SyncBack,
 )
 from app.core.sources.hualala import codes
 from app.core.sources.hualala.rules import HualalaOptions
-from app.core.sources.kit import as_dict, dumps_compact, fen_or_none, int_or_none, md5_hex, text_id
+from app.core.sources.kit import (
+    answer_doc,
+    as_dict,
+    dumps_compact,
+    error_from,
+    fen_or_none,
+    int_or_none,
+    md5_hex,
+    text_id,
+)
 
 SOURCE = "hualala"
 QUERY_ORDER = "/order/queryOrder"
@@ -93,26 +96,12 @@ def store_scope(creds: Mapping[str, str]) -> dict[str, object]:
 
 def unwrap(body: bytes, opts: HualalaOptions) -> Any:
     """``{"code":"000","message":…,"data":…,"traceID":…}`` (ASSUMED success code)."""
-    try:
-        doc = as_dict(json.loads(body.decode("utf-8") or "{}"))
-    except (UnicodeDecodeError, ValueError):
-        raise SourceRejectedError(SOURCE, "answer is not JSON") from None
+    doc = answer_doc(SOURCE, body)
     code = str(doc.get("code", ""))
     if code == opts.success_code:
         return doc.get("data")
-    raise error_for(code, str(doc.get("message") or doc.get("msg") or ""))
-
-
-def error_for(code: str, message: str) -> SourceError:
-    """ASSUMED: no error codes are public; read the message."""
-    text = message.lower()
-    if "签名" in message or "sign" in text or "appkey" in text or "时间戳" in message:
-        return SourceAuthError(SOURCE, message, code=code)
-    if "频繁" in message or "limit" in text:
-        return SourceRateLimitedError(SOURCE, message, code=code)
-    if "不存在" in message or "not found" in text:
-        return SourceNotFoundError(SOURCE, message, code=code)
-    return SourceRejectedError(SOURCE, message or "refused", code=code)
+    message = str(doc.get("message") or doc.get("msg") or "")
+    raise error_from(SOURCE, codes.ERRORS, code, message, fallback="refused")
 
 
 # ---------------------------------------------------------------------------- pull

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from app.core.domain.status import DeliveryStatus
+from app.core.sources.base import SourceAuthError, SourceNotFoundError, SourceRateLimitedError
+from app.core.sources.kit import ErrorRule
 
 # deliveryStatus of 商家自配送状态推送 [✓ iseV…]
 PENDING = 1  # 待处理
@@ -39,3 +41,9 @@ SEX = {1: "先生", 0: "女士"}  # -1 未知
 
 OK_CODE = 0
 NOT_FOUND_CODE = 2003  # 订单不存在 [✓]
+ERRORS = (
+    ErrorRule(SourceNotFoundError, {NOT_FOUND_CODE}, fallback="订单不存在"),
+    # ASSUMED: only 2003 is documented; sign/token/timestamp complaints read as auth
+    ErrorRule(SourceAuthError, words=("sign", "签名", "token", "时间戳")),
+    ErrorRule(SourceRateLimitedError, words=("频繁", "limit")),
+)

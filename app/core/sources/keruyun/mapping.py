@@ -9,7 +9,6 @@ Money is fen; times unix seconds; rider coordinates 高德 (GCJ-02).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,16 +25,18 @@ from app.core.domain.source_order import (
     classify_phone,
 )
 from app.core.sources.base import (
-    SourceAuthError,
-    SourceError,
-    SourceNotFoundError,
-    SourceRateLimitedError,
-    SourceRejectedError,
     SyncBack,
 )
 from app.core.sources.keruyun import codes
 from app.core.sources.keruyun.rules import KeruyunOptions
-from app.core.sources.kit import as_dict, dumps_compact, int_or_none, sha256_hex, text_id
+from app.core.sources.kit import (
+    answer_doc,
+    dumps_compact,
+    error_from,
+    int_or_none,
+    sha256_hex,
+    text_id,
+)
 
 SOURCE = "keruyun"
 SYSTEM_KEYS = ("appKey", "brandId", "shopIdenty", "timestamp", "version")
@@ -102,26 +103,12 @@ def build_request(
 
 def unwrap(body: bytes) -> Any:
     """``{"code":0,"message":…,"result":…}``; ``code != 0`` raises [✓ kXcd…]."""
-    try:
-        doc = as_dict(json.loads(body.decode("utf-8") or "{}"))
-    except (UnicodeDecodeError, ValueError):
-        raise SourceRejectedError(SOURCE, "answer is not JSON") from None
+    doc = answer_doc(SOURCE, body)
     code = int_or_none(doc.get("code"))
     if code == codes.OK_CODE:
         return doc.get("result")
-    raise error_for(code, str(doc.get("message") or ""))
-
-
-def error_for(code: int | None, message: str) -> SourceError:
-    if code == codes.NOT_FOUND_CODE:
-        return SourceNotFoundError(SOURCE, message or "订单不存在", code=code)
-    text = message.lower()
-    # ASSUMED: only 2003 is documented; sign/token/timestamp complaints read as auth
-    if "sign" in text or "签名" in message or "token" in text or "时间戳" in message:
-        return SourceAuthError(SOURCE, message, code=code)
-    if "频繁" in message or "limit" in text:
-        return SourceRateLimitedError(SOURCE, message, code=code)
-    return SourceRejectedError(SOURCE, message or "refused", code=code)
+    message = str(doc.get("message") or "")
+    raise error_from(SOURCE, codes.ERRORS, code, message, fallback="refused")
 
 
 # ---------------------------------------------------------------------------- orders

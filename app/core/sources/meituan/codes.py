@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from app.core.domain.source_order import FulfilmentMode, SourceOrderState
 from app.core.domain.status import DeliveryStatus
+from app.core.sources.base import SourceAuthError, SourceNotFoundError, SourceRateLimitedError
+from app.core.sources.kit import ErrorRule
 
 # order ``status`` [✓ A order_status.go]; 6 only on MTOp 餐饮 pushes [~]
 ORDER_STATE: dict[int, SourceOrderState] = {
@@ -105,3 +107,13 @@ PLATFORM_LOGISTICS: dict[int, DeliveryStatus] = {
     40: DeliveryStatus.DELIVERED,
     100: DeliveryStatus.CANCELLED,
 }
+
+# ASSUMED: error codes are not in our sources; the message words back them up
+AUTH_CODES = frozenset({701, 702, 703, 705})
+RATE_CODES = frozenset({711})
+NOT_FOUND_CODES = frozenset({808})
+ERRORS = (
+    ErrorRule(SourceAuthError, AUTH_CODES, ("签名", "sig", "token")),
+    ErrorRule(SourceRateLimitedError, RATE_CODES, ("限流", "频繁")),
+    ErrorRule(SourceNotFoundError, NOT_FOUND_CODES, ("不存在",)),
+)

@@ -8,7 +8,6 @@ int64 and kept as text; coordinates GCJ-02 in degrees or degrees x 1e6.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,15 +24,14 @@ from app.core.domain.source_order import (
 )
 from app.core.domain.status import DeliveryStatus
 from app.core.sources.base import (
-    SourceAuthError,
     SourceError,
-    SourceNotFoundError,
-    SourceRateLimitedError,
     SourceRejectedError,
     SyncBack,
 )
 from app.core.sources.kit import (
+    answer_doc,
     as_dict,
+    error_from,
     fen_or_none,
     int_or_none,
     maybe_json,
@@ -128,19 +126,9 @@ def build_poi_self(
 
 
 # ---------------------------------------------------------------------------- responses
-AUTH_CODES = frozenset({701, 702, 703, 705})  # ASSUMED: error codes are not in our sources
-RATE_CODES = frozenset({711})  # ASSUMED
-NOT_FOUND_CODES = frozenset({808})  # ASSUMED
-
-
 def unwrap(body: bytes) -> Any:
     """``{"data": ...}``; ``{"data":"ng","error":{...}}`` (ASSUMED shape) raises."""
-    try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise SourceRejectedError(SOURCE, "answer is not JSON") from None
-    if not isinstance(doc, dict):
-        raise SourceRejectedError(SOURCE, "answer is not an object")
+    doc = answer_doc(SOURCE, body, empty_is_object=False, strict=True)
     err = doc.get("error")
     if doc.get("data") == "ng" or isinstance(err, dict):
         raise _error(as_dict(err))
@@ -150,13 +138,7 @@ def unwrap(body: bytes) -> Any:
 def _error(err: dict[str, Any]) -> SourceError:
     code = int_or_none(err.get("code"))
     msg = str(err.get("msg") or err.get("message") or "error")
-    if code in AUTH_CODES or "签名" in msg or "sig" in msg.lower() or "token" in msg.lower():
-        return SourceAuthError(SOURCE, msg, code=code)
-    if code in RATE_CODES or "限流" in msg or "频繁" in msg:
-        return SourceRateLimitedError(SOURCE, msg, code=code)
-    if code in NOT_FOUND_CODES or "不存在" in msg:
-        return SourceNotFoundError(SOURCE, msg, code=code)
-    return SourceRejectedError(SOURCE, msg, code=code)
+    return error_from(SOURCE, codes.ERRORS, code, msg)
 
 
 def expect_ok(data: Any) -> None:

@@ -14,10 +14,16 @@ from app.core.sources.base import (
     PushRejected,
     SourceAuthError,
     SourceRateLimitedError,
-    SourceRejectedError,
     SyncBack,
 )
-from app.core.sources.kit import digest_equal, dumps_compact, sha1_hex
+from app.core.sources.kit import (
+    ErrorRule,
+    answer_doc,
+    digest_equal,
+    dumps_compact,
+    error_from,
+    sha1_hex,
+)
 from app.core.sources.meituan import codes
 
 SOURCE = "meituan"
@@ -77,25 +83,19 @@ CANCEL = "waimai/order/cancel"  # businessId 2 [✓ B]
 OK_REPLY = b'{"data":"OK"}'
 AUTH_CODES = frozenset({"OP_SIGN_ERROR", "OP_TOKEN_ERROR", "OP_AUTH_ERROR"})  # ASSUMED names
 RATE_CODES = frozenset({"OP_LIMIT", "OP_RATE_LIMIT"})  # ASSUMED names
+ERRORS = (
+    ErrorRule(SourceAuthError, AUTH_CODES, ("sign", "token")),
+    ErrorRule(SourceRateLimitedError, RATE_CODES, ("限流",)),
+)
 
 
 def unwrap(body: bytes) -> object:
     """``{"code":"OP_SUCCESS","msg":..,"data":..}``; anything else raises."""
-    try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise SourceRejectedError(SOURCE, "answer is not JSON") from None
-    if not isinstance(doc, dict):
-        raise SourceRejectedError(SOURCE, "answer is not an object")
+    doc = answer_doc(SOURCE, body, empty_is_object=False, strict=True)
     code = str(doc.get("code", ""))
     if code == "OP_SUCCESS":
         return doc.get("data")
-    msg = str(doc.get("msg") or code)
-    if code in AUTH_CODES or "sign" in msg.lower() or "token" in msg.lower():
-        raise SourceAuthError(SOURCE, msg, code=code)
-    if code in RATE_CODES or "限流" in msg:
-        raise SourceRateLimitedError(SOURCE, msg, code=code)
-    raise SourceRejectedError(SOURCE, msg, code=code)
+    raise error_from(SOURCE, ERRORS, code, str(doc.get("msg") or code))
 
 
 def parse_push_fields(fields: Mapping[str, str], sign_key: str) -> tuple[str, dict[str, object]]:

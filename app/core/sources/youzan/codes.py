@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from app.core.domain.source_order import FulfilmentMode, SourceOrderState
+from app.core.sources.base import SourceAuthError, SourceNotFoundError, SourceRateLimitedError
+from app.core.sources.kit import ErrorRule
 
 # trade ``status`` -> our state. 有赞 has no merchant accept step: a paid trade is
 # already confirmed (ASSUMED [~]: WAIT_SELLER_SEND_GOODS = paid, to deliver).
@@ -32,3 +34,8 @@ OK_CODE = 200  # API answers ``{"success": true, "code": 200, "data": ...}`` [?]
 AUTH_CODES = frozenset({4001, 4002, 4003, 4201, 4202, 4203})
 RATE_CODES = frozenset({4004, 429})
 NOT_FOUND_CODES = frozenset({101300022, 50000})
+ERRORS = (
+    ErrorRule(SourceAuthError, AUTH_CODES),
+    ErrorRule(SourceRateLimitedError, RATE_CODES),
+    ErrorRule(SourceNotFoundError, NOT_FOUND_CODES),
+)

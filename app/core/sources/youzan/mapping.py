@@ -22,15 +22,10 @@ from app.core.domain.source_order import (
     SourceRecipient,
     classify_phone,
 )
-from app.core.sources.base import (
-    SourceAuthError,
-    SourceError,
-    SourceNotFoundError,
-    SourceRateLimitedError,
-    SourceRejectedError,
-)
 from app.core.sources.kit import (
+    answer_doc,
     as_dict,
+    error_from,
     fen_or_none,
     int_or_none,
     maybe_json,
@@ -160,24 +155,11 @@ def token_body(client_id: str, client_secret: str, kdt_id: str) -> bytes:
 
 def unwrap(body: bytes) -> Any:
     """``{"success": true, "code": 200, "data": ...}`` -> data, else a SourceError."""
-    try:
-        doc = as_dict(json.loads(body.decode("utf-8") or "{}"))
-    except (UnicodeDecodeError, ValueError):
-        raise SourceRejectedError(SOURCE, "answer is not JSON") from None
+    doc = answer_doc(SOURCE, body)
     code = int_or_none(doc.get("code"))
     if doc.get("success") is True or code == codes.OK_CODE:
         return doc.get("data")
     err = as_dict(doc.get("gw_err_resp"))
     code = int_or_none(err.get("err_code")) or code or 0
     message = str(err.get("err_msg") or doc.get("message") or "refused")
-    raise error_for(code, message)
-
-
-def error_for(code: int, message: str) -> SourceError:
-    if code in codes.AUTH_CODES:
-        return SourceAuthError(SOURCE, message, code=code)
-    if code in codes.RATE_CODES:
-        return SourceRateLimitedError(SOURCE, message, code=code)
-    if code in codes.NOT_FOUND_CODES:
-        return SourceNotFoundError(SOURCE, message, code=code)
-    return SourceRejectedError(SOURCE, message, code=code)
+    raise error_from(SOURCE, codes.ERRORS, code, message)
