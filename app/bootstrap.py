@@ -165,6 +165,7 @@ def build_core(
         config_path=Path(config_path) if config_path else None,
     )
     _note_secret_problem(service, secrets)
+    service.start_headoffice()  # the last applied head-office settings, hub or no hub
     return _wire(service, http, _sandbox(settings, rehearsal, sandbox_engine), secrets)
 
 

@@ -28,6 +28,16 @@ from app.core.config import Settings, save_settings
 from app.core.dispatch import Dispatcher
 from app.core.domain import DeliveryAttempt, Order, Quote
 from app.core.events import EventBus, OrderChanged, SettingsChanged
+from app.core.headoffice import KV_KEY as HEADOFFICE_KV
+from app.core.headoffice import (
+    HeadOffice,
+    HeadOfficeLocked,
+    HeadOfficeRejected,
+    changed_locked,
+    check_document,
+    local_part,
+    overlay,
+)
 from app.core.intake import IntakeBatcher, ReplayNonce
 from app.core.logs import REDACTOR
 from app.core.operations import NO_ACTIONS, CarrierFacts, OrderActions, carrier_facts
@@ -92,6 +102,9 @@ class AppService:
     sources: SourceDesk | None = field(init=False, default=None)  # set by build_core
     syncback: SyncBackWorker | None = field(init=False, default=None)  # set by build_core
     hub: HubLink | None = field(init=False, default=None)  # the chain hub link; build_core
+    # head-office settings last applied (app.core.headoffice) and the file's own settings
+    headoffice: HeadOffice = field(default_factory=HeadOffice)
+    local_settings: Settings | None = None  # None: no head-office document applied
     _ephemeral: MemorySecretStore = field(default_factory=MemorySecretStore)
     _pos_secret: str | None = None  # resolved once (off the loop at start), not per request
     _eleme_state: str = ""  # the OAuth state of the last authorisation page opened
@@ -304,12 +317,58 @@ class AppService:
 
     # ------------------------------------------------------------------ settings
     async def save_settings(self, new: Settings, actor: str = "manager") -> None:
+        """Save the local file and run with ``new``. Values head office sets are locked: a
+        ``new`` that changes one raises ``HeadOfficeLocked`` and nothing is saved."""
+        doc = self.headoffice.doc
+        bad = changed_locked(new, doc)
+        if bad:
+            raise HeadOfficeLocked(bad)
         path = self.config_path
-        await self.db.run(save_settings, new, path)
-        self.settings = new
-        self.gateway.settings = new
+        mine = local_part(new, self.local_settings or self.settings, doc)
+        await self.db.run(save_settings, mine, path)
+        self.local_settings = mine
+        self._run_with(overlay(mine, doc))
         await self.audit(actor, "settings_saved", {"path": str(path or "")})
+
+    def _run_with(self, effective: Settings) -> None:
+        self.settings = effective
+        self.gateway.settings = effective
         self.bus.publish(SettingsChanged())
+
+    @property
+    def headoffice_version(self) -> int:
+        return self.headoffice.version
+
+    def headoffice_locked(self) -> frozenset[str]:
+        """Dotted settings paths head office sets (the dialog shows them read-only)."""
+        return self.headoffice.locked
+
+    def start_headoffice(self) -> None:
+        """At start (build_core): lay the last applied head-office settings over the file's,
+        so a PC that cannot reach its hub runs with the version it last applied."""
+        ho = HeadOffice.from_kv(self.db.kv_get(HEADOFFICE_KV))
+        if ho.doc:
+            self.local_settings = self.settings
+            self.headoffice = ho
+            self.settings = self.gateway.settings = overlay(self.settings, ho.doc)
+
+    async def apply_headoffice(self, version: int, doc: dict[str, Any]) -> bool:
+        """A newer head-office document from the hub: persist it, then run with it.
+        An older or equal version, or one this PC may not apply, changes nothing."""
+        if version <= self.headoffice.version:
+            return False
+        try:
+            doc = check_document(doc)
+        except HeadOfficeRejected as e:
+            log.warning("hub: head-office settings v%d not applied: %s", version, e)
+            return False
+        ho = HeadOffice(version, doc)
+        await self.db.run(self.db.kv_set, HEADOFFICE_KV, ho.to_kv())
+        local = self.local_settings or self.settings
+        self.local_settings, self.headoffice = local, ho
+        self._run_with(overlay(local, doc))
+        await self.audit("hub", "headoffice_settings_applied", {"version": version})
+        return True
 
     # --- the chain hub (settings dialog: 总部); see app.hub.link
     def _hub(self) -> HubLink:

@@ -11,6 +11,9 @@
     jupei hub unmapped                         the "needs mapping" queue
     jupei hub secret set SOURCE                the brand's app secret (keyring), from stdin
     jupei hub user add --name N [--password-stdin]   a head-office login (app/hub/hq_cli.py)
+    jupei hub settings set --brand|--group G|--store ID --file F.toml   a head-office layer
+    jupei hub settings show [--brand|--group G|--store ID]  a layer; --store: its effective doc
+    jupei hub audit [--store ID] [--limit N]   settings changes, enrolments, revocations, maps
     jupei hub-join --url URL --code CODE       on the counter PC: enrol, keep the token
 """
 
@@ -61,6 +64,20 @@ def add_parsers(sub: Any) -> None:
     sset = ss.add_parser("set", help="read the secret from stdin (no echo on a terminal)")
     sset.add_argument("source")
 
+    hset = hs.add_parser("settings", help="head-office settings (brand, group, store)")
+    hss = hset.add_subparsers(dest="settings_cmd")
+    for name, text in (("set", "replace one layer from a TOML file"), ("show", "show a layer")):
+        p = hss.add_parser(name, help=text)
+        which = p.add_mutually_exclusive_group(required=name == "set")
+        which.add_argument("--brand", action="store_true")
+        which.add_argument("--group")
+        which.add_argument("--store")
+        if name == "set":
+            p.add_argument("--file", required=True, help="TOML: [dispatch] [carriers.*] …")
+    aud = hs.add_parser("audit", help="the hub's audit log, newest first")
+    aud.add_argument("--store")
+    aud.add_argument("--limit", type=int, default=50)
+
     join = sub.add_parser("hub-join", help="enrol this counter PC with a hub")
     join.add_argument("--url", required=True, help="the hub's https address")
     join.add_argument("--code", required=True, help="the one-time enrolment code")
@@ -110,6 +127,10 @@ def run_hub(args: argparse.Namespace) -> int:
             from app.hub.hq_cli import run_user
 
             return run_user(args, engine)
+        if cmd == "settings":
+            return _settings(args, engine)
+        if cmd == "audit":
+            return _audit(args, engine)
     finally:
         engine.dispose()
     return 2
@@ -123,21 +144,23 @@ def _store(args: argparse.Namespace, settings: Any, engine: Any) -> int:
     ttl = timedelta(hours=settings.enrol_code_hours)
     try:
         if args.store_cmd == "add":
-            store_id, code = repo.add_store(args.name, args.group, now, ttl)
+            store_id, code = repo.add_store(args.name, args.group, now, ttl, _actor())
             return _code_out(args, store_id, code, now + ttl)
         if args.store_cmd == "enrol":
-            return _code_out(args, args.store, repo.new_enrolment(args.store, now, ttl), now + ttl)
+            return _code_out(
+                args, args.store, repo.new_enrolment(args.store, now, ttl, _actor()), now + ttl
+            )
         if args.store_cmd == "list":
             for s in repo.list_stores():
                 refs = ", ".join(s.refs) or "-"
                 _out(f"{s.id}  {s.group or '-'}  {s.name}  devices={s.devices}  refs={refs}")
             return 0
         if args.store_cmd == "revoke":
-            n = repo.revoke_store(args.store, now)
+            n = repo.revoke_store(args.store, now, _actor())
             _out(f"store {args.store}: {n} device(s) revoked; unused codes voided")
             return 0
         if args.store_cmd == "map":
-            n = repo.map_ref(args.store, args.source, args.ref, now)
+            n = repo.map_ref(args.store, args.source, args.ref, now, _actor())
             _out(f"{args.source} {args.ref} -> store {args.store}; {n} queued push(es) handed over")
             return 0
     except StoreNotFound as e:
@@ -156,6 +179,86 @@ def _code_out(args: argparse.Namespace, store_id: str, code: str, until: Any) ->
     else:
         _out(f"store id: {store_id}")
         _out(f"enrolment code: {code}  (one use, valid until {until:%Y-%m-%d %H:%M} UTC)")
+    return 0
+
+
+def _actor() -> str:
+    """Who ran the admin command (the OS user), for the audit log."""
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _settings(args: argparse.Namespace, engine: Any) -> int:
+    import tomllib
+
+    from app.core.clock import SystemClock
+    from app.core.headoffice import HeadOfficeRejected
+    from app.hub.hq import HqRepo
+
+    repo = HqRepo(engine)
+    scope, target = (
+        ("store", args.store)
+        if args.store
+        else ("group", args.group)
+        if args.group
+        else ("brand", "")
+    )
+    if args.settings_cmd == "set":
+        try:
+            with open(args.file, "rb") as f:
+                doc = tomllib.load(f)
+            version = repo.set_layer(scope, target, doc, _actor(), SystemClock().now())
+        except (OSError, tomllib.TOMLDecodeError, HeadOfficeRejected, LookupError) as e:
+            sys.stderr.write(f"jupei hub settings: {e}\n")
+            return 1
+        _out(f"{scope} {target or ''} settings set: version {version}".replace("  ", " "))
+        return 0
+    if args.settings_cmd == "show":
+        if scope == "store":
+            try:
+                eff = repo.effective(target)
+            except LookupError as e:
+                sys.stderr.write(f"jupei hub settings: {e}\n")
+                return 1
+            _out(
+                json.dumps(
+                    {"version": eff.version, "settings": eff.settings}, ensure_ascii=False, indent=1
+                )
+            )
+            return 0
+        layers = repo.layers(scope, target)
+        if not layers:
+            _out(f"no {scope} settings {target}".rstrip())
+            return 0
+        top = layers[0]
+        _out(
+            json.dumps(
+                {
+                    "version": top.version,
+                    "actor": top.actor,
+                    "at": top.created_at.isoformat(),
+                    "settings": top.data,
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return 0
+    sys.stderr.write("jupei hub settings: set | show\n")
+    return 2
+
+
+def _audit(args: argparse.Namespace, engine: Any) -> int:
+    from app.hub.hq import HqRepo
+
+    rows = HqRepo(engine).audit_entries(args.limit, args.store)
+    for r in rows:
+        detail = json.dumps(r.detail, ensure_ascii=False, separators=(",", ":"))
+        _out(f"{r.at:%Y-%m-%d %H:%M:%S}  {r.actor}  {r.action}  {r.store_id or '-'}  {detail}")
+    if not rows:
+        _out("audit log empty")
     return 0
 
 

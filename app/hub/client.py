@@ -154,6 +154,22 @@ class HubClient:
             self.cursor = int(doc["cursor"])
         return len(items)
 
+    async def settings_after(self, version: int) -> tuple[int, dict[str, Any]] | None:
+        """Head-office settings newer than ``version``: ``(version, document)``, or None."""
+        try:
+            resp = await self._http.get(
+                self.url + "/hub/v1/settings", params={"after": version}, timeout=15
+            )
+        except httpx.HTTPError as e:
+            raise HubError(f"hub not reached: {type(e).__name__}") from None
+        if resp.status_code == 204:
+            return None
+        doc = self._json(resp)
+        settings = doc.get("settings")
+        if not isinstance(settings, dict):
+            raise HubError("hub settings answer without a settings object")
+        return int(doc["version"]), settings
+
     async def _ack(self, cursor: int) -> None:
         try:
             resp = await self._http.post(self.url + "/hub/v1/inbox/ack", json={"cursor": cursor})

@@ -29,6 +29,10 @@ class HubSettings(BaseSettings):
     inbox_batch: int = 100  # pushes per inbox answer
     enrol_code_hours: float = 24.0
     hq_token_hours: float = 12.0  # a head-office login lasts this long
+    # per device token, per hub process: a counter long-polls, acks and syncs a few times a
+    # second at most; a runaway or stolen token is slowed down, not the others. 0 = off
+    device_rate_per_s: float = 20.0
+    device_rate_burst: float = 60.0
     log_level: str = "INFO"
 
     def checked_database_url(self) -> str:

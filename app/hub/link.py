@@ -21,7 +21,7 @@ import logging
 import random
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -52,6 +52,11 @@ class LinkService(Protocol):
 
     async def save_settings(self, new: Settings, actor: str = ...) -> None: ...
 
+    @property
+    def headoffice_version(self) -> int: ...
+
+    async def apply_headoffice(self, version: int, doc: dict[str, Any]) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True)
 class HubStatus:
@@ -80,6 +85,7 @@ class HubLink:
         wait_s: float = 25.0,
         retry_min_s: float = 1.0,
         retry_max_s: float = 60.0,
+        settings_every_s: float = 60.0,
     ) -> None:
         self.service = service
         self.handle_push = handle_push
@@ -92,6 +98,8 @@ class HubLink:
         self._health: tuple[str, str] = ("off", "")
         self.uploader = uploader  # store → hub sync, runs beside the inbox
         self._upload_task: asyncio.Task[None] | None = None
+        self.settings_every_s = settings_every_s  # head-office settings: asked this often
+        self._settings_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ state
     def _link(self) -> tuple[str, str]:
@@ -148,6 +156,9 @@ class HubLink:
         )
         self._set_health("starting")
         self._task = asyncio.create_task(self._run(self._client), name="hub-inbox")
+        self._settings_task = asyncio.create_task(
+            self._settings_loop(self._client), name="hub-settings"
+        )
         if self.uploader is not None:
             await self.uploader.enable(store_id)  # first time: every row is queued
             self._upload_task = asyncio.create_task(
@@ -156,13 +167,13 @@ class HubLink:
         log.info("hub: linked to %s as store %s", url, store_id)
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, self._upload_task) if t is not None]
+        tasks = [t for t in (self._task, self._upload_task, self._settings_task) if t is not None]
         for t in tasks:
             t.cancel()
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
-        self._task = self._upload_task = None
+        self._task = self._upload_task = self._settings_task = None
         if self._client is not None:
             await self._client.aclose()
         self._client = None
@@ -190,6 +201,26 @@ class HubLink:
             log.info("hub: retrying in %.1fs", pause)
             await asyncio.sleep(pause)
             delay, wait = min(delay * 2, self.retry_max_s), 0.0
+
+    async def fetch_settings(self, client: HubClient) -> bool:
+        """Ask for head-office settings newer than the applied version; apply them."""
+        got = await client.settings_after(self.service.headoffice_version)
+        if got is None:
+            return False
+        version, doc = got
+        return await self.service.apply_headoffice(version, doc)
+
+    async def _settings_loop(self, client: HubClient) -> None:
+        """At start, then every ``settings_every_s``. The hub unreachable: the PC keeps the
+        version it applied last (persisted) and asks again next round."""
+        while True:
+            try:
+                await self.fetch_settings(client)
+            except HubAuthError:
+                return  # the inbox loop reports it
+            except HubError as e:
+                log.info("hub: head-office settings not fetched: %s", e)
+            await asyncio.sleep(self.settings_every_s * random.uniform(0.9, 1.1))
 
     # ------------------------------------------------------------------ join / leave
     async def join(self, url: str, code: str, device_name: str = "") -> HubStatus:

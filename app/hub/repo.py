@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from app.hub.hq import audit
 from app.hub.tables import devices, enrolments, pushes, store_refs, stores, unmapped
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone
@@ -77,7 +78,7 @@ class HubRepo:
 
     # ------------------------------------------------------------------ stores
     def add_store(
-        self, name: str, group: str, now: datetime, code_ttl: timedelta
+        self, name: str, group: str, now: datetime, code_ttl: timedelta, actor: str = "admin"
     ) -> tuple[str, str]:
         """A new store and its first enrolment code: ``(store_id, code)``."""
         store_id = uuid.uuid4().hex
@@ -85,12 +86,16 @@ class HubRepo:
             conn.execute(
                 insert(stores).values(id=store_id, name=name, grp=group, push_seq=0, created_at=now)
             )
-        return store_id, self.new_enrolment(store_id, now, code_ttl)
+            audit(conn, now, actor, "store_added", store_id, {"name": name, "group": group})
+        return store_id, self.new_enrolment(store_id, now, code_ttl, actor)
 
-    def new_enrolment(self, store_id: str, now: datetime, code_ttl: timedelta) -> str:
+    def new_enrolment(
+        self, store_id: str, now: datetime, code_ttl: timedelta, actor: str = "admin"
+    ) -> str:
         code = new_code()
         with self.engine.begin() as conn:
             self._need_store(conn, store_id)
+            audit(conn, now, actor, "enrolment_code_issued", store_id, {})
             conn.execute(
                 insert(enrolments).values(
                     code_hash=digest(code),
@@ -122,7 +127,7 @@ class HubRepo:
             for r in rows
         ]
 
-    def revoke_store(self, store_id: str, now: datetime) -> int:
+    def revoke_store(self, store_id: str, now: datetime, actor: str = "admin") -> int:
         """Cut every device of the store off and void its unused codes; returns how many
         devices were live. The store, its mappings and its pushes stay."""
         with self.engine.begin() as conn:
@@ -137,6 +142,7 @@ class HubRepo:
                 .where(enrolments.c.store_id == store_id, enrolments.c.used_at.is_(None))
                 .values(used_at=now)
             )
+            audit(conn, now, actor, "store_revoked", store_id, {"devices": int(n)})
         return int(n)
 
     @staticmethod
@@ -174,6 +180,14 @@ class HubRepo:
                     created_at=now,
                 )
             )
+            audit(
+                conn,
+                now,
+                "device",
+                "device_enrolled",
+                row.store_id,
+                {"device_id": device_id, "device_name": device_name[:200]},
+            )
         return Enrolled(row.store_id, store.name, device_id, token)
 
     def device_for_token(self, token: str) -> Device | None:
@@ -199,7 +213,9 @@ class HubRepo:
         return int(row.acked_cursor)
 
     # ------------------------------------------------------------------ mapping
-    def map_ref(self, store_id: str, source: str, ref: str, now: datetime) -> int:
+    def map_ref(
+        self, store_id: str, source: str, ref: str, now: datetime, actor: str = "admin"
+    ) -> int:
         """Map a platform store reference to a store and hand it the pushes queued under
         that reference (in arrival order). Returns how many were queued."""
         with self.engine.begin() as conn:
@@ -245,6 +261,14 @@ class HubRepo:
             )
             if queued:
                 conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, store_id)))
+            audit(
+                conn,
+                now,
+                actor,
+                "store_ref_mapped",
+                store_id,
+                {"source": source, "ref": ref, "queued": len(queued)},
+            )
         return len(queued)
 
     def list_unmapped(self) -> list[UnmappedRef]:

@@ -1,6 +1,6 @@
 """The hub's HTTP face (aiohttp). Behind TLS termination (Caddy, nginx); speaks HTTP.
 
-- ``GET  /hub/v1/health``                  database reachable, migrations current
+- ``GET  /hub/v1/health``                  database reachable, migrations current, lag per store
 - ``POST /hub/v1/enrol``                   one-time code → device token (``hub-join``)
 - ``GET  /hub/v1/store``                   the device's store (device token)
 - ``GET  /hub/v1/inbox?after=N&wait=S``    the store's pushes after cursor N; long-poll
@@ -8,6 +8,10 @@
 - ``POST /hub/v1/sync``                    the store's rows (orders, attempts, …), versioned
 - ``POST /hub/v1/sources/{source}/{kind}`` a platform push: verify, store, reply
 - ``/hub/v1/hq/…``                         head office (HQ token; ``app/hub/hq_api.py``)
+- ``GET  /hub/v1/settings?after=V``        head-office settings newer than V (``ops.py``)
+
+Device endpoints are rate limited per device (token bucket, ``JUPEI_HUB__DEVICE_RATE_PER_S``
+and ``…_BURST``; 429 with ``Retry-After`` over it).
 
 Every device endpoint serves only the token's own store; a ``store`` query parameter
 naming another store is refused (403). The access log carries no query strings (美团
@@ -17,6 +21,7 @@ pushes may arrive as GET with the recipient's phone in the query) and no tokens.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -30,6 +35,7 @@ from app.hub.config import HubSettings
 from app.hub.db import schema_state
 from app.hub.hq_api import HqRoutes
 from app.hub.notify import Notifier
+from app.hub.ops import RateLimiter, add_routes, store_lag, too_many
 from app.hub.pushes import PushStore
 from app.hub.relay import PREFIX, Relay
 from app.hub.repo import Device, HubRepo
@@ -42,15 +48,24 @@ DROPPED_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "x-forwarded-for", "x-real-ip", "forwarded"}
 )
 MAX_BODY = 1024 * 1024
+DEVICE_ID = web.RequestKey("device_id", str)  # for the access log: the device, never its token
 
 
 class AccessLogger(AbstractAccessLogger):
-    """Method, path without query, status, time: no phones, no signatures, no tokens."""
+    """One JSON object a line: method, path without query, status, ms, bytes, the device id
+    (never its token) and the rate-limit verdict. No query strings (美团 may send the
+    recipient's phone there), no headers, no bodies, no signatures."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
-            "%s %s %s %.0fms", request.method, request.path, response.status, time * 1000
-        )
+        entry = {
+            "method": request.method,
+            "path": request.path,
+            "status": response.status,
+            "ms": round(time * 1000, 1),
+            "bytes": response.body_length,
+            "device": request.get(DEVICE_ID),
+        }
+        self.logger.info("%s", json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
 
     @property
     def enabled(self) -> bool:
@@ -71,6 +86,7 @@ class HubServer:
         self.repo = HubRepo(engine)
         self.pushes = PushStore(engine)
         self.sync_rows = SyncStore(engine)
+        self.limiter = RateLimiter(settings.device_rate_per_s, settings.device_rate_burst)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
@@ -83,6 +99,7 @@ class HubServer:
         app.router.add_route("POST", PREFIX + "/{source}/{kind}", self.push)
         app.router.add_route("GET", PREFIX + "/{source}/{kind}", self.push)
         HqRoutes(self.engine, self.clock, self.settings.hq_token_hours).install(app)
+        add_routes(app, self)  # head-office settings (app/hub/ops.py)
         return app
 
     # ------------------------------------------------------------------ operations
@@ -91,6 +108,8 @@ class HubServer:
         try:
             state = await asyncio.to_thread(schema_state, self.engine)
             await asyncio.to_thread(self._ping)
+            if state.up_to_date:
+                doc["stores"] = await asyncio.to_thread(store_lag, self.engine, self.clock.now())
         except Exception as e:  # any database failure: report it, never crash the probe
             doc.update(status="unavailable", database=f"unreachable: {type(e).__name__}")
             return web.json_response(doc, status=503)
@@ -141,6 +160,10 @@ class HubServer:
             raise web.HTTPUnauthorized(
                 text='{"error": "device token unknown or revoked"}', content_type="application/json"
             )
+        request[DEVICE_ID] = device.id
+        wait = self.limiter.take(device.id, asyncio.get_running_loop().time())
+        if wait > 0:
+            raise too_many(wait)
         asked = request.query.get("store")
         if asked is not None and asked != device.store_id:
             raise web.HTTPForbidden(

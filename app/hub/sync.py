@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.hub.tables import (
     store_health,
+    store_sync,
     sync_attempts,
     sync_events,
     sync_orders,
@@ -137,6 +138,13 @@ class SyncStore:
     ) -> Applied:
         applied = 0
         with self.engine.begin() as conn:
+            last = pg_insert(store_sync).values(store_id=store_id, last_sync_at=now)
+            conn.execute(
+                last.on_conflict_do_update(
+                    index_elements=[store_sync.c.store_id],
+                    set_={"last_sync_at": last.excluded.last_sync_at},
+                )
+            )
             if health is not None:
                 hs = pg_insert(store_health).values(store_id=store_id, data=health, reported_at=now)
                 conn.execute(

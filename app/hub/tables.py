@@ -175,3 +175,39 @@ store_health = Table(
     Column("data", JSONB, nullable=False),
     Column("reported_at", DateTime(timezone=True), nullable=False),
 )
+
+# head-office settings: one row per change of a layer (brand, a group, a store); the
+# newest row of a layer is in force. ``version`` (a sequence) orders every change of the
+# brand; a store's effective version is the newest of its three layers (app/hub/hq.py)
+hub_settings = Table(
+    "hub_settings",
+    metadata,
+    Column("version", BigInteger, primary_key=True, autoincrement=True),
+    Column("scope", String(8), nullable=False),  # brand | group | store
+    Column("target", String(100), nullable=False),  # "" | the group | the store id
+    Column("data", JSONB, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_hub_settings_layer", hub_settings.c.scope, hub_settings.c.target, hub_settings.c.version)
+
+# every settings change, store added, enrolment, revocation and mapping (CLI `hub audit`)
+hub_audit = Table(
+    "hub_audit",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("store_id", String(32)),
+    Column("detail", JSONB, nullable=False),
+)
+Index("ix_hub_audit_at", hub_audit.c.at)
+
+# when each store's counter last synced (health: lag per store)
+store_sync = Table(
+    "hub_store_sync",
+    metadata,
+    Column("store_id", String(32), ForeignKey("hub_store.id"), primary_key=True),
+    Column("last_sync_at", DateTime(timezone=True), nullable=False),
+)

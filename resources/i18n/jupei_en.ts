@@ -777,6 +777,16 @@
         <translation>Invalid settings: %1</translation>
     </message>
     <message>
+        <location filename="../../app/ui/settings/dialog.py" line="69" />
+        <source>灰色项为总部设定，本店不能修改</source>
+        <translation>Greyed values are set by head office and cannot be changed here</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/dialog.py" line="130" />
+        <source>未保存：%1</source>
+        <translation>Not saved: %1</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/settings/dialog.py" line="123" />
         <source>已保存</source>
         <translation>Saved</translation>
@@ -1125,6 +1135,11 @@
 </context>
 <context>
     <name>settings</name>
+    <message>
+        <location filename="../../app/ui/settings/headoffice.py" line="22" />
+        <source>总部设定（只读，由总部统一下发）</source>
+        <translation>Set by head office (read-only, sent down by head office)</translation>
+    </message>
     <message>
         <location filename="../../app/ui/settings/labels.py" line="8" />
         <source>门店名称</source>

@@ -116,7 +116,9 @@ class InProcessHub:
         from app.hub.server import AccessLogger, HubServer
 
         await self.notifier.start()
-        server = HubServer(self.settings, self.engine, self.relay, self.notifier, self.clock)
+        self.server = server = HubServer(
+            self.settings, self.engine, self.relay, self.notifier, self.clock
+        )
         self.runner = web.AppRunner(  # as ``python -m app hub`` runs it
             server.app(),
             access_log_class=AccessLogger,

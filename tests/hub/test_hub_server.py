@@ -5,6 +5,7 @@ duplicates) and the counter-side long-poll client with a fake handler."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -53,7 +54,7 @@ async def test_health_reports_database_and_migrations(hub_db_url):
         assert r.status_code == 200
         doc = r.json()
         assert doc["database"] == "ok" and doc["schema"]["up_to_date"] is True
-        assert doc["schema"]["current"] == doc["schema"]["head"] == "h0005"
+        assert doc["schema"]["current"] == doc["schema"]["head"] == "h0006"
         assert sorted(doc["sources"]) == ["eleme", "meituan"]
         with hub.engine.begin() as conn:  # a database behind the code: not healthy
             conn.execute(text("UPDATE hub_alembic_version SET version_num = 'h0000'"))
@@ -410,9 +411,12 @@ async def test_access_log_has_paths_only(hub_db_url, caplog):
         assert r.status_code == 200 and r.json() == {"data": "ok"}  # console check/heartbeat
         enrol = await http.post(hub.url + "/hub/v1/enrol", json={"code": "NOPE-NOPE-NOPE"})
         assert enrol.status_code == 403
-    access = [r.getMessage() for r in caplog.records if r.name == "jupei.hub.access"]
-    assert "GET /hub/v1/sources/meituan/order 200" in access[0]
-    assert "POST /hub/v1/enrol 403" in access[1]
+    access = [json.loads(r.getMessage()) for r in caplog.records if r.name == "jupei.hub.access"]
+    assert [(e["method"], e["path"], e["status"]) for e in access[:2]] == [
+        ("GET", "/hub/v1/sources/meituan/order", 200),
+        ("POST", "/hub/v1/enrol", 403),
+    ]
+    assert access[0]["device"] is None and access[0]["ms"] >= 0
     hub_side = " ".join(
         r.getMessage() for r in caplog.records if r.name.startswith(("jupei", "app", "aiohttp"))
     )

@@ -70,3 +70,31 @@ async def test_test_connection_quotes_through_the_adapter(qtbot, tmp_path, tmp_d
         page = dlg.carrier_pages["dada"]
         assert await page.test_connection(), page.result.text()
         assert "¥" in page.result.text()
+
+
+async def test_head_office_values_are_read_only_and_saved_locally_only(
+    qtbot, tmp_path, memory_keyring, tmp_data
+):
+    cfg = tmp_path / "config.toml"
+    core = build_core(make_settings(tmp_path, dispatch={"fee_cap_fen": 999}), config_path=cfg,
+                      sandbox_engine=SandboxEngine(seed=1, speed=0))  # fmt: skip
+    await core.start(pos=False)
+    try:
+        svc = core.service
+        doc = {"dispatch": {"fee_cap_fen": 1500}, "carriers": {"dada": {"shop_no": "A-001"}}}
+        assert await svc.apply_headoffice(3, doc)
+        dlg = SettingsDialog(svc)
+        qtbot.addWidget(dlg)
+        assert dlg.locked == ["carriers.dada.shop_no", "dispatch.fee_cap_fen"]
+        cap = dlg.forms["dispatch"].editors["fee_cap_fen"].widget
+        assert not cap.isEnabled() and "总部设定" in cap.toolTip()
+        assert cap.text() == "1500"
+        assert dlg.forms["dispatch"].editors["race"].widget.isEnabled()  # local
+        dlg.forms["alerts"].editors["repeat_s"].widget.setValue(45)
+        assert await dlg.save()
+        data = tomllib.loads(cfg.read_text(encoding="utf-8"))
+        assert data["alerts"]["repeat_s"] == 45
+        assert data["dispatch"]["fee_cap_fen"] == 999  # the local value stays in the file
+        assert svc.settings.dispatch.fee_cap_fen == 1500
+    finally:
+        await core.stop()

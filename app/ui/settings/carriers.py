@@ -36,6 +36,7 @@ class CarrierPage(QWidget):
         lay.addRow(self.tr("启用"), self.enabled)
         self.base_url = QLineEdit(cs.base_url, self)
         self.base_url.setPlaceholderText(self.rules.production_base_url)
+        self.base_url.setObjectName(f"carriers.{carrier_id}.base_url")
         lay.addRow(self.tr("接口地址"), self._url_row())
         self.plain: dict[str, QLineEdit] = {}
         self.secret: dict[str, QLineEdit] = {}

@@ -19,6 +19,7 @@ from app.core.config import CarriersSettings, Settings
 from app.ui.bridge import spawn
 from app.ui.settings.carriers import CarrierPage
 from app.ui.settings.form import ModelForm
+from app.ui.settings.headoffice import mark_headoffice
 from app.ui.settings.hub_page import HubPage
 from app.ui.settings.pos_page import PosPage
 from app.ui.settings.sources_page import SourcesPage
@@ -64,6 +65,9 @@ class SettingsDialog(QDialog):
         )
         buttons.accepted.connect(lambda: spawn(self.save(), "save settings"))
         buttons.rejected.connect(self.reject)
+        self.locked = mark_headoffice(self, service.headoffice_locked())
+        if self.locked and not service.secret_problem:
+            self.status.setText(self.tr("灰色项为总部设定，本店不能修改"))
         lay = QVBoxLayout(self)
         lay.addWidget(self.tabs)
         lay.addWidget(self.status)
@@ -127,7 +131,11 @@ class SettingsDialog(QDialog):
         from app.ui.prefs import set_tile_source
 
         set_tile_source(self.tiles.currentText())
-        await self.service.save_settings(new)
+        try:
+            await self.service.save_settings(new)
+        except ValueError as e:  # HeadOfficeLocked: a head-office value was changed
+            self.status.setText(self.tr("未保存：%1").replace("%1", str(e)[:300]))
+            return False
         self.status.setText(self.tr("已保存"))
         self.accept()
         return True
