@@ -80,6 +80,7 @@ _.wheelEvent  # unused method (app/ui/map/view.py:249)
 _.resizeEvent  # unused method (app/ui/map/view.py:255)
 
 _._every_carrier  # unused method (app/core/config.py:119)
+_._supported_modes  # pydantic model_validator (app/core/config.py SourcesSettings)
 
 # 2. test hooks
 _.set_rows  # tests fill the board model directly (tests/ui/test_board_model.py, test_map.py)

@@ -165,6 +165,19 @@ class SourcesSettings(BaseModel):
             raise KeyError(source_id)
         return value
 
+    @model_validator(mode="after")
+    def _supported_modes(self) -> SourcesSettings:
+        """A mode the platform cannot work in (客如云/有赞/抖音 pull, 哗啦啦 push) is refused
+        with the reason, not run as a source that silently receives nothing."""
+        # imported here: the source packages import this module
+        from app.core.sources.registry import SOURCE_IDS, rules
+
+        for sid in SOURCE_IDS:
+            error = rules(sid).mode_error(self.get(sid).mode)
+            if error is not None:
+                raise ValueError(error)
+        return self
+
 
 class PrinterSettings(BaseModel):
     name: str

@@ -115,7 +115,7 @@ async def test_test_connection_and_eleme_authorisation(qtbot, tmp_path, tmp_data
 
 async def test_pull_only_and_pos_sources_get_their_groups(qtbot, tmp_path, tmp_data):
     """客如云 and 哗啦啦 appear with no source-specific UI code: their keys from the rules,
-    secrets as password fields; 哗啦啦 (no push) offers only pull and off."""
+    secrets as password fields; each source offers only the modes its rules allow."""
     store = MemorySecretStore()
     core = build_core(make_settings(tmp_path), config_path=tmp_path / "config.toml",
                       secrets=store, sandbox_engine=SandboxEngine(seed=1, speed=0))  # fmt: skip
@@ -126,8 +126,19 @@ async def test_pull_only_and_pos_sources_get_their_groups(qtbot, tmp_path, tmp_d
         kry = dlg.sources_page.groups["keruyun"]
         assert set(kry.plain) == {"app_key", "shop_identy"} and set(kry.secret) == {"token"}
         hll = dlg.sources_page.groups["hualala"]
-        modes = [hll.mode.itemData(i) for i in range(hll.mode.count())]
-        assert modes == ["off", "pull"] and "拉取" in hll.push_hint.text()
+        assert "拉取" in hll.push_hint.text()
+        offered = {
+            sid: [g.mode.itemData(i) for i in range(g.mode.count())]
+            for sid, g in dlg.sources_page.groups.items()
+        }  # from each source's rules: 哗啦啦 no push, 客如云/有赞/抖音 no pull
+        assert offered == {
+            "meituan": ["off", "push", "pull"],
+            "eleme": ["off", "push", "pull"],
+            "keruyun": ["off", "push"],
+            "hualala": ["off", "pull"],
+            "youzan": ["off", "push"],
+            "douyin": ["off", "push"],
+        }
         hll.mode.setCurrentIndex(hll.mode.findData("pull"))
         hll.plain["group_id"].setText("1001")
         hll.secret["app_secret"].setText("hll-secret-1")

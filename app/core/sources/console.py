@@ -62,6 +62,7 @@ class SourceFacts:
     push_kinds: tuple[str, ...]
     production_base_url: str = ""
     sandbox_base_url: str = ""
+    modes: tuple[str, ...] = ("off", "push", "pull")  # what the settings page offers
 
     def name(self, lang: str = "zh") -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -93,6 +94,7 @@ def source_facts() -> dict[str, SourceFacts]:
             r.push_kinds,
             r.production_base_url,
             r.sandbox_base_url,
+            r.modes,
         )
     return out
 

@@ -64,7 +64,7 @@ from app.core.sources.base import (
 )
 from app.core.sources.http import SourceHttp
 from app.core.sources.inbox import PushReply, receive_push
-from app.core.sources.registry import SOURCE_IDS, build_connector
+from app.core.sources.registry import SOURCE_IDS, build_connector, rules
 from app.core.sources.routes import SourcePushes
 from app.core.sources.runner import (
     CONFIRM_BACKOFF_S,
@@ -171,7 +171,8 @@ class SourceDesk:
         # rehearsal runs a source that is off against its simulator; one set up for real
         # (after a settings save, too) talks to the platform
         sim = self._sims.get(sid, "") if ss.mode == "off" else ""
-        mode = "push" if sim else ss.mode
+        # a simulator pushes, unless the platform has no push (哗啦啦: pulled)
+        mode = ("push" if "push" in rules(sid).modes else "pull") if sim else ss.mode
         if mode == "off":
             return None
         ctx = setup.context_for(

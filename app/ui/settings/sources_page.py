@@ -30,7 +30,6 @@ from app.ui.bridge import spawn
 
 log = logging.getLogger(__name__)
 
-MODES = ("off", "push", "pull")
 MTOP_KEYS = frozenset({"developer_id", "sign_key", "app_auth_token", "e_poi_id"})
 
 
@@ -86,8 +85,8 @@ class SourceGroup(QGroupBox):
         self.setObjectName(f"sources.{self.sid}")
         self.form = QFormLayout(self)
         self.mode = QComboBox(self)
-        # a platform with no push (哗啦啦) offers only pull and off
-        for m in MODES if facts.push_kinds else ("off", "pull"):
+        # only what the platform supports (its rules): 哗啦啦 has no push, 客如云/有赞/抖音 no pull
+        for m in facts.modes:
             self.mode.addItem(mode_label(m), m)
         self.mode.setCurrentIndex(max(self.mode.findData(ss.mode), 0))
         self.form.addRow(_t("接单方式"), self.mode)

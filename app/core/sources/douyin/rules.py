@@ -51,6 +51,7 @@ RULES = SourceRules(
     production_base_url="https://open.douyin.com/",
     sandbox_base_url="https://open-sandbox.douyin.com/",
     push_kinds=("webhook",),
+    modes=("off", "push"),  # no order query/pull is built: webhooks only
     money_unit="fen",
     credential_keys=("client_key", "client_secret", "ma_app_id", "poi_id", "account_id"),
     secret_keys=("client_secret",),

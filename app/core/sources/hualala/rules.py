@@ -95,6 +95,7 @@ RULES = SourceRules(
     production_base_url="https://www-openapi.hualala.com",
     sandbox_base_url="https://dohko-open-api.hualala.com",
     push_kinds=(),  # no public push to a delivery partner: pull only
+    modes=("off", "pull"),
     money_unit="yuan",
     credential_keys=("app_key", "app_secret", "group_id", "shop_id"),
     secret_keys=("app_secret",),

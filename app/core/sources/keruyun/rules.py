@@ -73,6 +73,7 @@ RULES = SourceRules(
     production_base_url="https://openapi.keruyun.com",
     sandbox_base_url="",  # gldopenapi.keruyun.com is retired: test on production [✓]
     push_kinds=("delivery", "status"),
+    modes=("off", "push"),  # delivery requests are pushed only: nothing to pull
     money_unit="fen",
     credential_keys=("app_key", "shop_identy", "token"),
     secret_keys=("token",),

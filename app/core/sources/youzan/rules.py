@@ -54,6 +54,7 @@ RULES = SourceRules(
     production_base_url="https://open.youzanyun.com/",
     sandbox_base_url="https://open.youzanyun.com/",
     push_kinds=("push",),
+    modes=("off", "push"),  # no order pull: 有赞 re-pushes what was not acknowledged
     money_unit="yuan",
     credential_keys=("client_id", "client_secret", "kdt_id"),
     secret_keys=("client_secret",),
