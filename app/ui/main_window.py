@@ -220,6 +220,12 @@ class MainWindow(QMainWindow):
         br.spawn(self.source_health.load(), "source health")
         facts = self.service.source_facts()  # the platforms' colours for the badges
         self.board.badges.colours.update({sid: f.colour for sid, f in facts.items()})
+        from PySide6.QtCore import QCoreApplication
+
+        lang = "en" if QCoreApplication.translate("labels", "zh") == "en" else "zh"
+        self.source_health.names.update(
+            {sid: f.name(lang) for sid, f in facts.items() if sid not in ("meituan", "eleme")}
+        )
         n = await self.controller.load()
         if not self.starting:
             self.statusBar().showMessage(self.tr("已载入 %n 个订单", "", n), 5000)

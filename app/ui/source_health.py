@@ -39,8 +39,10 @@ def state_label(state: str) -> str:
     }.get(state, state)
 
 
-def chip_text(source: str, state: str, detail: str = "") -> str:
-    text = f"{channel_label(source)} {state_label(state)}"
+def chip_text(source: str, state: str, detail: str = "", name: str = "") -> str:
+    if not name:
+        name = _t("总部中转") if source == "hub" else channel_label(source)  # hub: the link
+    text = f"{name} {state_label(state)}"
     return f"{text}: {detail[:40]}" if state == "error" and detail else text
 
 
@@ -58,6 +60,7 @@ class SourceHealthBar(QWidget):
         self.setObjectName("sourceHealth")
         self.service = service
         self.chips: dict[str, QLabel] = {}
+        self.names: dict[str, str] = {}  # source id -> short name, for sources without a label
         self._lay = QHBoxLayout(self)
         self._lay.setContentsMargins(0, 0, 0, 0)
         self._lay.setSpacing(4)
@@ -77,7 +80,7 @@ class SourceHealthBar(QWidget):
     def show_state(self, source: str, state: str, detail: str = "", tip: str = "") -> None:
         chip = self._chip(source)
         fg, bg = COLOURS.get(state, COLOURS["starting"])
-        chip.setText(chip_text(source, state, detail))
+        chip.setText(chip_text(source, state, detail, self.names.get(source, "")))
         chip.setStyleSheet(f"color:{fg}; background:{bg}; border-radius:3px; padding:0 6px;")
         if tip:
             chip.setToolTip(tip)

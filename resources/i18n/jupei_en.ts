@@ -1744,6 +1744,10 @@
         <source>最近拉取</source>
         <translation>Last pull</translation>
     </message>
+    <message>
+        <source>总部中转</source>
+        <translation>Hub relay</translation>
+    </message>
 </context>
 <context>
     <name>timeline</name>
@@ -1766,6 +1770,10 @@
     <message>
         <source>同步%1：</source>
         <translation>Sync to %1: </translation>
+    </message>
+    <message>
+        <source>骑手位置</source>
+        <translation>rider position</translation>
     </message>
 </context>
 </TS>

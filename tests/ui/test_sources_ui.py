@@ -213,3 +213,24 @@ async def test_window_rings_for_a_live_platform_order_only(qtbot, tmp_path):
         await wait_until(lambda: not win.alert_bar.isHidden())
         assert "您有新的饿了么订单" in win.alert_bar.label.text()
         win.close()
+
+
+def test_timeline_says_sync_back_calls_and_who_sent_the_order():
+    from app.ui.detail.timeline import _source_actor, event_text
+
+    sent = {"source": "meituan", "status": "picked_up", "outcome": "sent", "error": ""}
+    assert event_text("sync_back", "engine", "x", sent) == "同步美团：已取货（已发送）"
+    failed = {"source": "eleme", "status": "position", "outcome": "retrying", "error": "HTTP 502"}
+    assert event_text("sync_back", "engine", "x", failed) == (
+        "同步饿了么：骑手位置（失败，稍后重试） HTTP 502"
+    )
+    assert _source_actor("meituan") == "美团"  # the platform, not the carrier 美团配送
+    assert _source_actor("cashier") == "收银员"
+
+
+def test_a_simulated_pos_order_is_not_a_platform_order():
+    from app.ui.board.badges import source_of
+
+    row = make_row(1)
+    row.order.extra.update(source="simulated")
+    assert source_of(row.order) == "" and source_of(make_source_row(2, "eleme", 1).order) == "eleme"

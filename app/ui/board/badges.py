@@ -26,8 +26,10 @@ def _t(text: str) -> str:
 
 
 def source_of(order: Order) -> str:
-    """``meituan`` / ``eleme`` for a platform order, "" for POS, phone and manual ones."""
-    return str((order.extra or {}).get("source") or "")
+    """``meituan`` / ``eleme`` … for a platform order, "" for POS, phone, manual and
+    simulated ones (their ``extra["source"]`` names the intake path, not a platform)."""
+    extra = order.extra or {}
+    return str(extra.get("source") or "") if extra.get("source_order_id") else ""
 
 
 def fulfilment_label(order: Order) -> str:

@@ -159,7 +159,9 @@ class OrderDetailPanel(QWidget):
         extra = ""
         if row.lane is Lane.ATTENTION:
             extra = f"<br><span style='color:{color}'>⚠ {html.escape(labels.attention_label(row.attention))}</span>"
-        return (f"<span style='font-size:16pt;font-weight:bold'>#{html.escape(o.pickup_no or o.pos_order_id)}</span>"
+        no = o.pickup_no or o.pos_order_id
+        no = no if "#" in no else f"#{no}"  # a platform's "美团 #12" has its own
+        return (f"<span style='font-size:16pt;font-weight:bold'>{html.escape(no)}</span>"
                 f"&nbsp;&nbsp;<span style='color:{color};font-weight:bold'>{html.escape(status)}</span>{extra}")  # fmt: skip
 
     def _info_html(self, d) -> str:

@@ -33,6 +33,15 @@ def _actor(actor: str) -> str:
     }.get(actor, actor)
 
 
+def _source_actor(actor: str) -> str:
+    """Who a ``received`` order came from: a platform id (``meituan``) names the order
+    source 美团, never the carrier of the same id (美团配送)."""
+    from app.ui.labels import channel_label
+
+    name = channel_label(actor)
+    return name if name != actor else _actor(actor)
+
+
 def event_text(kind: str, actor: str, message: str, data: dict) -> str:
     """A timeline line in the UI language; unknown kinds keep the stored message."""
     if kind == "received":
@@ -56,7 +65,8 @@ def sync_back_text(data: dict, message: str) -> str:
         "retrying": _tr("失败，稍后重试"),
         "parked": _tr("平台拒绝，已停止重试"),
     }.get(str(data.get("outcome", "")), str(data.get("outcome", "")))
-    status = status_label(str(data.get("status", ""))) if data.get("status") else ""
+    raw = str(data.get("status", ""))
+    status = _tr("骑手位置") if raw == "position" else status_label(raw) if raw else ""
     text = _tr("同步%1：").replace("%1", channel_label(str(data.get("source", ""))))
     text += f"{status}（{outcome}）" if outcome else status or mask_phones_in(message)
     error = data.get("error")
@@ -76,7 +86,8 @@ class Timeline(QListWidget):
             data = e.data or {}
             why = data.get("reason") or data.get("explanation") or ""
             body = event_text(e.kind, e.actor, e.message, data)
-            text = f"{local_str(e.at, '%H:%M:%S')}  [{_actor(e.actor)}] {body}"
+            who = _source_actor(e.actor) if e.kind == "received" else _actor(e.actor)
+            text = f"{local_str(e.at, '%H:%M:%S')}  [{who}] {body}"
             if why and isinstance(why, str) and why not in body:
                 text += f"\n    {mask_phones_in(why)}"
             item = QListWidgetItem(text)
