@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
         self.alert_bar.acknowledge.connect(self.acknowledge_alerts)
         self.bridge.source_order_arrived.connect(self._on_source_arrived)
         self.bridge.source_order_updated.connect(self._on_source_updated)
+        self.detail.source_box.platform_read.connect(self.model.platform_updated)
         self.bridge.source_health_changed.connect(self.source_health.on_event)
         self.bridge.sync_back_changed.connect(self._maybe_reload_detail)
 

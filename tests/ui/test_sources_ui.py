@@ -122,7 +122,10 @@ async def test_detail_box_shows_the_platform_side_and_confirms(qtbot):
     box = SourceBox(svc)
     qtbot.addWidget(box)
     order = make_source_row(9, "meituan", 12).order
+    read = []
+    box.platform_read.connect(read.append)
     await box.show_order(order)
+    assert [(e.order_id, e.cancel_requested, e.state) for e in read] == [(9, True, "new")]
     text = box.info.text()
     assert "美团 #12" in text and order.extra["source_order_id"] in text
     assert "待接单" in text and "顾客申请取消" in text

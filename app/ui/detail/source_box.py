@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from types import SimpleNamespace
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -35,6 +36,7 @@ class SourceBox(QWidget):
     """``changed`` after an action succeeded: the panel reloads the order."""
 
     changed = Signal()
+    platform_read = Signal(object)  # a SourceOrderUpdated-like value for the board's flags
 
     def __init__(self, service, parent=None) -> None:
         super().__init__(parent)
@@ -74,6 +76,15 @@ class SourceBox(QWidget):
         if self.order_id != order.id:
             return  # the cashier moved on
         self.source_order, self.stalled = so, stalled
+        if so is not None:  # the board learns a request it missed (e.g. after a restart)
+            self.platform_read.emit(
+                SimpleNamespace(
+                    order_id=order.id,
+                    state=str(so.state),
+                    cancel_requested=bool(so.cancel_requested),
+                    refund_state=str(so.refund_state),
+                )
+            )
         self._render(order)
 
     async def _read(self, order_id: int):

@@ -94,5 +94,8 @@ RULES = SourceRules(
         "token refresh at <host>/token with HTTP Basic app_key:app_secret, form "
         "grant_type=refresh_token [~ J Token]",
         "token lifetime and refresh rules [? §1]; rate limits [? §11]",
+        "OAuth code flow parameter names: /authorize?response_type=code&client_id&state&"
+        "redirect_uri&scope=all, /token grant_type=authorization_code&code&redirect_uri&"
+        "client_id with HTTP Basic (public SDKs; hosts ✓ §1) — eleme/oauth.py",
     ),
 )
