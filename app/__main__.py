@@ -2,6 +2,7 @@
 
 jupei [--config PATH]                 the counter GUI
 jupei --screenshot PNG [--demo S]     scripted offscreen demo, then a PNG of the window
+jupei --hq [--hub-url URL]            head office: every store's board, reports, export
 jupei --smoke                         bundle smoke test: one order through to delivered
 jupei serve                           the core headless (no Qt imported)
 jupei sandbox [--carriers ..] [--port N] [--sources-port N]
@@ -29,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", type=float, default=8.0, help="demo length in seconds")
     p.add_argument("--smoke", action="store_true", help="self-test: one order to delivered")
     p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language")
+    p.add_argument("--hq", action="store_true", help="head office: log in to a hub, read-only")
+    p.add_argument("--hub-url", default="", help="with --hq: the hub's https address")
     sub = p.add_subparsers(dest="cmd")
     sub.add_parser("serve", help="run the core headless until SIGINT/SIGTERM")
     sb = sub.add_parser("sandbox", help="serve the carrier sandboxes on loopback")
@@ -77,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.hub.cli import run_hub, run_join
 
         return run_hub(args) if args.cmd == "hub" else run_join(args)
+    if args.hq:
+        from app.ui.hq.run import run_hq
+
+        return run_hq(args)
     from app.ui.app import run_gui
 
     return run_gui(args)

@@ -52,6 +52,8 @@ def _pydate(q: QDate) -> dt.date:
 
 class ExportDialog(QDialog):
     progressed = Signal(int, int)  # emitted from the worker thread; queued to the bar
+    LIST_LABEL = "配送平台"  # what the checklist holds (head office: 门店)
+    NONE_CHOSEN = "请至少选择一个配送平台"
 
     def __init__(self, export_fn: ExportFn, parent: QWidget | None = None, *,
                  carriers: Sequence[str] | None = None, actor: str = "manager",
@@ -107,7 +109,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("开始营业日", self.date_from)
         form.addRow("结束营业日", self.date_to)
-        form.addRow("配送平台", self.carrier_list)
+        form.addRow(self.LIST_LABEL, self.carrier_list)
         form.addRow("格式", self.format_combo)
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
@@ -165,7 +167,7 @@ class ExportDialog(QDialog):
         """Run one export; returns its result, or None if cancelled or nothing chosen."""
         chosen = self.carriers()
         if not chosen:
-            self.status.setText("请至少选择一个配送平台")
+            self.status.setText(self.NONE_CHOSEN)
             return None
         a, b = sorted((_pydate(self.date_from.date()), _pydate(self.date_to.date())))
         all_chosen = len(chosen) == self.carrier_list.count()

@@ -1776,4 +1776,131 @@
         <translation>rider position</translation>
     </message>
 </context>
+<context>
+    <name>HqWindow</name>
+    <message>
+        <source>%1 家门店，已显示 %2 单（只读）</source>
+        <translation>%1 stores, %2 orders shown (read-only)</translation>
+    </message>
+    <message>
+        <source>全部门店</source>
+        <translation>All stores</translation>
+    </message>
+    <message>
+        <source>净配送成本</source>
+        <translation>Net delivery cost</translation>
+    </message>
+    <message>
+        <source>分组</source>
+        <translation>Group</translation>
+    </message>
+    <message>
+        <source>刷新</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <source>加载更早的订单</source>
+        <translation>Load older orders</translation>
+    </message>
+    <message>
+        <source>取消率</source>
+        <translation>Cancel rate</translation>
+    </message>
+    <message>
+        <source>在线收银机</source>
+        <translation>Counter PCs</translation>
+    </message>
+    <message>
+        <source>密码</source>
+        <translation>Password</translation>
+    </message>
+    <message>
+        <source>导出多门店对账表</source>
+        <translation>Export reconciliation for several stores</translation>
+    </message>
+    <message>
+        <source>导出对账表…</source>
+        <translation>Export reconciliation…</translation>
+    </message>
+    <message>
+        <source>已同步订单</source>
+        <translation>Orders synced</translation>
+    </message>
+    <message>
+        <source>平均接单(分钟)</source>
+        <translation>Mean min to accept</translation>
+    </message>
+    <message>
+        <source>平均送达(分钟)</source>
+        <translation>Mean min to deliver</translation>
+    </message>
+    <message>
+        <source>总部服务器地址</source>
+        <translation>Hub address</translation>
+    </message>
+    <message>
+        <source>最近同步</source>
+        <translation>Last sync</translation>
+    </message>
+    <message>
+        <source>正在登录…</source>
+        <translation>Logging in…</translation>
+    </message>
+    <message>
+        <source>用户名</source>
+        <translation>User name</translation>
+    </message>
+    <message>
+        <source>登录</source>
+        <translation>Log in</translation>
+    </message>
+    <message>
+        <source>登录失败：</source>
+        <translation>Login failed: </translation>
+    </message>
+    <message>
+        <source>聚配总部</source>
+        <translation>JuPei Head Office</translation>
+    </message>
+    <message>
+        <source>聚配总部 — 登录</source>
+        <translation>JuPei Head Office — log in</translation>
+    </message>
+    <message>
+        <source>营业日</source>
+        <translation>Business date</translation>
+    </message>
+    <message>
+        <source>订单</source>
+        <translation>Orders</translation>
+    </message>
+    <message>
+        <source>请填写服务器地址、用户名和密码</source>
+        <translation>Enter the hub address, user name and password</translation>
+    </message>
+    <message>
+        <source>读取总部数据失败：</source>
+        <translation>Could not read from the hub: </translation>
+    </message>
+    <message>
+        <source>跨店报表</source>
+        <translation>Cross-store reports</translation>
+    </message>
+    <message>
+        <source>配送平台</source>
+        <translation>Carrier</translation>
+    </message>
+    <message>
+        <source>门店</source>
+        <translation>Store</translation>
+    </message>
+    <message>
+        <source>门店 × 配送平台 × 营业日</source>
+        <translation>Store × carrier × business date</translation>
+    </message>
+    <message>
+        <source>门店看板（只读）</source>
+        <translation>Store boards (read-only)</translation>
+    </message>
+</context>
 </TS>
