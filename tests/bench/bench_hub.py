@@ -9,6 +9,7 @@ or a local cluster, as the hub tests):
   * p50/p99 from sending a push to its store's counter client (``HubClient`` long-poll)
     having handed it on.
 Figures, not asserts: the load generator shares the machine with the hub and PostgreSQL.
+Also ``python -m tests.bench H1`` (it runs this file and prints the figures in its table).
 """
 
 from __future__ import annotations
@@ -146,6 +147,20 @@ async def test_hub_push_rate_and_latency(hub_process, hub_db_url, tmp_path):
         await c.aclose()
     lat = sorted(latencies)
     p99 = lat[int(len(lat) * 0.99) - 1]
+    load = os.getloadavg()
+    result = {
+        "pg_commits_per_s": round(commits, 1),
+        "pushes_per_s": round(n / took, 1),
+        "pushes": n,
+        "errors": errors,
+        "p50_ms": round(statistics.median(lat) * 1000, 1),
+        "p99_ms": round(p99 * 1000, 1),
+        "loadavg": [round(x, 2) for x in load],
+    }
+    if os.environ.get("BENCH_HUB_JSON"):  # python -m tests.bench H1 reads it
+        with open(os.environ["BENCH_HUB_JSON"], "w", encoding="utf-8") as f:
+            json.dump(result, f)
+    print(f"\nhub bench: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", end="")
     print(
         f"\nhub bench: PostgreSQL single-row commits {commits:.0f}/s | one hub process: "
         f"{n} signed 美团 pushes in {took:.1f}s = {n / took:.0f} pushes/s ({errors} errors) | "

@@ -371,7 +371,33 @@ def p6(tmp: Path) -> dict:
     }
 
 
-BENCHES = {"P1": p1, "P2": p2, "P4": p4, "P5": p5, "P6": p6, "P8": p8}
+# --------------------------------------------------------------------------- H1
+def h1(tmp: Path) -> dict:
+    """The hub (issue 16): ``tests/bench/bench_hub.py`` in its own pytest run (it needs
+    PostgreSQL: ``JUPEI_TEST_PG_URL`` or the PostgreSQL binaries for a throw-away cluster).
+    measured = signed 美团 pushes/s through one hub process ÷ raw PostgreSQL single-row
+    commits/s on the same machine (each relayed push is one commit: ~1 is the ceiling)."""
+    out = tmp / "hub.json"
+    p = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-m", "bench", "-p", "no:cacheprovider",
+         "tests/bench/bench_hub.py"],
+        cwd=ROOT, env=dict(os.environ, BENCH_HUB_JSON=str(out)),
+        capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    if not out.exists():
+        tail = (p.stdout + p.stderr).strip().splitlines()[-3:]
+        raise RuntimeError("hub bench did not run: " + " | ".join(tail))
+    r = json.loads(out.read_text(encoding="utf-8"))
+    return {
+        "measured": r["pushes_per_s"] / r["pg_commits_per_s"],
+        **r,
+        "detail": f"{r['pushes_per_s']:.0f} pushes/s vs {r['pg_commits_per_s']:.0f} PG commits/s; "
+        f"push -> PC p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms; {r['errors']} errors; "
+        f"load {r['loadavg'][0]:.2f}",
+    }
+
+
+BENCHES = {"P1": p1, "P2": p2, "P4": p4, "P5": p5, "P6": p6, "P8": p8, "H1": h1}
 
 
 def child(name: str) -> None:
