@@ -227,7 +227,7 @@ async def test_stalled_platform_delivery_converts_to_self_delivery(tmp_path):
         _oid, order_id = await rig.push_new(logistics_code=PLATFORM)
         assert await rig.desk.check_stalls() == [order_id]
         assert await rig.desk.check_stalls() == []  # marked once
-        rig.desk._stalled.clear()  # as after a restart: the board order says it already
+        rig.desk.parts.stalled.clear()  # as after a restart: the board order says it already
         assert await rig.desk.check_stalls() == [] and svc.source_stalled(order_id)
         assert svc.source_stalled(order_id)
         order = (await svc.order_detail(order_id)).order
