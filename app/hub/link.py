@@ -72,6 +72,7 @@ class HubStatus:
     delivered: int = 0  # relayed pushes handed on since this run started
     uploaded: int = 0  # store rows the hub took since this run started
     sync_error: str = ""  # the last upload failure ("" once one succeeded)
+    settings_version: int = 0  # head-office settings applied on this PC (0: none)
 
 
 class HubLink:
@@ -124,6 +125,7 @@ class HubLink:
             delivered=self._client.delivered if self._client is not None else 0,
             uploaded=self.uploader.uploaded if self.uploader is not None else 0,
             sync_error=self.uploader.last_error if self.uploader is not None else "",
+            settings_version=self.service.headoffice_version,
         )
 
     def _set_health(self, state: str, detail: str = "") -> None:

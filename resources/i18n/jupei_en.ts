@@ -534,6 +534,11 @@
         <translation>%1 records uploaded to head office in this session</translation>
     </message>
     <message>
+        <location filename="../../app/ui/settings/hub_page.py" line="85" />
+        <source>已应用总部设定（版本 %1），设置中灰色项由总部统一</source>
+        <translation>Head-office settings version %1 applied; greyed settings are set by head office</translation>
+    </message>
+    <message>
         <source>上传暂停：%1（恢复后自动补传）</source>
         <translation>Upload paused: %1 (catches up automatically)</translation>
     </message>

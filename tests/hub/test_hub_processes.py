@@ -171,7 +171,8 @@ def test_secret_set_and_unmapped_queue_from_the_cli(hub_db_url, tmp_path):
     assert "brand-secret" not in done.stdout + done.stderr
     stored = json.loads((tmp_path / "keyring.json").read_text())
     assert stored == {"jupei/hub.sources.meituan.app_secret": "brand-secret"}
-    assert run_cli("hub", "secret", "set", "douyin", env=env, stdin="x\n").returncode == 2
+    # not an order source (douyin is one since issue 17): refused with the list
+    assert run_cli("hub", "secret", "set", "nosuch", env=env, stdin="x\n").returncode == 2
     assert "no unmapped store refs" in run_cli("hub", "unmapped", env=env).stdout
 
 

@@ -216,6 +216,7 @@ async def test_hub_migrations_match_the_tables(hub_db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    import app.hub.hq_repo  # noqa: F401  (the head-office login tables share the metadata)
     from app.hub.tables import metadata
 
     engine = make_engine(hub_db_url, pool_size=1)
@@ -223,4 +224,8 @@ async def test_hub_migrations_match_the_tables(hub_db_url):
         ctx = MigrationContext.configure(conn, opts={"version_table": "hub_alembic_version"})
         diff = compare_metadata(ctx, metadata)
     engine.dispose()
+    # an expression index (h0005: hub_order by data->>'received_at') exists only in the
+    # migration: SQLAlchemy metadata cannot state it, so autogenerate reports it as extra
+    expression_only = {"ix_hub_order_received"}
+    diff = [d for d in diff if not (d[0] == "remove_index" and d[1].name in expression_only)]
     assert diff == []

@@ -28,6 +28,7 @@ class Status:
     delivered: int = 0
     uploaded: int = 0
     sync_error: str = ""
+    settings_version: int = 0
 
 
 class FakeHubDoor:
@@ -86,6 +87,11 @@ async def test_join_shows_the_store_and_leave_forgets_it(qtbot):
                          "hub not reached", 0, 12, "hub not reached: ConnectError")  # fmt: skip
     page.show_status(door.hub_status())
     assert "连接异常" in page.store.text() and "上传暂停" in page.store.text()
+    assert "总部设定" not in page.store.text()  # none applied yet
+    door.status = Status(True, "https://hub.example.cn", "s1", "人民路店", "healthy",
+                         settings_version=7)  # fmt: skip
+    page.show_status(door.hub_status())
+    assert "已应用总部设定（版本 7）" in page.store.text()
 
     qtbot.mouseClick(page.leave_button, Qt.MouseButton.LeftButton)
     box = await wait_until(_confirm_box, timeout=10)
@@ -111,6 +117,8 @@ async def test_the_page_speaks_english(qtbot, qapp):
         qtbot.addWidget(page)
         assert page.join_button.text() == "Join" and page.leave_button.text() == "Leave"
         assert page.store.text() == "Not joined"
+        page.show_status(Status(True, "https://h", "s1", "店", "healthy", settings_version=7))
+        assert "Head-office settings version 7 applied" in page.store.text()
     finally:
         remove_translators(qapp, ts)
         install_translators(qapp, "zh_CN")

@@ -81,6 +81,10 @@ class HubPage(QWidget):
             if status.detail:
                 text += "：" + status.detail
             text += "\n" + self.tr("本次已上传 %1 条记录到总部").replace("%1", str(status.uploaded))
+            if status.settings_version:
+                text += "\n" + self.tr("已应用总部设定（版本 %1），设置中灰色项由总部统一").replace(
+                    "%1", str(status.settings_version)
+                )
             if status.sync_error:
                 text += "\n" + self.tr("上传暂停：%1（恢复后自动补传）").replace(
                     "%1", status.sync_error
