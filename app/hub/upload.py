@@ -98,7 +98,10 @@ class HubUploader:
         if here is loop:
             self._kick.set()
         else:
-            loop.call_soon_threadsafe(self._kick.set)
+            try:
+                loop.call_soon_threadsafe(self._kick.set)
+            except RuntimeError:  # the loop closed after the check: nothing left to wake
+                return
 
     async def run(self, url: str, token: str) -> None:
         """Upload until cancelled: everything pending, then every ``every_s`` or soon

@@ -19,7 +19,7 @@ from app.core.secrets import MemorySecretStore
 from app.core.sources.meituan.rules import RULES
 from tests.helpers import make_settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+pytestmark = [pytest.mark.integration]
 
 
 def _leftovers() -> set[asyncio.Task[object]]:
@@ -44,6 +44,7 @@ async def _meituan_on(settings: Settings) -> AsyncIterator[Settings]:
         yield new
 
 
+@pytest.mark.asyncio
 async def test_stop_right_after_a_save_that_switches_a_source_on_leaves_no_task(tmp_path):
     settings = make_settings(tmp_path)
     core = build_core(
@@ -69,6 +70,7 @@ async def test_stop_right_after_a_save_that_switches_a_source_on_leaves_no_task(
         assert {t.get_name() for t in _leftovers() - before} == set()
 
 
+@pytest.mark.asyncio
 async def test_a_restarted_core_follows_the_sources_once(tmp_path):
     async with _meituan_on(make_settings(tmp_path)) as settings:
         core = build_core(
@@ -82,3 +84,33 @@ async def test_a_restarted_core_follows_the_sources_once(tmp_path):
             finally:
                 await core.stop()
             assert not core.syncback_running
+
+
+def test_a_late_kick_from_another_thread_after_the_loop_closed_is_dropped():
+    """The hub uploader's ``kick`` (a bus handler, any thread) races the loop's close: the
+    loop may close between its ``is_closed`` check and the hand-off."""
+    import threading
+
+    from app.hub.upload import HubUploader
+
+    class ClosingLoop:  # closes just after the check, as the core's loop can
+        def is_closed(self) -> bool:
+            return False
+
+        def call_soon_threadsafe(self, *_a: object) -> None:
+            raise RuntimeError("Event loop is closed")
+
+    uploader = HubUploader(repo=None)  # type: ignore[arg-type]  # kick touches no repo
+    uploader._loop = ClosingLoop()  # type: ignore[assignment]
+    errors: list[BaseException] = []
+
+    def kick() -> None:
+        try:
+            uploader.kick()
+        except BaseException as e:  # what the thread would have died of
+            errors.append(e)
+
+    t = threading.Thread(target=kick)
+    t.start()
+    t.join()
+    assert errors == [] and not uploader._kick.is_set()
