@@ -5,18 +5,34 @@ platform facts here: each source's paths, fields, codes and replies stay in its 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import Collection, Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl
 
 from app.core.clock import LOCAL_TZ
+from app.core.domain.source_order import SourceOrder
 from app.core.money import yuan_to_fen
-from app.core.sources.base import SourceError, SourceRejectedError
+from app.core.sources.base import (
+    PushEvent,
+    PushKind,
+    PushRejected,
+    PushResult,
+    SourceAuthError,
+    SourceContext,
+    SourceError,
+    SourceNotFoundError,
+    SourceRejectedError,
+)
+from app.core.sources.http import HttpResponse
+
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------- digests
@@ -102,6 +118,34 @@ def json_body(body: bytes) -> dict[str, Any]:
 
 def reply_json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def header(headers: Mapping[str, str], name: str) -> str:
+    """A request header by name, whatever its case on the wire ("" when absent)."""
+    low = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == low), "")
+
+
+def check_kind(source: str, kind: str, kinds: Collection[str], reply: bytes) -> None:
+    """A push to a path the source does not have is refused (404, the source's reply)."""
+    if kind not in kinds:
+        raise PushRejected(f"{source}: unknown push kind {kind!r}", 404, reply)
+
+
+def push_json(source: str, body: bytes, reply: bytes, *, empty_ok: bool = False) -> dict[str, Any]:
+    """A push's JSON object body (``{}`` for a blank one when ``empty_ok``); anything else
+    is refused (400, the source's reply)."""
+    if empty_ok and not body.strip():
+        return {}
+    try:
+        return json_body(body)
+    except ValueError:
+        raise PushRejected(f"{source}: body is not JSON", 400, reply) from None
+
+
+def heartbeat(reply: bytes) -> PushResult:
+    """A verification or heartbeat push: answer ``reply``, store nothing."""
+    return PushResult((PushEvent(PushKind.HEARTBEAT, ""),), 200, reply)
 
 
 # ---------------------------------------------------------------------------- answers
@@ -193,3 +237,104 @@ def _coerce(default: object, value: object) -> object:
     if isinstance(default, str):
         return str(value)
     return value
+
+
+# ---------------------------------------------------------------------------- connectors
+OptionsT = TypeVar("OptionsT")
+
+
+class ConnectorBase(Generic[OptionsT]):
+    """What every connector holds and the one way it talks HTTP.
+
+    A source's ``Connector`` subclasses it, sets ``id`` and ``rules`` and hands in its
+    typed options; its own ``mapping`` module keeps the facts (paths, signing, fields).
+    """
+
+    id: str
+
+    def __init__(self, ctx: SourceContext, opts: OptionsT) -> None:
+        self.ctx = ctx
+        self.opts = opts
+        self.creds: dict[str, str] = dict(ctx.credentials)
+        self.base = ctx.base_url
+
+    def now(self) -> datetime:
+        return self.ctx.clock.now()
+
+    def unix_s(self) -> int:
+        return int(self.ctx.clock.now().timestamp())
+
+    async def send(
+        self,
+        url: str,
+        *,
+        mutating: bool,
+        method: str = "POST",
+        params: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        content_type: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpResponse:
+        """One request through the shared client (its errors are ``SourceError``s)."""
+        return await self.ctx.http.request(
+            self.id,
+            method,
+            url,
+            params=params,
+            content=content,
+            content_type=content_type,
+            headers=headers,
+            mutating=mutating,
+        )
+
+    async def get_order(self, source_order_id: str) -> SourceOrder:
+        raise NotImplementedError
+
+    async def read_each(
+        self, source_order_ids: Sequence[str], what: str = "order"
+    ) -> list[SourceOrder]:
+        """One ``get_order`` per id; an id the platform no longer knows is passed over."""
+        out: list[SourceOrder] = []
+        for oid in source_order_ids:
+            try:
+                out.append(await self.get_order(oid))
+            except SourceNotFoundError:
+                log.info("%s: open %s %s is unknown to the platform", self.id, what, oid)
+        return out
+
+
+class AccessToken:
+    """A short-lived access token fetched on demand and shared by concurrent callers.
+
+    ``fetch`` returns ``(token, valid_until)``; the token is renewed ``margin`` before
+    that, or at once when ``get(renew=True)``."""
+
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[tuple[str, datetime]]],
+        now: Callable[[], datetime],
+        margin: timedelta,
+    ) -> None:
+        self._fetch = fetch
+        self._now = now
+        self._margin = margin
+        self._token = ""
+        self._until = now()
+        self._lock = asyncio.Lock()
+
+    async def get(self, *, renew: bool = False) -> str:
+        async with self._lock:
+            if not renew and self._token and self._now() < self._until:
+                return self._token
+            token, until = await self._fetch()
+            self._token, self._until = token, until - self._margin
+            return token
+
+    async def retry_once(self, call: Callable[[str], Awaitable[Any]]) -> Any:
+        """``call(token)``; an auth refusal renews the token once and tries again."""
+        token = await self.get()
+        try:
+            return await call(token)
+        except SourceAuthError:
+            pass
+        return await call(await self.get(renew=True))

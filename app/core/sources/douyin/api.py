@@ -9,11 +9,8 @@ and never a cancel (Douyin has no cancel sync). The ``access-token`` is a client
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 from collections.abc import Collection, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.core.domain.source_order import SourceOrder
@@ -27,91 +24,73 @@ from app.core.sources.base import (
 )
 from app.core.sources.douyin import codes, mapping, push
 from app.core.sources.douyin.rules import RULES, DouyinOptions
-from app.core.sources.kit import int_or_none
-
-log = logging.getLogger(__name__)
+from app.core.sources.kit import AccessToken, ConnectorBase, dumps_compact, int_or_none
 
 FULFIL_PATH = "api/waimai/v1/fulfillment/update_fulfill_status/"  # [✓ DY5]
 TOKEN_MARGIN = timedelta(minutes=5)
 
 
-class Connector:
+class Connector(ConnectorBase[DouyinOptions]):
     id = "douyin"
     rules = RULES
 
     def __init__(self, ctx: SourceContext) -> None:
-        self.ctx = ctx
-        self.opts = DouyinOptions.from_mapping(ctx.options)
-        self.creds = dict(ctx.credentials)
+        super().__init__(ctx, DouyinOptions.from_mapping(ctx.options))
         self.url = ctx.base_url.rstrip("/") + "/"
-        self._token = ""
-        self._token_until = ctx.clock.now()
-        self._token_lock = asyncio.Lock()
+        self.token = AccessToken(self._new_token, self.now, TOKEN_MARGIN)
         # the highest fulfil status Douyin acknowledged per order (this run)
         self.sent: dict[str, int] = {}
 
     # ------------------------------------------------------------------ pushes
     def parse_push(self, kind: str, request: PushRequest) -> PushResult:
-        return push.parse(kind, request, self.creds, self.opts, self.ctx.clock.now())
+        return push.parse(kind, request, self.creds, self.opts, self.now())
 
     # ------------------------------------------------------------------ token
     async def refresh_token(self) -> str:
-        return await self._access_token(renew=True)
+        return await self.token.get(renew=True)
 
-    async def _access_token(self, *, renew: bool = False) -> str:
-        async with self._token_lock:
-            if not renew and self._token and self.ctx.clock.now() < self._token_until:
-                return self._token
-            resp = await self.ctx.http.request(
-                self.id,
-                "POST",
-                self.url + self.opts.token_path,
-                content=mapping.token_body(self.creds["client_key"], self.creds["client_secret"]),
-                content_type="application/json",
-                mutating=False,
-            )
-            data = mapping.unwrap(resp.body)
-            if not data.get("access_token"):
-                raise SourceAuthError(self.id, "no access_token in the client_token answer")
-            self._token = str(data["access_token"])
-            ttl = int_or_none(data.get("expires_in")) or 7200
-            self._token_until = self.ctx.clock.now() + timedelta(seconds=ttl) - TOKEN_MARGIN
-            return self._token
+    async def _new_token(self) -> tuple[str, datetime]:
+        resp = await self.send(
+            self.url + self.opts.token_path,
+            content=mapping.token_body(self.creds["client_key"], self.creds["client_secret"]),
+            content_type="application/json",
+            mutating=False,
+        )
+        data = mapping.unwrap(resp.body)
+        if not data.get("access_token"):
+            raise SourceAuthError(self.id, "no access_token in the client_token answer")
+        ttl = int_or_none(data.get("expires_in")) or 7200
+        return str(data["access_token"]), self.now() + timedelta(seconds=ttl)
 
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
         """One mutating call; an auth refusal renews the token once and tries again."""
-        for attempt in (0, 1):
-            token = await self._access_token(renew=attempt == 1)
+
+        async def post(token: str) -> Any:
             headers = {"access-token": token}
             if self.creds.get("account_id"):
                 headers["Rpc-Transit-Life-Account"] = self.creds["account_id"]
-            resp = await self.ctx.http.request(
-                self.id,
-                "POST",
+            resp = await self.send(
                 self.url + path,
-                content=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+                content=dumps_compact(body).encode(),
                 content_type="application/json",
                 headers=headers,
                 mutating=True,
             )
-            try:
-                return mapping.unwrap(resp.body)
-            except SourceAuthError:
-                if attempt == 1:
-                    raise
-        raise AssertionError("unreachable")
+            return mapping.unwrap(resp.body)
+
+        return await self.token.retry_once(post)
 
     async def _fulfil(
         self, oid: str, status: int, change: SyncBack | None = None, reason: str = ""
     ) -> None:
-        at = change.at if change is not None and change.at is not None else self.ctx.clock.now()
+        at = change.at if change is not None and change.at is not None else self.now()
         body = mapping.fulfil_body(self.creds, oid, status, at, self.opts, change, reason)
         await self._post(FULFIL_PATH, body)
         self.sent[oid] = max(self.sent.get(oid, 0), status)
 
     async def probe(self) -> tuple[str, str]:
         """ "Test connection": one authenticated call (a fresh access token)."""
-        await self._access_token(renew=True)
+        await self.token.get(renew=True)
         return ("连接成功：已取得访问令牌", "Connected: access token obtained")
 
     # ------------------------------------------------------------------ reads

@@ -14,22 +14,21 @@ from app.core.sources.douyin import codes, mapping
 from app.core.sources.douyin.rules import DouyinOptions
 from app.core.sources.kit import (
     as_dict,
+    check_kind,
     digest_equal,
+    header,
+    heartbeat,
     int_or_none,
-    json_body,
     maybe_json,
+    push_json,
     reply_json,
     text_id,
 )
 
+SOURCE = "douyin"
 KINDS = ("webhook",)
 OK_REPLY = reply_json({"err_no": 0, "err_tips": "success"})  # ASSUMED [~]: HTTP 200 is what counts
 BAD_SIG_REPLY = reply_json({"err_no": 40001, "err_tips": "invalid signature"})  # ASSUMED [?]
-
-
-def header(headers: Mapping[str, str], name: str) -> str:
-    low = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == low), "")
 
 
 def parse(
@@ -39,22 +38,18 @@ def parse(
     opts: DouyinOptions,
     received: datetime,
 ) -> PushResult:
-    if kind not in KINDS:
-        raise PushRejected(f"douyin: unknown push kind {kind!r}", 404, BAD_SIG_REPLY)
+    check_kind(SOURCE, kind, KINDS, BAD_SIG_REPLY)
     got = header(request.headers, "X-Douyin-Signature")
     secret = creds.get("client_secret") or creds.get("app_secret", "")  # the hub: app_secret
     if not got or not digest_equal(got, mapping.signature(secret, request.body)):
         raise PushRejected("douyin: bad X-Douyin-Signature", 403, BAD_SIG_REPLY)
-    try:
-        doc = json_body(request.body)
-    except ValueError:
-        raise PushRejected("douyin: body is not JSON", 400, BAD_SIG_REPLY) from None
+    doc = push_json(SOURCE, request.body, BAD_SIG_REPLY)
     event = str(doc.get("event") or "")
     content = as_dict(maybe_json(doc.get("content")))
     if event == codes.VERIFY_EVENT:
         # the reply is the challenge itself, as JSON text [✓ DY2, DY6]
         reply = reply_json({"challenge": content.get("challenge")})
-        return PushResult((PushEvent(PushKind.HEARTBEAT, ""),), 200, reply)
+        return heartbeat(reply)
     key = header(request.headers, "Msg-Id") or str(doc.get("log_id") or "")
     ev = event_for(event, content, key, opts, received, creds.get("poi_id", ""))
     return PushResult((ev,), 200, OK_REPLY)

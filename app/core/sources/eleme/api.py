@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import logging
 import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -31,41 +30,33 @@ from app.core.sources.base import (
 )
 from app.core.sources.eleme import mapping, push
 from app.core.sources.eleme.rules import RULES, ElemeOptions
-from app.core.sources.kit import as_dict
-
-log = logging.getLogger(__name__)
+from app.core.sources.kit import ConnectorBase, as_dict
 
 REFRESH_BATCH = 50  # ASSUMED: mgetOrders batch limit is not documented
 
 
-class Connector:
+class Connector(ConnectorBase[ElemeOptions]):
     id = "eleme"
     rules = RULES
 
     def __init__(self, ctx: SourceContext) -> None:
-        self.ctx = ctx
-        self.opts = ElemeOptions.from_mapping(ctx.options)
-        self.creds = dict(ctx.credentials)
+        super().__init__(ctx, ElemeOptions.from_mapping(ctx.options))
         self._refreshing = asyncio.Lock()
         self._refreshed: tuple[str, str, int] | None = None  # the last refresh's answer
-        self.url = ctx.base_url
         self.shop_id = self.creds.get("shop_id", "")
 
     def _request_id(self) -> str:
-        ms = int(self.ctx.clock.now().timestamp() * 1000)
+        ms = int(self.now().timestamp() * 1000)
         return f"{uuid.uuid4().hex.upper()}|{ms}"
 
     async def call(
         self, action: str, params: dict[str, Any], *, mutating: bool, token: str | None = None
     ) -> Any:
-        ts = int(self.ctx.clock.now().timestamp())
         body = mapping.build_request(
-            action, params, self.creds, ts, self._request_id(), token=token
+            action, params, self.creds, self.unix_s(), self._request_id(), token=token
         )
-        resp = await self.ctx.http.request(
-            self.id,
-            "POST",
-            self.url,
+        resp = await self.send(
+            self.base,
             content=body,
             content_type="application/json; charset=utf-8",
             mutating=mutating,
@@ -101,16 +92,7 @@ class Connector:
             except SourceNotFoundError:
                 # ASSUMED [?]: how mgetOrders answers for an id it no longer knows is not
                 # documented; one unknown id must not stop the re-read of the others
-                out += await self._one_by_one(batch)
-        return out
-
-    async def _one_by_one(self, ids: Sequence[str]) -> list[SourceOrder]:
-        out: list[SourceOrder] = []
-        for oid in ids:
-            try:
-                out.append(await self.get_order(oid))
-            except SourceNotFoundError:
-                log.info("eleme: open order %s is unknown to the platform", oid)
+                out += await self.read_each(batch)
         return out
 
     async def _order_list(self, action: str) -> list[SourceOrder]:
@@ -173,7 +155,7 @@ class Connector:
 
     # ------------------------------------------------------------------ tokens
     def _token_url(self) -> str:
-        root = self.url.split("/api/", 1)[0]
+        root = self.base.split("/api/", 1)[0]
         return root.rstrip("/") + "/token"
 
     async def refresh_token(self) -> tuple[str, str, int]:
@@ -191,9 +173,7 @@ class Connector:
     async def _refresh(self) -> tuple[str, str, int]:
         basic = base64.b64encode(f"{self.creds['app_key']}:{self.creds['app_secret']}".encode())
         form = {"grant_type": "refresh_token", "refresh_token": self.creds.get("refresh_token", "")}
-        resp = await self.ctx.http.request(
-            self.id,
-            "POST",
+        resp = await self.send(
             self._token_url(),
             content=urlencode(form).encode(),
             content_type="application/x-www-form-urlencoded",

@@ -17,15 +17,18 @@ from app.core.sources.eleme import codes, mapping
 from app.core.sources.eleme.rules import ElemeOptions
 from app.core.sources.kit import (
     as_dict,
+    check_kind,
     digest_equal,
+    heartbeat,
     int_or_none,
-    json_body,
     maybe_json,
     md5_hex,
+    push_json,
     reply_json,
     text_id,
 )
 
+SOURCE = "eleme"
 KINDS = ("push",)
 SIGNED_FIELDS = ("appId", "message", "requestId", "shopId", "timestamp", "type", "userId")
 OK_REPLY = reply_json({"message": "ok"})
@@ -53,14 +56,10 @@ def verify(doc: Mapping[str, Any], secret: str) -> None:
 def parse(
     kind: str, request: PushRequest, creds: Mapping[str, str], opts: ElemeOptions
 ) -> PushResult:
-    if kind not in KINDS:
-        raise PushRejected(f"eleme: unknown push kind {kind!r}", 404, BAD_SIG_REPLY)
-    try:
-        doc = json_body(request.body) if request.body.strip() else {}
-    except ValueError:
-        raise PushRejected("eleme: body is not JSON", 400, BAD_SIG_REPLY) from None
+    check_kind(SOURCE, kind, KINDS, BAD_SIG_REPLY)
+    doc = push_json(SOURCE, request.body, BAD_SIG_REPLY, empty_ok=True)
     if not doc:  # ASSUMED: the console's URL check posts an empty body
-        return PushResult((PushEvent(PushKind.HEARTBEAT, ""),), 200, OK_REPLY)
+        return heartbeat(OK_REPLY)
     verify(doc, creds["app_secret"])
     return PushResult((message_event(doc, opts),), 200, OK_REPLY)
 

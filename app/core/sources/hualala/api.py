@@ -22,26 +22,21 @@ from app.core.sources.base import (
 )
 from app.core.sources.hualala import mapping, push
 from app.core.sources.hualala.rules import RULES, HualalaOptions
-from app.core.sources.kit import local_date
+from app.core.sources.kit import ConnectorBase, local_date
 
 log = logging.getLogger(__name__)
 
 
-class Connector:
+class Connector(ConnectorBase[HualalaOptions]):
     id = "hualala"
     rules = RULES
 
     def __init__(self, ctx: SourceContext) -> None:
-        self.ctx = ctx
-        self.opts = HualalaOptions.from_mapping(ctx.options)
-        self.creds = dict(ctx.credentials)
-        self.base = ctx.base_url
+        super().__init__(ctx, HualalaOptions.from_mapping(ctx.options))
 
     async def call(self, path: str, business: dict[str, object], *, mutating: bool) -> Any:
-        wire = mapping.build_request(self.base, path, business, self.creds, self.ctx.clock.now())
-        resp = await self.ctx.http.request(
-            self.id,
-            "POST",
+        wire = mapping.build_request(self.base, path, business, self.creds, self.now())
+        resp = await self.send(
             wire.url,
             content=wire.body,
             content_type="application/x-www-form-urlencoded; charset=utf-8",
@@ -75,7 +70,7 @@ class Connector:
     async def pull(self, known: Collection[str] = ()) -> list[SourceOrder]:
         """Every order of today (the list carries each one's state, so a cancel of a known
         order is seen here too); before ``yesterday_until_hour`` also yesterday's."""
-        now = self.ctx.clock.now()
+        now = self.now()
         today = local_date(now)
         out: list[SourceOrder] = []
         if now.astimezone(LOCAL_TZ).hour < self.opts.yesterday_until_hour:
@@ -83,17 +78,11 @@ class Connector:
         return out + await self.orders_of(today)
 
     async def refresh(self, source_order_ids: Sequence[str]) -> list[SourceOrder]:
-        out: list[SourceOrder] = []
-        for oid in source_order_ids:
-            try:
-                out.append(await self.get_order(oid))
-            except SourceNotFoundError:
-                log.info("hualala: open order %s is unknown to the platform", oid)
-        return out
+        return await self.read_each(source_order_ids)
 
     async def probe(self) -> tuple[str, str]:
         """Test connection: today's first page of orders."""
-        n = len(await self.orders_of(local_date(self.ctx.clock.now())))
+        n = len(await self.orders_of(local_date(self.now())))
         return (
             f"连接成功：今日订单 {n} 个（哗啦啦的接口细节待客户经理确认）",
             f"Connected: {n} orders today (Hualala's API details await the account manager)",
@@ -101,7 +90,7 @@ class Connector:
 
     # ------------------------------------------------------------------ actions
     async def confirm(self, source_order_id: str) -> None:
-        body = mapping.confirm_body(self.creds, source_order_id, self.opts, self.ctx.clock.now())
+        body = mapping.confirm_body(self.creds, source_order_id, self.opts, self.now())
         await self.call(mapping.UPDATE_STATUS, body, mutating=True)
 
     async def reject(self, source_order_id: str, reason: str) -> None:

@@ -24,27 +24,21 @@ from app.core.sources.base import (
 )
 from app.core.sources.keruyun import mapping, push
 from app.core.sources.keruyun.rules import RULES, KeruyunOptions
+from app.core.sources.kit import ConnectorBase
 
 log = logging.getLogger(__name__)
 
 
-class Connector:
+class Connector(ConnectorBase[KeruyunOptions]):
     id = "keruyun"
     rules = RULES
 
     def __init__(self, ctx: SourceContext) -> None:
-        self.ctx = ctx
-        self.opts = KeruyunOptions.from_mapping(ctx.options)
-        self.creds = dict(ctx.credentials)
-        self.base = ctx.base_url
+        super().__init__(ctx, KeruyunOptions.from_mapping(ctx.options))
 
     async def call(self, path: str, business: dict[str, object], *, mutating: bool) -> Any:
-        wire = mapping.build_request(
-            self.base, path, business, self.creds, self.opts, self.ctx.clock.now()
-        )
-        resp = await self.ctx.http.request(
-            self.id,
-            "POST",
+        wire = mapping.build_request(self.base, path, business, self.creds, self.opts, self.now())
+        resp = await self.send(
             wire.url,
             params=wire.query,
             content=wire.body,
@@ -55,7 +49,7 @@ class Connector:
 
     # ------------------------------------------------------------------ pushes
     def parse_push(self, kind: str, request: PushRequest) -> PushResult:
-        return push.parse(kind, request, self.creds, self.opts, self.ctx.clock.now())
+        return push.parse(kind, request, self.creds, self.opts, self.now())
 
     # ------------------------------------------------------------------ reads
     async def get_order(self, source_order_id: str) -> SourceOrder:

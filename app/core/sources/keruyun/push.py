@@ -19,8 +19,17 @@ from app.core.domain.source_order import SourceOrderState
 from app.core.sources.base import PushEvent, PushKind, PushRejected, PushRequest, PushResult
 from app.core.sources.keruyun import codes, mapping
 from app.core.sources.keruyun.rules import KeruyunOptions
-from app.core.sources.kit import digest_equal, int_or_none, json_body, reply_json, text_id
+from app.core.sources.kit import (
+    check_kind,
+    digest_equal,
+    heartbeat,
+    int_or_none,
+    push_json,
+    reply_json,
+    text_id,
+)
 
+SOURCE = "keruyun"
 KINDS = ("delivery", "status")
 
 
@@ -69,14 +78,10 @@ def parse(
     opts: KeruyunOptions,
     now: datetime,
 ) -> PushResult:
-    if kind not in KINDS:
-        raise PushRejected(f"keruyun: unknown push kind {kind!r}", 404, BAD_SIG_REPLY)
-    try:
-        doc = json_body(request.body) if request.body.strip() else {}
-    except ValueError:
-        raise PushRejected("keruyun: body is not JSON", 400, BAD_SIG_REPLY) from None
+    check_kind(SOURCE, kind, KINDS, BAD_SIG_REPLY)
+    doc = push_json(SOURCE, request.body, BAD_SIG_REPLY, empty_ok=True)
     if not doc and not request.query.get("sign"):  # ASSUMED: a URL check posts nothing
-        return PushResult((PushEvent(PushKind.HEARTBEAT, ""),), 200, ok_reply())
+        return heartbeat(ok_reply())
     verify(request, doc, creds, opts, now)
     if not doc.get("orderId"):
         raise PushRejected("keruyun: push without orderId", 400, BAD_SIG_REPLY)

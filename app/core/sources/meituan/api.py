@@ -24,33 +24,26 @@ from app.core.sources.base import (
     SourceRejectedError,
     SyncBack,
 )
-from app.core.sources.kit import int_or_none, local_date, text_id, yyyymmdd
+from app.core.sources.kit import ConnectorBase, int_or_none, local_date, text_id, yyyymmdd
 from app.core.sources.meituan import codes, mapping, push
 from app.core.sources.meituan.rules import RULES, MtWmOptions
 
 log = logging.getLogger(__name__)
 
 
-class Connector:
+class Connector(ConnectorBase[MtWmOptions]):
     id = "meituan"
     rules = RULES
 
     def __init__(self, ctx: SourceContext) -> None:
-        self.ctx = ctx
-        self.opts = MtWmOptions.from_mapping(ctx.options)
-        self.creds = ctx.credentials
-        self.base = ctx.base_url
+        super().__init__(ctx, MtWmOptions.from_mapping(ctx.options))
         self._scanned: dict[date, int] = {}  # business day -> highest day_seq read
-
-    def _ts(self) -> int:
-        return int(self.ctx.clock.now().timestamp())
 
     async def _call(self, wire: mapping.Wire, *, mutating: bool) -> Any:
         content = urlencode(wire.form).encode() if wire.method == "POST" else None
-        resp = await self.ctx.http.request(
-            self.id,
-            wire.method,
+        resp = await self.send(
             wire.url,
+            method=wire.method,
             params=wire.query,
             content=content,
             content_type="application/x-www-form-urlencoded" if content is not None else "",
@@ -64,14 +57,14 @@ class Connector:
 
     # ------------------------------------------------------------------ reads
     async def get_order(self, source_order_id: str) -> SourceOrder:
-        wire = mapping.build_detail(self.base, source_order_id, self.creds, self._ts())
+        wire = mapping.build_detail(self.base, source_order_id, self.creds, self.unix_s())
         data = await self._call(wire, mutating=False)
         if not isinstance(data, dict):
             raise SourceNotFoundError(self.id, f"no detail for {source_order_id}")
         return mapping.parse_order(data, self.opts)
 
     async def view_status(self, source_order_id: str) -> int:
-        wire = mapping.build_view_status(self.base, source_order_id, self.creds, self._ts())
+        wire = mapping.build_view_status(self.base, source_order_id, self.creds, self.unix_s())
         data = await self._call(wire, mutating=False)
         status = int_or_none(data.get("status") if isinstance(data, dict) else data)
         if status is None:
@@ -79,14 +72,14 @@ class Connector:
         return status
 
     async def latest_day_seq(self) -> int:
-        wire = mapping.build_latest_day_seq(self.base, self.creds, self._ts())
+        wire = mapping.build_latest_day_seq(self.base, self.creds, self.unix_s())
         data = await self._call(wire, mutating=False)
         seq = int_or_none(data.get("day_seq") if isinstance(data, dict) else data)
         return seq or 0
 
     async def order_id_by_day_seq(self, day: date, day_seq: int) -> str:
         wire = mapping.build_id_by_day_seq(
-            self.base, yyyymmdd(day), day_seq, self.creds, self._ts()
+            self.base, yyyymmdd(day), day_seq, self.creds, self.unix_s()
         )
         data = await self._call(wire, mutating=False)
         oid = data.get("order_id") if isinstance(data, dict) else data
@@ -97,7 +90,7 @@ class Connector:
     # ------------------------------------------------------------------ pull
     async def pull(self, known: Collection[str] = ()) -> list[SourceOrder]:
         """Orders not yet seen by day number; ``known`` ids skip the detail call."""
-        now = self.ctx.clock.now()
+        now = self.now()
         today = local_date(now)
         out: list[SourceOrder] = []
         if now.astimezone(LOCAL_TZ).hour < self.opts.yesterday_until_hour:
@@ -128,32 +121,28 @@ class Connector:
 
     async def refresh(self, source_order_ids: Sequence[str]) -> list[SourceOrder]:
         """One detail read per open order (the detail carries ``status``)."""
-        out: list[SourceOrder] = []
-        for oid in source_order_ids:
-            try:
-                out.append(await self.get_order(oid))
-            except SourceNotFoundError:
-                log.info("meituan: open order %s is unknown to the platform", oid)
-        return out
+        return await self.read_each(source_order_ids)
 
     # ------------------------------------------------------------------ actions
     async def confirm(self, source_order_id: str) -> None:
-        wire = mapping.build_confirm(self.base, source_order_id, self.creds, self._ts())
+        wire = mapping.build_confirm(self.base, source_order_id, self.creds, self.unix_s())
         mapping.expect_ok(await self._call(wire, mutating=True))
 
     async def reject(self, source_order_id: str, reason: str) -> None:
         code = codes.MERCHANT_CANCEL_DEFAULT
         wire = mapping.build_cancel(
-            self.base, source_order_id, reason, code, self.creds, self._ts()
+            self.base, source_order_id, reason, code, self.creds, self.unix_s()
         )
         mapping.expect_ok(await self._call(wire, mutating=True))
 
     async def switch_to_self_delivery(self, source_order_id: str) -> None:
-        wire = mapping.build_poi_self(self.base, source_order_id, self.creds, self.opts, self._ts())
+        wire = mapping.build_poi_self(
+            self.base, source_order_id, self.creds, self.opts, self.unix_s()
+        )
         mapping.expect_ok(await self._call(wire, mutating=True))
 
     async def sync_back(self, change: SyncBack) -> None:
-        wire = mapping.build_sync(self.base, change, self.creds, self.opts, self._ts())
+        wire = mapping.build_sync(self.base, change, self.creds, self.opts, self.unix_s())
         if wire is None:
             log.debug("meituan: nothing to sync for %s", change.status)
             return

@@ -23,31 +23,24 @@ from app.core.sources.base import (
     SourceRejectedError,
     SyncBack,
 )
-from app.core.sources.kit import form_fields
+from app.core.sources.kit import ConnectorBase, form_fields, heartbeat
 from app.core.sources.meituan import codes, mtop
 from app.core.sources.meituan.rules import RULES, MtWmOptions
 
 NOT_RESEARCHED = "MTOp order fields and pull params are not in the notes [?]"
 
 
-class MtopConnector:
+class MtopConnector(ConnectorBase[MtWmOptions]):
     id = "meituan"
     rules = RULES
 
     def __init__(self, ctx: SourceContext) -> None:
-        self.ctx = ctx
-        self.opts = MtWmOptions.from_mapping(ctx.options)
-        self.creds = ctx.credentials
-
-    def _ts(self) -> int:
-        return int(self.ctx.clock.now().timestamp())
+        super().__init__(ctx, MtWmOptions.from_mapping(ctx.options))
 
     async def _call(self, path: str, biz: dict[str, Any], business_id: int) -> object:
-        form = mtop.build_form(biz, self.creds, business_id, self._ts())
-        resp = await self.ctx.http.request(
-            self.id,
-            "POST",
-            self.ctx.base_url.rstrip("/") + "/" + path,
+        form = mtop.build_form(biz, self.creds, business_id, self.unix_s())
+        resp = await self.send(
+            self.base.rstrip("/") + "/" + path,
             content=urlencode(form).encode(),
             content_type="application/x-www-form-urlencoded",
             mutating=True,
@@ -58,7 +51,7 @@ class MtopConnector:
         fields = {**request.query, **(form_fields(request.body) if request.body else {})}
         poi, message = mtop.parse_push_fields(fields, self.creds["sign_key"])
         if not poi:
-            return PushResult((PushEvent(PushKind.HEARTBEAT, ""),), 200, mtop.OK_REPLY)
+            return heartbeat(mtop.OK_REPLY)
         oid = str(message.get("orderId") or message.get("order_id") or "")
         # ASSUMED: no message id; order id + kind + timestamp dedupes repeats
         key = f"{oid}:{kind}:{fields.get('timestamp', '')}"
@@ -89,5 +82,5 @@ class MtopConnector:
         if change.status not in codes.SYNC_STATUS or change.lat is None:
             return  # riderPosition needs a status it knows and a point
         bid = self.opts.mtop_business_id
-        biz = mtop.rider_position_biz(change, self._ts())
+        biz = mtop.rider_position_biz(change, self.unix_s())
         await self._call(mtop.RIDER_POSITION[bid], biz, bid)

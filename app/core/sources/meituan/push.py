@@ -14,10 +14,19 @@ from urllib.parse import unquote
 
 from app.core.domain.source_order import FulfilmentMode, RefundState, SourceOrderState
 from app.core.sources.base import PushEvent, PushKind, PushRejected, PushRequest, PushResult
-from app.core.sources.kit import digest_equal, form_fields, int_or_none, reply_json, text_id
+from app.core.sources.kit import (
+    check_kind,
+    digest_equal,
+    form_fields,
+    heartbeat,
+    int_or_none,
+    reply_json,
+    text_id,
+)
 from app.core.sources.meituan import codes, mapping
 from app.core.sources.meituan.rules import MtWmOptions
 
+SOURCE = "meituan"
 KINDS = ("order", "confirm", "cancel", "refund", "status")
 # ASSUMED: the error reply to a refused push (Meituan's is not in our sources)
 BAD_SIG_REPLY = reply_json({"data": "ng", "error": {"code": 703, "msg": "签名验证错误"}})
@@ -71,11 +80,10 @@ def parse(
     opts: MtWmOptions,
     push_base_url: str,
 ) -> PushResult:
-    if kind not in KINDS:
-        raise PushRejected(f"meituan: unknown push kind {kind!r}", 404, BAD_SIG_REPLY)
+    check_kind(SOURCE, kind, KINDS, BAD_SIG_REPLY)
     fields = push_fields(request)
     if is_heartbeat(fields):
-        return PushResult((PushEvent(PushKind.HEARTBEAT, ""),), 200, mapping.OK_REPLY)
+        return heartbeat(mapping.OK_REPLY)
     url = push_base_url.rstrip("/") + "/" + kind
     verify(url, fields, creds["app_secret"], opts.push_sig_decode)
     return PushResult((_event(kind, fields, opts),), 200, mapping.OK_REPLY)

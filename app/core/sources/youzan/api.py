@@ -10,11 +10,9 @@ nothing, ``reject`` is refused and ``RULES.syncs_back`` is False.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 from collections.abc import Collection, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.core.clock import from_unix
@@ -28,81 +26,63 @@ from app.core.sources.base import (
     SourceRejectedError,
     SyncBack,
 )
-from app.core.sources.kit import as_dict, int_or_none
+from app.core.sources.kit import AccessToken, ConnectorBase, as_dict, int_or_none
 from app.core.sources.youzan import mapping, push
 from app.core.sources.youzan.rules import RULES, YouzanOptions
-
-log = logging.getLogger(__name__)
 
 TOKEN_MARGIN = timedelta(minutes=5)
 
 
-class Connector:
+class Connector(ConnectorBase[YouzanOptions]):
     id = "youzan"
     rules = RULES
 
     def __init__(self, ctx: SourceContext) -> None:
-        self.ctx = ctx
-        self.opts = YouzanOptions.from_mapping(ctx.options)
-        self.creds = dict(ctx.credentials)
+        super().__init__(ctx, YouzanOptions.from_mapping(ctx.options))
         self.url = ctx.base_url.rstrip("/") + "/"
-        self._token = ""
-        self._token_until = ctx.clock.now()
-        self._token_lock = asyncio.Lock()
+        self.token = AccessToken(self._new_token, self.now, TOKEN_MARGIN)
 
     # ------------------------------------------------------------------ pushes
     def parse_push(self, kind: str, request: PushRequest) -> PushResult:
-        return push.parse(kind, request, self.creds, self.opts, self.ctx.clock.now())
+        return push.parse(kind, request, self.creds, self.opts, self.now())
 
     # ------------------------------------------------------------------ token
-    async def _access_token(self, *, renew: bool = False) -> str:
-        async with self._token_lock:
-            if not renew and self._token and self.ctx.clock.now() < self._token_until:
-                return self._token
-            resp = await self.ctx.http.request(
-                self.id,
-                "POST",
-                self.url + self.opts.token_path,
-                content=mapping.token_body(
-                    self.creds["client_id"], self.creds["client_secret"], self.creds["kdt_id"]
-                ),
-                content_type="application/json",
-                mutating=False,
-            )
-            data = as_dict(mapping.unwrap(resp.body))
-            if not data.get("access_token"):
-                raise SourceAuthError(self.id, "no access_token in the token answer")
-            self._token = str(data["access_token"])
-            expires_ms = int_or_none(data.get("expires")) or 0  # ASSUMED: epoch ms
-            until = self.ctx.clock.now() + timedelta(hours=1)
-            if expires_ms:
-                until = from_unix(expires_ms / 1000)
-            self._token_until = until - TOKEN_MARGIN
-            return self._token
+    async def _new_token(self) -> tuple[str, datetime]:
+        resp = await self.send(
+            self.url + self.opts.token_path,
+            content=mapping.token_body(
+                self.creds["client_id"], self.creds["client_secret"], self.creds["kdt_id"]
+            ),
+            content_type="application/json",
+            mutating=False,
+        )
+        data = as_dict(mapping.unwrap(resp.body))
+        if not data.get("access_token"):
+            raise SourceAuthError(self.id, "no access_token in the token answer")
+        expires_ms = int_or_none(data.get("expires")) or 0  # ASSUMED: epoch ms
+        until = self.now() + timedelta(hours=1)
+        if expires_ms:
+            until = from_unix(expires_ms / 1000)
+        return str(data["access_token"]), until
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """One read; an auth refusal renews the token once and tries again."""
-        for attempt in (0, 1):
-            token = await self._access_token(renew=attempt == 1)
-            resp = await self.ctx.http.request(
-                self.id,
-                "POST",
+
+        async def read(token: str) -> Any:
+            resp = await self.send(
                 self.url + mapping.api_path(method, self.opts.api_version),
                 params={"access_token": token},
                 content=json.dumps(params, separators=(",", ":")).encode(),
                 content_type="application/json",
                 mutating=False,
             )
-            try:
-                return mapping.unwrap(resp.body)
-            except SourceAuthError:
-                if attempt == 1:
-                    raise
-        raise AssertionError("unreachable")
+            return mapping.unwrap(resp.body)
+
+        return await self.token.retry_once(read)
 
     async def probe(self) -> tuple[str, str]:
         """ "Test connection": one authenticated call (a fresh access token)."""
-        await self._access_token(renew=True)
+        await self.token.get(renew=True)
         return ("连接成功：已取得访问令牌", "Connected: access token obtained")
 
     # ------------------------------------------------------------------ reads
@@ -114,17 +94,11 @@ class Connector:
         if mapping.is_parcel(full):  # 快递: passed over like an unknown order
             raise SourceNotFoundError(self.id, f"trade {source_order_id} is a parcel (快递)")
         return mapping.parse_order(
-            {**full, "kdt_id": self.creds.get("kdt_id", "")}, received=self.ctx.clock.now()
+            {**full, "kdt_id": self.creds.get("kdt_id", "")}, received=self.now()
         )
 
     async def refresh(self, source_order_ids: Sequence[str]) -> list[SourceOrder]:
-        out: list[SourceOrder] = []
-        for oid in source_order_ids:
-            try:
-                out.append(await self.get_order(oid))
-            except SourceNotFoundError:
-                log.info("youzan: open trade %s is unknown to the platform", oid)
-        return out
+        return await self.read_each(source_order_ids, "trade")
 
     async def pull(self, known: Collection[str] = ()) -> list[SourceOrder]:
         """No list of missed pushes in our sources: 有赞 re-pushes (README §5)."""

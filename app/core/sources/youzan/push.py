@@ -15,19 +15,25 @@ from typing import Any
 
 from app.core.domain.source_order import SourceOrderState
 from app.core.sources.base import PushEvent, PushKind, PushRejected, PushRequest, PushResult
-from app.core.sources.kit import as_dict, digest_equal, json_body, reply_json, text_id
+from app.core.sources.kit import (
+    as_dict,
+    check_kind,
+    digest_equal,
+    header,
+    heartbeat,
+    json_body,
+    push_json,
+    reply_json,
+    text_id,
+)
 from app.core.sources.youzan import codes, mapping
 from app.core.sources.youzan.rules import YouzanOptions
 
+SOURCE = "youzan"
 KINDS = ("push",)
 OK_REPLY = reply_json({"code": 200, "msg": "success"})
 # ASSUMED [?]: the reply to a refused push is not documented (any non-success is retried)
 BAD_SIG_REPLY = reply_json({"code": 403, "msg": "invalid sign"})
-
-
-def header(headers: Mapping[str, str], name: str) -> str:
-    low = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == low), "")
 
 
 def verify(request: PushRequest, client_id: str, secret: str) -> None:
@@ -55,18 +61,14 @@ def parse(
     opts: YouzanOptions,
     received: datetime,
 ) -> PushResult:
-    if kind not in KINDS:
-        raise PushRejected(f"youzan: unknown push kind {kind!r}", 404, BAD_SIG_REPLY)
+    check_kind(SOURCE, kind, KINDS, BAD_SIG_REPLY)
     client_id = _client_id(request, creds)
     verify(request, client_id, creds.get("client_secret") or creds.get("app_secret", ""))
-    try:
-        doc = json_body(request.body)
-    except ValueError:
-        raise PushRejected("youzan: body is not JSON", 400, BAD_SIG_REPLY) from None
+    doc = push_json(SOURCE, request.body, BAD_SIG_REPLY)
     if str(doc.get("client_id", "")) != client_id:
         raise PushRejected("youzan: push for another client_id", 403, BAD_SIG_REPLY)
     if doc.get("test") is True:  # ASSUMED [?]: the console's URL check
-        return PushResult((PushEvent(PushKind.HEARTBEAT, ""),), 200, OK_REPLY)
+        return heartbeat(OK_REPLY)
     return PushResult((message_event(doc, opts, received),), 200, OK_REPLY)
 
 
