@@ -21,6 +21,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -116,11 +117,46 @@ def cross_store_report(pages: Iterator[list[StoreAttempt]]) -> dict[str, Any]:
     return {"cells": cells, "stores": stores, "summary": summary_json(overall.result())}
 
 
+class LoginThrottle:
+    """Failed logins per user name, per hub process: after ``limit`` failures within
+    ``window_s`` the name is refused (429) until the window passes, right password or
+    not; a success clears it. Memory: one small list per name that failed recently."""
+
+    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
+        self.limit, self.window_s = limit, window_s
+        self.failures: dict[str, list[float]] = {}
+
+    def _recent(self, name: str, now: float) -> list[float]:
+        got = [t for t in self.failures.get(name, []) if now - t < self.window_s]
+        if got:
+            self.failures[name] = got
+        else:
+            self.failures.pop(name, None)
+        return got
+
+    def retry_after(self, name: str, now: float) -> float:
+        """Seconds until the name may try again; 0 when it may now."""
+        recent = self._recent(name, now)
+        if len(recent) < self.limit:
+            return 0.0
+        return max(1.0, self.window_s - (now - recent[-self.limit]))
+
+    def failed(self, name: str, now: float) -> None:
+        self._recent(name, now)
+        self.failures.setdefault(name, []).append(now)
+        if len(self.failures) > 10_000:  # a flood of made-up names: forget the oldest
+            self.failures.pop(next(iter(self.failures)))
+
+    def succeeded(self, name: str) -> None:
+        self.failures.pop(name, None)
+
+
 class HqRoutes:
     def __init__(self, engine: Engine, clock: Clock, token_hours: float = 12.0) -> None:
         self.repo = HqRepo(engine)
         self.clock = clock
         self.ttl = timedelta(hours=token_hours)
+        self.throttle = LoginThrottle()
 
     def install(self, app: web.Application) -> None:
         app.router.add_post(HQ + "/login", self.login)
@@ -137,11 +173,22 @@ class HqRoutes:
             name, password = str(doc["name"]), str(doc["password"])
         except (ValueError, KeyError, TypeError):
             return web.json_response({"error": "body must be {name, password}"}, status=400)
+        t = time.monotonic()
+        wait = self.throttle.retry_after(name, t)
+        if wait:
+            return web.json_response(
+                {"error": "too many failed logins; try again later"},
+                status=429,
+                headers={"Retry-After": str(int(wait + 0.999))},
+            )
         got = await asyncio.to_thread(self.repo.login, name, password, self.clock.now(), self.ttl)
         if got is None:
+            self.throttle.failed(name, t)
             log.info("hub: head-office login refused")
             return web.json_response({"error": "name or password wrong"}, status=401)
+        self.throttle.succeeded(name)
         log.info("hub: head-office user %s logged in", got.user.name)
+        await asyncio.to_thread(self.repo.record, self.clock.now(), got.user.name, "hq_login", {})
         return web.json_response(
             {"token": got.token, "expires_at": got.expires_at.isoformat(), "name": got.user.name}
         )
@@ -228,6 +275,8 @@ class HqRoutes:
             done += len(page)
         await resp.write(_line({"end": True, "rows": done}))
         await resp.write_eof()
+        detail = {"stores": sorted(chosen), "from": a, "to": b, "rows": done}
+        await asyncio.to_thread(self.repo.record, self.clock.now(), user.name, "hq_export", detail)
         log.info("hub: head-office export by %s: %d rows, %d stores", user.name, done, len(chosen))
         return resp
 

@@ -54,16 +54,17 @@ def _password(args: argparse.Namespace) -> str | None:
 
 def run_user(args: argparse.Namespace, engine: Any) -> int:
     from app.core.clock import SystemClock
+    from app.hub.cli import _actor
     from app.hub.hq_repo import HqRepo, UserExists
 
-    repo, now = HqRepo(engine), SystemClock().now()
+    repo, now, actor = HqRepo(engine), SystemClock().now(), _actor()
     cmd = args.user_cmd
     if cmd == "list":
         for name, active in repo.list_users():
             _out(f"{name}  {'active' if active else 'disabled'}")
         return 0
     if cmd == "disable":
-        if not repo.disable_user(args.name, now):
+        if not repo.disable_user(args.name, now, actor):
             sys.stderr.write(f"jupei hub: no head-office user {args.name!r}\n")
             return 1
         _out(f"{args.name} disabled; their logins ended")
@@ -76,11 +77,11 @@ def run_user(args: argparse.Namespace, engine: Any) -> int:
         return 1
     if cmd == "add":
         try:
-            repo.add_user(args.name, password, now)
+            repo.add_user(args.name, password, now, actor)
         except UserExists:
             sys.stderr.write(f"jupei hub: head-office user {args.name!r} exists\n")
             return 1
-    elif not repo.set_password(args.name, password):
+    elif not repo.set_password(args.name, password, now, actor):
         sys.stderr.write(f"jupei hub: no head-office user {args.name!r}\n")
         return 1
     _out(f"head-office user {args.name} {'added' if cmd == 'add' else 'updated'}")

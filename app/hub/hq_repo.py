@@ -38,6 +38,7 @@ from sqlalchemy import (
 
 from app.core.privacy import mask_name
 from app.core.storage.recon_repo import AttemptRecord
+from app.hub.hq import audit
 from app.hub.repo import digest
 from app.hub.tables import devices, metadata, store_health, stores, sync_orders
 
@@ -208,7 +209,7 @@ class HqRepo:
         self.engine = engine
 
     # ------------------------------------------------------------------ users
-    def add_user(self, name: str, password: str, now: datetime) -> str:
+    def add_user(self, name: str, password: str, now: datetime, actor: str = "admin") -> str:
         user_id = uuid.uuid4().hex
         with self.engine.begin() as conn:
             if conn.execute(select(hq_users.c.id).where(hq_users.c.name == name)).first():
@@ -218,9 +219,10 @@ class HqRepo:
                     id=user_id, name=name, password_hash=hash_password(password), created_at=now
                 )
             )
+            audit(conn, now, actor, "hq_user_added", None, {"name": name})
         return user_id
 
-    def set_password(self, name: str, password: str) -> bool:
+    def set_password(self, name: str, password: str, now: datetime, actor: str = "admin") -> bool:
         with self.engine.begin() as conn:
             n = conn.execute(
                 update(hq_users)
@@ -232,9 +234,11 @@ class HqRepo:
                     hq_tokens.c.user_id.in_(select(hq_users.c.id).where(hq_users.c.name == name))
                 )
             )
+            if n:
+                audit(conn, now, actor, "hq_password_set", None, {"name": name})
         return bool(n)
 
-    def disable_user(self, name: str, now: datetime) -> bool:
+    def disable_user(self, name: str, now: datetime, actor: str = "admin") -> bool:
         """No more logins, and every live token of the user stops working."""
         with self.engine.begin() as conn:
             row = conn.execute(
@@ -246,7 +250,13 @@ class HqRepo:
             if row is None:
                 return False
             conn.execute(delete(hq_tokens).where(hq_tokens.c.user_id == row.id))
+            audit(conn, now, actor, "hq_user_disabled", None, {"name": name})
         return True
+
+    def record(self, now: datetime, user: str, action: str, detail: dict[str, Any]) -> None:
+        """An HQ user's action (login, export) in the hub's audit log."""
+        with self.engine.begin() as conn:
+            audit(conn, now, "hq:" + user, action, None, detail)
 
     def list_users(self) -> list[tuple[str, bool]]:
         with self.engine.connect() as conn:

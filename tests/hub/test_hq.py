@@ -15,8 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.hub.hq_api import LoginThrottle
 from app.hub.hq_client import HqClient, HqError
 from app.hub.hq_repo import HqRepo, check_password, hash_password, hq_tokens, hq_users
+from app.hub.tables import hub_audit
 from tests.fakes.hub import InProcessHub, run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -249,3 +251,52 @@ async def test_cli_user_add_prints_a_one_time_password_that_logs_in(hub_db_url, 
         assert await asyncio.to_thread(other.login, "总部王", PASSWORD) == "总部王"
         other.close()
         client.close()
+
+
+async def test_failed_logins_are_throttled_and_hq_actions_audited(hub_db_url):
+    async with InProcessHub(hub_db_url, {}) as hub:
+        a, _b, _, _ = await _two_stores(hub)
+        HqRepo(hub.engine).add_user("hq", PASSWORD, hub.clock.now())
+        url = hub.url + "/hub/v1/hq/login"
+        async with httpx.AsyncClient() as http:
+            for _ in range(5):
+                bad = await http.post(url, json={"name": "hq", "password": "guess guess"})
+                assert bad.status_code == 401
+            # the sixth try is refused whatever the password, with Retry-After
+            held = await http.post(url, json={"name": "hq", "password": PASSWORD})
+            assert held.status_code == 429 and int(held.headers["Retry-After"]) > 0
+            # another name is not held back by these failures
+            HqRepo(hub.engine).add_user("hq2", PASSWORD, hub.clock.now())
+            ok = await http.post(url, json={"name": "hq2", "password": PASSWORD})
+            assert ok.status_code == 200
+            auth = {"Authorization": "Bearer " + ok.json()["token"]}
+            async with http.stream("GET", hub.url + "/hub/v1/hq/export", headers=auth,
+                                   params={"from": "2026-12-01", "to": "2026-12-01",
+                                           "store": a}) as resp:  # fmt: skip
+                assert resp.status_code == 200
+                await resp.aread()
+        HqRepo(hub.engine).disable_user("hq", hub.clock.now())
+        with hub.engine.connect() as c:
+            rows = c.execute(select(hub_audit).order_by(hub_audit.c.id)).all()
+        actions = [(r.actor, r.action) for r in rows if r.action.startswith("hq_")]
+        assert actions == [
+            ("admin", "hq_user_added"), ("admin", "hq_user_added"), ("hq:hq2", "hq_login"),
+            ("hq:hq2", "hq_export"), ("admin", "hq_user_disabled"),
+        ]  # fmt: skip
+        export = next(r for r in rows if r.action == "hq_export")
+        assert export.detail == {"stores": [a], "from": "2026-12-01", "to": "2026-12-01",
+                                 "rows": 3}  # fmt: skip
+        assert PASSWORD not in str([r.detail for r in rows])
+
+
+async def test_login_throttle_window():
+    t = LoginThrottle(limit=3, window_s=60)
+    for i in range(3):
+        assert t.retry_after("x", 100.0 + i) == 0
+        t.failed("x", 100.0 + i)
+    assert t.retry_after("x", 103.0) == pytest.approx(57.0)
+    assert t.retry_after("y", 103.0) == 0
+    assert t.retry_after("x", 161.0) == 0  # the first failure left the window
+    t.failed("x", 161.0)
+    t.succeeded("x")
+    assert t.retry_after("x", 162.0) == 0 and "x" not in t.failures
