@@ -1780,6 +1780,42 @@
         <source>骑手位置</source>
         <translation>rider position</translation>
     </message>
+    <message>
+        <source>收到订单</source>
+        <translation>Order received</translation>
+    </message>
+    <message>
+        <source>骑手</source>
+        <translation>Rider</translation>
+    </message>
+    <message>
+        <source>收银机</source>
+        <translation>POS</translation>
+    </message>
+    <message>
+        <source>电话下单</source>
+        <translation>Phone order</translation>
+    </message>
+    <message>
+        <source>模拟</source>
+        <translation>Simulated</translation>
+    </message>
+    <message>
+        <source>收银员</source>
+        <translation>Cashier</translation>
+    </message>
+    <message>
+        <source>店长</source>
+        <translation>Manager</translation>
+    </message>
+    <message>
+        <source>系统</source>
+        <translation>System</translation>
+    </message>
+    <message>
+        <source>自动派单</source>
+        <translation>Auto dispatch</translation>
+    </message>
 </context>
 <context>
     <name>HqWindow</name>

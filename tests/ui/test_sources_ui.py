@@ -237,3 +237,60 @@ def test_a_simulated_pos_order_is_not_a_platform_order():
     row = make_row(1)
     row.order.extra.update(source="simulated")
     assert source_of(row.order) == "" and source_of(make_source_row(2, "eleme", 1).order) == "eleme"
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_a_simulated_meituan_order_reaches_the_board_with_badge_and_platform_box(
+    qtbot, tmp_path, tmp_data
+):
+    """Rehearsal: the 美团 simulator pushes signed orders to the listener; the desk stores,
+    confirms and boards them; the window shows the badge and the platform state."""
+    import socket
+
+    import httpx
+
+    from app.core.secrets import MemorySecretStore
+    from app.ui.app import start_core
+    from app.ui.main_window import MainWindow
+    from tests.helpers import make_settings, wait_until
+
+    with socket.socket() as sock:  # a known port: 美团 signs over the listener's URL
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = make_settings(
+        tmp_path,
+        pos={"port": port},
+        rehearsal={"sources": True, "source_orders_every_s": 0, "sample_orders_every_s": 0},
+    )
+    core = await start_core(settings, secrets=MemorySecretStore())
+    try:
+        win = MainWindow(core.service, tile_source="offline")
+        qtbot.addWidget(win)
+        await win.start()
+
+        def meituan_row():
+            for oid in win.model.order_ids():
+                row = win.model.row_for(oid)
+                if row is not None and row.order.extra.get("source") == "meituan":
+                    return row
+            return None
+
+        control = core.source_sims.control_url  # the simulators' control API
+        async with httpx.AsyncClient(trust_env=False) as client:
+            point = {"latitude": 31233000, "longitude": 121476000}  # near the demo store
+            r = await client.post(f"{control}/__sources/meituan/new_order", json=point)
+            assert r.status_code == 200, r.text
+        await wait_until(lambda: meituan_row() is not None, timeout=30)
+        row = meituan_row()
+        i = win.model.index_for(row.order.id).row()
+        assert _cell(win.model, i, "pickup").startswith("美团 #")
+        win.board.select_order(row.order.id)
+        box = win.detail.source_box
+        await wait_until(lambda: box.source_order is not None and not box.isHidden(), timeout=15)
+        assert row.order.extra["source_order_id"] in box.info.text()
+        assert "平台状态" in box.info.text()
+        await wait_until(lambda: "美团" in win.source_health.chips["meituan"].text())
+        win.close()
+    finally:
+        await core.stop()
