@@ -87,6 +87,18 @@ class Speaker:
 
     @staticmethod
     def _make() -> object | None:
+        from PySide6.QtCore import qInstallMessageHandler
+
+        # a listed engine whose plug-in cannot load (speechd without libspeechd) makes Qt
+        # print a critical message: it is an INFO here, the chime and the words remain
+        previous = qInstallMessageHandler(lambda _t, _c, msg: log.info("tts: %s", msg))
+        try:
+            return Speaker._first_engine()
+        finally:
+            qInstallMessageHandler(previous)
+
+    @staticmethod
+    def _first_engine() -> object | None:
         try:
             from PySide6.QtCore import QLocale
             from PySide6.QtTextToSpeech import QTextToSpeech

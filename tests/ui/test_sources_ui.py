@@ -294,3 +294,12 @@ async def test_a_simulated_meituan_order_reaches_the_board_with_badge_and_platfo
         win.close()
     finally:
         await core.stop()
+
+
+def test_speaker_probe_is_quiet_and_says_nothing_without_an_engine(qtbot):
+    from app.ui.alerts import Speaker
+
+    speaker = Speaker()  # a plug-in that fails to load must not raise a Qt warning here
+    spoke = speaker.say("您有新的美团订单", 0.5)
+    assert spoke is speaker.available
+    assert speaker.spoken == (["您有新的美团订单"] if spoke else [])
