@@ -84,6 +84,23 @@ def fen_or_none(yuan: object) -> int | None:
     return yuan_to_fen(yuan)
 
 
+def degrees_or_none(value: object) -> float | None:
+    """A coordinate in decimal degrees (number or text); missing, unreadable or 0 is None.
+    The datum is the source's to state (most send GCJ-02)."""
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number or None
+
+
+def tail_number(order_id: str) -> int | None:
+    """The last 4 digits of an order id as a display number (a JuPei choice where the
+    platform has no day number); None when they are not 4 digits."""
+    tail = order_id[-4:]
+    return int(tail) if len(tail) == 4 and tail.isdigit() else None
+
+
 def maybe_json(value: object) -> Any:
     """Platforms send sub-documents as JSON strings; accept either form."""
     if isinstance(value, str):

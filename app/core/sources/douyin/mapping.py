@@ -28,7 +28,16 @@ from app.core.sources.base import (
 )
 from app.core.sources.douyin import codes
 from app.core.sources.douyin.rules import DouyinOptions
-from app.core.sources.kit import answer_doc, as_dict, error_from, int_or_none, sha1_hex, text_id
+from app.core.sources.kit import (
+    answer_doc,
+    as_dict,
+    degrees_or_none,
+    error_from,
+    int_or_none,
+    sha1_hex,
+    tail_number,
+    text_id,
+)
 
 SOURCE = "douyin"
 
@@ -43,19 +52,6 @@ def signature(client_secret: str, raw_body: bytes | str) -> str:
 def _when(value: object) -> datetime | None:
     seconds = int_or_none(value)
     return from_unix(seconds) if seconds else None
-
-
-def _coord(value: object) -> float | None:
-    try:
-        f = float(str(value))
-    except ValueError:
-        return None
-    return f or None
-
-
-def _display_no(order_id: str) -> int | None:
-    tail = order_id[-4:]
-    return int(tail) if len(tail) == 4 and tail.isdigit() else None
 
 
 def parse_order(
@@ -83,7 +79,7 @@ def parse_order(
         source=SOURCE,
         source_order_id=oid,
         source_store_ref=str(order.get("poi_id") or poi_id),
-        display_no=_display_no(oid),
+        display_no=tail_number(oid),
         state=SourceOrderState.NEW,  # awaiting 101 商家接单
         source_status_raw=codes.PAY_SUCCESS,
         fulfilment=fulfilment,
@@ -91,8 +87,8 @@ def parse_order(
             name=str(rcv.get("name") or ""),
             phones=(classify_phone(phone),) if phone else (),
             address=str(rcv.get("address") or ""),
-            lat=_coord(rcv.get("latitude")),
-            lng=_coord(rcv.get("longitude")),
+            lat=degrees_or_none(rcv.get("latitude")),
+            lng=degrees_or_none(rcv.get("longitude")),
         ),
         money=SourceMoney(
             paid_total_fen=int_or_none(order.get("pay_amount")) or 0,

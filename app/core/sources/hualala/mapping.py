@@ -35,6 +35,7 @@ from app.core.sources.hualala.rules import HualalaOptions
 from app.core.sources.kit import (
     answer_doc,
     as_dict,
+    degrees_or_none,
     dumps_compact,
     error_from,
     fen_or_none,
@@ -179,12 +180,9 @@ def _fen(value: object, opts: HualalaOptions) -> int | None:
 
 
 def _point(doc: Mapping[str, Any], opts: HualalaOptions) -> tuple[float | None, float | None]:
-    try:
-        lat = float(str(doc.get("receiverLatitude") or ""))
-        lng = float(str(doc.get("receiverLongitude") or ""))
-    except ValueError:
-        return None, None
-    if not lat or not lng:
+    lat = degrees_or_none(doc.get("receiverLatitude"))
+    lng = degrees_or_none(doc.get("receiverLongitude"))
+    if lat is None or lng is None:
         return None, None
     if opts.coord_system == "bd09":  # ASSUMED: lnglatType values are unknown
         return bd09_to_gcj02(lat, lng)

@@ -31,6 +31,7 @@ from app.core.sources.keruyun import codes
 from app.core.sources.keruyun.rules import KeruyunOptions
 from app.core.sources.kit import (
     answer_doc,
+    degrees_or_none,
     dumps_compact,
     error_from,
     int_or_none,
@@ -127,7 +128,8 @@ def parse_delivery_order(
     sex = codes.SEX.get(int_or_none(doc.get("consigneeSex")) or -1, "")
     if name and sex and not name.endswith(sex):
         name = f"{name}({sex})"
-    lat, lng = _coord(doc.get("addrLat")), _coord(doc.get("addrLng"))
+    # decimal degrees as text; ASSUMED GCJ-02 (高德), as the status push states
+    lat, lng = degrees_or_none(doc.get("addrLat")), degrees_or_none(doc.get("addrLng"))
     expected_s = int_or_none(doc.get("expectedDeliveredTime"))
     expected = from_unix(expected_s) if expected_s else None
     reservation = expected is not None and expected - received_at > timedelta(
@@ -161,17 +163,6 @@ def parse_delivery_order(
         updated_at=received_at,
         raw_payload=dict(doc),
     )
-
-
-def _coord(value: object) -> float | None:
-    """Decimal degrees as text; ASSUMED GCJ-02 (高德), as the status push states."""
-    if value is None or value == "":
-        return None
-    try:
-        number = float(str(value))
-    except ValueError:
-        return None
-    return number if number != 0 else None
 
 
 # ---------------------------------------------------------------------------- sync-back

@@ -25,12 +25,14 @@ from app.core.domain.source_order import (
 from app.core.sources.kit import (
     answer_doc,
     as_dict,
+    degrees_or_none,
     error_from,
     fen_or_none,
     int_or_none,
     maybe_json,
     md5_hex,
     parse_local,
+    tail_number,
     text_id,
 )
 from app.core.sources.youzan import codes
@@ -53,22 +55,8 @@ def decode_msg(msg: object) -> Any:
 
 
 # ---------------------------------------------------------------------------- orders
-def _display_no(tid: str) -> int | None:
-    """有赞 has no day number: the last 4 digits of the tid (a JuPei choice)."""
-    tail = "".join(ch for ch in tid[-4:] if ch.isdigit())
-    return int(tail) if len(tail) == 4 else None
-
-
 def _time(value: object) -> datetime | None:
     return parse_local(value) if isinstance(value, str) else None
-
-
-def _coord(value: object) -> float | None:
-    try:
-        f = float(str(value))
-    except ValueError:
-        return None
-    return f or None
 
 
 def parse_order(full: Mapping[str, Any], *, received: datetime) -> SourceOrder:
@@ -81,7 +69,10 @@ def parse_order(full: Mapping[str, Any], *, received: datetime) -> SourceOrder:
     status = str(info.get("status") or "")
     extra = as_dict(maybe_json(addr.get("address_extra")))
     # ASSUMED [?]: address_extra lat/lon are GCJ-02
-    lat, lng = _coord(extra.get("lat")), _coord(extra.get("lon") or extra.get("lng"))
+    lat, lng = (
+        degrees_or_none(extra.get("lat")),
+        degrees_or_none(extra.get("lon") or extra.get("lng")),
+    )
     street = "".join(
         str(addr.get(k) or "")
         for k in ("delivery_province", "delivery_city", "delivery_district", "delivery_address")
@@ -103,7 +94,7 @@ def parse_order(full: Mapping[str, Any], *, received: datetime) -> SourceOrder:
         source=SOURCE,
         source_order_id=tid,
         source_store_ref=str(info.get("node_kdt_id") or full.get("kdt_id") or ""),
-        display_no=_display_no(tid),
+        display_no=tail_number(tid),  # 有赞 has no day number
         state=codes.ORDER_STATE.get(status, codes.ORDER_STATE["WAIT_SELLER_SEND_GOODS"]),
         source_status_raw=status,
         fulfilment=codes.FULFILMENT.get(
