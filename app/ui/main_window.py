@@ -307,7 +307,8 @@ class MainWindow(QMainWindow):
         if not event.ring:
             return
         self._source_rang.add(event.order_id)
-        text = self.tr("您有新的%1订单").replace("%1", channel_label(event.source))
+        name = self.source_health.names.get(event.source) or channel_label(event.source)
+        text = self.tr("您有新的%1订单").replace("%1", name)
         label = f"{text} {event.pickup_no}".strip()
         self.alerts.raise_alert(
             Alert(event.order_id, "new_order", label, "info", sound="source_order", speech=text)

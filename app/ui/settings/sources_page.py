@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QUrl
+from PySide6.QtCore import QCoreApplication, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -95,7 +95,8 @@ class SourceGroup(QGroupBox):
         self.push_base_url = self._line("push_base_url", ss.push_base_url, "https://…")
         self.push_hint = QLabel(self)
         self.push_hint.setObjectName(f"sources.{self.sid}.push_hint")
-        self.push_hint.setWordWrap(True)
+        self.push_hint.setTextFormat(Qt.TextFormat.PlainText)  # URLs, line by line
+        self.push_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.push_hint.setStyleSheet("color:#57606a;")
         self.push_base_url.textChanged.connect(self._update_hint)
         if facts.push_kinds:
@@ -164,8 +165,8 @@ class SourceGroup(QGroupBox):
         if not base:
             self.push_hint.setText(_t("仅推送模式需要：平台后台可访问的公网地址（如经中转）"))
             return
-        urls = "<br>".join(f"{base}/{k}" for k in self.facts.push_kinds)
-        self.push_hint.setText(_t("在平台后台填写：") + "<br>" + urls)
+        urls = "\n".join(f"{base}/{k}" for k in self.facts.push_kinds)
+        self.push_hint.setText(_t("在平台后台填写：") + "\n" + urls)
 
     # ----------------------------------------------------------------- values
     def value(self) -> SourceSettings:
