@@ -9,6 +9,7 @@ as an exception the dialog has to decode."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets as pysecrets
 from collections.abc import Awaitable, Callable, Mapping
@@ -186,7 +187,10 @@ async def check_connection(
     own = http is None
     client = http or SourceHttp(timeout_s=8.0, connect_timeout_s=4.0)
     try:
-        ctx = setup.context_for(source_id, settings, secrets, client, clock)
+        # the secret store is OS I/O (keyring): off the core loop
+        ctx = await asyncio.to_thread(
+            setup.context_for, source_id, settings, secrets, client, clock
+        )
         variant = str(ctx.options.get("variant", ""))
         needed = REQUIRED.get(source_id) or rules(source_id).credential_keys
         missing = [k for k in needed if not ctx.credentials.get(k)]
@@ -238,7 +242,7 @@ async def eleme_exchange(
         return _fail(
             "授权状态不匹配，请重新点击“授权…”", "State mismatch: start the authorisation again"
         )
-    creds = setup.credentials_for("eleme", settings, secrets)
+    creds = await asyncio.to_thread(setup.credentials_for, "eleme", settings, secrets)
     if not creds.get("app_key") or not creds.get("app_secret"):
         return _fail("缺少：app_key、app_secret", "Missing: app_key, app_secret")
     ss = settings.sources.eleme
