@@ -11,7 +11,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl
@@ -260,6 +260,18 @@ def _coerce(default: object, value: object) -> object:
 OptionsT = TypeVar("OptionsT")
 
 
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """One signed request exactly as a source's ``mapping`` built it."""
+
+    url: str
+    body: bytes = b""
+    content_type: str = ""
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"
+
+
 class ConnectorBase(Generic[OptionsT]):
     """What every connector holds and the one way it talks HTTP.
 
@@ -303,6 +315,19 @@ class ConnectorBase(Generic[OptionsT]):
             headers=headers,
             mutating=mutating,
         )
+
+    async def exchange(self, wire: Wire, *, mutating: bool) -> bytes:
+        """Send a built ``Wire``; the answer's body, for the source's ``unwrap``."""
+        resp = await self.send(
+            wire.url,
+            method=wire.method,
+            params=wire.query,
+            content=wire.body,
+            content_type=wire.content_type,
+            headers=wire.headers,
+            mutating=mutating,
+        )
+        return resp.body
 
     async def get_order(self, source_order_id: str) -> SourceOrder:
         raise NotImplementedError

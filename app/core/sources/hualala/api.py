@@ -36,14 +36,7 @@ class Connector(ConnectorBase[HualalaOptions]):
 
     async def call(self, path: str, business: dict[str, object], *, mutating: bool) -> Any:
         wire = mapping.build_request(self.base, path, business, self.creds, self.now())
-        resp = await self.send(
-            wire.url,
-            content=wire.body,
-            content_type="application/x-www-form-urlencoded; charset=utf-8",
-            headers=wire.headers,
-            mutating=mutating,
-        )
-        return mapping.unwrap(resp.body, self.opts)
+        return mapping.unwrap(await self.exchange(wire, mutating=mutating), self.opts)
 
     # ------------------------------------------------------------------ pushes
     def parse_push(self, kind: str, request: PushRequest) -> PushResult:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -33,6 +32,7 @@ from app.core.sources.base import (
 from app.core.sources.hualala import codes
 from app.core.sources.hualala.rules import HualalaOptions
 from app.core.sources.kit import (
+    Wire,
     answer_doc,
     as_dict,
     degrees_or_none,
@@ -58,13 +58,6 @@ def sign(app_key: str, app_secret: str, timestamp: str, request_body: str) -> st
     return md5_hex(sign_plaintext(app_key, app_secret, timestamp, request_body))
 
 
-@dataclass(frozen=True, slots=True)
-class Wire:
-    url: str
-    body: bytes
-    headers: dict[str, str]
-
-
 def build_request(
     base_url: str,
     path: str,
@@ -87,7 +80,12 @@ def build_request(
         "groupID": creds["group_id"],
         "shopID": creds["shop_id"],
     }
-    return Wire(base_url.rstrip("/") + path, urlencode(form).encode("utf-8"), headers)
+    return Wire(
+        base_url.rstrip("/") + path,
+        urlencode(form).encode("utf-8"),
+        "application/x-www-form-urlencoded; charset=utf-8",
+        headers=headers,
+    )
 
 
 def store_scope(creds: Mapping[str, str]) -> dict[str, object]:

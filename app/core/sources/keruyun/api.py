@@ -38,14 +38,7 @@ class Connector(ConnectorBase[KeruyunOptions]):
 
     async def call(self, path: str, business: dict[str, object], *, mutating: bool) -> Any:
         wire = mapping.build_request(self.base, path, business, self.creds, self.opts, self.now())
-        resp = await self.send(
-            wire.url,
-            params=wire.query,
-            content=wire.body,
-            content_type="application/json; charset=utf-8",
-            mutating=mutating,
-        )
-        return mapping.unwrap(resp.body)
+        return mapping.unwrap(await self.exchange(wire, mutating=mutating))
 
     # ------------------------------------------------------------------ pushes
     def parse_push(self, kind: str, request: PushRequest) -> PushResult:

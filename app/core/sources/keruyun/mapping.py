@@ -10,7 +10,6 @@ Money is fen; times unix seconds; rider coordinates 高德 (GCJ-02).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +29,7 @@ from app.core.sources.base import (
 from app.core.sources.keruyun import codes
 from app.core.sources.keruyun.rules import KeruyunOptions
 from app.core.sources.kit import (
+    Wire,
     answer_doc,
     degrees_or_none,
     dumps_compact,
@@ -75,13 +75,6 @@ def timestamp_seconds(text: str) -> float | None:
     return value / 1000 if value > 10**11 else float(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Wire:
-    url: str
-    query: dict[str, str]
-    body: bytes
-
-
 def build_request(
     base_url: str,
     path: str,
@@ -99,7 +92,12 @@ def build_request(
         "version": opts.sign_version,
     }
     system["sign"] = sign(system, creds["token"], body, body_key=opts.v2_body_key)
-    return Wire(base_url.rstrip("/") + path, system, body.encode("utf-8"))
+    return Wire(
+        base_url.rstrip("/") + path,
+        body.encode("utf-8"),
+        "application/json; charset=utf-8",
+        query=system,
+    )
 
 
 def unwrap(body: bytes) -> Any:
