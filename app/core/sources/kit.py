@@ -242,6 +242,11 @@ def read_options(defaults: Mapping[str, object], given: Mapping[str, object]) ->
     return out
 
 
+def split_list(value: object) -> tuple[str, ...]:
+    """A comma-separated option (``"a, b,,c"``) as its non-blank parts."""
+    return tuple(p.strip() for p in str(value).split(",") if p.strip())
+
+
 def _coerce(default: object, value: object) -> object:
     if isinstance(default, bool):
         if isinstance(value, bool):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.core.sources.kit import read_options
+from app.core.sources.kit import read_options, split_list
 from app.core.sources.rules import SourceRules
 
 DEFAULT_OPTIONS: dict[str, object] = {
@@ -34,9 +34,7 @@ class DouyinOptions:
         m = read_options(DEFAULT_OPTIONS, options)
         return cls(
             default_fulfilment=str(m["default_fulfilment"]),
-            cancel_actions=tuple(
-                a.strip() for a in str(m["cancel_actions"]).split(",") if a.strip()
-            ),
+            cancel_actions=split_list(m["cancel_actions"]),
             send_wait_rider=bool(m["send_wait_rider"]),
             position_repeats=bool(m["position_repeats"]),
             timestamp_ms=bool(m["timestamp_ms"]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from app.core.sources.kit import read_options
+from app.core.sources.kit import read_options, split_list
 from app.core.sources.rules import SourceRules
 
 # ASSUMED: 哗啦啦's orderStatus values are not public
@@ -71,7 +71,7 @@ class HualalaOptions:
             success_code=str(m["success_code"]),
             money_unit=unit,
             coord_system=coords,
-            pickup_types=tuple(t.strip() for t in str(m["pickup_types"]).split(",") if t.strip()),
+            pickup_types=split_list(m["pickup_types"]),
             order_states=states,
             sync_status=sync,
             confirm_status=int(str(m["confirm_status"])),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.core.sources.kit import read_options
+from app.core.sources.kit import read_options, split_list
 from app.core.sources.rules import SourceRules
 
 DEFAULT_OPTIONS: dict[str, object] = {
@@ -38,14 +38,13 @@ class MtWmOptions:
     @classmethod
     def from_mapping(cls, options: Mapping[str, object]) -> MtWmOptions:
         m = read_options(DEFAULT_OPTIONS, options)
-        codes = tuple(c.strip() for c in str(m["self_delivery_codes"]).split(",") if c.strip())
         return cls(
             variant=str(m["variant"]),
             mtop_business_id=int(str(m["mtop_business_id"])),
             push_sig_decode=str(m["push_sig_decode"]),
             coord_e6_threshold=float(str(m["coord_e6_threshold"])),
             sync_api=str(m["sync_api"]),
-            self_delivery_codes=codes,
+            self_delivery_codes=split_list(m["self_delivery_codes"]),
             poi_self_path=str(m["poi_self_path"]),
             yesterday_until_hour=int(str(m["yesterday_until_hour"])),
             max_day_seq_scan=int(str(m["max_day_seq_scan"])),

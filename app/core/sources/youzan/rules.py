@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.core.sources.kit import read_options
+from app.core.sources.kit import read_options, split_list
 from app.core.sources.rules import SourceRules
 
 DEFAULT_OPTIONS: dict[str, object] = {
@@ -37,14 +37,10 @@ class YouzanOptions:
         return cls(
             api_version=str(m["api_version"]),
             token_path=str(m["token_path"]).strip("/"),
-            paid_types=_split(m["paid_types"]),
-            closed_types=_split(m["closed_types"]),
-            success_types=_split(m["success_types"]),
+            paid_types=split_list(m["paid_types"]),
+            closed_types=split_list(m["closed_types"]),
+            success_types=split_list(m["success_types"]),
         )
-
-
-def _split(value: object) -> tuple[str, ...]:
-    return tuple(p.strip() for p in str(value).split(",") if p.strip())
 
 
 RULES = SourceRules(
