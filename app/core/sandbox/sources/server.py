@@ -155,13 +155,25 @@ def _set_faults(faults: Faults, body: dict[str, Any]) -> dict[str, Any]:
     return {k: getattr(faults, k) for k in sorted(_FAULTS)}
 
 
-async def _meituan_op(request: web.Request) -> web.Response:
-    sim, op, body = request.app[MT_KEY], request.match_info["op"], await _body(request)
-    push = bool(body.pop("push", True))
+class _Pushing(Protocol):
+    faults: Faults
+    pusher: PushSender
+
+
+async def _shared_op(sim: _Pushing, op: str, body: dict[str, Any]) -> web.Response | None:
+    """``faults`` and ``retry`` work the same on every simulator; None for other ops."""
     if op == "faults":
         return web.json_response(_set_faults(sim.faults, body))
     if op == "retry":
         return web.json_response({"accepted": await sim.pusher.retry_failed()})
+    return None
+
+
+async def _meituan_op(request: web.Request) -> web.Response:
+    sim, op, body = request.app[MT_KEY], request.match_info["op"], await _body(request)
+    push = bool(body.pop("push", True))
+    if (shared := await _shared_op(sim, op, body)) is not None:
+        return shared
     if op == "new_order":
         oid = sim.new_order(**body)
         return web.json_response({"order_id": oid, "pushed": push and await sim.push_order(oid)})
@@ -184,10 +196,8 @@ async def _meituan_op(request: web.Request) -> web.Response:
 async def _eleme_op(request: web.Request) -> web.Response:
     sim, op, body = request.app[ELEME_KEY], request.match_info["op"], await _body(request)
     push = bool(body.pop("push", True))
-    if op == "faults":
-        return web.json_response(_set_faults(sim.faults, body))
-    if op == "retry":
-        return web.json_response({"accepted": await sim.pusher.retry_failed()})
+    if (shared := await _shared_op(sim, op, body)) is not None:
+        return shared
     if op == "new_order":
         oid = sim.new_order(**body)
         return web.json_response(
@@ -209,10 +219,8 @@ async def _other_op(request: web.Request) -> web.Response:
     if sim is None:
         raise web.HTTPNotFound(text="unknown source")
     op, body = request.match_info["op"], await _body(request)
-    if op == "faults":
-        return web.json_response(_set_faults(sim.faults, body))
-    if op == "retry":
-        return web.json_response({"accepted": await sim.pusher.retry_failed()})
+    if (shared := await _shared_op(sim, op, body)) is not None:
+        return shared
     return web.json_response(await sim.control(op, body), dumps=_dumps)
 
 
