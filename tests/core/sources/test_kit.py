@@ -125,3 +125,146 @@ async def test_http_maps_transport_errors():
             await http.request("x", "POST", "http://h/5xx", mutating=True)
     finally:
         await http.aclose()
+
+
+@pytest.mark.asyncio
+async def test_carriers_and_sources_map_http_failures_alike():
+    """One mapping (app.core.httpcall) behind CarrierHttp and SourceHttp."""
+    from app.core.carriers import base as cb
+    from app.core.carriers.http import CarrierHttp
+    from app.core.sources.base import SourceRateLimitedError
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/down":
+            raise httpx.ConnectError("refused", request=request)
+        if request.url.path == "/busy":
+            return httpx.Response(429)
+        if request.url.path == "/ok":
+            return httpx.Response(200, content=b"{}", headers={"X-Req": "7"})
+        return httpx.Response(502)
+
+    carrier = CarrierHttp(transport=httpx.MockTransport(answer))
+    source = SourceHttp(transport=httpx.MockTransport(answer))
+    cases = [
+        ("/down", True, cb.UnavailableError, SourceUnavailableError),
+        ("/busy", False, cb.RateLimitedError, SourceRateLimitedError),
+        ("/5xx", True, cb.OutcomeUnknownError, SourceOutcomeUnknownError),
+        ("/5xx", False, cb.UnavailableError, SourceUnavailableError),
+    ]
+    try:
+        for path, mutating, carrier_error, source_error in cases:
+            with pytest.raises(carrier_error) as ce:
+                await carrier.post(
+                    "c", "http://h" + path, content=b"", content_type="x", mutating=mutating
+                )
+            with pytest.raises(source_error) as se:
+                await source.request("s", "POST", "http://h" + path, mutating=mutating)
+            assert ce.value.message == se.value.message
+            assert ce.value.code == se.value.code
+        ok = await carrier.post("c", "http://h/ok", content=b"", content_type="x", mutating=True)
+        assert ok.status == 200 and ok.body == b"{}" and ok.headers["x-req"] == "7"
+        assert (await source.request("s", "GET", "http://h/ok", mutating=False)).body == b"{}"
+        assert carrier.request_count == 5 and source.request_count == 5
+    finally:
+        await carrier.aclose()
+        await source.aclose()
+
+
+def test_error_table_first_match_wins_and_fallbacks():
+    from app.core.sources.base import (
+        SourceAuthError,
+        SourceNotFoundError,
+        SourceRateLimitedError,
+        SourceRejectedError,
+    )
+
+    table = (
+        kit.ErrorRule(SourceNotFoundError, {404}, fallback="no such order"),
+        kit.ErrorRule(SourceAuthError, {7}, ("sign", "签名")),
+        kit.ErrorRule(SourceRateLimitedError, words=("limit",)),
+    )
+    e = kit.error_from("x", table, 404, "")
+    assert type(e) is SourceNotFoundError and e.message == "no such order" and e.code == 404
+    assert type(kit.error_from("x", table, 7, "")) is SourceAuthError
+    e = kit.error_from("x", table, 1, "Bad SIGN and rate LIMIT")  # words: any case, in order
+    assert type(e) is SourceAuthError and e.message == "Bad SIGN and rate LIMIT"
+    assert type(kit.error_from("x", table, None, "签名错误")) is SourceAuthError
+    assert type(kit.error_from("x", table, 1, "over the limit")) is SourceRateLimitedError
+    e = kit.error_from("x", table, 1, "", fallback="refused")
+    assert type(e) is SourceRejectedError and e.message == "refused" and e.code == 1
+
+
+def test_answer_doc_envelopes():
+    from app.core.sources.base import SourceRejectedError
+
+    assert kit.answer_doc("x", b'{"a":1}') == {"a": 1}
+    assert kit.answer_doc("x", b"") == {} and kit.answer_doc("x", b"[1]") == {}
+    with pytest.raises(SourceRejectedError, match="not JSON"):
+        kit.answer_doc("x", b"", empty_is_object=False)
+    with pytest.raises(SourceRejectedError, match="not JSON"):
+        kit.answer_doc("x", b"<html>")
+    with pytest.raises(SourceRejectedError, match="not an object"):
+        kit.answer_doc("x", b"[1]", strict=True)
+
+
+def test_push_helpers():
+    from app.core.sources.base import PushKind, PushRejected
+
+    assert kit.header({"x-douyin-signature": "s"}, "X-Douyin-Signature") == "s"
+    assert kit.header({}, "Msg-Id") == ""
+    kit.check_kind("x", "push", ("push",), b"no")
+    with pytest.raises(PushRejected) as e:
+        kit.check_kind("x", "other", ("push",), b"no")
+    assert e.value.reply_status == 404 and e.value.reply_body == b"no"
+    assert kit.push_json("x", b'{"a":1}', b"no") == {"a": 1}
+    assert kit.push_json("x", b"  ", b"no", empty_ok=True) == {}
+    with pytest.raises(PushRejected) as e:
+        kit.push_json("x", b"  ", b"no")
+    assert e.value.reply_status == 400
+    beat = kit.heartbeat(b"ok")
+    assert beat.reply_body == b"ok" and [ev.kind for ev in beat.events] == [PushKind.HEARTBEAT]
+
+
+def test_order_value_helpers():
+    assert kit.degrees_or_none("31.2304") == 31.2304 and kit.degrees_or_none(121.5) == 121.5
+    assert [kit.degrees_or_none(v) for v in (None, "", "x", 0, "0.0")] == [None] * 5
+    assert kit.tail_number("5078123456780042") == 42
+    assert kit.tail_number("E2026120112") == 112 and kit.tail_number("E20261201a2") is None
+    assert kit.tail_number("123") is None
+    assert kit.split_list(" a, b,,c ") == ("a", "b", "c") and kit.split_list("") == ()
+
+
+@pytest.mark.asyncio
+async def test_access_token_is_shared_and_renewed_once_after_an_auth_refusal():
+    from datetime import timedelta
+
+    from app.core.sources.base import SourceAuthError
+
+    clock = FakeClock()
+    fetched: list[str] = []
+
+    async def fetch() -> tuple[str, datetime]:
+        fetched.append(f"t{len(fetched) + 1}")
+        return fetched[-1], clock.now() + timedelta(hours=2)
+
+    token = kit.AccessToken(fetch, clock.now, timedelta(minutes=5))
+    assert await token.get() == "t1" and await token.get() == "t1"  # cached
+    clock.advance(116 * 60)  # inside the margin: renewed
+    assert await token.get() == "t2"
+
+    seen: list[str] = []
+
+    async def call(tok: str) -> str:
+        seen.append(tok)
+        if tok == "t2":
+            raise SourceAuthError("x", "token expired")
+        return "done:" + tok
+
+    assert await token.retry_once(call) == "done:t3" and seen == ["t2", "t3"]
+
+    async def always_refused(tok: str) -> str:
+        raise SourceAuthError("x", "revoked")
+
+    with pytest.raises(SourceAuthError):
+        await token.retry_once(always_refused)
+    assert fetched == ["t1", "t2", "t3", "t4"]  # one renew per call, not a loop
