@@ -1816,6 +1816,126 @@
         <source>自动派单</source>
         <translation>Auto dispatch</translation>
     </message>
+    <message>
+        <source>重新派单</source>
+        <translation>re-dispatch</translation>
+    </message>
+    <message>
+        <source>改为自配送</source>
+        <translation>changed to self delivery</translation>
+    </message>
+    <message>
+        <source>同时呼叫落选</source>
+        <translation>lost the race</translation>
+    </message>
+    <message>
+        <source>平台已取消订单，取消费 %1</source>
+        <translation>Platform cancelled the order, cancel fee %1</translation>
+    </message>
+    <message>
+        <source>平台已全额退款，订单已取消，取消费 %1</source>
+        <translation>Platform refunded in full, order cancelled, cancel fee %1</translation>
+    </message>
+    <message>
+        <source>订单已取消（%1），取消费 %2</source>
+        <translation>Order cancelled (%1), cancel fee %2</translation>
+    </message>
+    <message>
+        <source>订单已取消，取消费 %1</source>
+        <translation>Order cancelled, cancel fee %1</translation>
+    </message>
+    <message>
+        <source>%1 取消配送（%2）：%3，取消费 %4</source>
+        <translation>%1 delivery cancel (%2): %3, cancel fee %4</translation>
+    </message>
+    <message>
+        <source>%1 加小费 %2，小费合计 %3</source>
+        <translation>%1 tip +%2, tips in total %3</translation>
+    </message>
+    <message>
+        <source>暂无骑手接单：%1 小费加到 %2</source>
+        <translation>No rider yet: tip at %1 raised to %2</translation>
+    </message>
+    <message>
+        <source>同时呼叫 %1，最多多付 %2</source>
+        <translation>Racing %1, at most %2 extra at risk</translation>
+    </message>
+    <message>
+        <source>%1 已接单，取消 %2（取消费 %3）</source>
+        <translation>%1 accepted; %2 cancelled (cancel fee %3)</translation>
+    </message>
+    <message>
+        <source>%1 报价已过期，新报价 %2</source>
+        <translation>%1 quote expired, new quote %2</translation>
+    </message>
+    <message>
+        <source>已派单给 %1（运费 %2）</source>
+        <translation>Dispatched to %1 (fee %2)</translation>
+    </message>
+    <message>
+        <source>%1 下单失败，尝试下一家运力</source>
+        <translation>%1 failed, trying the next carrier</translation>
+    </message>
+    <message>
+        <source>%1 下单结果未知，正在查询</source>
+        <translation>%1 create outcome unknown, querying</translation>
+    </message>
+    <message>
+        <source>%1 已收到此单（%2），不再重发</source>
+        <translation>%1 has the order (%2), not re-sent</translation>
+    </message>
+    <message>
+        <source>%1 未收到下单，用同一单号重发</source>
+        <translation>%1 never got the order, re-sent with the same key</translation>
+    </message>
+    <message>
+        <source>%1 下单结果未知，为免重复配送未重发，请向运力确认或取消</source>
+        <translation>%1 create outcome unknown; not re-sent to avoid two riders: check with the carrier, or cancel</translation>
+    </message>
+    <message>
+        <source>将于 %1 自动派单</source>
+        <translation>Auto-dispatch at %1</translation>
+    </message>
+    <message>
+        <source>暂时连不上运力，订单排队，恢复后自动派单</source>
+        <translation>No carrier reachable; the order waits and is dispatched when one answers</translation>
+    </message>
+    <message>
+        <source>自配送：由门店自己的骑手配送</source>
+        <translation>Self delivery: the shop's own rider delivers</translation>
+    </message>
+    <message>
+        <source>收银机取消订单：%1</source>
+        <translation>Cancelled at the POS: %1</translation>
+    </message>
+    <message>
+        <source>收银机取消订单</source>
+        <translation>Cancelled at the POS</translation>
+    </message>
+    <message>
+        <source>没有可用的运力</source>
+        <translation>No eligible carrier</translation>
+    </message>
+    <message>
+        <source>选择 %1（运费 %2）：%3</source>
+        <translation>Chose %1 (fee %2): %3</translation>
+    </message>
+    <message>
+        <source>小费阶梯</source>
+        <translation>Tip ladder</translation>
+    </message>
+    <message>
+        <source>同时呼叫</source>
+        <translation>Race</translation>
+    </message>
+    <message>
+        <source>自动换运力</source>
+        <translation>Failover</translation>
+    </message>
+    <message>
+        <source>恢复后重派</source>
+        <translation>Retry when online</translation>
+    </message>
 </context>
 <context>
     <name>HqWindow</name>

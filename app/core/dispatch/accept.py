@@ -99,7 +99,7 @@ class AcceptTimers:
             "tip_added",
             "tip_ladder",
             f"no rider yet: tip raised to {total} fen at {att.carrier}",
-            {"attempt_id": att.id, "tip_fen": total, "step": step},
+            {"attempt_id": att.id, "tip_fen": total, "step": step, "carrier": att.carrier},
         )
         return True
 

@@ -74,7 +74,7 @@ class Actions:
                 "order_cancelled",
                 actor,
                 f"order cancelled: {reason} (fees {fee} fen)",
-                {"fee_fen": fee},
+                {"fee_fen": fee, "cancel_reason": reason},
             )
             return fee
 
@@ -118,7 +118,12 @@ class Actions:
                 "tip_added",
                 actor,
                 f"tip +{amount_fen} fen at {a.carrier} (total {total})",
-                {"attempt_id": a.id, "tip_fen": total},
+                {
+                    "attempt_id": a.id,
+                    "tip_fen": total,
+                    "amount_fen": amount_fen,
+                    "carrier": a.carrier,
+                },
             )
             return total
 

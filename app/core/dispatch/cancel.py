@@ -50,7 +50,13 @@ class Canceller:
             "cancel",
             actor,
             f"{att.carrier}: cancel ({reason}) -> {att.status}, fee {att.cancel_fee_fen} fen",
-            {"attempt_id": att.id, "fee_fen": att.cancel_fee_fen},
+            {
+                "attempt_id": att.id,
+                "fee_fen": att.cancel_fee_fen,
+                "carrier": att.carrier,
+                "status": att.status.value,
+                "cancel_reason": reason,
+            },
         )
         requested = att.status is DeliveryStatus.CANCEL_REQUESTED
         if not att.status.terminal and fee is not None and not requested:

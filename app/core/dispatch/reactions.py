@@ -140,7 +140,12 @@ class Reactions:
                 "race",
                 f"{winner.carrier} won; cancelled {a.carrier} (was {was}, fee "
                 f"{a.cancel_fee_fen} fen)",
-                {"attempt_id": a.id, "fee_fen": a.cancel_fee_fen},
+                {
+                    "attempt_id": a.id,
+                    "fee_fen": a.cancel_fee_fen,
+                    "winner": winner.carrier,
+                    "carrier": a.carrier,
+                },
             )
 
     async def _cancelled(self, att: DeliveryAttempt) -> None:

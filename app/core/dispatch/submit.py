@@ -98,7 +98,8 @@ class Submitter:
     async def carrier_failed(self, order: Order, cid: str, e: CarrierError, actor: str) -> None:
         assert order.id is not None
         msg = f"{cid} failed: {e}; trying the next carrier"
-        await self.ctx.log_event(order.id, "dispatch_skip", actor, msg, {"carrier": cid})
+        data = {"carrier": cid, "error": str(e)}
+        await self.ctx.log_event(order.id, "dispatch_skip", actor, msg, data)
         if isinstance(e, InsufficientBalanceError | AuthError):
             self.ctx.bus.publish(
                 AlertRaised(order.id, AlertKind.CARRIER_ERROR, msg, Severity.CRITICAL)
@@ -127,7 +128,7 @@ class Submitter:
             "race",
             actor,
             f"racing {names}; money at risk {risk.at_risk_fen} fen",
-            {"group": group, **dataclasses.asdict(risk)},
+            {"group": group, "carriers": [s.carrier for s in racing], **dataclasses.asdict(risk)},
         )
         first = await self.ctx.db.run(self.ctx.db.next_attempt_no, order.id)
         results = await asyncio.gather(
@@ -205,7 +206,7 @@ class Submitter:
             "requoted",
             "engine",
             f"{cid} quote expired; new quote {q.fee_fen} fen",
-            {"carrier": cid},
+            {"carrier": cid, "fee_fen": q.fee_fen},
         )
         return q
 
@@ -225,7 +226,7 @@ class Submitter:
                 "outcome_unknown",
                 actor,
                 f"{att.carrier}: {e}; resolving by query",
-                {"key": att.idempotency_key},
+                {"key": att.idempotency_key, "carrier": att.carrier},
             )
             self.ctx.spawn(self.resolve(att), f"resolve-{att.id}")
             return att
@@ -259,7 +260,12 @@ class Submitter:
             "dispatched",
             actor,
             f"dispatched to {att.carrier} ({att.quoted_fee_fen} fen)",
-            {"attempt_id": att.id, "key": att.idempotency_key},
+            {
+                "attempt_id": att.id,
+                "key": att.idempotency_key,
+                "carrier": att.carrier,
+                "fee_fen": att.quoted_fee_fen,
+            },
         )
         self.watch(att)
         return att
@@ -304,7 +310,7 @@ class Submitter:
                 "resolved",
                 "engine",
                 f"{cur.carrier} has the order ({cur.status}); no resend",
-                {"key": cur.idempotency_key},
+                {"key": cur.idempotency_key, "carrier": cur.carrier, "status": cur.status.value},
             )
             self.watch(cur)
             return
@@ -320,7 +326,11 @@ class Submitter:
         attention = Attention(AttentionReason.CREATE_UNKNOWN, why)
         await self.ctx.set_state(att.order_id, OrderState.ATTENTION, attention)
         await self.ctx.log_event(
-            att.order_id, "outcome_unresolved", "engine", why, {"key": att.idempotency_key}
+            att.order_id,
+            "outcome_unresolved",
+            "engine",
+            why,
+            {"key": att.idempotency_key, "carrier": att.carrier},
         )
         self.ctx.bus.publish(
             AlertRaised(att.order_id, AlertKind.CARRIER_ERROR, why, Severity.CRITICAL)
@@ -338,7 +348,7 @@ class Submitter:
                 "recreate",
                 "engine",
                 f"{att.carrier} never got the create; re-sending with the same key",
-                {"key": att.idempotency_key},
+                {"key": att.idempotency_key, "carrier": att.carrier},
             )
             quote = await self.quote_for(order, att)
             with contextlib.suppress(CarrierError):

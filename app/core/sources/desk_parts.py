@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.core.domain.order import DispatchMode, OrderState
 from app.core.domain.source_order import SourceOrder
 from app.core.events import EventBus
+from app.core.money import fmt_yuan
 from app.core.sources.base import SourceConnector
 from app.core.storage.source_repo import SqliteSourceStore
 
@@ -34,7 +35,8 @@ Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
 
 
 def yuan(fen: int | None) -> str:
-    return "未知" if fen is None else f"¥{fen / 100:.2f}"
+    """A fee in the timeline's Chinese text: ``¥12.35`` (no float on the way), 未知 if unknown."""
+    return "未知" if fen is None else fmt_yuan(fen)
 
 
 @dataclass(eq=False)

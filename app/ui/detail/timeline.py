@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 from app.core.clock import local_str
 from app.core.privacy import mask_phones_in
+from app.ui.detail.timeline_text import dispatch_text, fen_as_yuan
 from app.ui.labels import carrier_facts, status_label
 
 
@@ -30,6 +31,11 @@ def _actor(actor: str) -> str:
         "engine": _tr("系统"),
         "auto": _tr("自动派单"),
         "platform": _tr("平台"),
+        "tip_ladder": _tr("小费阶梯"),
+        "race": _tr("同时呼叫"),
+        "failover": _tr("自动换运力"),
+        "offline_retry": _tr("恢复后重派"),
+        "resolve": _tr("系统"),
     }.get(actor, actor)
 
 
@@ -53,7 +59,8 @@ def event_text(kind: str, actor: str, message: str, data: dict) -> str:
         return text
     if kind == "sync_back":
         return sync_back_text(data, message)
-    return mask_phones_in(message)
+    text = dispatch_text(kind, actor, message, data)
+    return text if text is not None else fen_as_yuan(message)
 
 
 def sync_back_text(data: dict, message: str) -> str:
