@@ -23,6 +23,7 @@ from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.sources.common import LoopbackServer
 from app.core.sandbox.sources.eleme import ElemeSim
 from app.core.secrets import MemorySecretStore, SecretStoreUnavailable
+from app.core.sources.base import SourceUnavailableError
 from app.core.sources.catchup import catch_up
 from app.core.sources.eleme import RULES, Connector
 from app.core.sources.http import SourceHttp
@@ -228,3 +229,30 @@ async def test_callers_that_meet_the_expired_token_together_share_one_refresh(tm
         assert first == second and first[0] == r.sim.access_token
         assert await conn.pull() == []
         assert r.secrets.get("sources.eleme.refresh_token") == r.sim.refresh_token
+
+
+async def test_a_token_answer_that_is_not_json_is_retryable_and_keeps_the_old_token(tmp_path):
+    """A proxy's HTML page instead of the token answer: a retryable error (a sync-back
+    waiting on it is retried, not parked), nothing saved, the old token kept."""
+    from aiohttp import web
+
+    async def html(request: web.Request) -> web.Response:
+        return web.Response(text="<html>502 Bad Gateway</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_post("/token", html)
+    async with LoopbackServer(app) as proxy:
+        secrets = MemorySecretStore(_stored())
+        settings = _settings(tmp_path, proxy.url + "/api/v1/")
+        http = SourceHttp(timeout_s=5.0, connect_timeout_s=5.0)
+        try:
+            conn = build_connector(
+                context_for("eleme", settings, secrets, http, FakeClock(), save_secret=secrets.set)
+            )
+            with pytest.raises(SourceUnavailableError) as err:
+                await conn.refresh_token()
+            assert err.value.retryable
+            assert conn.creds["access_token"] == OLD_ACCESS
+            assert secrets.get("sources.eleme.access_token") == OLD_ACCESS
+        finally:
+            await http.aclose()

@@ -26,6 +26,7 @@ from app.core.sources.base import (
     SourceAuthError,
     SourceContext,
     SourceNotFoundError,
+    SourceUnavailableError,
     SyncBack,
 )
 from app.core.sources.eleme import mapping, push
@@ -180,7 +181,12 @@ class Connector(ConnectorBase[ElemeOptions]):
             headers={"Authorization": "Basic " + basic.decode()},
             mutating=True,
         )
-        doc = as_dict(json.loads(resp.body.decode("utf-8") or "{}"))
+        try:
+            doc = as_dict(json.loads(resp.body.decode("utf-8") or "{}"))
+        except (UnicodeDecodeError, ValueError):
+            # a proxy's error page or a cut answer: the old token may still be good and
+            # the refresh is tried again later (a sync-back waiting on it is not parked)
+            raise SourceUnavailableError(self.id, "token answer is not JSON") from None
         if not doc.get("access_token"):
             raise SourceAuthError(self.id, str(doc.get("error") or "refresh refused"))
         self.creds["access_token"] = str(doc["access_token"])
