@@ -81,6 +81,8 @@ class Core:
         await self.printing.start()
         if pos:
             await self.pos_listener.start()
+            if self.sources is not None:  # simulators sign for the port really bound
+                await self.sources.listener_bound(self.pos_listener.base_url)
             if sample_orders and self.rehearsal_feed is not None:
                 self.rehearsal_feed.start()
         if self.source_sims is not None:  # rehearsal: the platforms push to our listener

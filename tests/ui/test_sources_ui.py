@@ -246,8 +246,6 @@ async def test_a_simulated_meituan_order_reaches_the_board_with_badge_and_platfo
 ):
     """Rehearsal: the 美团 simulator pushes signed orders to the listener; the desk stores,
     confirms and boards them; the window shows the badge and the platform state."""
-    import socket
-
     import httpx
 
     from app.core.secrets import MemorySecretStore
@@ -255,12 +253,9 @@ async def test_a_simulated_meituan_order_reaches_the_board_with_badge_and_platfo
     from app.ui.main_window import MainWindow
     from tests.helpers import make_settings, wait_until
 
-    with socket.socket() as sock:  # a known port: 美团 signs over the listener's URL
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     settings = make_settings(
         tmp_path,
-        pos={"port": port},
+        pos={"port": 0},  # the simulators sign over the listener's bound URL
         rehearsal={"sources": True, "source_orders_every_s": 0, "sample_orders_every_s": 0},
     )
     core = await start_core(settings, secrets=MemorySecretStore())

@@ -102,6 +102,7 @@ class SourceDesk:
         self._secrets = secrets
         self._http = http
         self._sims = dict(simulator_base_urls or {})
+        self._listener_url = ""  # the POS listener's bound address (``listener_bound``)
         self.confirm_backoff_s = confirm_backoff_s
         self.store = SqliteSourceStore(
             service.db.engine, self.clock.now, lambda old, new: self.changes.on_change(old, new)
@@ -172,6 +173,7 @@ class SourceDesk:
             self.clock,
             simulator_base_url=sim,
             save_secret=self._secrets.set,  # refreshed tokens outlive a restart
+            listener_url=self._listener_url,
         )
         return _Plan(mode, ctx, ss.auto_confirm)
 
@@ -225,6 +227,24 @@ class SourceDesk:
                 for follow in list(self.after_reload):
                     await follow()
             return touched
+
+    async def listener_bound(self, url: str) -> None:
+        """The POS listener listens at ``url`` (its real port, also when ``[pos] port`` is
+        0): a source run against its rehearsal simulator is rebuilt so its push address
+        is the one the simulator signs for (美团 signs over the push URL). Simulators
+        read no secret, so this stays on the loop."""
+        self._listener_url = url
+        async with self._reload_lock:
+            for sid in self._sims:
+                if self.settings.sources.get(sid).mode != "off":
+                    continue  # set up for real: not the simulator's (and reads secrets)
+                plan = self._plan(sid)
+                if plan is None or plan == self._plans.get(sid):
+                    continue
+                await self._remove(sid)
+                self._add(sid, plan)
+                if self._started:
+                    self._source_loops[sid] = self._spawn(self._run_source(sid))
 
     def _stop_began(self) -> bool:
         """A reload still running when ``stop`` began rebuilds nothing (the sync-back

@@ -43,10 +43,12 @@ def context_for(
     *,
     simulator_base_url: str = "",
     save_secret: SaveSecret | None = None,
+    listener_url: str = "",
 ) -> SourceContext:
     """``simulator_base_url`` (rehearsal) wins over the configured and production hosts,
     and then the simulator's own rehearsal credentials are used and the simulator pushes
-    to this machine's listener (``rehearsal_push_base``).
+    to this machine's listener (``rehearsal_push_base``; ``listener_url`` is the address
+    the listener really bound, which differs from ``[pos] port`` when that is 0).
 
     ``save_secret`` (the secret store's setter; the desk passes it) makes tokens the
     connector refreshes outlive the process (``tokens.TokenKeeper``); never for a
@@ -57,7 +59,7 @@ def context_for(
     keeper = None
     if simulator_base_url:
         base, creds = simulator_base_url, dict(r.rehearsal_credentials)
-        push_base = rehearsal_push_base(source_id, settings)
+        push_base = rehearsal_push_base(source_id, settings, listener_url)
     else:
         base, creds = (
             ss.base_url or r.production_base_url,
@@ -79,9 +81,12 @@ def context_for(
     )
 
 
-def rehearsal_push_base(source_id: str, settings: Settings) -> str:
-    """Where a rehearsal simulator pushes: the local listener (``[pos]`` host and port),
-    the path the listener serves pushes on; 美团 signs over ``<this>/<kind>``."""
+def rehearsal_push_base(source_id: str, settings: Settings, listener_url: str = "") -> str:
+    """Where a rehearsal simulator pushes: the local listener (its bound address once it
+    listens, else ``[pos]`` host and port), the path the listener serves pushes on; 美团
+    signs over ``<this>/<kind>``, so a port 0 left here would refuse every push."""
+    if listener_url:
+        return f"{listener_url.rstrip('/')}/api/v1/sources/{source_id}"
     pos = settings.pos
     host = f"[{pos.host}]" if ":" in pos.host else pos.host
     return f"http://{host}:{pos.port}/api/v1/sources/{source_id}"

@@ -12,8 +12,6 @@ at speed 0 (time moved by hand).
 
 from __future__ import annotations
 
-import random
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -87,22 +85,6 @@ class Rig:
         return self.sim(source).log.paths()
 
 
-def _listener_port() -> int:
-    """A free port below the ephemeral range: the [pos] port is fixed before the core
-    starts, and the simulators and sandboxes bind ephemeral ports in between (a port
-    picked by binding port 0 could be handed to one of them)."""
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free port in 20000-32000")
-
-
 @asynccontextmanager
 async def rehearsal_core(
     tmp_path, *, dispatch: str = "auto", feed: bool = False, **rehearsal: Any
@@ -111,7 +93,7 @@ async def rehearsal_core(
     the platform-order feed (else the tests order by hand)."""
     settings = make_settings(
         tmp_path,
-        pos={"port": _listener_port()},  # the simulators sign over the [pos] URL
+        pos={"port": 0},  # the simulators sign over the listener's bound URL
         rehearsal={"sources": True, "source_orders_every_s": 0, **rehearsal},
         dispatch={"mode": dispatch},
     )
@@ -216,6 +198,22 @@ async def test_push_confirm_dispatch_deliver_and_sync_back_in_order(tmp_path, so
         synced = await wait_until(lambda: _synced_delivered(rig.core, order_id))
         assert synced.index("picked_up") < synced.index("delivered")  # the timeline's order
         assert rig.sim(source).log.rejected == []  # every call we made was well signed
+
+
+async def test_first_meituan_pushes_pass_with_the_listener_on_port_0(tmp_path):
+    """``[pos] port = 0``: the 美团 connector verifies the signature over the listener's
+    bound address (the one the simulator signs for), so the very first pushes are taken."""
+    async with rehearsal_core(tmp_path, dispatch="manual") as rig:
+        port = rig.core.pos_listener.port
+        assert port != 0 and rig.core.service.settings.pos.port == 0
+        conn = rig.desk.connectors["meituan"]
+        assert conn.ctx.push_base_url == f"http://127.0.0.1:{port}/api/v1/sources/meituan"  # type: ignore[attr-defined]
+        for n in (1, 2):
+            made = await rig.op("meituan", "new_order", **SOURCES["meituan"].near_store)
+            assert made["pushed"] is True, made  # refused for a bad signature before
+            order_id = await rig.board_id("meituan", made["order_id"])
+            detail = await rig.core.service.order_detail(order_id)
+            assert detail is not None and detail.order.pickup_no == f"美团 #{n}"
 
 
 @pytest.mark.parametrize("source", ["meituan", "eleme"])
