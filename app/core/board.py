@@ -27,6 +27,19 @@ class BoardRow:
     attempt: DeliveryAttempt | None
     lane: Lane
     attention: Attention | None = None  # set in the attention lane only
+    # a platform order's unsettled customer request: "cancel", "refund" or "" (none; a
+    # POS order); read with the row from source_orders, so it shows after a restart too
+    platform_request: str = ""
+
+
+def platform_request(state: str, cancel_requested: bool, refund_state: str) -> str:
+    """The customer's pending request on a platform order ("" once the order is
+    cancelled or completed: the lane says the rest). A refund request wins."""
+    if state in ("cancelled", "completed"):
+        return ""
+    if refund_state == "applied":
+        return "refund"
+    return "cancel" if cancel_requested else ""
 
 
 def current_attempt(attempts: list[DeliveryAttempt]) -> DeliveryAttempt | None:

@@ -19,6 +19,7 @@ from app.core.domain import DeliveryAttempt, Order
 from app.core.storage import board_repo
 from app.core.storage.board_repo import Cursor, LaneTimes
 from app.core.storage.repos import Database
+from app.core.storage.source_repo import requests_for_orders
 
 __all__ = ["BoardPage", "Cursor", "board_page", "lane_counts"]
 
@@ -34,7 +35,9 @@ class _Core(Protocol):
     db: Database
     clock: Clock
 
-    def board_row(self, order: Order, attempts: list[DeliveryAttempt]) -> BoardRow: ...
+    def board_row(
+        self, order: Order, attempts: list[DeliveryAttempt], platform_request: str = ""
+    ) -> BoardRow: ...
 
 
 def lane_times(core: _Core, now: datetime) -> LaneTimes:
@@ -72,7 +75,8 @@ async def board_page(
     )
     ids = [o.id for o in orders if o.id is not None]
     atts = await core.db.run(core.db.attempts_for_orders, ids)
-    rows = [core.board_row(o, atts.get(o.id or 0, [])) for o in orders]
+    reqs = await core.db.run(requests_for_orders, core.db.engine, ids)  # shown red, restarts too
+    rows = [core.board_row(o, atts.get(o.id or 0, []), reqs.get(o.id or 0, "")) for o in orders]
     return BoardPage(rows, cursor)
 
 

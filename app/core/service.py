@@ -51,6 +51,7 @@ from app.core.secrets import MemorySecretStore, SecretStore, SecretStoreUnavaila
 from app.core.sources import console
 from app.core.sources.console import SourceCheck, SourceFacts
 from app.core.storage.repos import Database, InsertOutcome, OrderEvent
+from app.core.storage.source_repo import requests_for_orders
 
 if TYPE_CHECKING:
     from app.core.domain.source_order import SourceOrder
@@ -139,10 +140,14 @@ class AppService:
         if since is None:
             since = self.clock.now() - timedelta(days=self.settings.ui.board_days)
         orders = await self.db.run(self.db.list_orders, since=since, search=search, limit=limit)
-        atts = await self.db.run(self.db.attempts_for_orders, [o.id for o in orders])
-        return [self.board_row(o, atts.get(o.id or 0, [])) for o in orders]  # stored: has id
+        ids = [o.id or 0 for o in orders]  # stored: has id
+        atts = await self.db.run(self.db.attempts_for_orders, ids)
+        reqs = await self.db.run(requests_for_orders, self.db.engine, ids)
+        return [self.board_row(o, atts.get(o.id or 0, []), reqs.get(o.id or 0, "")) for o in orders]
 
-    def board_row(self, order: Order, attempts: list[DeliveryAttempt]) -> BoardRow:
+    def board_row(
+        self, order: Order, attempts: list[DeliveryAttempt], platform_request: str = ""
+    ) -> BoardRow:
         a = current_attempt(attempts)
         lane, attention = lane_for(
             order,
@@ -151,13 +156,15 @@ class AppService:
             no_rider_after_s=self.settings.alerts.no_rider_after_min * 60,
             stale_after_s=self.settings.dispatch.stale_tracking_s,
         )
-        return BoardRow(order, a, lane, attention)
+        return BoardRow(order, a, lane, attention, platform_request)
 
     async def board_row_for(self, order_id: int) -> BoardRow | None:
         order = await self.db.run(self.db.get_order, order_id)
         if order is None:
             return None
-        return self.board_row(order, await self.db.run(self.db.attempts_for_order, order_id))
+        atts = await self.db.run(self.db.attempts_for_order, order_id)
+        reqs = await self.db.run(requests_for_orders, self.db.engine, [order_id])
+        return self.board_row(order, atts, reqs.get(order_id, ""))
 
     async def board_rows_for(self, order_ids: Iterable[int]) -> dict[int, BoardRow]:
         """Board rows for a set of orders in two queries (orders, then their attempts):
@@ -166,16 +173,18 @@ class AppService:
         ids = list(dict.fromkeys(order_ids))
         db = self.db
 
-        def read() -> list[tuple[Order, list[DeliveryAttempt]]]:  # one hop to the db thread
-            rows: list[tuple[Order, list[DeliveryAttempt]]] = []
+        def read() -> list[tuple[Order, list[DeliveryAttempt], str]]:  # one db-thread hop
+            rows: list[tuple[Order, list[DeliveryAttempt], str]] = []
             for i in range(0, len(ids), 900):  # SQLite's bound-parameter limit
                 chunk = ids[i : i + 900]
                 orders = db.list_orders(ids=chunk, limit=len(chunk))
-                atts = db.attempts_for_orders([o.id or 0 for o in orders])
-                rows += [(o, atts.get(o.id or 0, [])) for o in orders]
+                found = [o.id or 0 for o in orders]
+                atts = db.attempts_for_orders(found)
+                reqs = requests_for_orders(db.engine, found)  # platform cancel/refund asks
+                rows += [(o, atts.get(o.id or 0, []), reqs.get(o.id or 0, "")) for o in orders]
             return rows
 
-        return {o.id or 0: self.board_row(o, a) for o, a in await db.run(read)}
+        return {o.id or 0: self.board_row(o, a, r) for o, a, r in await db.run(read)}
 
     async def order_actions(self, order_id: int) -> OrderActions:
         """What the operator may do with the order now (see ``app.core.operations``)."""

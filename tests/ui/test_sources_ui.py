@@ -4,6 +4,7 @@ cancel request in red, the detail pane's platform box, the health chips and the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -93,6 +94,23 @@ def test_a_platform_cancel_request_is_red_until_settled(qtbot):
     model.platform_updated(Updated(5, "meituan", "x", "cancelled", cancel_requested=True))
     assert "申请" not in _cell(model, 0, "status")
     model.platform_updated(Updated(None, "meituan", "y", "new"))  # not on the board: no-op
+
+
+def test_a_request_read_with_the_row_is_red_without_an_event(qtbot):
+    """After a restart no update event comes: the stored request on the row (page,
+    later page, refresh) makes it red; a refreshed row without it clears the flag."""
+    model = BoardModel()
+    asked = dataclasses.replace(make_source_row(5, "meituan", 12), platform_request="cancel")
+    model.set_rows([asked, make_row(4, Lane.NEW)])
+    assert _cell(model, 0, "status").startswith("顾客申请取消")
+    assert _cell(model, 0, "status", Qt.ItemDataRole.ForegroundRole) == QColor("#cf222e")
+    assert "申请" not in _cell(model, 1, "status")
+    older = dataclasses.replace(make_source_row(3, "eleme", 2), platform_request="refund")
+    model.append_page([older], None)
+    assert _cell(model, 2, "status").startswith("顾客申请退款")
+    model.upsert(dataclasses.replace(asked, platform_request=""))  # settled on the platform
+    assert "申请" not in _cell(model, 0, "status")
+    assert _cell(model, 0, "status", Qt.ItemDataRole.ForegroundRole) != QColor("#cf222e")
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from app.core.board import platform_request
 from app.core.domain.order import DispatchMode, OrderState
 from app.core.domain.source_order import (
     FulfilmentMode,
@@ -357,3 +358,25 @@ class SqliteSourceStore:
         return await asyncio.to_thread(
             self.set_fulfilment_sync, order_id, fulfilment, mode, converted=converted
         )
+
+
+def requests_for_orders(engine: Engine, order_ids: Iterable[int]) -> dict[int, str]:
+    """The pending customer request (``board.platform_request``) of each board order that
+    came from a platform and has one; chunked under SQLite's bound-parameter limit."""
+    ids = list(dict.fromkeys(order_ids))
+    so, out = t.source_orders, {}
+    with engine.connect() as c:
+        for i in range(0, len(ids), 900):
+            q = select(so.c.order_id, so.c.state, so.c.doc).where(
+                so.c.order_id.in_(ids[i : i + 900]), so.c.state.in_(_OPEN)
+            )
+            for r in c.execute(q):
+                doc = r.doc or {}
+                request = platform_request(
+                    str(r.state),
+                    bool(doc.get("cancel_requested")),
+                    str(doc.get("refund_state", "")),
+                )
+                if request:
+                    out[int(r.order_id)] = request
+    return out

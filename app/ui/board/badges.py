@@ -64,12 +64,25 @@ class PlatformFlags:
         text = request_label(bool(event.cancel_requested), str(event.refund_state or ""))
         if event.state in ("cancelled", "completed"):
             text = ""  # settled: the lane says the rest
-        if self._text.get(event.order_id, "") == text:
+        return self._set(event.order_id, text)
+
+    def from_row(self, row) -> bool:
+        """A row read from storage carries the request (``BoardRow.platform_request``):
+        the flag shows after a restart, before any update event; True when it changed."""
+        oid = row.order.id
+        if oid is None:
+            return False
+        request = getattr(row, "platform_request", "")
+        text = request_label(request == "cancel", "applied" if request == "refund" else "")
+        return self._set(oid, text)
+
+    def _set(self, order_id: int, text: str) -> bool:
+        if self._text.get(order_id, "") == text:
             return False
         if text:
-            self._text[event.order_id] = text
+            self._text[order_id] = text
         else:
-            self._text.pop(event.order_id, None)
+            self._text.pop(order_id, None)
         return True
 
     def get(self, order_id: int | None) -> str:

@@ -306,6 +306,9 @@ class BoardModel(QAbstractTableModel):
     def set_page(self, rows: Iterable[BoardRow], cursor: object | None, counts) -> None:
         """The first page of the current query (newest first) and its lane counts."""
         self.beginResetModel()
+        rows = list(rows)
+        for r in rows:
+            self.platform_flags.from_row(r)
         self._rows.reset(rows)
         self._keys.clear()
         self._cells.clear()
@@ -321,6 +324,8 @@ class BoardModel(QAbstractTableModel):
         self.cursor = cursor
         n = len(self._rows)
         fresh = [r for r in rows if row_id(r) not in self._rows]
+        for r in fresh:
+            self.platform_flags.from_row(r)
         if fresh:
             self.beginInsertRows(QModelIndex(), n, n + len(fresh) - 1)
             self._rows.extend_older(fresh)
@@ -341,6 +346,7 @@ class BoardModel(QAbstractTableModel):
         if fresh:
             self._fresh.add(oid)
         self._count(row, old, fresh)
+        self.platform_flags.from_row(row)
         self._known[oid] = row.lane
         self._keys.pop(oid, None)
         self._cells.pop(oid, None)

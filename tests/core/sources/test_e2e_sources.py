@@ -216,6 +216,35 @@ async def test_first_meituan_pushes_pass_with_the_listener_on_port_0(tmp_path):
             assert detail is not None and detail.order.pickup_no == f"美团 #{n}"
 
 
+async def test_a_refund_request_is_on_the_board_row_from_storage_after_a_restart(tmp_path):
+    """The red flag of a customer's request comes with the row read from storage (page,
+    batch refresh, single row), also in a new session that never saw the update event."""
+    async with rehearsal_core(tmp_path, dispatch="manual") as rig:
+        made = await rig.op("meituan", "new_order", **SOURCES["meituan"].near_store)
+        oid = made["order_id"]
+        order_id = await rig.board_id("meituan", oid)
+        plain = await rig.core.service.board_row_for(order_id)
+        assert plain is not None and plain.platform_request == ""
+        assert (await rig.op("meituan", "refund", order_id=oid))["pushed"] is True
+
+        async def asked() -> bool:
+            row = await rig.core.service.board_row_for(order_id)
+            return row is not None and row.platform_request == "refund"
+
+        await wait_until(asked)
+    settings = make_settings(tmp_path, rehearsal={"sources": False})  # the same database
+    core = build_core(settings, secrets=MemorySecretStore())
+    await core.start(pos=False)
+    try:
+        svc = core.service
+        page = await svc.board_page()
+        assert [(r.order.id, r.platform_request) for r in page.rows] == [(order_id, "refund")]
+        assert (await svc.board_rows_for([order_id]))[order_id].platform_request == "refund"
+        assert [r.platform_request for r in await svc.board()] == ["refund"]
+    finally:
+        await core.stop()
+
+
 @pytest.mark.parametrize("source", ["meituan", "eleme"])
 async def test_dropped_push_is_recovered_by_the_pull(tmp_path, source):
     src = SOURCES[source]
