@@ -139,6 +139,9 @@ class SandboxEngine:
         self.faults: dict[str, Faults] = {}
         self.scenario: dict[str, Scenario] = {}
         self.balance_fen: dict[str, int] = {}
+        # per carrier, the disputed wire facts a sandbox plays ({"field_style": "camel"}):
+        # each carrier's front reads its own names, with its default when unset
+        self.variants: dict[str, dict[str, str]] = {}
         self._seq = itertools.count(1)
 
     # ------------------------------------------------------------------ clock
@@ -159,7 +162,14 @@ class SandboxEngine:
     def set_scenario(self, carrier: str, scenario: Scenario) -> None:
         self.scenario[carrier] = scenario
 
+    def set_variant(self, carrier: str, name: str, value: str) -> None:
+        self.variants.setdefault(carrier, {})[name] = value
+
+    def variant(self, carrier: str, name: str, default: str) -> str:
+        return self.variants.get(carrier, {}).get(name, default)
+
     def reset(self) -> None:
+        self.variants.clear()
         self.quotes.clear()
         self.orders.clear()
         self.create_calls.clear()

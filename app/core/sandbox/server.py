@@ -53,6 +53,11 @@ def build_app(engine: SandboxEngine, carriers: tuple[str, ...] = CARRIER_IDS) ->
         engine.set_faults(body["carrier"], Faults(**{k: v for k, v in body.items() if k in known}))
         return web.json_response({"ok": True})
 
+    async def variant(request: web.Request) -> web.Response:
+        body = await request.json()
+        engine.set_variant(str(body["carrier"]), str(body["name"]), str(body["value"]))
+        return web.json_response({"ok": True})
+
     async def reset(request: web.Request) -> web.Response:
         engine.reset()
         return web.json_response({"ok": True})
@@ -61,6 +66,7 @@ def build_app(engine: SandboxEngine, carriers: tuple[str, ...] = CARRIER_IDS) ->
     root.router.add_post("/__sandbox/advance", advance)
     root.router.add_post("/__sandbox/scenario", scenario)
     root.router.add_post("/__sandbox/faults", faults)
+    root.router.add_post("/__sandbox/variant", variant)
     root.router.add_post("/__sandbox/reset", reset)
     return root
 

@@ -5,6 +5,12 @@ against ``RULES.rehearsal_credentials``; errors in SF's ``error_code`` envelope.
 a ``shop{}`` block the shop is assumed ~1.5 km from the receiver (the real shop address
 lives in SF's shop registry). The callback URL comes from ``X-Sandbox-Callback-Url``
 because real SF callbacks are configured in the developer console.
+
+Disputed facts it can play (``engine.variant("sf", name, default)``, control API
+``POST /__sandbox/variant``): ``status_keys`` — ``getorderstatus`` names the ids
+``order_id``/``out_order_id`` (default, the SDK sample) or ``sf_order_id``/``shop_order_id``
+(like callbacks); ``status_22`` — a rider who withdraws (22) is followed by a new rider
+(``reassign``, default) or ends the order (``cancelled``: 22 for good, no rider).
 """
 
 from __future__ import annotations
@@ -220,12 +226,26 @@ class SfFront(Front):
             "coupons_total_fee": 0,
         }
 
+    def _ended_by_22(self, o: SimOrder, snap: Snapshot) -> bool:
+        """Variant ``status_22=cancelled``: the first withdrawal ends the order for good."""
+        if self.engine.variant(CARRIER, "status_22", "reassign") != "cancelled":
+            return False
+        if not o.extra.get("sf_22") and sf_code(snap) == 22:
+            o.extra["sf_22"] = True
+            self.engine.cancel(o, by="carrier")
+        return bool(o.extra.get("sf_22"))
+
     async def getorderstatus(self, doc: dict[str, Any], request: web.Request) -> dict[str, Any]:
         o = self._find(doc)
         snap = self.engine.snapshot(o)
+        ids = self._ids(o)
+        if self.engine.variant(CARRIER, "status_keys", "order_id") == "order_id":
+            ids = {"order_id": o.carrier_order_id, "out_order_id": o.key}
+        if self._ended_by_22(o, snap):
+            return {**ids, "order_status": 22, "status_desc": _DESC[22], "push_time": self._wall()}
         code = sf_code(snap)
         out = {
-            **self._ids(o),
+            **ids,
             "order_status": code,
             "status_desc": _DESC.get(code, ""),
             "push_time": self._wall(),

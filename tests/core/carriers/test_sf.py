@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
@@ -24,7 +25,7 @@ from app.core.carriers.sf.rules import Options
 from app.core.clock import SystemClock
 from app.core.domain import DeliveryAttempt, DeliveryStatus
 from app.core.sandbox import sf as sf_sandbox
-from app.core.sandbox.engine import SandboxEngine
+from app.core.sandbox.engine import SandboxEngine, Scenario
 from app.core.sandbox.server import SandboxServer
 from tests.core.carriers.kit import ORDERS, STORES, canned, fixture
 
@@ -239,3 +240,66 @@ def test_rules_shape():
     assert RULES.secret_keys == ("dev_key",)
     assert RULES.tips.validate(0, 100, 0) is None and RULES.tips.validate(0, 50, 0)
     assert RULES.unverified and not RULES.quote_binding
+
+
+# ----------------------------------------------------------------------------- issue 18
+def test_getorderstatus_sdk_key_names_keep_sf_order_id():
+    """F4: the SDK sample names the ids ``order_id``/``out_order_id`` (a big integer)."""
+    snap = mapping.parse_status(
+        {"order_id": 3368153620852828000, "out_order_id": "28930139715870", "order_status": 10}
+    )
+    assert snap.carrier_order_id == "3368153620852828000"
+    assert snap.idempotency_key == "28930139715870"
+    cb = mapping.parse_status({"sf_order_id": "S1", "shop_order_id": "K1", "order_status": 10})
+    assert (cb.carrier_order_id, cb.idempotency_key) == ("S1", "K1")
+
+
+def test_status_22_option_and_settled_28():
+    """F8: 22 re-dispatches by default; ``status_22 = "cancelled"`` makes it terminal."""
+    assert Options().status_22 == "reassign" and Options().version == 17
+    gone = mapping.parse_status({"order_status": 22, "sf_order_id": "1"}, status_22="cancelled")
+    assert gone.status is DeliveryStatus.CANCELLED and not gone.reassignment
+    assert mapping.parse_status({"order_status": 28}).status is DeliveryStatus.CANCELLED
+    assert not any(u.startswith("version") for u in RULES.unverified)
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize("style", ["order_id", "sf_order_id"])
+async def test_sandbox_query_by_key_keeps_sf_id_in_either_spelling(sandbox, style):
+    engine, _server, sf = sandbox
+    engine.set_variant("sf", "status_keys", style)
+    att = _attempt(f"JP-KEYS-{style}")
+    created = await sf.create(ORDER, await sf.quote(ORDER), att)
+    snap = await sf.query(att)  # by shop_order_id (order_type 2), SF's id unknown yet
+    assert snap.carrier_order_id == created.carrier_order_id != ""
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("variant", "option", "status"),
+    [
+        ("reassign", "reassign", DeliveryStatus.PENDING_ACCEPT),
+        ("cancelled", "cancelled", DeliveryStatus.CANCELLED),
+        ("cancelled", "reassign", DeliveryStatus.PENDING_ACCEPT),  # the mismatch is visible
+    ],
+)
+async def test_sandbox_status_22_variants(sandbox, variant, option, status):
+    engine, server, _sf = sandbox
+    http = CarrierHttp(timeout_s=2)
+    ctx = _ctx(server, http)
+    sf = Adapter(replace(ctx, options={"status_22": option}))
+    engine.set_variant("sf", "status_22", variant)
+    engine.set_scenario("sf", Scenario.RIDER_CANCELS)
+    try:
+        att = _attempt(f"JP-22-{variant}-{option}")
+        await sf.create(ORDER, await sf.quote(ORDER), att)
+        engine.advance(80)  # accepted at 30 s, withdrawn at 70 s
+        snap = await sf.query(att)
+        assert snap.raw_status == "22" and snap.status is status
+        engine.advance(60)  # the reassign variant finds a new rider; cancelled stays 22
+        later = await sf.query(att)
+        assert later.raw_status == ("22" if variant == "cancelled" else "10")
+    finally:
+        await http.aclose()

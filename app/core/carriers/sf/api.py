@@ -60,7 +60,7 @@ class Adapter(AdapterBase[Options]):
             "getorderstatus", attempt, self.creds, self.opts, self._unix()
         )
         result = await self._call(wire, mutating=False)
-        return mapping.parse_status(result, attempt.idempotency_key)
+        return mapping.parse_status(result, attempt.idempotency_key, status_22=self.opts.status_22)
 
     async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
         wire = mapping.build_ref_call(
@@ -90,4 +90,4 @@ class Adapter(AdapterBase[Options]):
         return await self._each_position(attempts, one, skip=())  # SF: any error fails all
 
     def parse_callback(self, request: CallbackRequest) -> CallbackResult:
-        return mapping.parse_callback(request, self.creds)
+        return mapping.parse_callback(request, self.creds, status_22=self.opts.status_22)

@@ -20,8 +20,10 @@ STATUS: dict[int, DeliveryStatus] = {
     14: DeliveryStatus.PICKED_UP,  # [L] seen once in a listorderfeed sample
     15: DeliveryStatus.PICKED_UP,
     17: DeliveryStatus.DELIVERED,
-    22: DeliveryStatus.PENDING_ACCEPT,  # rider withdrew: re-dispatch (reassignment)
-    28: DeliveryStatus.CANCELLED,  # [L] 可疑单被拒单
+    # 22 配送员撤单: our notes read re-dispatch (reassignment); a production POS (Digiwin)
+    # files it with 2 and 28 as cancelled. ASSUMED: ``Options.status_22`` chooses.
+    22: DeliveryStatus.PENDING_ACCEPT,
+    28: DeliveryStatus.CANCELLED,  # 可疑单被拒单 (settled by the audit: Digiwin, cancel-type)
     31: DeliveryStatus.CANCEL_REQUESTED,
 }
 REASSIGNMENT = frozenset({22})
@@ -42,7 +44,10 @@ class DuplicateOrderError(RejectedError):
     """createorder refused a shop_order_id that already exists in the shop."""
 
 
-def map_status(code: int) -> DeliveryStatus:
+def map_status(code: int, status_22: str = "reassign") -> DeliveryStatus:
+    """``status_22``: "reassign" (22 = back to dispatch) or "cancelled" (22 is terminal)."""
+    if code == 22 and status_22 == "cancelled":
+        return DeliveryStatus.CANCELLED
     return STATUS.get(code, DeliveryStatus.UNKNOWN)
 
 

@@ -284,21 +284,27 @@ def _rider(result: Mapping[str, Any]) -> Rider | None:
     )
 
 
-def parse_status(result: Mapping[str, Any], key: str = "") -> StatusSnapshot:
+def parse_status(
+    result: Mapping[str, Any], key: str = "", *, status_22: str = "reassign"
+) -> StatusSnapshot:
+    """A ``getorderstatus`` result (``order_id``/``out_order_id`` in the SDK sample) or a
+    callback (``sf_order_id``/``shop_order_id``): either spelling of the ids is read."""
     raw = kit.to_int(result.get("order_status"))
     code = raw if raw is not None else -1
-    status = codes.map_status(code)
+    status = codes.map_status(code, status_22)
+    sf_id = result.get("sf_order_id") or result.get("order_id") or ""
+    shop_id = result.get("shop_order_id") or result.get("out_order_id") or ""
     delivered = status is DeliveryStatus.DELIVERED
     cancelled = status is DeliveryStatus.CANCELLED
     push = kit.to_int(result.get("push_time"))
     return StatusSnapshot(
         status=status,
         raw_status=str(raw) if raw is not None else "",
-        carrier_order_id=str(result.get("sf_order_id") or ""),
-        idempotency_key=str(result.get("shop_order_id") or key),
+        carrier_order_id=str(sf_id),
+        idempotency_key=str(shop_id or key),
         rider=None if status is DeliveryStatus.PENDING_ACCEPT else _rider(result),
         at=from_unix(push) if push else None,
-        reassignment=code in codes.REASSIGNMENT,
+        reassignment=code in codes.REASSIGNMENT and status is DeliveryStatus.PENDING_ACCEPT,
         actual_fee_fen=_fee(result) if delivered else None,
         tip_fen=kit.to_int(result.get("total_gratuity_fee") or result.get("gratuity_fee")),
         cancel_fee_fen=kit.to_int(result.get("deduction_fee")) if cancelled else None,
@@ -339,7 +345,9 @@ def parse_tip(result: Mapping[str, Any]) -> int | None:
 
 
 # ----------------------------------------------------------------------------- callbacks
-def parse_callback(request: CallbackRequest, creds: Mapping[str, str]) -> CallbackResult:
+def parse_callback(
+    request: CallbackRequest, creds: Mapping[str, str], *, status_22: str = "reassign"
+) -> CallbackResult:
     """Verify ``?sign=`` over the raw body, then map the event (by ``order_status``)."""
     text = request.body.decode("utf-8", errors="replace")
     expected = sign(text, str(creds["dev_id"]), creds["dev_key"])
@@ -349,7 +357,7 @@ def parse_callback(request: CallbackRequest, creds: Mapping[str, str]) -> Callba
         doc = json.loads(text)
     except ValueError:
         raise CallbackRejected("sf callback is not JSON", 400, CALLBACK_BAD) from None
-    snap = parse_status(doc)
+    snap = parse_status(doc, status_22=status_22)
     index = str(doc.get("url_index") or "")
     if index == "sf_cancel":
         snap = _with(snap, status=DeliveryStatus.CANCELLED, cancelled_by=CancelledBy.CARRIER_SYSTEM)

@@ -17,12 +17,15 @@ from app.core.domain import DeliveryStatus
 class Options:
     """ctx.options knobs with their defaults (each one an unverified fact, see unverified)."""
 
-    version: int = 17  # doc major+minor without the dot; newer docs may be 19
+    version: int = 17  # doc major+minor without the dot; settled 17 (two production SDKs)
     product_type: int = 1  # 1 快餐/送餐; the full list is not public
     shop_type: int = 1  # 1 = SF shop id, 2 = our own shop id
     cancel_code: int = 313  # 商家发起取消 / 其他
     send_shop_block: bool = False  # shop{} only for platform-type developers
     return_flag: int = 511
+    # ASSUMED: status 22 配送员撤单 is "reassign" (SF re-dispatches; our notes [H]) or
+    # "cancelled" (terminal, as a production POS files it: audit F8)
+    status_22: str = "reassign"
 
 
 RULES = CarrierRules(
@@ -64,16 +67,16 @@ RULES = CarrierRules(
         "shop_id": "3243279847393",
     },
     unverified=(
-        "version: createorder doc version, default 17 (newer docs may be 19)",
+        "status_22: 22 配送员撤单 = re-dispatch (default) or cancelled (F8, evidence conflicts)",
         "product_type: default 1 (快餐/送餐); full list not public",
         "shop_type: default 1 (shop_id is the SF shop id); 2 for our own shop id",
         "cancel_code: default 313 (商家发起取消/其他) [M]",
         "send_shop_block: default False; shop{} is for platform-type developers only",
         "rate_limit_per_s: QPS not published; 5/s chosen",
         "error codes: no public table; classified by guessed codes plus message keywords",
-        "getorderstatus/riderlatestposition result field names (rider_name/operator_name, "
-        "real_pay_money, rider_lat/rider_lng) inferred from callbacks and samples",
-        "status 14 (picked up, [L]) mapped to PICKED_UP; 28 (可疑单被拒单, [L]) to CANCELLED",
+        "getorderstatus result: order_id/out_order_id (SDK sample) or sf_order_id/shop_order_id"
+        " (callbacks): both read; rider_name/real_pay_money inferred from samples",
+        "status 14 (picked up, [L]) mapped to PICKED_UP",
         "url_index names for rider-withdraw callbacks; status is read from order_status",
     ),
 )
