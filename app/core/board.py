@@ -43,11 +43,27 @@ def platform_request(state: str, cancel_requested: bool, refund_state: str) -> s
 
 
 def current_attempt(attempts: list[DeliveryAttempt]) -> DeliveryAttempt | None:
-    """The live attempt if any, else the latest."""
+    """The attempt that stands for the order's delivery: the most advanced live one
+    (a race winner beats a loser still pending or being cancelled; the later on a tie),
+    else the latest that reached the customer (a race winner that delivered beats the
+    loser cancelled after it), else the latest."""
+    live = [a for a in attempts if a.status.live]
+    if live:
+        return max(reversed(live), key=lambda a: progress(a.status))
     for a in reversed(attempts):
-        if a.status.live:
+        if a.status in _REACHED:
             return a
     return attempts[-1] if attempts else None
+
+
+_REACHED = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.RETURNING, DeliveryStatus.RETURNED})
+
+
+def progress(status: DeliveryStatus) -> int:
+    """How far a live attempt got, for picking the current one (the SQL board agrees)."""
+    if status is DeliveryStatus.CANCEL_REQUESTED:
+        return 0  # on its way out: never the delivery while another attempt is live
+    return status.rank
 
 
 def lane_for(

@@ -27,6 +27,8 @@ from app.core.domain.status import RIDER_ASSIGNED
 from app.core.events import AlertKind, AlertRaised, AttemptStatusChanged, Severity
 
 S = DeliveryStatus
+# a rider took the order: every status a racer can only reach after acceptance
+PAST_PENDING = RIDER_ASSIGNED | {S.DELIVERED, S.RETURNING, S.RETURNED}
 _SETTLE_ROUNDS = 5  # a reaction may publish another change of the same order
 
 
@@ -96,7 +98,9 @@ class Reactions:
         gets its own reaction); the caller holds the order's lock."""
         oid = att.order_id
         assigned = st in RIDER_ASSIGNED
-        if assigned and prev not in RIDER_ASSIGNED and att.race_group:
+        if st in PAST_PENDING and prev not in PAST_PENDING and att.race_group:
+            # any forward move past pending wins the race, also a jump straight from
+            # pending to delivered between two polls (acceptance never seen)
             await self.cancel_losers(att)
         if st is S.PENDING_ACCEPT and (prev in RIDER_ASSIGNED or prev is S.PENDING_ACCEPT):
             await self._rider_withdrew(att)  # only a reassignment moves back like this
@@ -128,7 +132,8 @@ class Reactions:
         self.timers.arm(att)
 
     async def cancel_losers(self, winner: DeliveryAttempt) -> None:
-        """A racer's rider accepted: cancel the other racers (confirmed)."""
+        """A racer's rider accepted (or the racer moved further): cancel the other
+        racers (confirmed; free while they are unaccepted)."""
         for a in await self.ctx.live(winner.order_id):
             if a.id == winner.id or a.race_group != winner.race_group:
                 continue

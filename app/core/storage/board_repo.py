@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
-from app.core.board import Lane
+from app.core.board import Lane, progress
 from app.core.domain import DeliveryStatus, Order, OrderState
 from app.core.storage import search_index
 from app.core.storage import tables as t
@@ -42,6 +42,8 @@ from app.core.storage.convert import row_to_order
 
 _NO_LIMIT = 2**62  # a LIMIT that limits nothing (see lane_counts)
 _NOT_LIVE = [s.value for s in DeliveryStatus if not s.live]
+# board.current_attempt's order among live attempts (+1: UNKNOWN ranks -1)
+_PROGRESS = {s.value: progress(s) + 1 for s in DeliveryStatus if s.live}
 _DONE_STATES = [OrderState.DELIVERED.value, OrderState.SELF_DELIVERED.value]
 
 
@@ -84,16 +86,18 @@ def _attempt_lane(times: LaneTimes) -> ColumnElement[str]:
 
 
 def lane_sql(times: LaneTimes) -> ColumnElement[str]:
-    """``lane_for`` as SQL over an ``orders`` row: the current attempt (the live one if
-    any, else the latest) is a correlated subquery, only reached for undecided states.
-    It is picked by an aggregate (max of live-first rank) rather than ORDER BY ... LIMIT
-    1, which would build a sorter per order."""
+    """``lane_for`` as SQL over an ``orders`` row: the current attempt (``current_attempt``:
+    the most advanced live one, the later on a tie; with none live the lane is NEW
+    whichever is picked) is a correlated subquery, only reached for undecided states.
+    It is picked by an aggregate (max of live-first, progress, attempt_no) rather than
+    ORDER BY ... LIMIT 1, which would build a sorter per order."""
     o, a = t.orders.c, t.attempts.c
     a2 = t.attempts.alias("a2")
 
     def rank(c: ReadOnlyColumnCollection[str, Column[Any]]) -> ColumnElement[int]:
         live_first: ColumnElement[int] = case((c.status.in_(_NOT_LIVE), 0), else_=1 << 20)
-        return live_first + c.attempt_no
+        progress: ColumnElement[int] = case(_PROGRESS, value=c.status, else_=0)
+        return live_first + progress * 1024 + c.attempt_no
 
     best = (
         select(func.max(rank(a2.c)))

@@ -377,3 +377,37 @@ async def test_quote_expired_at_the_carrier_is_requoted_once(tmp_path):
         atts = await attempts(core, oid)
         assert [x.status for x in atts] == [S.CREATE_FAILED, S.PENDING_ACCEPT]
         assert a.carrier == "dada" and a.id == atts[1].id and sb.live_count() == 1
+
+
+async def test_race_winner_jumping_pending_to_delivered_cancels_the_loser(tmp_path):
+    """Issue 18 item 8: between two polls the winner goes pending -> delivered (no
+    acceptance ever seen); the other racer must still be cancelled (free, unaccepted) and
+    the order's delivery (API and board) is the winning attempt, not the loser's."""
+    from app.core.pos.views import order_detail
+
+    async with started_core(tmp_path, dispatch={"race": True, "race_max": 2}) as core:
+        e, sb = eng(core), sandbox(core)
+        oid = await add_order(core)
+        order = await cheapest(core, oid)
+        sb.set_scenario(order[1], Scenario.NO_RIDER)  # the loser never gets a rider
+        await e.dispatch(oid)
+        await wait_until(lambda: _statuses(core, oid, {S.PENDING_ACCEPT}))
+        sb.advance(2000)  # one jump: the winner's rider accepts, picks up and delivers
+        await e.refresh(oid)
+        await wait_until(lambda: _state_is(core, oid, "delivered"))
+        await wait_until(lambda: _statuses(core, oid, {S.DELIVERED, S.CANCELLED}))
+        atts = {a.carrier: a for a in await attempts(core, oid)}
+        assert atts[order[0]].status is S.DELIVERED
+        assert atts[order[1]].status is S.CANCELLED and atts[order[1]].cancel_fee_fen == 0
+        assert sb.live_count() == 0
+        sim = sb.find(order[1], atts[order[1]].idempotency_key)
+        assert sim is not None and sim.cancelled is not None
+        detail = await core.service.order_detail(oid)
+        assert detail is not None
+        body = order_detail(detail)
+        assert body["delivery_status"] == "delivered"
+        assert body["delivery"]["carrier"] == order[0]
+        row = next(r for r in await core.service.board() if r.order.id == oid)
+        assert row.attempt is not None and row.attempt.carrier == order[0]
+        kinds = [x.kind for x in await events(core, oid)]
+        assert "race_cancel" in kinds
