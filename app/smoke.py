@@ -20,11 +20,14 @@ def run_smoke(args) -> int:
     from PySide6.QtWidgets import QApplication, QLabel
 
     from app.core.runtime import CoreRuntime
+    from app.ui.i18n import qt_catalogue_missing
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     label = QLabel("JuPei smoke")
+    # the Chinese UI's dialog buttons need Qt's catalogue: a bundle that trimmed it fails
+    qt_missing = qt_catalogue_missing("zh_CN")
     t0 = time.monotonic()
     runtime = CoreRuntime()
     runtime.start()
@@ -37,6 +40,7 @@ def run_smoke(args) -> int:
     finally:
         runtime.stop()
     took = time.monotonic() - t0
+    reason = reason or qt_missing
     if reason:
         print(f"SMOKE FAILED after {took:.1f}s: {reason}", file=sys.stderr)
         return 1
