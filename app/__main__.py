@@ -10,6 +10,8 @@ jupei sandbox [--carriers ..] [--port N] [--sources-port N]
 jupei pos-sim [--rate R] [--count N]  a sample POS posting signed orders
 jupei hub [serve|migrate|store|secret|unmapped]  the chain hub server (app/hub, no Qt)
 jupei hub-join --url URL --code CODE  enrol this counter PC with a hub
+jupei carrier-check CARRIER [--live] [--create-test-order]
+                                      first-day check: safe calls, compared with the adapter
 jupei --version
 """
 
@@ -48,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument(
         "--push-retry-s", type=float, default=30.0, help="re-send unacknowledged pushes (0: off)"
     )
+    cc = sub.add_parser("carrier-check", help="check a carrier's answers against the adapter")
+    cc.add_argument("carrier", help="carrier id (dada, shansong, sf, meituan, fengniao, uupt)")
+    cc.add_argument("--live", action="store_true", help="the real host with your credentials")
+    cc.add_argument(
+        "--create-test-order",
+        action="store_true",
+        help="also create, query and cancel one order (test host or sandbox only)",
+    )
     ps = sub.add_parser("pos-sim", help="post realistic signed orders like a POS would")
     ps.add_argument("--rate", type=float, default=1.0, help="orders per second")
     ps.add_argument("--count", type=int, default=10)
@@ -72,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.cli import run_sandbox
 
         return run_sandbox(args)
+    if args.cmd == "carrier-check":
+        from app.cli import run_carrier_check
+
+        return run_carrier_check(args)
     if args.cmd == "pos-sim":
         from app.cli import run_pos_sim
 

@@ -113,6 +113,33 @@ def _source_sims(args):
     )
 
 
+def run_carrier_check(args) -> int:
+    """Print the first-day check's report in the UI language (``--lang`` overrides);
+    exit 0 when all matched, 1 when something did not, 2 for an unknown carrier."""
+    from app.core.carriers.check import run_check
+    from app.core.carriers.registry import CARRIER_IDS
+    from app.core.secrets import KeyringSecretStore
+
+    settings = load_settings(args.config)
+    lang = args.lang or settings.ui.language
+    if args.carrier not in CARRIER_IDS:
+        known = ", ".join(CARRIER_IDS)
+        print(f"未知配送平台 {args.carrier}（{known}）" if lang == "zh_CN"
+              else f"unknown carrier {args.carrier} ({known})")  # fmt: skip
+        return 2
+    report = asyncio.run(
+        run_check(
+            args.carrier,
+            settings,
+            KeyringSecretStore(),
+            live=args.live,
+            create_test_order=args.create_test_order,
+        )
+    )
+    print(report.render(lang))
+    return 0 if report.matched else 1
+
+
 def run_pos_sim(args) -> int:
     from app.core.pos.sim import main as sim_main
 

@@ -3,6 +3,12 @@
 sign against ``RULES.rehearsal_credentials``. Coordinates are BD-09 on the wire.
 Codes are UU's v2 table where one exists; the duplicate-originId and cancel-after-pickup
 codes (-2014, -4005) are the sandbox's own, matched by the adapter on their message.
+
+Disputed facts it can play (``engine.variant("uupt", name, "")``, control API
+``POST /__sandbox/variant``): ``timestamp_unit`` = ``ms`` — a seconds timestamp is
+refused (-102), as the official example's milliseconds would have it (default: both
+accepted); ``fee_fields`` = ``total`` — ``orderPrice`` answers ``totalMoney`` without
+``needPayMoney``.
 """
 
 from __future__ import annotations
@@ -52,13 +58,15 @@ def _reply(code: int, msg: str, body: object = None) -> web.Response:
     )
 
 
-def _verify(headers: Mapping[str, str], env: dict[str, Any]) -> dict[str, Any]:
+def _verify(
+    headers: Mapping[str, str], env: dict[str, Any], *, ms_only: bool = False
+) -> dict[str, Any]:
     if headers.get("X-App-Id") != CREDS["app_id"]:
         raise Fail(-103, "appid无效")
     if env.get("openId") != CREDS["open_id"]:
         raise Fail(-105, "openid无效")
     ts = env.get("timestamp")
-    if not isinstance(ts, int):
+    if not isinstance(ts, int) or (ms_only and ts < 10**11):
         raise Fail(-102, "timestamp错误")
     now = time.time() * (1000 if ts > 10**11 else 1)  # both units accepted: the unit is [?]
     if abs(now - ts) > 600 * (1000 if ts > 10**11 else 1):
@@ -109,7 +117,9 @@ def detail(o: SimOrder, snap: Snapshot, *, callback: bool = False) -> dict[str, 
     return d
 
 
-def _price(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
+def _price(
+    engine: SandboxEngine, biz: dict[str, Any], *, total_only: bool = False
+) -> dict[str, Any]:
     _need(biz, "fromLat", "fromLng", "toLat", "toLng", "goodsWeight", "sendType")
     if not biz.get("adCode") and not biz.get("cityName"):
         raise Fail(-1003, "无法获取订单城市相关信息")
@@ -118,12 +128,15 @@ def _price(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     q = engine.quote(
         CARRIER, src, dst, int(float(biz["goodsWeight"]) * 1000), ttl_s=RULES.quote_ttl_s or 120
     )
-    return {
+    out = {
         "priceToken": q.token,
         "totalMoney": q.fee_fen,
         "needPayMoney": q.fee_fen,
         "distance": q.distance_m,
     }
+    if total_only:
+        del out["needPayMoney"]
+    return out
 
 
 async def _add(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
@@ -204,7 +217,7 @@ class UuFront(Front):
         e = self.engine
         ops: dict[str, Op] = {
             "addOrder": lambda b: _add(e, b),
-            "orderPrice": lambda b: _price(e, b),
+            "orderPrice": lambda b: _price(e, b, total_only=self._variant("fee_fields", "total")),
             "orderDetail": lambda b: _detail(e, b),
             "cancelFee": lambda b: _cancel_fee(e, b),
             "cancelOrder": lambda b: _cancel(e, b),
@@ -214,7 +227,11 @@ class UuFront(Front):
         return self.by_name("/order/", ops, create="addOrder")
 
     async def verify(self, request: web.Request) -> Any:
-        return _verify(request.headers, await request.json())
+        ms_only = self._variant("timestamp_unit", "ms")
+        return _verify(request.headers, await request.json(), ms_only=ms_only)
+
+    def _variant(self, name: str, value: str) -> bool:
+        return self.engine.variant(CARRIER, name, "") == value
 
     def reply(self, result: Any) -> web.Response:
         return _reply(0, "success", result)

@@ -1,0 +1,124 @@
+"""``carrier-check``: all matched against each sandbox; against a sandbox switched to the
+disputed variant of a fact it names the mismatch and the option to change."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from app.__main__ import main
+from app.core.carriers.check import CheckReport, run_check
+from app.core.carriers.registry import CARRIER_IDS
+from app.core.config import Settings
+from app.core.sandbox.engine import SandboxEngine
+from app.core.sandbox.server import SandboxServer
+from app.core.secrets import MemorySecretStore
+
+
+@pytest_asyncio.fixture
+async def sandbox() -> AsyncIterator[SandboxServer]:
+    server = SandboxServer(SandboxEngine(seed=1, speed=0), push_callbacks=False)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def settings(carrier: str = "", **options: object) -> Settings:
+    s = Settings()
+    if carrier:
+        s.carriers.get(carrier).options.update(options)
+    return s
+
+
+async def check(server: SandboxServer, carrier: str, **kw: object) -> CheckReport:
+    s = kw.pop("settings", None) or settings()
+    assert isinstance(s, Settings)
+    return await run_check(carrier, s, MemorySecretStore(), sandbox_url=server.base_url, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("carrier", CARRIER_IDS)
+async def test_each_sandbox_all_matched(sandbox: SandboxServer, carrier: str) -> None:
+    report = await check(sandbox, carrier, create_test_order=True)
+    steps = {line.step: line.ok for line in report.lines}
+    assert report.matched, report.render("en")
+    assert steps["quote"] is True and steps["fee unit"] is True
+    assert steps["create"] is True and steps["status"] is True and steps["cancel"] is True
+    assert report.options_to_change == []
+    assert report.render("en").endswith("Result: all matched")
+    assert report.render("zh_CN").endswith("结果：全部一致")
+
+
+@pytest.mark.asyncio
+async def test_uu_timestamp_in_ms_is_named(sandbox: SandboxServer) -> None:
+    sandbox.engine.set_variant("uupt", "timestamp_unit", "ms")
+    report = await check(sandbox, "uupt")
+    assert not report.matched
+    assert report.options_to_change == ['[carriers.uupt.options] timestamp_unit = "ms"']
+    text = report.render("en")
+    assert "✗ quote: quote refused: timestamp错误" in text
+    assert "the quote works with timestamp_unit = 'ms'" in text
+    assert text.endswith(
+        'Result: 2 not matched; to change: [carriers.uupt.options] timestamp_unit = "ms"'
+    )
+    assert "timestamp_unit = 'ms' 时询价成功" in report.render("zh_CN")
+
+
+@pytest.mark.asyncio
+async def test_uu_with_the_option_changed_matches_again(sandbox: SandboxServer) -> None:
+    sandbox.engine.set_variant("uupt", "timestamp_unit", "ms")
+    report = await check(sandbox, "uupt", settings=settings("uupt", timestamp_unit="ms"))
+    assert report.matched, report.render("en")
+
+
+@pytest.mark.asyncio
+async def test_uu_fee_field_variant_is_named(sandbox: SandboxServer) -> None:
+    sandbox.engine.set_variant("uupt", "fee_fields", "total")
+    report = await check(sandbox, "uupt")
+    bad = [line for line in report.lines if line.ok is False]
+    assert [line.step for line in bad] == ["field fee"]
+    assert bad[0].en == "answer lacks field needPayMoney"
+    assert report.options_to_change == ['[carriers.uupt.options] fee_field = "totalMoney"']
+    fixed = await check(sandbox, "uupt", settings=settings("uupt", fee_field="totalMoney"))
+    assert fixed.matched, fixed.render("en")
+
+
+@pytest.mark.asyncio
+async def test_uu_variant_set_over_the_control_api_is_named(sandbox: SandboxServer) -> None:
+    async with httpx.AsyncClient(trust_env=False) as c:
+        r = await c.post(
+            f"{sandbox.base_url}/__sandbox/variant",
+            json={"carrier": "uupt", "name": "timestamp_unit", "value": "ms"},
+        )
+    assert r.status_code == 200
+    assert not (await check(sandbox, "uupt")).matched
+    assert (await check(sandbox, "dada")).matched  # the variant is UU's alone
+    sandbox.engine.reset()
+    assert (await check(sandbox, "uupt")).matched
+
+
+@pytest.mark.asyncio
+async def test_live_without_credentials_says_which_are_missing() -> None:
+    report = await run_check("uupt", settings(), MemorySecretStore(), live=True)
+    assert not report.matched
+    assert [(line.step, line.en) for line in report.lines] == [
+        ("credentials", "missing credentials: app_id, app_secret, open_id")
+    ]
+    assert report.base_url == "https://api-open.uupt.com/openapi/v3"
+
+
+def test_cli_unknown_carrier(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    rc = main(["--config", str(tmp_path / "none.toml"), "--lang", "en", "carrier-check", "nope"])
+    assert rc == 2
+    assert "unknown carrier nope" in capsys.readouterr().out
+
+
+def test_cli_against_its_own_sandbox(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    rc = main(["--config", str(tmp_path / "none.toml"), "--lang", "en", "carrier-check", "dada"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert out.startswith("Dada (dada) — sandbox http://127.0.0.1:")
+    assert "Result: all matched" in out
