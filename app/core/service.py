@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from app.core import board_query
 from app.core.board import BoardRow, Lane, current_attempt, lane_for
 from app.core.board_query import BoardPage, Cursor
-from app.core.carriers.gateway import CarrierGateway
+from app.core.carriers.gateway import CarrierGateway, has_real_credentials
 from app.core.clock import Clock
 from app.core.config import Settings, save_settings
 from app.core.dispatch import Dispatcher
@@ -54,6 +54,7 @@ from app.core.storage.repos import Database, InsertOutcome, OrderEvent
 from app.core.storage.source_repo import requests_for_orders
 
 if TYPE_CHECKING:
+    from app.core.carriers.check import CheckReport
     from app.core.domain.source_order import SourceOrder
     from app.core.printing.queue import PrinterState
     from app.core.printing.transports import Transport
@@ -485,6 +486,25 @@ class AppService:
         not enabled or lacks credentials, the adapter's ``CarrierError`` on failure."""
         entry = self.gateway.get(carrier_id)
         return await entry.adapter.quote(test_order(self.settings.store, self.clock.now()))
+
+    async def check_carrier(
+        self, carrier_id: str, *, progress: Callable[[str], None] | None = None
+    ) -> CheckReport:
+        """The first-day check (settings' button, ``carrier-check``): safe calls compared
+        with what the adapter expects. Live with the merchant's credentials when they are
+        configured, else against the rehearsal sandbox (a private one when none runs)."""
+        from app.core.carriers.check import run_check
+
+        secrets = self.gateway.secrets
+        live = has_real_credentials(carrier_id, self.settings, secrets)
+        return await run_check(
+            carrier_id,
+            self.settings,
+            secrets,
+            live=live,
+            sandbox_url=None if live else self.gateway.sandbox_url,
+            progress=progress,
+        )
 
     def sample_order_payload(self, seq: int, rng: random.Random) -> dict[str, Any]:
         """A realistic POS payload near the store (the menu's simulated order)."""

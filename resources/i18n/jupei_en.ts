@@ -134,6 +134,26 @@
         <translation>Failed: %1</translation>
     </message>
     <message>
+        <location filename="../../app/ui/settings/carriers.py" line="56" />
+        <source>首日检查（只询价，不下单）</source>
+        <translation>First-day check (quotes only, no order)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="59" />
+        <source>用已保存的凭据调用安全接口，对照适配器的预期，列出不一致和要改的选项</source>
+        <translation>Calls the safe endpoints with the saved credentials, compares the answers with what the adapter expects, and lists what does not match and which option to change</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="124" />
+        <source>检查中…</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="127" />
+        <source>检查中：%1</source>
+        <translation>Checking: %1</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/settings/carriers.py" line="119" />
         <source>成功：报价 %1</source>
         <translation>OK: quote %1</translation>

@@ -72,6 +72,25 @@ async def test_test_connection_quotes_through_the_adapter(qtbot, tmp_path, tmp_d
         assert "¥" in page.result.text()
 
 
+async def test_first_day_check_button_reports_against_the_rehearsal_sandbox(
+    qtbot, tmp_path, tmp_data
+):
+    from tests.helpers import started_core
+
+    async with started_core(tmp_path) as core:
+        dlg = SettingsDialog(core.service)
+        qtbot.addWidget(dlg)
+        page = dlg.carrier_pages["uupt"]
+        assert await page.run_check(), page.check_result.text()
+        text = page.check_result.text()
+        assert "UU跑腿 (uupt)" in text and "结果：全部一致" in text
+        assert page.check_button.isEnabled()
+        assert core.sandbox is not None
+        core.sandbox.engine.set_variant("uupt", "timestamp_unit", "ms")
+        assert not await page.run_check()
+        assert '[carriers.uupt.options] timestamp_unit = "ms"' in page.check_result.text()
+
+
 async def test_head_office_values_are_read_only_and_saved_locally_only(
     qtbot, tmp_path, memory_keyring, tmp_data
 ):

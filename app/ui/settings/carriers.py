@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -48,6 +49,17 @@ class CarrierPage(QWidget):
         test.setObjectName(f"carriers.{carrier_id}.test")
         test.clicked.connect(lambda: spawn(self.test_connection(), "test connection"))
         lay.addRow(test, self.result)
+        self.check_result = QLabel(self)
+        self.check_result.setObjectName(f"carriers.{carrier_id}.check_result")
+        self.check_result.setWordWrap(True)
+        self.check_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.check_button = QPushButton(self.tr("首日检查（只询价，不下单）"), self)
+        self.check_button.setObjectName(f"carriers.{carrier_id}.check")
+        self.check_button.setToolTip(
+            self.tr("用已保存的凭据调用安全接口，对照适配器的预期，列出不一致和要改的选项")
+        )
+        self.check_button.clicked.connect(lambda: spawn(self.run_check(), "carrier check"))
+        lay.addRow(self.check_button, self.check_result)
 
     def _url_row(self) -> QWidget:
         w = QWidget(self)
@@ -104,3 +116,24 @@ class CarrierPage(QWidget):
             return False
         self.result.setText(self.tr("成功：报价 %1").replace("%1", fmt_yuan(q.fee_fen)))
         return True
+
+    async def run_check(self) -> bool:
+        """The first-day check through the service (async, the GUI stays live); the
+        step in progress, then the report in the UI language."""
+        self.check_button.setEnabled(False)
+        self.check_result.setText(self.tr("检查中…"))
+
+        def step(name: str) -> None:
+            self.check_result.setText(self.tr("检查中：%1").replace("%1", name))
+
+        try:
+            report = await self.service.check_carrier(self.cid, progress=step)
+        except Exception as e:
+            log.info("carrier check of %s failed: %s", self.cid, e)
+            self.check_result.setText(self.tr("失败：%1").replace("%1", str(e)[:120]))
+            return False
+        finally:
+            self.check_button.setEnabled(True)
+        en = QCoreApplication.translate("labels", "zh") == "en"
+        self.check_result.setText(report.render("en" if en else "zh_CN"))
+        return report.matched
