@@ -614,6 +614,15 @@ class AppService:
         heard a later state for are closed instead (never sent out of order)."""
         return await self._syncback().resend(order_id, actor=actor)
 
+    async def sync_back_state(self, order_id: int) -> Backlog:
+        """The order's own ``(pending, parked)`` status syncs: parked ones are what the
+        detail pane offers to send again (``resend_sync_back``)."""
+        if self.syncback is None:
+            from app.core.storage import syncback_repo  # typing-only import above
+
+            return syncback_repo.Backlog(0, 0)
+        return await self.syncback.order_backlog(order_id)
+
     async def sync_back_backlog(self) -> dict[str, Backlog]:
         """Per source ``(pending, parked)``: status changes the platform has not
         acknowledged yet, and those it refused for good (source health)."""

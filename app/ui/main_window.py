@@ -215,6 +215,8 @@ class MainWindow(QMainWindow):
         self.detail.source_box.platform_read.connect(self.model.platform_updated)
         self.bridge.source_health_changed.connect(self.source_health.on_event)
         self.bridge.sync_back_changed.connect(self._maybe_reload_detail)
+        self.bridge.sync_back_changed.connect(self.source_health.on_sync_back)
+        self.detail.source_box.changed.connect(self.source_health.on_sync_back)  # 重新同步
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:

@@ -1738,6 +1738,14 @@
         <source>改由本店自配送？平台将不再派骑手，之后可在聚配询价派单。</source>
         <translation>Deliver this order ourselves? The platform stops looking for a rider; then quote and dispatch it in JuPei.</translation>
     </message>
+    <message>
+        <source>重新同步</source>
+        <translation>Sync again</translation>
+    </message>
+    <message>
+        <source>平台拒绝了 %1 条状态同步，请在平台核对后点“重新同步”</source>
+        <translation>The platform refused %1 status sync(s); check on the platform, then click “Sync again”</translation>
+    </message>
 </context>
 <context>
     <name>SourceHealth</name>
@@ -1772,6 +1780,10 @@
     <message>
         <source>总部中转</source>
         <translation>Hub relay</translation>
+    </message>
+    <message>
+        <source>状态同步：待发送 %1 条，平台拒绝 %2 条</source>
+        <translation>Status sync: %1 pending, %2 refused by the platform</translation>
     </message>
 </context>
 <context>

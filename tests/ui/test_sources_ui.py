@@ -196,6 +196,70 @@ async def test_health_chips_from_the_service_then_events(qtbot):
     assert "token expired" in el.toolTip()
 
 
+class _SyncService(_DeskService):
+    """A platform order whose status syncs the platform refused (parked)."""
+
+    def __init__(self, parked: int) -> None:
+        super().__init__(_SourceOrder("confirmed"))
+        self.parked = parked
+
+    async def sync_back_state(self, order_id):
+        return (1, self.parked)  # (pending, parked), as AppService.sync_back_state
+
+    async def resend_sync_back(self, order_id):
+        self.calls.append(("resend", order_id))
+        resent, self.parked = self.parked, 0
+        return resent
+
+
+@pytest.mark.asyncio
+async def test_detail_offers_resend_when_a_status_sync_was_refused(qtbot):
+    svc = _SyncService(parked=2)
+    box = SourceBox(svc)
+    qtbot.addWidget(box)
+    changed = []
+    box.changed.connect(lambda: changed.append(True))
+    order = make_source_row(9, "meituan", 12).order
+    await box.show_order(order)
+    button = box.buttons["resend_sync"]
+    assert button.text() == "重新同步" and not button.isHidden()
+    assert "平台拒绝了 2 条状态同步" in box.info.text()
+    assert await box.act("resend_sync") and svc.calls == [("resend", 9)] and changed
+    await box.show_order(order)  # the panel reloads after an action
+    assert button.isHidden() and "平台拒绝" not in box.info.text()
+
+
+@pytest.mark.asyncio
+async def test_chip_tooltip_shows_the_sync_back_backlog_and_turns_amber(qtbot):
+    from app.ui.source_health import COLOURS, PARKED
+
+    svc = _HealthService()
+    svc.backlog = {"meituan": (3, 1), "eleme": (0, 0)}
+
+    async def sync_back_backlog():
+        return svc.backlog
+
+    svc.sync_back_backlog = sync_back_backlog
+    bar = SourceHealthBar(svc)
+    qtbot.addWidget(bar)
+    await bar.load()
+    mt, el = bar.chips["meituan"], bar.chips["eleme"]
+    assert "状态同步：待发送 3 条，平台拒绝 1 条" in mt.toolTip()
+    assert "状态同步" not in el.toolTip()
+    assert f"background:{PARKED[1]}" in mt.styleSheet()  # amber while something is parked
+    assert f"background:{COLOURS['catching_up'][1]}" in el.styleSheet()
+    bar.on_event(SourceHealthChanged("meituan", "healthy"))  # an event keeps the amber
+    assert f"background:{PARKED[1]}" in mt.styleSheet()
+    bar._later.stop()
+    bar.on_sync_back()  # a SyncBackChanged: the backlog is read again a moment later
+    assert bar._later.isActive()
+    bar._later.stop()
+    svc.backlog = {"meituan": (0, 0)}  # the cashier resent, the platform took it
+    await bar.load()
+    assert f"background:{COLOURS['healthy'][1]}" in mt.styleSheet()
+    assert "状态同步" not in mt.toolTip()
+
+
 def test_source_alert_plays_its_own_chime_and_speaks_only_with_an_engine(qtbot):
     settings = AlertSettings(repeat_s=0, voice=True)
     player, speaker = _Recorder(), _Speaker()

@@ -443,6 +443,10 @@ class SyncBackWorker:
             self._wake.set()
         return resent
 
+    async def order_backlog(self, order_id: int) -> Backlog:
+        """The order's status changes not acknowledged yet: (pending, parked)."""
+        return await asyncio.to_thread(self.repo.order_backlog, order_id)
+
     async def backlog(self) -> dict[str, Backlog]:
         """Per source: status changes not yet acknowledged (pending) and refused for good
         (parked); sources that are on and have none are listed with zeros."""

@@ -198,6 +198,21 @@ class SyncBackRepo:
                 out.setdefault(source, [0, 0])[1 if is_parked else 0] += n
         return {source: Backlog(p, k) for source, (p, k) in out.items()}
 
+    def order_backlog(self, order_id: int) -> Backlog:
+        """One order's unacknowledged status rows (pending, parked), positions left out
+        as in ``backlog``: what the detail pane's 重新同步 button is for."""
+        parked = _SB.c.parked != ""
+        q = (
+            select(parked, func.count())
+            .where(_SB.c.order_id == order_id, _SB.c.done_at.is_(None), _SB.c.status != POSITION)
+            .group_by(parked)
+        )
+        counts = [0, 0]
+        with self.engine.connect() as c:
+            for is_parked, n in c.execute(q):
+                counts[1 if is_parked else 0] += n
+        return Backlog(counts[0], counts[1])
+
     # ------------------------------------------------------------------ writes
     def unpark(self, order_id: int, now: datetime) -> tuple[int, int]:
         """A human asks to send the order's parked rows again: each is due now with its

@@ -1,15 +1,18 @@
 """The platform side of an order in the detail pane (美团外卖, 饿了么): source, platform
 order id, platform state and any cancel/refund request, fulfilment, and the merchant's
 actions on the platform — 接单 / 拒单 while the platform awaits them, 转自配送 when the
-platform's own delivery found no rider in time. Hidden for POS, phone and manual orders.
+platform's own delivery found no rider in time, 重新同步 when the platform refused a status
+sync-back for good (parked). Hidden for POS, phone and manual orders.
 
 Everything goes through ``AppService`` (``source_order``, ``source_stalled``,
-``confirm_source_order``, ``reject_source_order``, ``convert_to_self_delivery``)."""
+``sync_back_state``, ``confirm_source_order``, ``reject_source_order``,
+``convert_to_self_delivery``, ``resend_sync_back``)."""
 
 from __future__ import annotations
 
 import asyncio
 import html
+import logging
 from types import SimpleNamespace
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
@@ -17,6 +20,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from app.ui.board.badges import RED, fulfilment_label, request_label, source_of
 from app.ui.labels import channel_label
+
+log = logging.getLogger(__name__)
 
 
 def _t(text: str) -> str:
@@ -45,6 +50,7 @@ class SourceBox(QWidget):
         self.order_id: int | None = None
         self.source_order = None
         self.stalled = False
+        self.sync_parked = 0  # status syncs the platform refused for good (parked)
         self.info = QLabel(self)
         self.info.setObjectName("sourceInfo")
         self.info.setWordWrap(True)
@@ -52,7 +58,8 @@ class SourceBox(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         for key, text in (("confirm", _t("接单")), ("reject", _t("拒单")),
-                          ("self_delivery", _t("转自配送"))):  # fmt: skip
+                          ("self_delivery", _t("转自配送")),
+                          ("resend_sync", _t("重新同步"))):  # fmt: skip
             b = QPushButton(text, self)
             b.setObjectName(f"btn_source_{key}")
             b.clicked.connect(lambda _=False, k=key: self._run(k))
@@ -69,13 +76,14 @@ class SourceBox(QWidget):
         """Read the platform order behind ``order`` (a board ``Order``) and show it."""
         self.order_id = None if order is None else order.id
         if order is None or not source_of(order):
-            self.source_order, self.stalled = None, False
+            self.source_order, self.stalled, self.sync_parked = None, False, 0
             self.hide()
             return
         so, stalled = await self._read(order.id)
+        parked = await self._parked(order.id)
         if self.order_id != order.id:
             return  # the cashier moved on
-        self.source_order, self.stalled = so, stalled
+        self.source_order, self.stalled, self.sync_parked = so, stalled, parked
         if so is not None:  # the board learns a request it missed (e.g. after a restart)
             self.platform_read.emit(
                 SimpleNamespace(
@@ -95,6 +103,17 @@ class SourceBox(QWidget):
         if asyncio.iscoroutine(stalled):  # the proxy before the core exists
             stalled = await stalled
         return so, bool(stalled)
+
+    async def _parked(self, order_id: int) -> int:
+        read = getattr(self.service, "sync_back_state", None)
+        if read is None:
+            return 0
+        try:
+            state = await read(order_id)
+        except Exception as e:  # a read for a button: the box still shows the order
+            log.info("sync-back state of order %s: %s", order_id, e)
+            return 0
+        return int(state[1])  # (pending, parked)
 
     def _render(self, order) -> None:
         extra = order.extra or {}
@@ -118,11 +137,18 @@ class SourceBox(QWidget):
                 f"<span style='color:{RED};font-weight:bold'>"
                 f"{_t('平台配送超时未接单，可转自配送')}</span>"
             )
+        if self.sync_parked:
+            refused = _t("平台拒绝了 %1 条状态同步，请在平台核对后点“重新同步”")
+            parts.append(
+                f"<span style='color:{RED};font-weight:bold'>"
+                f"{html.escape(refused.replace('%1', str(self.sync_parked)))}</span>"
+            )
         self.info.setText("<br>".join(parts))
         new = so is not None and str(so.state) == "new"
         self.buttons["confirm"].setVisible(new)
         self.buttons["reject"].setVisible(new)
         self.buttons["self_delivery"].setVisible(self.stalled)
+        self.buttons["resend_sync"].setVisible(self.sync_parked > 0)
         self.buttons["self_delivery"].setStyleSheet(
             f"font-weight: bold; color: {RED};" if self.stalled else ""
         )
@@ -152,5 +178,7 @@ class SourceBox(QWidget):
             if not await confirm(self, _t("转自配送"), text):
                 return False
             await self.service.convert_to_self_delivery(oid)
+        elif key == "resend_sync":
+            await self.service.resend_sync_back(oid)
         self.changed.emit()
         return True

@@ -64,8 +64,11 @@ async def test_resend_unparks_and_the_platform_hears_it(desk, mt_rig):
     desk.clock.advance(3600)
     assert await worker.flush_once() == 0  # parked: never retried by itself
     assert mt_rig.sim.orders[oid].syncs == []
+    assert await worker.order_backlog(order_id) == Backlog(pending=0, parked=1)  # 重新同步
+    assert await worker.order_backlog(order_id + 1) == Backlog(0, 0)
 
     assert await worker.resend(order_id) == 1
+    assert await worker.order_backlog(order_id) == Backlog(pending=1, parked=0)
     (row,) = desk.repo.rows(order_id)
     assert (row.item.parked, row.item.tries, row.item.next_at) == ("", 0, desk.now)
     assert await worker.backlog() == {"meituan": Backlog(pending=1, parked=0)}
@@ -80,6 +83,7 @@ async def test_resend_unparks_and_the_platform_hears_it(desk, mt_rig):
     await drain(worker)
     assert mt_rig.sim.orders[oid].syncs == [10, 20]
     assert await worker.backlog() == {"meituan": Backlog(0, 0)}
+    assert await worker.order_backlog(order_id) == Backlog(0, 0)
     await worker.stop()
 
 
@@ -145,6 +149,7 @@ async def test_app_service_resend_and_backlog_on_a_started_core(tmp_path):
         alerts = [e for e in rig.of(AlertRaised) if e.kind is AlertKind.SYNC_BACK]
         assert [a.order_id for a in alerts] == [order_id]
         assert alerts[0].message.startswith("美团 #1 状态同步（骑手已接单）被平台拒绝")
+        assert await svc.sync_back_state(order_id) == Backlog(0, 1)  # the detail's button
 
         assert await svc.resend_sync_back(order_id) == 1
 
@@ -152,6 +157,7 @@ async def test_app_service_resend_and_backlog_on_a_started_core(tmp_path):
             return (await svc.sync_back_backlog())["meituan"] == Backlog(0, 0)
 
         await wait_until(heard, timeout=30)  # the flush loop was woken
+        assert await svc.sync_back_state(order_id) == Backlog(0, 0)
         assert rig.sim.orders[_oid].syncs[0] == 10
         events = (await svc.order_detail(order_id)).events
         assert any(e.kind == "sync_back_resend" and e.actor == "cashier" for e in events)
