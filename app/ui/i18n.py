@@ -18,6 +18,11 @@ from app.ui.resources import i18n_dir
 
 log = logging.getLogger(__name__)
 
+# what ``install_translators`` installed last: the app speaks one language at a time, so a
+# new language replaces the old one's catalogues (an older zh_CN Qt catalogue left behind
+# would keep answering the English UI's "Save" with 保存)
+_current: list[QTranslator] = []
+
 
 def qt_translation_dirs() -> list[str]:
     """Where Qt's catalogues are: Qt's own answer first, then the PySide6 package's
@@ -55,8 +60,10 @@ def qt_catalogue_missing(lang: str = "zh_CN") -> str:
 
 
 def install_translators(app: QApplication, lang: str) -> list[QTranslator]:
-    """Install Qt's catalogue (dialog buttons) and, for English, the app's, for ``lang``."""
+    """Install Qt's catalogue (dialog buttons) and, for English, the app's, for ``lang``,
+    in place of the language installed before."""
     QLocale.setDefault(QLocale(lang))
+    remove_translators(app, list(_current))
     installed: list[QTranslator] = []
     qt = _load_qt(app, lang)
     if qt is not None:
@@ -74,9 +81,12 @@ def install_translators(app: QApplication, lang: str) -> list[QTranslator]:
             installed.append(t)
         else:
             log.info("no translation %s in %s", name, folder)
+    _current[:] = installed
     return installed
 
 
 def remove_translators(app: QApplication, translators: list[QTranslator]) -> None:
     for t in translators:
         app.removeTranslator(t)
+        if t in _current:
+            _current.remove(t)

@@ -9,11 +9,11 @@ import pytest
 @pytest.fixture(scope="session", autouse=True)
 def _chinese_qt_catalogue(qapp):
     """As the app starts (``app.ui.app._make_app``): Qt's own words in Chinese, so a
-    dialog's buttons read 保存/取消 in tests and their screenshots too. The value is the
-    installed translators: a test of the English UI removes them first."""
+    dialog's buttons read 保存/取消 in tests and their screenshots too (a test that
+    switches to English installs zh_CN again when it is done)."""
     from app.ui.i18n import install_translators
 
-    return install_translators(qapp, "zh_CN")
+    install_translators(qapp, "zh_CN")
 
 
 @pytest.fixture(autouse=True)
