@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from app.core.carriers.base import CarrierAdapter, CarrierContext, CarrierError
 from app.core.carriers.gateway import credentials_for, store_from_settings
@@ -36,6 +37,7 @@ from app.core.pos.sim import test_order
 from app.core.secrets import SecretStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # a 1.5 km test order: anything outside this is a unit read wrongly (yuan as fen ...)
 FEE_RANGE_FEN = (100, 50_000)
@@ -75,6 +77,13 @@ FIELD_OPTIONS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
 # knob another change adds later costs nothing until it exists.
 PROBES: Mapping[str, Mapping[str, tuple[object, ...]]] = {
     "uupt": {"timestamp_unit": ("s", "ms"), "field_style": ("snake", "camel")},
+}
+
+
+# Names a status answer may use for the same thing, which the adapter reads either way
+# (told so the merchant's first day settles the fact): carrier -> (name, spellings).
+SPELLINGS: Mapping[str, tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]] = {
+    "sf": (("order ids", (("order_id", "out_order_id"), ("sf_order_id", "shop_order_id"))),),
 }
 
 
@@ -282,7 +291,7 @@ async def _check(run: _Run, *, create_test_order: bool, test_host: bool) -> None
         )  # fmt: skip
         return
     run.progress("create")
-    await _check_create(run, quote)
+    await _check_create(run)
 
 
 async def _check_quote(run: _Run) -> Quote | None:
@@ -292,7 +301,7 @@ async def _check_quote(run: _Run) -> Quote | None:
         quote = await run.quote()
     except CarrierError as e:
         rep.add("quote", False, f"询价被拒：{e.message}", f"quote refused: {e.message}")
-        await _probe(run, opts)
+        await _probe(run, opts, run.quote, ("询价", "the quote"))
         return None
     rep.add(
         "quote", True, f"询价成功 {fmt_yuan(quote.fee_fen)}", f"quote {fmt_yuan(quote.fee_fen)}"
@@ -356,8 +365,11 @@ def _check_style(run: _Run) -> None:
         )  # fmt: skip
 
 
-async def _probe(run: _Run, opts: Any) -> None:
-    """The quote was refused: try the other value of each disputed option."""
+async def _probe(
+    run: _Run, opts: Any, call: Callable[..., Awaitable[T]], what: tuple[str, str]
+) -> tuple[dict[str, object], T] | None:
+    """``call`` was refused: try it with the other value of each disputed option; the
+    first that works is reported with the option line, and returned."""
     rep, cid = run.report, run.cid
     known = {f.name for f in fields(opts)} if opts is not None else set()
     for name, values in PROBES.get(cid, {}).items():
@@ -368,35 +380,58 @@ async def _probe(run: _Run, opts: Any) -> None:
                 continue
             run.progress(f"probe {name}={value}")
             try:
-                await run.quote(**{name: value})
+                result = await call(**{name: value})
             except CarrierError:
                 continue
             rep.add(
-                f"option {name}", False, f"{name} = {value!r} 时询价成功",
-                f"the quote works with {name} = {value!r}", option_line(cid, name, value),
+                f"option {name}", False, f"{name} = {value!r} 时{what[0]}成功",
+                f"{what[1]} works with {name} = {value!r}", option_line(cid, name, value),
             )  # fmt: skip
-            return
+            return {name: value}, result
     rep.add(
         "options", None, "换用各可选值仍被拒：检查凭据和接口地址",
         "no option value makes it work: check credentials and base URL",
     )  # fmt: skip
+    return None
 
 
-async def _check_create(run: _Run, quote: Quote) -> None:
+def _spelling(run: _Run) -> None:
+    keys = answer_keys(run.http.answers[-1][1]) if run.http.answers else set()
+    for what, styles in SPELLINGS.get(run.cid, ()):
+        seen = ["/".join(style) for style in styles if all(k in keys for k in style)]
+        if seen:
+            run.report.add(
+                what, True, "答复用 " + ", ".join(seen) + "（两种都读）",
+                "the answer names " + ", ".join(seen) + " (both are read)",
+            )  # fmt: skip
+
+
+async def _check_create(run: _Run) -> None:
     rep = run.report
     now: datetime = run.clock.now()
-    key = f"JUPEI-CHECK-{int(now.timestamp())}"
     order = test_order(run.settings.store, now)
-    adapter = run.adapter()
-    attempt = DeliveryAttempt(0, 1, run.cid, key, quote_token=quote.token, created_at=now)
+    tries = iter(range(1, 100))
+
+    async def create(**override: object) -> tuple[CarrierAdapter, DeliveryAttempt]:
+        adapter = run.adapter(**override)
+        # unique per run and try: a key the carrier has seen resolves to that old order
+        key = f"JUPEI-CHECK-{uuid.uuid4().hex[:10]}-{next(tries)}"
+        attempt = DeliveryAttempt(0, 1, run.cid, key, created_at=now)
+        q = await adapter.quote(order, key=key)
+        created = await adapter.create(order, q, attempt)
+        return adapter, attempt.with_(
+            carrier_order_id=created.carrier_order_id, quote_token=q.token
+        )
+
     try:
-        quote = await adapter.quote(order, key=key)
-        created = await adapter.create(order, quote, attempt)
+        adapter, attempt = await create()
     except CarrierError as e:
         rep.add("create", False, f"下单失败：{e.message}", f"create failed: {e.message}")
-        return
-    rep.add("create", bool(created.carrier_order_id), "测试单已下", "test order created")
-    attempt = attempt.with_(carrier_order_id=created.carrier_order_id)
+        found = await _probe(run, run.options(), create, ("下单", "the create"))
+        if found is None:
+            return
+        adapter, attempt = found[1]
+    rep.add("create", bool(attempt.carrier_order_id), "测试单已下", "test order created")
     try:
         snap = await adapter.query(attempt)
         known = snap.status is not DeliveryStatus.UNKNOWN
@@ -405,6 +440,7 @@ async def _check_create(run: _Run, quote: Quote) -> None:
             f"status {snap.raw_status} → {snap.status}",
             "" if known else f"[carriers.{run.cid}.options] status_overrides",
         )  # fmt: skip
+        _spelling(run)
     except CarrierError as e:
         rep.add("status", False, f"查询失败：{e.message}", f"query failed: {e.message}")
     run.progress("cancel")

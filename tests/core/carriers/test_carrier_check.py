@@ -101,6 +101,46 @@ async def test_uu_variant_set_over_the_control_api_is_named(sandbox: SandboxServ
 
 
 @pytest.mark.asyncio
+async def test_a_refused_create_is_probed_and_the_order_still_cancelled(
+    sandbox: SandboxServer,
+) -> None:
+    """UU switches to ms timestamps between the quote step and the create step: the
+    create is refused, the probe finds timestamp_unit = ms, and that adapter's test
+    order is queried and cancelled."""
+
+    def step(name: str) -> None:
+        if name == "create":
+            sandbox.engine.set_variant("uupt", "timestamp_unit", "ms")
+
+    report = await check(sandbox, "uupt", create_test_order=True, progress=step)
+    steps = [(line.step, line.ok) for line in report.lines]
+    assert ("quote", True) in steps
+    i = steps.index(("create", False))
+    assert steps[i + 1 : i + 5] == [
+        ("option timestamp_unit", False),
+        ("create", True),
+        ("status", True),
+        ("cancel", True),
+    ]
+    assert report.options_to_change == ['[carriers.uupt.options] timestamp_unit = "ms"']
+    assert "the create works with timestamp_unit = 'ms'" in report.render("en")
+    orders = list(sandbox.engine.orders["uupt"].values())
+    assert len(orders) == 1 and orders[0].cancelled is not None
+
+
+@pytest.mark.asyncio
+async def test_sf_status_id_spelling_is_told(sandbox: SandboxServer) -> None:
+    report = await check(sandbox, "sf", create_test_order=True)
+    told = [line.en for line in report.lines if line.step == "order ids"]
+    assert told == ["the answer names order_id/out_order_id (both are read)"]
+    sandbox.engine.set_variant("sf", "status_keys", "sf_order_id")
+    report = await check(sandbox, "sf", create_test_order=True)
+    assert report.matched, report.render("en")
+    told = [line.en for line in report.lines if line.step == "order ids"]
+    assert told == ["the answer names sf_order_id/shop_order_id (both are read)"]
+
+
+@pytest.mark.asyncio
 async def test_live_without_credentials_says_which_are_missing() -> None:
     report = await run_check("uupt", settings(), MemorySecretStore(), live=True)
     assert not report.matched
