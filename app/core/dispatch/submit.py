@@ -2,10 +2,12 @@
 
 The attempt row, with its idempotency key, is committed as SUBMITTING *before* the
 create call. ``OutcomeUnknownError`` leaves it SUBMITTING and ``resolve`` settles it by
-``adapter.query`` with that key, never by sending blindly. When the carrier answers
-NotFound we re-send the create ONCE with the SAME key: a late copy of the first request
-then lands on the same carrier order (carriers dedupe by origin id) instead of becoming a
-second delivery, which a new key could not prevent. A second NotFound marks the attempt
+``adapter.query`` with that key, never by sending blindly (a carrier whose rules say a
+resend with the same key is the same delivery, ``resend_resolves``, is settled by that
+resend: 美团配送 cannot be queried without the id its create answer carries). When the
+carrier answers NotFound we re-send the create ONCE with the SAME key: a late copy of the
+first request then lands on the same carrier order (carriers dedupe by origin id) instead
+of becoming a second delivery, which a new key could not prevent. A second NotFound marks the attempt
 CREATE_FAILED and asks for the next carrier (``FailoverNeeded``).
 """
 
@@ -275,7 +277,8 @@ class Submitter:
         """Settle a SUBMITTING attempt by query with its key (also after a restart)."""
         assert att.id is not None
         db, delay = self.ctx.db, 0.5
-        adapter = self.ctx.gateway.get(att.carrier).adapter
+        entry = self.ctx.gateway.get(att.carrier)
+        adapter, resend = entry.adapter, entry.rules.has("resend_resolves")
         started, flagged = self.ctx.clock.monotonic(), False
         while True:
             cur = await db.run(db.get_attempt, att.id)
@@ -286,6 +289,12 @@ class Submitter:
                 flagged = True
                 await self.flag_unresolved(cur)
             try:
+                if resend and not cur.carrier_order_id:
+                    async with self.ctx.lock(cur.order_id):  # an operator cancel may race us
+                        found = await db.run(db.get_attempt, att.id)
+                        if found is None or found.status is not S.SUBMITTING:
+                            return
+                        cur = await self.resend(found)
                 snap = await adapter.query(cur)
             except NotFoundError:
                 async with self.ctx.lock(cur.order_id):  # an operator cancel may race us
@@ -314,6 +323,27 @@ class Submitter:
             )
             self.watch(cur)
             return
+
+    async def resend(self, att: DeliveryAttempt) -> DeliveryAttempt:
+        """Settle an unknown create by sending it again with the same key, for a carrier
+        that documents such a resend as the same delivery (``resend_resolves``) and
+        cannot be asked about an order before it has named it (美团配送 needs
+        mt_peisong_id for status/query). Any CarrierError leaves the attempt as it was."""
+        order = await self.ctx.get_order(att.order_id)
+        quote = await self.quote_for(order, att)
+        res = await self.ctx.gateway.get(att.carrier).adapter.create(order, quote, att)
+        fee = res.fee_fen if res.fee_fen is not None else att.quoted_fee_fen
+        cur = att.with_(carrier_order_id=res.carrier_order_id, quoted_fee_fen=fee)
+        await self.ctx.save(cur)
+        await self.ctx.log_event(
+            cur.order_id,
+            "resent",
+            "engine",
+            f"{cur.carrier}: create re-sent with the same key (same delivery by the "
+            f"carrier's rules) -> {res.carrier_order_id}",
+            {"key": cur.idempotency_key, "carrier": cur.carrier},
+        )
+        return cur
 
     async def flag_unresolved(self, att: DeliveryAttempt) -> None:
         """The carrier stays unreachable after a create whose outcome is unknown. Sending

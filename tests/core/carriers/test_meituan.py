@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
@@ -276,17 +277,17 @@ async def test_sandbox_cancel_with_fee_and_callbacks(sandbox):
 
 @pytest.mark.asyncio
 @pytest.mark.integration
-async def test_sandbox_create_5xx_hang_then_query_by_key(sandbox):
+async def test_sandbox_create_5xx_hang_then_resolved_by_resending(sandbox):
+    """F1: status/query (and delete, rider/location) need mt_peisong_id; an unknown
+    create outcome is settled by re-sending createByShop with the same ids, which the
+    doc calls the same delivery, never by a query the carrier rejects."""
     engine, server, mt = sandbox
     att = _attempt("JP-5XX-1")
-    with pytest.raises(NotFoundError):
-        await mt.query(att)
+    with pytest.raises(OutcomeUnknownError):
+        await mt.query(att)  # no mt_peisong_id: nothing to ask with
     engine.set_faults("meituan", Faults(error_5xx=1.0))
     with pytest.raises(OutcomeUnknownError):
         await mt.create(ORDER, await _quote_unfaulted(engine, mt), att)
-    engine.set_faults("meituan", Faults())
-    with pytest.raises(NotFoundError):
-        await mt.query(att)  # the 5xx came before the create was recorded
     engine.set_faults("meituan", Faults(hang_after_create=True))
     http = CarrierHttp(timeout_s=0.3)
     try:
@@ -295,9 +296,43 @@ async def test_sandbox_create_5xx_hang_then_query_by_key(sandbox):
     finally:
         await http.aclose()
     engine.set_faults("meituan", Faults())
-    snap = await mt.query(att)  # resolved by delivery_id + order_id
-    assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.carrier_order_id
-    assert await mt.cancel(att, "failover") == 0  # works without a known mt_peisong_id
+    with pytest.raises(OutcomeUnknownError):
+        await mt.query(att)  # still unknown: the adapter never sends a query without it
+    with pytest.raises(OutcomeUnknownError):
+        await mt.cancel(att, "failover")  # order/delete needs it too
+    again = await mt.create(ORDER, _fake_quote(), att)  # the resend: same delivery
+    (sim,) = engine.orders["meituan"].values()
+    assert again.carrier_order_id == sim.carrier_order_id
+    att = att.with_(carrier_order_id=again.carrier_order_id)
+    snap = await mt.query(att)
+    assert snap.status is DeliveryStatus.PENDING_ACCEPT
+    assert await mt.cancel(att, "failover") == 0
+    assert len(engine.orders["meituan"]) == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize("variant", ["required", "optional"])
+async def test_sandbox_peisong_id_variants(sandbox, variant):
+    """The sandbox plays both readings of the doc; the old lookup by delivery_id +
+    order_id (knob query_by_delivery_id) only works against the lenient one."""
+    engine, server, mt = sandbox
+    engine.set_variant("meituan", "peisong_id", variant)
+    att = _attempt(f"JP-F1-{variant}")
+    await mt.create(ORDER, _fake_quote(), att)
+    http = CarrierHttp(timeout_s=2)
+    ctx = dataclasses.replace(_ctx(server, http), options={"query_by_delivery_id": True})
+    try:
+        lenient = Adapter(ctx)
+        if variant == "required":
+            with pytest.raises(RejectedError, match="mt_peisong_id") as e:
+                await lenient.query(att)
+            assert not isinstance(e.value, NotFoundError)
+        else:
+            snap = await lenient.query(att)
+            assert snap.status is DeliveryStatus.PENDING_ACCEPT and snap.carrier_order_id
+    finally:
+        await http.aclose()
 
 
 def _fake_quote() -> Quote:

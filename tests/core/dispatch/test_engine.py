@@ -411,3 +411,30 @@ async def test_race_winner_jumping_pending_to_delivered_cancels_the_loser(tmp_pa
         assert row.attempt is not None and row.attempt.carrier == order[0]
         kinds = [x.kind for x in await events(core, oid)]
         assert "race_cancel" in kinds
+
+
+async def test_meituan_unknown_create_is_resolved_by_resending(tmp_path):
+    """Issue 18 item 1 (F1): 美团配送 cannot be asked about an order without its
+    mt_peisong_id (the sandbox enforces the doc's required fields); an unknown create is
+    settled by re-sending createByShop with the same ids (the same delivery)."""
+    async with started_core(
+        tmp_path, dispatch={"offline_retry_s": 0.2, "breaker_failures": 100}
+    ) as core:
+        e, sb = eng(core), sandbox(core)
+        oid = await add_order(core)
+        await e.collect_quotes(oid)
+        sb.set_faults("meituan", Faults(error_5xx=1.0))
+        first = await e.dispatch(oid, "meituan")
+        assert first.status is S.SUBMITTING and not first.carrier_order_id
+        sb.set_faults("meituan", Faults())
+        (att,) = await wait_until(lambda: _statuses_list(core, oid, S.PENDING_ACCEPT), timeout=8)
+        (sim,) = sb.orders["meituan"].values()
+        assert att.carrier_order_id == sim.carrier_order_id
+        kinds = [x.kind for x in await events(core, oid)]
+        assert "resent" in kinds and "resolved" in kinds
+        assert sb.live_count() == 1
+
+
+async def _statuses_list(core, oid, status):
+    atts = await attempts(core, oid)
+    return atts if atts and all(a.status is status for a in atts) else None

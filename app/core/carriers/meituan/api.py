@@ -2,9 +2,13 @@
 
 Idempotency: ``order_id`` (<=32 chars) and ``delivery_id`` (int64) are both derived from
 ``attempt.idempotency_key``; Meituan documents that resending createByShop with the same
-ids names the same activity and returns the same ``mt_peisong_id``. ``query`` without a
-``mt_peisong_id`` asks by ``delivery_id`` + ``order_id`` (knob ``query_by_delivery_id``)
-and never re-creates, so ``NotFoundError`` stays a trustworthy "no order" answer.
+ids names the same activity and returns the same ``mt_peisong_id``. The legacy doc marks
+``mt_peisong_id`` required for ``order/status/query``, ``order/delete`` and
+``order/rider/location`` (audit F1), so without it ``query`` (and a cancel or tip) raises
+``OutcomeUnknownError`` instead of sending a call the carrier rejects: the dispatcher
+settles an unknown create by re-sending ``createByShop`` (capability
+``resend_resolves``). The knob ``query_by_delivery_id`` (ASSUMED, off) restores the old
+lookup by ``delivery_id`` + ``order_id`` for an account that accepts it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from app.core.carriers.base import (
     CallbackResult,
     CarrierError,
     CreateResult,
-    NotFoundError,
+    OutcomeUnknownError,
     RejectedError,
     RiderPosition,
     StatusSnapshot,
@@ -55,7 +59,9 @@ class Adapter(AdapterBase[Options]):
 
     async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:
         if not attempt.carrier_order_id and not self.opts.query_by_delivery_id:
-            raise NotFoundError(self.id, "no mt_peisong_id and lookup by delivery_id disabled")
+            raise OutcomeUnknownError(
+                self.id, "no mt_peisong_id yet (required by the API): re-send createByShop"
+            )
         wire = mapping.build_query(attempt, self.creds, self._unix())
         data = await self._call(wire, mutating=False)
         previous = attempt.rider if attempt.status.rank >= DeliveryStatus.ACCEPTED.rank else None

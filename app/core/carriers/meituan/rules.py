@@ -23,7 +23,9 @@ class Options:
     coordinate_type: int = 0  # 0 GCJ-02, 1 BD-09
     cancel_reason_id: int = 199  # 其他接入方原因
     tip_amount_field: str = "tip_amount"  # legacy addTip param name (MTOp name assumed)
-    query_by_delivery_id: bool = True  # status/query without mt_peisong_id when unknown
+    # ASSUMED off: the legacy doc marks mt_peisong_id required (F1); on: status/query by
+    # delivery_id + order_id while it is unknown (an unknown create is re-sent instead)
+    query_by_delivery_id: bool = False
     cancel_fee_estimate_fen: int = 0  # no preview API: estimate after acceptance
     expected_delivery_s: int = 0  # 0: per-product SLA (4002 45 min, 4011 1 h, else 2 h)
 
@@ -61,7 +63,9 @@ RULES = CarrierRules(
     coord_system="gcj02_e6",
     money_unit="yuan",
     accept_timeout_s=300,
-    capabilities=frozenset({"quote", "tip", "rider_position", "callbacks"}),
+    # resend_resolves: "若因美团系统故障导致发单接口失败，可利用相同的delivery_id重新发单，系统视为
+    # 同一次配送活动" -- an unknown create outcome is settled by re-sending createByShop
+    capabilities=frozenset({"quote", "tip", "rider_position", "callbacks", "resend_resolves"}),
     credential_keys=("app_key", "app_secret", "shop_id"),
     secret_keys=("app_secret",),
     rehearsal_credentials={
@@ -73,8 +77,10 @@ RULES = CarrierRules(
         "delivery_service_code: default 4011 (快速达); must match the account's products",
         "tip_amount_field: legacy addTip param names assumed equal to MTOp "
         "(tip_amount, serial_number); tips assumed allowed only while waiting (status 0)",
-        "query_by_delivery_id: default True; status/query sent without mt_peisong_id when "
-        "an outcome-unknown create left it empty (legacy doc lists both as params)",
+        "query_by_delivery_id: default False (ASSUMED); the legacy doc marks delivery_id and "
+        "mt_peisong_id both required for status/query, delete and rider/location, so an "
+        "unknown create is settled by re-sending createByShop (same delivery_id: same "
+        "delivery); True queries by delivery_id + order_id for an account that allows it",
         "cancel_fee_estimate_fen: default 0; no preview API and penalty rules unpublished, "
         "the real fee is taken from pay_amount of a query after cancel",
         "quote fee: delivery_fee taken as payable; whether coupons_amount is already "
