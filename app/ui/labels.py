@@ -158,13 +158,13 @@ def alert_kind_label(kind: str) -> str:
 def alert_text(
     kind: str, message: str, *, order: str = "", reason: AttentionReason | None = None
 ) -> str:
-    """``新订单 #A008`` / ``需处理 #A002：骑手取消``; carrier and printer faults keep the
-    core's words, which name the cause."""
+    """``新订单 #A008`` / ``需处理 #A002：骑手取消`` / ``需处理 美团 #1：顾客申请退款``;
+    carrier and printer faults keep the core's words, which name the cause."""
     text = alert_kind_label(kind)
     if str(kind) in _OWN_WORDS_KINDS and message:
         return f"{text}：{message}"
-    if order:
-        text = f"{text} #{order}"
+    if order:  # a platform order's label carries its own number sign (美团 #1)
+        text = f"{text} {order}" if "#" in order else f"{text} #{order}"
     if reason is not None:
         text = f"{text}：{reason_label(reason)}"
     elif str(kind) in _DETAIL_KINDS and message:

@@ -51,7 +51,8 @@ def test_the_source_desk_reasons_read_in_both_languages(qapp):
         AttentionReason.PLATFORM_CANCEL_FAILED,
     )
     zh = {r: alert_text("attention", "x", order="美团 #12", reason=r) for r in desk}
-    assert zh[AttentionReason.SOURCE_CONFIRM_FAILED] == "需处理 #美团 #12：自动接单失败，请手动接单"
+    # a platform label carries its own number sign: not "#美团 #12"
+    assert zh[AttentionReason.SOURCE_CONFIRM_FAILED] == "需处理 美团 #12：自动接单失败，请手动接单"
     assert len(set(zh.values())) == len(desk)  # each its own words, none the fallback
     assert not any(t.endswith("需要人工处理") for t in zh.values())
     ts = install_translators(qapp, "en")
@@ -61,7 +62,7 @@ def test_the_source_desk_reasons_read_in_both_languages(qapp):
         remove_translators(qapp, ts)
         install_translators(qapp, "zh_CN")
     assert en[AttentionReason.SOURCE_CONFIRM_FAILED] == (
-        "Attention #美团 #12：Auto-accept failed; accept the order by hand"
+        "Attention 美团 #12：Auto-accept failed; accept the order by hand"
     )
     assert en[AttentionReason.CUSTOMER_REFUND_REQUESTED].endswith("Customer asks for a refund")
     assert en[AttentionReason.PLATFORM_TOOK_OVER].endswith("The platform took over the delivery")

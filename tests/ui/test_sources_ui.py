@@ -196,6 +196,15 @@ async def test_health_chips_from_the_service_then_events(qtbot):
     assert "token expired" in el.toolTip()
 
 
+@pytest.mark.asyncio
+async def test_a_settled_platform_order_shows_no_request(qtbot):
+    """A request the platform settled by cancelling is not red in the box (nor on the board)."""
+    box = SourceBox(_DeskService(_SourceOrder("cancelled", cancel_requested=True)))
+    qtbot.addWidget(box)
+    await box.show_order(make_source_row(9, "meituan", 12).order)
+    assert "已取消" in box.info.text() and "申请" not in box.info.text()
+
+
 class _SyncService(_DeskService):
     """A platform order whose status syncs the platform refused (parked)."""
 

@@ -130,6 +130,8 @@ class SourceBox(QWidget):
         if so is not None:
             state = platform_state_label(str(so.state))
             ask = request_label(bool(so.cancel_requested), str(so.refund_state))
+            if str(so.state) in ("cancelled", "completed"):
+                ask = ""  # settled, as on the board: the state says the rest
             flag = f" <span style='color:{RED};font-weight:bold'>{html.escape(ask)}</span>"
             parts.append(f"<b>{_t('平台状态')}</b>: {html.escape(state)}{flag if ask else ''}")
         if self.stalled:
