@@ -40,6 +40,11 @@ class StoreSettings(BaseModel):
     city_code: str = "021"
     lat: float = 31.23593  # GCJ-02
     lng: float = 121.48054
+    # goods category of an order that names none (domain.category): food 餐饮, fresh 生鲜,
+    # market 商超, flowers 鲜花, cake 蛋糕, documents 文件, medicine 药品
+    default_category: Literal[
+        "food", "fresh", "market", "flowers", "cake", "documents", "medicine"
+    ] = "food"
 
 
 class DatabaseSettings(BaseModel):

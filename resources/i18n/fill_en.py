@@ -44,7 +44,7 @@ EN = {
     "取消配送": "Cancel delivery", "取消配送？预计违约金：%1": "Cancel the delivery? Expected cancellation fee: %1",
     "取餐号": "Pickup #", "可靠性权重": "Reliability weight", "同时呼叫多家": "Race carriers",
     "启用": "Enabled", "商品": "Items", "商品返还中": "Goods returning", "在线": "Online",
-    "地图显示全部": "Fit map", "地址": "Address", "城市": "City", "城市区号": "City code",
+    "地图显示全部": "Fit map", "地址": "Address", "城市": "City", "城市区号": "City code", "默认货品类别": "Default goods category",
     "备注": "Note", "复制示例": "Copy example", "外部沙箱地址": "External sandbox URL",
     "失败：%1": "Failed: %1", "密钥仅本次有效：%1": "Secrets last for this session only: %1",
     "密钥存储不可用：%1": "Secret store unavailable: %1", "对账报表": "Reconciliation reports",

@@ -1191,6 +1191,11 @@
         <translation>City code</translation>
     </message>
     <message>
+        <location filename="../../app/ui/settings/labels.py" line="11" />
+        <source>默认货品类别</source>
+        <translation>Default goods category</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/settings/labels.py" line="9" />
         <source>纬度 (GCJ-02)</source>
         <translation>Latitude (GCJ-02)</translation>

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def store_from_settings(settings: Settings) -> Store:
     s = settings.store
-    return Store(s.name, s.address, s.phone, s.city, s.city_code, s.lat, s.lng)
+    return Store(s.name, s.address, s.phone, s.city, s.city_code, s.lat, s.lng, s.default_category)
 
 
 def credentials_for(carrier_id: str, settings: Settings, secrets: SecretStore) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from app.core.domain.attempt import DeliveryAttempt, Rider
 from app.core.domain.attention import Attention, AttentionReason
+from app.core.domain.category import GoodsCategory, goods_category
 from app.core.domain.order import (
     Address,
     Channel,
@@ -27,6 +28,7 @@ __all__ = [
     "DeliveryAttempt",
     "DeliveryStatus",
     "DispatchMode",
+    "GoodsCategory",
     "Item",
     "Order",
     "OrderState",
@@ -35,4 +37,5 @@ __all__ = [
     "Store",
     "Transition",
     "apply_update",
+    "goods_category",
 ]

@@ -100,3 +100,4 @@ class Store:
     city_code: str
     lat: float
     lng: float
+    default_category: str = ""  # [store] default_category (domain.category)

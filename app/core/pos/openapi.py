@@ -8,6 +8,10 @@ import copy
 from typing import Any
 
 from app import __version__
+from app.core.domain.category import LABEL_ZH, GoodsCategory
+
+CATEGORY_IDS = [c.value for c in GoodsCategory]
+CATEGORY_NAMES_ZH = list(LABEL_ZH.values())
 
 _STR = {"type": "string"}
 _FEN = {"type": "integer", "minimum": 0, "maximum": 10**10, "description": "money in fen"}
@@ -61,6 +65,13 @@ _ORDER_IN = {
         "delivery_fee_fen": {**_FEN, "description": "what the customer paid for delivery"},
         "weight_g": {"type": "integer", "minimum": 1, "maximum": 200000, "default": 1000},
         "note": {"type": "string", "maxLength": 500},
+        "category": {
+            "type": "string",
+            "enum": [*CATEGORY_IDS, *CATEGORY_NAMES_ZH],
+            "description": "goods category, sent to each carrier as its own goods-type code: "
+            "food 餐饮, fresh 生鲜, market 商超, flowers 鲜花, cake 蛋糕, documents 文件, "
+            "medicine 药品 (the id or the Chinese name); default: [store] default_category",
+        },
         "expected_ready_at": {**_TIME, "nullable": True},
         "scheduled_at": {**_TIME, "nullable": True},
         "dispatch": {

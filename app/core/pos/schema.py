@@ -26,6 +26,8 @@ from app.core.domain import (
     Item,
     Order,
 )
+from app.core.domain.category import EXTRA_KEY as CATEGORY_KEY
+from app.core.domain.category import parse_category
 from app.core.geo import to_gcj02
 
 MAX_FEN = 10**10  # 100 million yuan: far above any real order, within BIGINT
@@ -231,4 +233,20 @@ def parse_order(payload: Any, *, default_dispatch: str | DispatchMode = "manual"
         expected_ready_at=parse_time(obj, "expected_ready_at"),
         scheduled_at=parse_time(obj, "scheduled_at"),
         dispatch_mode=_choice(obj, "dispatch", DispatchMode, DispatchMode(default_dispatch)),
+        extra=_category(obj),
     )
+
+
+def _category(obj: dict[str, Any]) -> dict[str, Any]:
+    """Optional ``category`` (id or Chinese name) -> ``{"category": id}`` for Order.extra."""
+    raw = obj.get("category")
+    if raw is None:
+        return {}
+    category = parse_category(raw)
+    if category is None:
+        raise _invalid(
+            "category",
+            "category must be one of food, fresh, market, flowers, cake, documents, medicine "
+            "(or 餐饮, 生鲜, 商超, 鲜花, 蛋糕, 文件, 药品)",
+        )
+    return {CATEGORY_KEY: category.value}

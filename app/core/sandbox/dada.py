@@ -72,6 +72,11 @@ ORDER_REQUIRED = (
     "callback",
     "cargo_weight",
 )
+# cargo_type codes Dada documents (shared/carriers/dada.md §5); others are refused
+CARGO_TYPES = frozenset(
+    {1, 2, 3, 5, 8, 9, 13, 19, 20, 21, 24, 25, 26, 27, 28, 29, 31, 51, 53, 55, 57, 59, 61, 63,
+     65, 66}
+)  # fmt: skip
 SHOP_OFFSET = (0.012, 0.009)  # where the registered shop sits relative to the receiver
 
 
@@ -152,6 +157,8 @@ def _price(engine: SandboxEngine, body: dict[str, Any]) -> SimQuote:
         raise fail("invalid", "缺少参数receiver_phone")
     if str(body["shop_no"]) != CREDS["shop_no"]:
         raise fail("invalid", "门店编号不存在")
+    if "cargo_type" in body and body["cargo_type"] not in CARGO_TYPES:
+        raise fail("invalid", "订单商品类型(cargo_type)不合法")
     dst = (float(body["receiver_lat"]), float(body["receiver_lng"]))
     src = (dst[0] + SHOP_OFFSET[0], dst[1] + SHOP_OFFSET[1])
     weight_g = int(math.ceil(float(body["cargo_weight"]) * 1000))

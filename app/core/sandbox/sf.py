@@ -61,6 +61,17 @@ NOT_FOUND = 2002
 DUPLICATE = 2003
 NOT_CANCELLABLE = 2005
 BALANCE = 3004
+# product_type codes of the list an independent SDK carries (research/carrier-fidelity.md §3)
+PRODUCT_TYPES = frozenset(
+    {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 18, 20, 21, 22, 27, 32, 33, 34, 35,
+     36, 99}
+)  # fmt: skip
+
+
+def _product_type(value: object) -> int:
+    if not isinstance(value, int) or value not in PRODUCT_TYPES:
+        raise Fail(BAD_PARAM, "product_type参数错误")
+    return value
 
 
 def dumps(obj: object) -> str:
@@ -175,7 +186,8 @@ class SfFront(Front):
     async def precreateorder(self, doc: dict[str, Any], request: web.Request) -> dict[str, Any]:
         _need(doc, "shop_id", "user_lng", "user_lat", "user_address", "city_name", "weight")
         src, dst = _points(doc, doc)
-        q = self.engine.quote(CARRIER, src, dst, int(doc["weight"]))
+        extra = {"product_type": _product_type(doc.get("product_type", 1))}
+        q = self.engine.quote(CARRIER, src, dst, int(doc["weight"]), extra=extra)
         now = self._wall()
         return {
             "delivery_type": 1,
@@ -204,6 +216,7 @@ class SfFront(Front):
             raise Fail(DUPLICATE, "商家订单号重复")
         src, dst = _points(doc, user)
         weight = int(doc["order_detail"].get("weight_gram") or 1000)
+        product_type = _product_type(doc["order_detail"].get("product_type", 1))
         fee, dist = self.engine.price(CARRIER, src, dst, weight)
         o, _ = self.engine.create(
             CARRIER,
@@ -213,6 +226,7 @@ class SfFront(Front):
             fee_fen=fee,
             distance_m=dist,
             callback_url=request.headers.get(CALLBACK_HEADER, ""),
+            extra={"product_type": product_type},
         )
         return {
             **self._ids(o),

@@ -43,6 +43,8 @@ RECEIVER_REQUIRED = ("orderNo", "toAddress", "toLatitude", "toLongitude", "toRec
                      "toMobile", "goodType", "weight")  # fmt: skip
 
 
+# goodType codes Shansong documents (shared/carriers/shansong.md §5); others are refused
+GOOD_TYPES = frozenset({1, 3, 5, 6, 7, 9, 10, 12, 13, 15, 16})
 PREFIX = "/openapi/merchants/v5/"
 FEE_TYPE_ADDITION = 9  # 加价费: the tip, listed apart from the freight
 STATUS_DESC = {20: "派单中", 30: "待取货", 40: "闪送中", 50: "已完成", 60: "已取消"}
@@ -151,12 +153,19 @@ def _calculate(engine: SandboxEngine, data: dict[str, Any]) -> dict[str, Any]:
     _require(r, RECEIVER_REQUIRED, "receiverList.")
     if not isinstance(r["weight"], int) or not 1 <= r["weight"] <= 999:
         raise fail("invalid", "weight须为1-999的整数公斤")
+    if r["goodType"] not in GOOD_TYPES:
+        raise fail("invalid", "goodType物品类型不合法")
     lbs = int(data.get("lbsType") or 0)
     src = _gcj(sender, "fromLatitude", "fromLongitude", lbs)
     dst = _gcj(r, "toLatitude", "toLongitude", lbs)
     ttl = RULES.quote_ttl_s or 1800
     q = engine.quote(
-        CARRIER, src, dst, r["weight"] * 1000, ttl_s=ttl, extra={"orderNo": r["orderNo"]}
+        CARRIER,
+        src,
+        dst,
+        r["weight"] * 1000,
+        ttl_s=ttl,
+        extra={"orderNo": r["orderNo"], "goodType": r["goodType"]},
     )
     return {"orderNumber": q.token, "totalDistance": q.distance_m, "totalWeight": r["weight"],
             **_fees(q.fee_fen, 0), "estimateGrabSecond": q.accept_eta_s,

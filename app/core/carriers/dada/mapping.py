@@ -23,9 +23,10 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.dada import codes
-from app.core.carriers.dada.rules import Options
+from app.core.carriers.dada.rules import CARGO_TYPES, Options
 from app.core.clock import from_unix, parse_local
-from app.core.domain import DeliveryStatus, Order, Quote, Rider, Store
+from app.core.domain import DeliveryStatus, Order, Quote, Rider, Store, goods_category
+from app.core.domain.category import category_code
 from app.core.money import fen_to_yuan, yuan_to_fen
 
 CARRIER = "dada"
@@ -108,7 +109,9 @@ def order_params(
         receiver_phone=c.phone,
         callback=callback_url,
         cargo_weight=round(max(order.weight_g, 1) / 1000, 3),
-        cargo_type=options.cargo_type,
+        cargo_type=category_code(
+            goods_category(order, store), CARGO_TYPES, options.cargo_types, options.cargo_type
+        ),
         cargo_num=sum(i.qty for i in order.items) or 1,
     )
     if order.note:

@@ -22,7 +22,9 @@ class Options:
     cancel_free_after_accept_s: int = 60  # preview estimate: free window after acceptance
     cancel_paid_until_s: int = 900  # preview estimate: free again if rider not at shop by then
     cancel_reason_id: int = 10000  # 其他 (then cancel_reason text is required)
-    cargo_type: int = 1  # 食品小吃
+    cargo_type: int = 1  # 食品小吃: a category missing from CARGO_TYPES
+    # per-category overrides of CARGO_TYPES, keyed by category id ({"market": 9})
+    cargo_types: Mapping[str, object] = field(default_factory=dict)
     quote_ttl_s: int = 180
     actual_fee_includes_tips: bool = True  # status/query actualFee = freight + tips
     # {"auth": [..], "rate_limit": [..], ...} replaces codes.ERROR_CODES per kind
@@ -31,6 +33,18 @@ class Options:
     # (polling is first-class), so send a never-resolving placeholder (RFC 2606 .invalid).
     callback_placeholder: str = "https://callback.invalid/jupei/dada"
 
+
+# goods category -> cargo_type (shared/carriers/dada.md §5, [H]): 1 食品小吃, 13 水果生鲜,
+# 31 超市, 3 鲜花绿植, 21 蛋糕, 8 文印票务, 20 医药
+CARGO_TYPES: Mapping[str, int] = {
+    "food": 1,
+    "fresh": 13,
+    "market": 31,
+    "flowers": 3,
+    "cake": 21,
+    "documents": 8,
+    "medicine": 20,
+}
 
 UNVERIFIED: tuple[str, ...] = (
     "sign_empty_body=True: an empty `body` keeps its key in the signed plaintext",

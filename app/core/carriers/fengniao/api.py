@@ -70,6 +70,8 @@ class Adapter(AdapterBase[Options]):
             self._shop(),
             order.pos_order_id,
             transport=self.opts.send_transport_point,
+            category_field=self.opts.category_field,
+            categories=self.opts.categories,
         )
         data = await self._call("preCreateOrder", body, mutating=False)
         try:
@@ -93,6 +95,8 @@ class Adapter(AdapterBase[Options]):
             link_field=self.opts.create_link_field,
             transport=self.opts.send_transport_point,
             callback=(cb_field, self.ctx.callback_url),
+            category_field=self.opts.category_field,
+            categories=self.opts.categories,
         )
         try:
             data = await self._call("createOrder", body, mutating=True)

@@ -28,7 +28,7 @@ from app.core.carriers.base import (
 )
 from app.core.carriers.fengniao import codes
 from app.core.clock import from_unix
-from app.core.domain import CancelledBy, DeliveryStatus, Order, Quote, Rider, Store
+from app.core.domain import CancelledBy, DeliveryStatus, Order, Quote, Rider, Store, goods_category
 from app.core.geo import to_gcj02
 
 CONTENT_TYPE = "application/json"
@@ -116,8 +116,25 @@ def _items(order: Order) -> list[dict[str, object]]:
     ]
 
 
+def category_fields(
+    order: Order, store: Store, name: str, categories: Mapping[str, object]
+) -> dict[str, object]:
+    """The goods category under the (ASSUMED) field ``name``, when one is configured."""
+    category = goods_category(order, store)
+    if not name or category.value not in categories:
+        return {}
+    return {name: categories[category.value]}  # as configured: a number stays a number
+
+
 def quote_body(
-    order: Order, store: Store, shop: Mapping[str, str], key: str, *, transport: bool = True
+    order: Order,
+    store: Store,
+    shop: Mapping[str, str],
+    key: str,
+    *,
+    transport: bool = True,
+    category_field: str = "",
+    categories: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     """``preCreateOrder``; ``createOrder`` adds the receiver and the goods ids."""
     addr = order.customer.address
@@ -135,6 +152,7 @@ def quote_body(
         "goods_count": sum(i.qty for i in order.items) or 1,
         "goods_item_list": _items(order),
         "order_add_time": _ms(order.created_at),
+        **category_fields(order, store, category_field, categories or {}),
     }
     if order.scheduled_at:
         body["require_receive_time"] = _ms(order.scheduled_at)
@@ -159,8 +177,18 @@ def create_body(
     link_field: str = "",
     transport: bool = True,
     callback: tuple[str, str] = ("", ""),
+    category_field: str = "",
+    categories: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
-    body = quote_body(order, store, shop, key, transport=transport)
+    body = quote_body(
+        order,
+        store,
+        shop,
+        key,
+        transport=transport,
+        category_field=category_field,
+        categories=categories,
+    )
     body.update(
         receiver_name=order.customer.name,
         receiver_primary_phone=order.customer.phone,

@@ -43,6 +43,10 @@ class Options:
     cancel_role: int = 1  # order_cancel_role 1 merchant
     # tips: field names of addTip [?]
     tip_amount_field: str = "add_tip_amount_cent"
+    # goods category: no v3 SDK shows a category field, so none is sent unless named
+    # here (ASSUMED); categories maps category id -> the value to send
+    category_field: str = ""
+    categories: Mapping[str, object] = field(default_factory=dict)
     tip_serial_field: str = "third_index_id"
     # rider position coordinate system of getKnightInfo [?]
     rider_coord_system: str = "gcj02"
@@ -96,6 +100,8 @@ RULES = CarrierRules(
         "access_token": "rehearsal-fn-token",
     },
     unverified=(
+        "category_field: no v3 field for the goods category is known; none sent unless "
+        "named (with categories per category)",
         "success_code: response code meaning success (default 200) [M]",
         "status_overrides: v3 order_status codes assumed = v2 1/20/80/2/3/4/5, 0 = 订单生成",
         "extra_error_codes: v3 error codes assumed = v2 (40002 签名失败, 50011 重复提交, ...);"

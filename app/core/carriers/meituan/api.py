@@ -47,14 +47,16 @@ class Adapter(AdapterBase[Options]):
         return await self._exchange_obj(sent, mutating=mutating, unwrap=_unwrap, callback=True)
 
     async def quote(self, order: Order, *, key: str = "") -> Quote:
-        wire = mapping.build_quote(order, self.creds, self.opts, self._unix())
+        wire = mapping.build_quote(order, self.creds, self.opts, self._unix(), self.ctx.store)
         data = await self._call(wire, mutating=False)
         return mapping.parse_quote(data, self.ctx.clock.now(), self.opts)
 
     async def create(self, order: Order, quote: Quote, attempt: DeliveryAttempt) -> CreateResult:
         # A duplicate order_id+delivery_id is answered with the existing mt_peisong_id,
         # so "already exists" needs no separate path here.
-        wire = mapping.build_create(order, attempt, self.creds, self.opts, self._unix())
+        wire = mapping.build_create(
+            order, attempt, self.creds, self.opts, self._unix(), self.ctx.store
+        )
         return mapping.parse_create(await self._call(wire, mutating=True))
 
     async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:

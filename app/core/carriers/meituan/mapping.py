@@ -40,7 +40,10 @@ from app.core.domain import (
     Order,
     Quote,
     Rider,
+    Store,
+    goods_category,
 )
+from app.core.domain.category import GoodsCategory
 from app.core.geo import from_e6, to_e6
 from app.core.money import fen_to_yuan
 
@@ -155,16 +158,48 @@ def order_fields(order: Order, key: str, shop_id: str, opts: Options, now: int) 
     }
 
 
-def build_quote(order: Order, creds: Mapping[str, str], opts: Options, now: int) -> Wire:
+# the carrier's special handling, told to the rider in goods_delivery_info
+HANDLING_NOTES: Mapping[GoodsCategory, str] = {
+    GoodsCategory.CAKE: "蛋糕：请保持水平放置，勿倾斜挤压",
+    GoodsCategory.MEDICINE: "药品：请勿与其他物品混放，当面交给收件人",
+}
+
+
+def goods_fields(order: Order, store: Store | None, opts: Options) -> dict[str, Any]:
+    """The goods category on the wire: the (ASSUMED) goods-type field when one is named,
+    and the handling line for 蛋糕/药品."""
+    category = goods_category(order, store)
+    out: dict[str, Any] = {}
+    if opts.goods_type_field and category.value in opts.goods_types:
+        out[opts.goods_type_field] = opts.goods_types[category.value]
+    if opts.handling_notes and category in HANDLING_NOTES:
+        out["goods_delivery_info"] = HANDLING_NOTES[category][:100]
+    return out
+
+
+def build_quote(
+    order: Order,
+    creds: Mapping[str, str],
+    opts: Options,
+    now: int,
+    store: Store | None = None,
+) -> Wire:
     key = f"Q{order.pos_order_id}"
     fields = order_fields(order, key, creds["shop_id"], opts, now)
+    fields.update(goods_fields(order, store, opts))
     return envelope("/order/preCreateByShop", fields, creds, now)
 
 
 def build_create(
-    order: Order, attempt: DeliveryAttempt, creds: Mapping[str, str], opts: Options, now: int
+    order: Order,
+    attempt: DeliveryAttempt,
+    creds: Mapping[str, str],
+    opts: Options,
+    now: int,
+    store: Store | None = None,
 ) -> Wire:
     fields = order_fields(order, attempt.idempotency_key, creds["shop_id"], opts, now)
+    fields.update(goods_fields(order, store, opts))
     return envelope("/order/createByShop", fields, creds, now)
 
 

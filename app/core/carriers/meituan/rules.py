@@ -6,7 +6,8 @@ default in ``Options`` and described in ``RULES.unverified``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from app.core.carriers.meta import BillColumns
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
@@ -28,6 +29,12 @@ class Options:
     query_by_delivery_id: bool = False
     cancel_fee_estimate_fen: int = 0  # no preview API: estimate after acceptance
     expected_delivery_s: int = 0  # 0: per-product SLA (4002 45 min, 4011 1 h, else 2 h)
+    # goods category: the legacy createByShop doc shows no goods-type field, so none is sent
+    # unless named here (ASSUMED); goods_types maps category id -> the value to send
+    goods_type_field: str = ""
+    goods_types: Mapping[str, object] = field(default_factory=dict)
+    # 蛋糕/药品: a handling line in goods_delivery_info (货物交付信息, <=100 chars)
+    handling_notes: bool = True
 
     def sla_s(self) -> int:
         return self.expected_delivery_s or SLA_S.get(self.delivery_service_code, 120 * 60)
@@ -74,6 +81,9 @@ RULES = CarrierRules(
         "shop_id": "test_0001",
     },
     unverified=(
+        "goods_type_field: no goods-type field in the legacy createByShop doc; none sent "
+        "unless named (with goods_types per category)",
+        "handling_notes: 蛋糕/药品 handling line sent in goods_delivery_info (货物交付信息)",
         "delivery_service_code: default 4011 (快速达); must match the account's products",
         "tip_amount_field: legacy addTip param names assumed equal to MTOp "
         "(tip_amount, serial_number); tips assumed allowed only while waiting (status 0)",

@@ -29,7 +29,7 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.sf import codes
-from app.core.carriers.sf.rules import Options
+from app.core.carriers.sf.rules import PRODUCT_TYPES, Options
 from app.core.clock import from_unix
 from app.core.domain import (
     CancelledBy,
@@ -40,7 +40,9 @@ from app.core.domain import (
     Quote,
     Rider,
     Store,
+    goods_category,
 )
+from app.core.domain.category import category_code
 
 PATH = "/open/api/external/"
 CONTENT_TYPE = "application/json;charset=utf-8"
@@ -119,7 +121,7 @@ def build_quote(
         "user_address": addr.text,
         "city_name": store.city,
         "weight": order.weight_g,
-        "product_type": opts.product_type,
+        "product_type": product_type(order, store, opts),
         "is_appoint": 0,
         "lbs_type": LBS_GCJ02,
         "pay_type": 1,
@@ -132,11 +134,17 @@ def build_quote(
     return envelope("precreateorder", fields, creds, push_time)
 
 
-def _order_detail(order: Order, opts: Options) -> dict[str, Any]:
+def product_type(order: Order, store: Store, opts: Options) -> int:
+    """The order's goods category as SF's product_type (precreateorder and order_detail)."""
+    category = goods_category(order, store)
+    return category_code(category, PRODUCT_TYPES, opts.product_types, opts.product_type)
+
+
+def _order_detail(order: Order, store: Store, opts: Options) -> dict[str, Any]:
     items = order.items
     return {
         "total_price": order.total_fen,
-        "product_type": opts.product_type,
+        "product_type": product_type(order, store, opts),
         "user_money": 0,
         "shop_money": 0,
         "weight_gram": order.weight_g,
@@ -180,7 +188,7 @@ def build_create(
             "user_lat": _coord(c.address.lat),
             "city_name": store.city,
         },
-        "order_detail": _order_detail(order, opts),
+        "order_detail": _order_detail(order, store, opts),
     }
     if opts.send_shop_block:
         fields["shop"] = _shop_block(store)

@@ -6,7 +6,8 @@ the default in ``Options`` and described in ``RULES.unverified``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from app.core.carriers.meta import BillColumns
 from app.core.carriers.rules import CancelRules, CarrierRules, TipRules
@@ -18,7 +19,9 @@ class Options:
     """ctx.options knobs with their defaults (each one an unverified fact, see unverified)."""
 
     version: int = 17  # doc major+minor without the dot; settled 17 (two production SDKs)
-    product_type: int = 1  # 1 快餐/送餐; the full list is not public
+    product_type: int = 1  # 1 快餐/送餐: a category missing from PRODUCT_TYPES
+    # per-category overrides of PRODUCT_TYPES, keyed by category id ({"market": 33})
+    product_types: Mapping[str, object] = field(default_factory=dict)
     shop_type: int = 1  # 1 = SF shop id, 2 = our own shop id
     cancel_code: int = 313  # 商家发起取消 / 其他
     send_shop_block: bool = False  # shop{} only for platform-type developers
@@ -27,6 +30,19 @@ class Options:
     # "cancelled" (terminal, as a production POS files it: audit F8)
     status_22: str = "reassign"
 
+
+# goods category -> product_type, from the list an independent PHP SDK carries
+# (research/carrier-fidelity.md §3): 1 快餐, 6 生鲜, 3 百货, 14 鲜花, 13 蛋糕, 12 文件, 2 送药.
+# 商超 -> 3 百货 is a choice (33 便利店 is the other candidate): ASSUMED, see unverified.
+PRODUCT_TYPES: Mapping[str, int] = {
+    "food": 1,
+    "fresh": 6,
+    "market": 3,
+    "flowers": 14,
+    "cake": 13,
+    "documents": 12,
+    "medicine": 2,
+}
 
 RULES = CarrierRules(
     id="sf",
@@ -68,7 +84,8 @@ RULES = CarrierRules(
     },
     unverified=(
         "status_22: 22 配送员撤单 = re-dispatch (default) or cancelled (F8, evidence conflicts)",
-        "product_type: default 1 (快餐/送餐); full list not public",
+        "product_types: codes from one independent SDK's list (not SF's own doc); 商超 sent "
+        "as 3 百货 (33 便利店 the other candidate); override product_types.<category>",
         "shop_type: default 1 (shop_id is the SF shop id); 2 for our own shop id",
         "cancel_code: default 313 (商家发起取消/其他) [M]",
         "send_shop_block: default False; shop{} is for platform-type developers only",

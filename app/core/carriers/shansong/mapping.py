@@ -25,9 +25,10 @@ from app.core.carriers.base import (
     StatusSnapshot,
 )
 from app.core.carriers.shansong import codes
-from app.core.carriers.shansong.rules import Options
+from app.core.carriers.shansong.rules import GOOD_TYPES, Options
 from app.core.clock import from_unix, parse_local
-from app.core.domain import DeliveryStatus, Order, Quote, Rider, Store
+from app.core.domain import DeliveryStatus, Order, Quote, Rider, Store, goods_category
+from app.core.domain.category import category_code
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
 
 CARRIER = "shansong"
@@ -97,7 +98,9 @@ def calculate_body(order: Order, store: Store, order_no: str, options: Options) 
         "toLongitude": to_lng,
         "toReceiverName": c.name,
         "toMobile": c.phone,
-        "goodType": options.good_type,
+        "goodType": category_code(
+            goods_category(order, store), GOOD_TYPES, options.good_types, options.good_type
+        ),
         "weight": max(1, math.ceil(order.weight_g / 1000)),
         "remarks": " ".join(x for x in (order.pickup_no, order.note) if x),
     }

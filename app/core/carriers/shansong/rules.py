@@ -17,7 +17,9 @@ class Options:
 
     lbs_type: int = 0  # 0: BD-09 on the wire (default); 1: GCJ-02 (lbsType, Ledc only)
     quote_ttl_s: int = 1800  # orderNumber validity
-    good_type: int = 6  # 餐饮
+    good_type: int = 6  # 餐饮: a category missing from GOOD_TYPES
+    # per-category overrides of GOOD_TYPES, keyed by category id ({"fresh": 15})
+    good_types: Mapping[str, object] = field(default_factory=dict)
     deduct_flag: bool = True  # abortOrder: accept a send-back fee above what was paid
     returned_after_pickup: bool = True  # 60 reached through 40 (or with sendBackFee) = RETURNED
     check_callback_ids: bool = True  # callbacks must carry our clientId and shopId
@@ -25,7 +27,22 @@ class Options:
     error_codes: Mapping[str, object] = field(default_factory=dict)
 
 
+# goods category -> goodType (shared/carriers/shansong.md §5, [H]): 6 餐饮, 15 商超, 7 鲜花,
+# 5 蛋糕, 1 文件, 13 医药健康; 生鲜 has no code of its own: 16 水果 (ASSUMED, see UNVERIFIED)
+GOOD_TYPES: Mapping[str, int] = {
+    "food": 6,
+    "fresh": 16,
+    "market": 15,
+    "flowers": 7,
+    "cake": 5,
+    "documents": 1,
+    "medicine": 13,
+}
+
 UNVERIFIED: tuple[str, ...] = (
+    "good_types: 生鲜 (fresh) sent as goodType 16 水果 - the list has no 生鲜; 15 商超 is the "
+    "other candidate (override good_types.fresh)",
+    "goodsSizeId (cake size, 尊享送 only) is not sent: a 蛋糕 order goes as goodType 5 alone",
     "lbs_type=0: coordinates sent as BD-09; lbsType=1 (GCJ-02) is documented by one SDK only",
     "quote_ttl_s=1800: orderNumber valid 30 min (one SDK)",
     "error_codes: Shansong's error table is not public; codes + message keywords guessed",

@@ -27,7 +27,8 @@ from app.core.carriers.base import (
 from app.core.carriers.uupt import codes
 from app.core.carriers.uupt.rules import Options
 from app.core.clock import from_unix
-from app.core.domain import Order, Quote, Rider, Store
+from app.core.domain import Order, Quote, Rider, Store, goods_category
+from app.core.domain.category import category_code
 from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
 
 CONTENT_TYPE = "application/json"
@@ -85,7 +86,9 @@ def price_body(order: Order, store: Store, opts: Options) -> dict[str, object]:
         "toAddress": addr.text,
         "toLat": t_lat,
         "toLng": t_lng,
-        "goodsType": opts.goods_type,
+        "goodsType": category_code(
+            goods_category(order, store), {}, opts.goods_types, opts.goods_type
+        ),
         "goodsWeight": max(1, math.ceil(order.weight_g / 1000)),
     }
     if opts.ad_code:

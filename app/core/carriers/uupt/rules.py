@@ -33,7 +33,10 @@ class Options:
     # {"auth"|"rate_limit"|"balance"|"not_found"|"duplicate": [...]}
     extra_error_codes: Mapping[str, object] = field(default_factory=dict)
     send_type: str = "SEND"
-    goods_type: str = "OTHER"
+    goods_type: str = "OTHER"  # a category missing from goods_types
+    # goods category id -> UU goodsType. Only "OTHER" is seen in UU's samples, so every
+    # category goes as OTHER until a merchant's account confirms codes (ASSUMED)
+    goods_types: Mapping[str, object] = field(default_factory=dict)
     push_type: str = "OPEN_ORDER"  # test accounts may need the test push type
     pay_type: str = "BALANCE_PAY"
     special_type: str = "NOT_NEED_WARM"
@@ -94,6 +97,8 @@ RULES = CarrierRules(
         "extra_error_codes: v3 error codes assumed = v2 (-104 签名, -10001 频率, -4002 订单无效);"
         " balance/duplicate matched by message text",
         "push_type/pay_type/special_type/send_type/goods_type enum values",
+        "goods_types: UU's goodsType list is unpublished; every category goes as OTHER "
+        "unless mapped (goods_types.cake = ...)",
         "ad_code/county_name: city resolution from store.city",
         "cancel_fee_field: cancelFee response field name and unit (fen)",
         "tip_amount_field: addGratuity field (gratuityFee, fen) and limits",
