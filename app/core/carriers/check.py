@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from app.core.carriers.base import CarrierAdapter, CarrierContext, CarrierError
 from app.core.carriers.gateway import credentials_for, store_from_settings
@@ -77,6 +77,7 @@ FIELD_OPTIONS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
 # knob another change adds later costs nothing until it exists.
 PROBES: Mapping[str, Mapping[str, tuple[object, ...]]] = {
     "uupt": {"timestamp_unit": ("s", "ms"), "field_style": ("snake", "camel")},
+    "dada": {"sign_empty_body": (True, False)},
 }
 
 
@@ -85,6 +86,13 @@ PROBES: Mapping[str, Mapping[str, tuple[object, ...]]] = {
 SPELLINGS: Mapping[str, tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]] = {
     "sf": (("order ids", (("order_id", "out_order_id"), ("sf_order_id", "shop_order_id"))),),
 }
+
+
+@runtime_checkable
+class CityList(Protocol):
+    """An adapter with a city list (Dada ``/api/cityCode/list``): a safe first call."""
+
+    async def city_codes(self) -> dict[str, str]: ...
 
 
 # ---------------------------------------------------------------------------- report
@@ -274,6 +282,9 @@ async def _check(run: _Run, *, create_test_order: bool, test_host: bool) -> None
         )  # fmt: skip
         return
     rep.add("credentials", True, "凭据齐全", "credentials present")
+    if isinstance(run.adapter(), CityList):
+        run.progress("cities")
+        await _check_cities(run)
     run.progress("quote")
     quote = await _check_quote(run)
     if quote is None:
@@ -292,6 +303,43 @@ async def _check(run: _Run, *, create_test_order: bool, test_host: bool) -> None
         return
     run.progress("create")
     await _check_create(run)
+
+
+async def _check_cities(run: _Run) -> None:
+    """The carrier's city list names the store's city with the code in ``[store]``."""
+    rep, store = run.report, run.settings.store
+    try:
+        codes = await _city_call(run)()
+    except CarrierError as e:
+        rep.add("city list", False, f"城市列表被拒：{e.message}", f"city list refused: {e.message}")
+        await _probe(run, run.options(), _city_call(run), ("城市列表", "the city list"))
+        return
+    city = store.city.split("市")[0] if "市" in store.city else store.city
+    code = codes.get(city) or codes.get(store.city)
+    if code is None:
+        rep.add(
+            "city list", False, f"城市列表（{len(codes)} 个）没有 {store.city}",
+            f"the city list ({len(codes)}) lacks {store.city}",
+        )  # fmt: skip
+    elif code == store.city_code:
+        rep.add(
+            "city list", True, f"{city} 城市代码 {code} 一致", f"{city} city code {code} matches"
+        )
+    else:
+        rep.add(
+            "city list", False, f"{city} 的城市代码是 {code}，设置里是 {store.city_code!r}",
+            f"{city}'s city code is {code}, the settings say {store.city_code!r}",
+            f"[store] city_code = {json.dumps(code)}",
+        )  # fmt: skip
+
+
+def _city_call(run: _Run) -> Callable[..., Awaitable[dict[str, str]]]:
+    async def call(**override: object) -> dict[str, str]:
+        adapter = run.adapter(**override)
+        assert isinstance(adapter, CityList)
+        return await adapter.city_codes()
+
+    return call
 
 
 async def _check_quote(run: _Run) -> Quote | None:

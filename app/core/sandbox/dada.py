@@ -5,6 +5,10 @@ answers in Dada's ``{status, code, msg, result}`` envelope (yuan, GCJ-02, unix s
 and pushes Dada-shaped status callbacks through ``callback_payload``. Signing, status
 codes and paths are written here from shared/carriers/dada.md, not taken from the
 adapter, so the sandbox can disagree with a wrong adapter.
+
+Disputed facts it can play (``engine.variant("dada", name, default)``, control API
+``POST /__sandbox/variant``): ``sign_empty_body`` — an empty ``body`` (the city list)
+keeps its key in the signed plaintext (``keep``, default) or is left out (``drop``).
 """
 
 from __future__ import annotations
@@ -84,9 +88,11 @@ def dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def sign(secret: str, params: Mapping[str, object]) -> str:
-    """dada.md §3: MD5 upper of secret + sorted key+value of the system params + secret."""
-    plain = "".join(k + str(params[k]) for k in sorted(SIGNED_KEYS))
+def sign(secret: str, params: Mapping[str, object], *, drop_empty: bool = False) -> str:
+    """dada.md §3: MD5 upper of secret + sorted key+value of the system params + secret;
+    ``drop_empty`` (the disputed variant) leaves an empty ``body`` out of the plaintext."""
+    keys = (k for k in SIGNED_KEYS if not (drop_empty and params[k] in ("", None)))
+    plain = "".join(k + str(params[k]) for k in sorted(keys))
     return hashlib.md5((secret + plain + secret).encode("utf-8")).hexdigest().upper()
 
 
@@ -117,7 +123,7 @@ def _answer(code: int, msg: str, result: object = None) -> web.Response:
     return web.json_response(doc, dumps=dumps)
 
 
-def _verify(doc: object) -> dict[str, Any]:
+def _verify(doc: object, *, drop_empty: bool = False) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise fail("invalid", "请求格式错误")
     for k in (*SIGNED_KEYS, "signature"):
@@ -125,7 +131,7 @@ def _verify(doc: object) -> dict[str, Any]:
             raise fail("invalid", f"缺少参数{k}")
     if doc["app_key"] != CREDS["app_key"] or str(doc["source_id"]) != CREDS["source_id"]:
         raise fail("auth", "app_key或source_id无效")
-    if doc["signature"] != sign(CREDS["app_secret"], doc):
+    if doc["signature"] != sign(CREDS["app_secret"], doc, drop_empty=drop_empty):
         raise fail("auth", "签名错误")
     try:
         body = json.loads(doc["body"]) if doc["body"] else {}
@@ -328,6 +334,17 @@ def _sim_cancel(engine: SandboxEngine, body: dict[str, Any]) -> None:
     engine.cancel(_order(engine, body), by="carrier_system")
 
 
+# a few of the cities ``/api/cityCode/list`` names (dada.md §4: 上海 -> "021")
+CITY_CODES: tuple[tuple[str, str], ...] = (
+    ("上海", "021"), ("北京", "010"), ("广州", "020"), ("深圳", "0755"),
+    ("杭州", "0571"), ("成都", "028"), ("郑州", "0371"), ("武汉", "027"),
+)  # fmt: skip
+
+
+def _city_codes(body: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"cityName": name, "cityCode": code} for name, code in CITY_CODES]
+
+
 # ---------------------------------------------------------------- app
 class DadaFront(Front):
     carrier = CARRIER
@@ -346,6 +363,7 @@ class DadaFront(Front):
             "/api/order/transporter/track": ("track", lambda b: _track(e, b)),
             "/api/order/confirm/goods": ("confirm", lambda b: _confirm_goods(e, b)),
             "/api/order/cancel": ("sim", lambda b: _sim_cancel(e, b)),  # sandbox only
+            "/api/cityCode/list": ("cities", _city_codes),
         }
 
     async def verify(self, request: web.Request) -> dict[str, Any]:
@@ -353,7 +371,9 @@ class DadaFront(Front):
             doc = json.loads(await request.read())
         except ValueError:
             raise fail("invalid", "请求格式错误") from None
-        return _verify(doc)
+        # the disputed fact: does an empty body keep its key in the signed plaintext?
+        drop = self.engine.variant(CARRIER, "sign_empty_body", "keep") == "drop"
+        return _verify(doc, drop_empty=drop)
 
     def reply(self, result: Any) -> web.Response:
         return _answer(0, "成功", result)

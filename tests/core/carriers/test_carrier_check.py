@@ -141,6 +141,32 @@ async def test_sf_status_id_spelling_is_told(sandbox: SandboxServer) -> None:
 
 
 @pytest.mark.asyncio
+async def test_dada_city_list_names_the_store_city_code(sandbox: SandboxServer) -> None:
+    report = await check(sandbox, "dada")
+    assert [line.en for line in report.lines if line.step == "city list"] == [
+        "上海 city code 021 matches"
+    ]
+    s = settings()
+    s.store.city_code = "21"
+    report = await check(sandbox, "dada", settings=s)
+    assert not report.matched
+    assert report.options_to_change == ['[store] city_code = "021"']
+    assert "上海 的城市代码是 021，设置里是 '21'" in report.render("zh_CN")
+
+
+@pytest.mark.asyncio
+async def test_dada_empty_body_signing_variant_is_named(sandbox: SandboxServer) -> None:
+    sandbox.engine.set_variant("dada", "sign_empty_body", "drop")
+    report = await check(sandbox, "dada")
+    steps = [(line.step, line.ok) for line in report.lines]
+    assert steps[1:3] == [("city list", False), ("option sign_empty_body", False)]
+    assert ("quote", True) in steps  # a non-empty body signs the same either way
+    assert report.options_to_change == ["[carriers.dada.options] sign_empty_body = false"]
+    fixed = await check(sandbox, "dada", settings=settings("dada", sign_empty_body=False))
+    assert fixed.matched, fixed.render("en")
+
+
+@pytest.mark.asyncio
 async def test_live_without_credentials_says_which_are_missing() -> None:
     report = await run_check("uupt", settings(), MemorySecretStore(), live=True)
     assert not report.matched

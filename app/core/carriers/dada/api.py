@@ -53,6 +53,18 @@ class Adapter(AdapterBase[Options]):
             order, self.ctx.store, self.ctx.credentials, origin_id, callback, self.opts
         )
 
+    async def city_codes(self) -> dict[str, str]:
+        """Dada's city list, {cityName: cityCode}: a safe call for the first-day check
+        (the store's ``city_code`` must be Dada's code for its city); body "" signed as
+        ``sign_empty_body`` says."""
+        content = mapping.envelope(
+            self.ctx.credentials, "", self._unix(), keep_empty=self.opts.sign_empty_body
+        )
+        wire = Wire(mapping.PATH_CITY_CODES, content, mapping.CONTENT_TYPE)
+        return mapping.parse_city_codes(
+            await self._exchange(wire, mutating=False, unwrap=self._unwrap)
+        )
+
     # ------------------------------------------------------------ operations
     async def quote(self, order: Order, *, key: str = "") -> Quote:
         origin_id = key or order.pos_order_id

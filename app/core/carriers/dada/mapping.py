@@ -42,6 +42,7 @@ PATH_TIP = "/api/order/addTip"
 PATH_POSITION = "/api/order/transporter/position"
 PATH_TRACK = "/api/order/transporter/track"
 PATH_CONFIRM_GOODS = "/api/order/confirm/goods"
+PATH_CITY_CODES = "/api/cityCode/list"  # body "": [{cityName, cityCode}]
 
 CALLBACK_REPLY = b'{"code":200,"msg":"success"}'
 MESSAGE_REPLY = b'{"status":"ok"}'
@@ -340,3 +341,12 @@ def parse_callback(body: bytes) -> CallbackResult:
     snap = _callback_snapshot(doc)
     event_id = f"{doc['order_id']}:{doc['order_status']}:{doc['update_time']}"
     return CallbackResult((CallbackEvent(snap, event_id),), 200, CALLBACK_REPLY)
+
+
+def parse_city_codes(result: object) -> dict[str, str]:
+    """``/api/cityCode/list`` -> {cityName: cityCode} (entries without both are skipped)."""
+    out: dict[str, str] = {}
+    for item in result if isinstance(result, list) else ():
+        if isinstance(item, Mapping) and item.get("cityName") and item.get("cityCode"):
+            out[str(item["cityName"])] = str(item["cityCode"])
+    return out
