@@ -4,11 +4,17 @@ sign against ``RULES.rehearsal_credentials``. Coordinates are BD-09 on the wire.
 Codes are UU's v2 table where one exists; the duplicate-originId and cancel-after-pickup
 codes (-2014, -4005) are the sandbox's own, matched by the adapter on their message.
 
-Disputed facts it can play (``engine.variant("uupt", name, "")``, control API
-``POST /__sandbox/variant``): ``timestamp_unit`` = ``ms`` — a seconds timestamp is
-refused (-102), as the official example's milliseconds would have it (default: both
-accepted); ``fee_fields`` = ``total`` — ``orderPrice`` answers ``totalMoney`` without
-``needPayMoney``.
+Disputed facts it can play (``engine.variant("uupt", name, default)``, control API
+``POST /__sandbox/variant``), defaults = what UU's own tools show:
+``timestamp_unit`` = ``ms`` — a seconds timestamp is refused (-102), as the official
+example's milliseconds would have it (default: both accepted); ``fee_fields`` = ``total``
+— ``orderPrice`` answers ``totalMoney`` without ``needPayMoney``;
+``field_style`` ``snake`` (``receiver_phone``/``order_code`` read; camel names ignored like
+any unknown field) | ``camel`` | ``both``; ``detail_fee`` ``orderPrice`` (orderDetail has
+only ``orderPrice``) | ``needPayMoney``; ``cancel_fee_key`` ``deductFee`` | ``cancelFee``
+(cancelOrder's answer); ``track`` ``lnglat`` (``driver_name``, ``driver_phone``,
+``longitude``/``latitude`` BD-09) | ``driverLastLoc``. The ``balance`` fault answers
+``orderCode`` + ``orderUrl``: the order exists but waits for payment (no rider comes).
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from typing import Any
 from aiohttp import web
 
 from app.core.carriers.uupt.rules import RULES
-from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
-from app.core.sandbox.engine import SandboxEngine, SimOrder, SimState, Snapshot
+from app.core.geo import bd09_to_gcj02, distance_m, gcj02_to_bd09
+from app.core.sandbox.engine import SandboxEngine, Scenario, SimOrder, SimState, Snapshot
 from app.core.sandbox.front import Fail, Front, Op, Push, current_fault
 
 CARRIER = "uupt"
@@ -83,18 +89,32 @@ def _need(biz: dict[str, Any], *keys: str) -> None:
         raise Fail(-101, "参数格式校验错误: " + ",".join(missing))
 
 
+def _style(engine: SandboxEngine) -> str:
+    return engine.variant(CARRIER, "field_style", "snake")
+
+
+def _field(engine: SandboxEngine, biz: dict[str, Any], camel: str, snake: str) -> Any:
+    """The value under the name(s) the played style reads; other spellings are ignored."""
+    style = _style(engine)
+    names = {"snake": (snake,), "camel": (camel,)}.get(style, (camel, snake))
+    return next((biz[n] for n in names if biz.get(n) not in (None, "")), None)
+
+
 def _order(engine: SandboxEngine, biz: dict[str, Any]) -> SimOrder:
     o = None
+    code = _field(engine, biz, "orderCode", "order_code")
     if biz.get("originId"):
         o = engine.find(CARRIER, str(biz["originId"]))
-    elif biz.get("orderCode"):
-        o = engine.find_by_carrier_id(CARRIER, str(biz["orderCode"]))
+    elif code:
+        o = engine.find_by_carrier_id(CARRIER, str(code))
     if o is None:
         raise Fail(-4002, "订单编号无效")
     return o
 
 
-def detail(o: SimOrder, snap: Snapshot, *, callback: bool = False) -> dict[str, Any]:
+def detail(
+    o: SimOrder, snap: Snapshot, *, callback: bool = False, fee_key: str = "orderPrice"
+) -> dict[str, Any]:
     state, text = STATE[snap.state]
     if snap.state is SimState.PENDING and snap.reassigned:
         state, text = 2, "跑男取消，重新派单"
@@ -105,11 +125,13 @@ def detail(o: SimOrder, snap: Snapshot, *, callback: bool = False) -> dict[str, 
         "originId": o.key,
         "state": state,
         "stateText": text,
-        "totalMoney": o.fee_fen,
-        "needPayMoney": o.fee_fen,
         "gratuityFee": o.tip_fen,
         "distance": o.distance_m,
     }
+    if fee_key == "orderPrice":
+        d["orderPrice"] = o.fee_fen
+    else:
+        d["totalMoney"] = d["needPayMoney"] = o.fee_fen
     if snap.rider:
         d["driverName"], d["driverMobile"] = snap.rider
     if snap.state is SimState.CANCELLED:
@@ -140,23 +162,38 @@ def _price(
 
 
 async def _add(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
-    _need(biz, "priceToken", "originId", "receiver", "receiverPhone", "pushType", "payType")
+    _need(biz, "priceToken", "originId", "receiver", "pushType", "payType")
+    if _field(engine, biz, "receiverPhone", "receiver_phone") is None:
+        phone = {"snake": "receiver_phone", "camel": "receiverPhone"}.get(_style(engine))
+        raise Fail(-101, "参数格式校验错误: " + (phone or "receiver_phone"))
     q = engine.quote_valid(str(biz["priceToken"]))
     if q is None:
         raise Fail(-2002, "price_token无效或已过期")
-    if current_fault() == "balance":  # UU answers with a payment link, not an order
-        return {"orderUrl": f"https://pay.sandbox.uupt.invalid/{q.token}"}
-    o, created = engine.create(
-        CARRIER,
-        str(biz["originId"]),
-        src=q.src,
-        dst=q.dst,
-        fee_fen=q.fee_fen,
-        distance_m=q.distance_m,
-        callback_url=str(biz.get("callbackUrl") or ""),
-    )
+    unpaid = current_fault() == "balance"
+    saved = engine.scenario.get(CARRIER)
+    if unpaid:  # UU holds the order until it is paid: no rider is ever asked
+        engine.set_scenario(CARRIER, Scenario.NO_RIDER)
+    try:
+        o, created = engine.create(
+            CARRIER,
+            str(biz["originId"]),
+            src=q.src,
+            dst=q.dst,
+            fee_fen=q.fee_fen,
+            distance_m=q.distance_m,
+            callback_url=str(biz.get("callbackUrl") or ""),
+        )
+    finally:
+        if unpaid:
+            engine.scenario.pop(CARRIER, None)
+            if saved is not None:
+                engine.set_scenario(CARRIER, saved)
     if not created:
         raise Fail(-2014, "订单重复提交: originId已存在")
+    if unpaid:  # UU's CLI: orderCode and orderUrl both come back ([PAYMENT_REQUIRED])
+        o.extra["unpaid"] = True
+        url = f"https://pay.sandbox.uupt.invalid/{o.carrier_order_id}"
+        return {"orderCode": o.carrier_order_id, "orderUrl": url}
     return {"orderCode": o.carrier_order_id, "originId": o.key}
 
 
@@ -170,7 +207,8 @@ def _cancel(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     if not biz.get("reason"):
         raise Fail(-4001, "取消原因不能为空")
     _cancellable(engine, o)
-    return {"cancelFee": engine.cancel(o, by="merchant")}
+    key = engine.variant(CARRIER, "cancel_fee_key", "deductFee")
+    return {key: engine.cancel(o, by="merchant")}
 
 
 def _tip(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
@@ -185,20 +223,31 @@ def _tip(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
 
 
 def _track(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
-    snap = engine.snapshot(_order(engine, biz))
+    o = _order(engine, biz)
+    snap = engine.snapshot(o)
     if snap.rider is None or snap.position is None:
         raise Fail(-5004, "暂无跑男位置")
     b_lat, b_lng = gcj02_to_bd09(*snap.position)
-    return {
-        "driverName": snap.rider[0],
-        "driverMobile": snap.rider[1],
-        "driverLastLoc": f"{b_lng:.6f},{b_lat:.6f}",
+    if engine.variant(CARRIER, "track", "lnglat") == "driverLastLoc":
+        return {
+            "driverName": snap.rider[0],
+            "driverMobile": snap.rider[1],
+            "driverLastLoc": f"{b_lng:.6f},{b_lat:.6f}",
+        }
+    return {  # UU's api-reference: driver_name, driver_phone, longitude, latitude, distance
+        "driver_name": snap.rider[0],
+        "driver_phone": snap.rider[1],
+        "longitude": round(b_lng, 6),
+        "latitude": round(b_lat, 6),
+        "distance": distance_m(*snap.position, *o.dst),
     }
 
 
 def _detail(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
     o = _order(engine, biz)
-    return detail(o, engine.snapshot(o))
+    return detail(
+        o, engine.snapshot(o), fee_key=engine.variant(CARRIER, "detail_fee", "orderPrice")
+    )
 
 
 def _cancel_fee(engine: SandboxEngine, biz: dict[str, Any]) -> dict[str, Any]:
@@ -249,7 +298,15 @@ def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot) -> 
     if not order.callback_url:
         return None
     biz = dumps(
-        {**detail(order, snap, callback=True), "changeTime": int(engine.wall().timestamp())}
+        {
+            **detail(
+                order,
+                snap,
+                callback=True,
+                fee_key=engine.variant(CARRIER, "detail_fee", "orderPrice"),
+            ),
+            "changeTime": int(engine.wall().timestamp()),
+        }
     )
     ts = int(time.time())
     env = {

@@ -4,6 +4,7 @@ and the adapter against its own sandbox over loopback."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -23,7 +24,7 @@ from app.core.clock import SystemClock
 from app.core.domain import DeliveryAttempt, DeliveryStatus
 from app.core.geo import gcj02_to_bd09
 from app.core.sandbox import uupt as uu_sandbox
-from app.core.sandbox.engine import Scenario
+from app.core.sandbox.engine import Faults, Scenario, SimState
 from tests.core.carriers.kit import ORDERS, STORES, golden, mock_http
 from tests.core.carriers.kit import adapter as kit_adapter
 from tests.fakes.clock import FakeClock
@@ -120,6 +121,46 @@ def test_balance_payment_link_is_insufficient_balance():
         mapping.parse_create({"orderUrl": "https://pay"}, q)
 
 
+def test_payment_link_with_order_code_is_not_a_placed_order():
+    """F3: UU answers orderCode AND orderUrl when the balance is short; the order waits for
+    payment, so it is insufficient balance carrying the link, never a CreateResult."""
+    q = mapping.parse_quote(
+        {"priceToken": "T", "needPayMoney": 900},
+        datetime.now(UTC),
+        ttl_s=120,
+        fee_field="needPayMoney",
+    )
+    with pytest.raises(InsufficientBalanceError) as ei:
+        mapping.parse_create({"orderCode": "U1", "orderUrl": "https://pay.uupt/x"}, q)
+    e = ei.value
+    assert isinstance(e, mapping.PaymentRequiredError)
+    assert (e.order_code, e.payment_url) == ("U1", "https://pay.uupt/x")
+    assert "https://pay.uupt/x" in str(e)
+
+
+def test_field_style_and_answers_in_either_style():
+    """F2: requests in the configured style; answers read in both."""
+    assert mapping.order_ref("K", "U1") == {"originId": "K", "order_code": "U1"}
+    assert mapping.order_ref("K", "U1", "camel") == {"originId": "K", "orderCode": "U1"}
+    assert mapping.order_ref("K") == {"originId": "K"}
+    snap = mapping.parse_status(
+        {"order_code": "U1", "state": 3, "driver_name": "王五", "driver_phone": "13900000000"},
+        fee_field="needPayMoney",
+        tip_field="gratuityFee",
+        cancel_field="cancelFee",
+    )
+    assert snap.carrier_order_id == "U1" and snap.rider and snap.rider.name == "王五"
+    assert mapping.parse_track({"longitude": 0, "latitude": 0}, "K") is None
+    gcj = mapping.parse_track({"longitude": 113.6, "latitude": 34.7}, "K", "gcj02")
+    assert gcj is not None and (gcj.lat, gcj.lng) == (34.7, 113.6)
+
+
+def test_settled_facts_left_the_unverified_list():
+    text = " ".join(RULES.unverified)
+    assert "timestamp_unit" not in text and "success_codes" not in text
+    assert "field_style" in text
+
+
 # ---------------------------------------------------------------------------- golden
 @pytest.mark.asyncio
 async def test_golden_requests_and_canned_responses():
@@ -146,13 +187,17 @@ async def test_golden_requests_and_canned_responses():
         assert (res.carrier_order_id, res.fee_fen) == ("U60001234567", 1100)
         snap = await adapter.query(ATTEMPT)
         assert snap.status is DeliveryStatus.DELIVERED and snap.raw_status == "10"
-        assert (snap.actual_fee_fen, snap.tip_fen) == (1100, 200)
+        # F6: orderDetail's price is orderPrice (fen); it has no needPayMoney/totalMoney
+        assert (snap.actual_fee_fen, snap.tip_fen) == (1150, 200)
         assert snap.rider is not None and snap.rider.phone == "13700000000"
-        assert await adapter.cancel(ATTEMPT, "顾客取消") == 200
+        # F5: the fee charged is cancelOrder's deductFee (300), not the preview (200)
+        assert await adapter.cancel(ATTEMPT, "顾客取消") == 300
         assert await adapter.add_tip(ATTEMPT.with_(tip_fen=100), 200) == 300
+        # F7: UU's api-reference answers driver_name/driver_phone/longitude/latitude
         [pos] = await adapter.rider_positions([ATTEMPT])
         b_lat, b_lng = gcj02_to_bd09(pos.lat, pos.lng)  # GCJ-02 inside, BD-09 on the wire
         assert abs(b_lat - 34.781204) < 1e-6 and abs(b_lng - 113.676512) < 1e-6
+        assert (pos.name, pos.phone) == ("李强", "13700000000")
     finally:
         await http.aclose()
     g.check()
@@ -164,6 +209,12 @@ async def test_golden_requests_and_canned_responses():
         round(x, 6) for x in gcj02_to_bd09(STORE.lat, STORE.lng)
     )
     assert sent["addOrder"]["timestamp"] == int(clock.now().timestamp())
+    # F2: UU's own tools' field names by default (field_style = "snake")
+    add = json.loads(sent["addOrder"]["biz"])
+    assert add["receiver_phone"] == ORDER.customer.phone and "receiverPhone" not in add
+    for op in ("orderDetail", "cancelFee", "cancelOrder", "driverTrack", "addGratuity"):
+        ref = json.loads(sent[op]["biz"])
+        assert ref["order_code"] == "U60001234567" and "orderCode" not in ref, op
 
 
 @pytest.mark.asyncio
@@ -303,3 +354,93 @@ async def test_sandbox_callback_roundtrip(world):
     assert tampered != body
     with pytest.raises(CallbackRejected):
         adapter.parse_callback(CallbackRequest("POST", "/cb/secret", {}, headers, tampered))
+
+
+# ---------------------------------------------------------------------------- issue 18
+def _styled(adapter: Adapter, **options: object) -> Adapter:
+    return Adapter(replace(adapter.ctx, options=options))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("played", "style", "ok"),
+    [
+        ("snake", "snake", True),
+        ("both", "camel", True),
+        ("snake", "camel", False),  # receiverPhone is ignored: the create is refused
+        ("camel", "snake", False),
+    ],
+)
+async def test_sandbox_field_style(world, played, style, ok):
+    engine, adapter = world
+    engine.set_variant(CID, "field_style", played)
+    uu = _styled(adapter, field_style=style)
+    q = await uu.quote(ORDER)
+    if not ok:
+        with pytest.raises(RejectedError) as ei:
+            await uu.create(ORDER, q, _att(f"KS-{played}-{style}"))
+        assert "receiver" in str(ei.value)
+        return
+    res = await uu.create(ORDER, q, _att(f"KS-{played}-{style}"))
+    att = _att(f"KS-{played}-{style}").with_(carrier_order_id=res.carrier_order_id)
+    assert (await uu.query(att)).carrier_order_id == res.carrier_order_id
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_unpaid_order_is_flagged_and_cancelled(world):
+    """F3: the payment-link answer is insufficient balance with the link, and the unpaid
+    order is cancelled so paying the link later cannot bring a rider."""
+    engine, adapter = world
+    q = await adapter.quote(ORDER)
+    engine.set_faults(CID, Faults(insufficient_balance=True))
+    with pytest.raises(mapping.PaymentRequiredError) as ei:
+        await adapter.create(ORDER, q, _att("KP"))
+    engine.set_faults(CID, Faults())
+    o = engine.find(CID, "KP")
+    assert o is not None and o.extra["unpaid"] and ei.value.order_code == o.carrier_order_id
+    assert ei.value.payment_url.startswith("https://pay.sandbox.uupt.invalid/")
+    assert o.cancelled is not None and engine.snapshot(o).state is SimState.CANCELLED
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_sandbox_unpaid_order_kept_when_configured(world):
+    engine, adapter = world
+    uu = _styled(adapter, cancel_unpaid=False)
+    q = await uu.quote(ORDER)
+    engine.set_faults(CID, Faults(insufficient_balance=True))
+    with pytest.raises(InsufficientBalanceError):
+        await uu.create(ORDER, q, _att("KQ"))
+    engine.set_faults(CID, Faults())
+    o = engine.find(CID, "KQ")
+    assert o is not None and o.cancelled is None
+    engine.advance(600)
+    assert engine.snapshot(o).rider is None  # UU asks no rider for an unpaid order
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("variant", "value"),
+    [
+        ("detail_fee", "orderPrice"),
+        ("detail_fee", "needPayMoney"),
+        ("cancel_fee_key", "deductFee"),
+        ("cancel_fee_key", "cancelFee"),
+        ("track", "lnglat"),
+        ("track", "driverLastLoc"),
+    ],
+)
+async def test_sandbox_answer_variants_are_read(world, variant, value):
+    """F5, F6, F7: both shapes of each disputed answer give the same facts."""
+    engine, adapter = world
+    engine.set_variant(CID, variant, value)
+    att = await _dispatch(adapter, f"KV-{variant}-{value}")
+    engine.advance(100)  # accepted
+    [pos] = await adapter.rider_positions([att])
+    assert 34.7 < pos.lat < 34.8 and 113.6 < pos.lng < 113.7 and pos.name and pos.phone
+    assert await adapter.cancel(att, "顾客取消") == 200
+    snap = await adapter.query(att)
+    assert snap.status is DeliveryStatus.CANCELLED and snap.actual_fee_fen == att.quoted_fee_fen

@@ -2,7 +2,10 @@
 
 Quotes are binding (``priceToken``, short TTL); ``addOrder`` is keyed by ``originId`` =
 ``attempt.idempotency_key``; a "重复" answer is resolved by ``orderDetail``, never by a
-second order. Cancels go ``cancelFee`` -> ``cancelOrder``; never after pickup.
+second order. Cancels go ``cancelFee`` -> ``cancelOrder``; never after pickup; the fee
+charged is ``deductFee``. An addOrder answer with ``orderUrl`` is an order waiting for
+payment: it is cancelled (``cancel_unpaid``) and reported as ``PaymentRequiredError``
+(insufficient balance, with the link), never recorded as placed.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from app.core.carriers import kit
 from app.core.carriers.base import (
     CallbackRequest,
     CallbackResult,
+    CarrierError,
     CreateResult,
     NotFoundError,
     OutcomeUnknownError,
@@ -47,6 +52,7 @@ class Adapter(AdapterBase[Options]):
             "fee": self.opts.fee_field,
             "tip": self.opts.tip_amount_field,
             "cancel": self.opts.cancel_fee_field,
+            "detail_fee": self.opts.detail_fee_field,
         }
 
     async def _call(self, name: str, biz: dict[str, Any], *, mutating: bool) -> dict[str, Any]:
@@ -62,9 +68,10 @@ class Adapter(AdapterBase[Options]):
 
         return guarded(CARRIER, name, read)
 
-    @staticmethod
-    def _ref(attempt: DeliveryAttempt) -> dict[str, str]:
-        return mapping.order_ref(attempt.idempotency_key, attempt.carrier_order_id)
+    def _ref(self, attempt: DeliveryAttempt) -> dict[str, object]:
+        return mapping.order_ref(
+            attempt.idempotency_key, attempt.carrier_order_id, self.opts.field_style
+        )
 
     # ------------------------------------------------------------------ operations
     async def quote(self, order: Order, *, key: str = "") -> Quote:
@@ -97,12 +104,27 @@ class Adapter(AdapterBase[Options]):
             return CreateResult(snap.carrier_order_id, fee_fen=snap.actual_fee_fen, raw=snap.raw)
         try:
             return mapping.parse_create(data, quote)
+        except mapping.PaymentRequiredError as e:
+            await self._drop_unpaid(attempt, e)
+            raise
         except (ValueError, TypeError) as e:
             raise OutcomeUnknownError(CARRIER, f"malformed create answer: {e}") from None
 
+    async def _drop_unpaid(self, attempt: DeliveryAttempt, e: mapping.PaymentRequiredError) -> None:
+        """Cancel the order UU holds for payment, so paying the link later cannot send a
+        rider to an order that went to another carrier; a failure is only logged."""
+        log.info("uupt: %s waits for payment (balance too low)", attempt.idempotency_key)
+        if not self.opts.cancel_unpaid:
+            return
+        ref = self._ref(attempt.with_(carrier_order_id=e.order_code))
+        try:
+            await self._call("cancelOrder", {**ref, "reason": "余额不足，未支付"}, mutating=True)
+        except CarrierError as err:
+            log.warning("uupt: could not cancel the unpaid order: %s", err)
+
     async def query(self, attempt: DeliveryAttempt) -> StatusSnapshot:
         data = await self._call("orderDetail", self._ref(attempt), mutating=False)
-        if not data.get("orderCode") and data.get("state") in (None, ""):
+        if not mapping.pick(data, "orderCode") and data.get("state") in (None, ""):
             raise NotFoundError(CARRIER, "no such order", code="-4002")
         f = self._fields
         return mapping.parse_status(
@@ -111,6 +133,7 @@ class Adapter(AdapterBase[Options]):
             tip_field=f["tip"],
             cancel_field=f["cancel"],
             overrides=self.opts.status_overrides,
+            detail_fee_field=f["detail_fee"],
         )
 
     async def cancel_preview(self, attempt: DeliveryAttempt) -> int:
@@ -122,8 +145,11 @@ class Adapter(AdapterBase[Options]):
         data = await self._call(
             "cancelOrder", {**self._ref(attempt), "reason": reason or "商家取消"}, mutating=True
         )
-        charged = data.get(self._fields["cancel"])
-        return int(charged) if charged not in (None, "") else fee
+        for name in (self.opts.charged_fee_field, self._fields["cancel"]):
+            charged = kit.fen_from_fen(data.get(name))
+            if charged is not None:
+                return charged  # the fee UU actually deducted (deductFee, F5)
+        return fee
 
     async def add_tip(self, attempt: DeliveryAttempt, amount_fen: int) -> int:
         why = RULES.tips.validate(attempt.tip_fen, amount_fen, 0)
@@ -136,7 +162,7 @@ class Adapter(AdapterBase[Options]):
     async def rider_positions(self, attempts: Sequence[DeliveryAttempt]) -> list[RiderPosition]:
         async def one(a: DeliveryAttempt) -> RiderPosition | None:
             data = await self._call("driverTrack", self._ref(a), mutating=False)
-            return mapping.parse_track(data, a.idempotency_key)
+            return mapping.parse_track(data, a.idempotency_key, self.opts.track_coords)
 
         return await self._each_position(attempts, one)
 

@@ -4,6 +4,8 @@ domain values, callback verification.
 Envelope: JSON ``{openId, timestamp, biz, sign}`` with header ``X-App-Id``; ``biz`` is a
 compact JSON string (Chinese unescaped) built once, signed and sent as is.
 Sign = UPPER(MD5(biz + appSecret + timestamp)). Money fen; coordinates BD-09 on the wire.
+Request field names follow ``Options.field_style`` (``STYLES``); answers are read in
+either style (``pick``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,45 @@ from app.core.geo import bd09_to_gcj02, gcj02_to_bd09
 
 CONTENT_TYPE = "application/json"
 CARRIER = "uupt"
+# the request fields whose spelling is disputed (F2): camelCase name -> snake_case name
+STYLES: dict[str, str] = {"receiverPhone": "receiver_phone", "orderCode": "order_code"}
+# answer fields seen in both spellings: camelCase name -> the other names read
+ANSWER_ALIASES: dict[str, tuple[str, ...]] = {
+    "orderCode": ("order_code",),
+    "originId": ("origin_id",),
+    "orderUrl": ("order_url",),
+    "driverName": ("driver_name",),
+    "driverMobile": ("driver_phone", "driver_mobile", "driverPhone"),
+}
+
+
+class PaymentRequiredError(InsufficientBalanceError):
+    """addOrder answered ``orderCode`` and ``orderUrl``: UU holds the order until it is paid
+    (the balance is too low), so no rider is asked. ``payment_url`` is for the manager."""
+
+    def __init__(self, order_code: str, payment_url: str) -> None:
+        super().__init__(
+            CARRIER,
+            f"UU余额不足，订单{order_code}待支付，未派骑手；支付/充值链接: {payment_url}",
+        )
+        self.order_code = order_code
+        self.payment_url = payment_url
+
+
+def styled(body: Mapping[str, object], style: str) -> dict[str, object]:
+    """``body`` (written camelCase) with the disputed names in ``style`` ("snake"|"camel")."""
+    if style != "snake":
+        return dict(body)
+    return {STYLES.get(k, k): v for k, v in body.items()}
+
+
+def pick(data: Mapping[str, Any], name: str) -> Any:
+    """``data[name]`` or its other spelling (``ANSWER_ALIASES``), None when absent/empty."""
+    for key in (name, *ANSWER_ALIASES.get(name, ())):
+        v = data.get(key)
+        if v not in (None, ""):
+            return v
+    return None
 
 
 def dumps(obj: object) -> str:
@@ -102,6 +143,12 @@ def price_body(order: Order, store: Store, opts: Options) -> dict[str, object]:
 def add_order_body(
     order: Order, quote: Quote, key: str, callback_url: str, opts: Options
 ) -> dict[str, object]:
+    return styled(_add_order_body(order, quote, key, callback_url, opts), opts.field_style)
+
+
+def _add_order_body(
+    order: Order, quote: Quote, key: str, callback_url: str, opts: Options
+) -> dict[str, object]:
     body: dict[str, object] = {
         "priceToken": quote.token,
         "originId": key,
@@ -121,11 +168,11 @@ def add_order_body(
     return body
 
 
-def order_ref(key: str, order_code: str = "") -> dict[str, str]:
-    ref = {"originId": key}
+def order_ref(key: str, order_code: str = "", style: str = "snake") -> dict[str, object]:
+    ref: dict[str, object] = {"originId": key}
     if order_code:
         ref["orderCode"] = order_code
-    return ref
+    return styled(ref, style)
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -174,10 +221,13 @@ def parse_quote(data: Mapping[str, Any], now: datetime, *, ttl_s: int, fee_field
 
 
 def parse_create(data: Mapping[str, Any], quote: Quote) -> CreateResult:
-    code = str(data.get("orderCode") or "")
+    """The placed order; ``PaymentRequiredError`` when UU answers with a payment link
+    (``orderUrl``, with or without ``orderCode``): that order waits for payment (F3)."""
+    code = str(pick(data, "orderCode") or "")
+    url = pick(data, "orderUrl")
+    if url:
+        raise PaymentRequiredError(code, str(url))
     if not code:
-        if data.get("orderUrl"):  # balance too low: UU answers with a payment link
-            raise InsufficientBalanceError(CARRIER, "余额不足，需支付: " + str(data["orderUrl"]))
         raise ValueError("addOrder answer without orderCode")
     return CreateResult(code, fee_fen=quote.fee_fen, distance_m=quote.distance_m, raw=dict(data))
 
@@ -196,20 +246,23 @@ def parse_status(
     tip_field: str,
     cancel_field: str,
     overrides: Mapping[str, str] | None = None,
+    detail_fee_field: str = "orderPrice",
 ) -> StatusSnapshot:
-    """An ``orderDetail`` body or a callback ``biz``."""
+    """An ``orderDetail`` body or a callback ``biz``; the price is ``detail_fee_field``
+    (UU's ``orderPrice``, fen), else ``fee_field``/``totalMoney``."""
     code = str(p.get("state", ""))
-    name, phone = str(p.get("driverName") or ""), str(p.get("driverMobile") or "")
+    name, phone = str(pick(p, "driverName") or ""), str(pick(p, "driverMobile") or "")
+    price = kit.fen_from_fen(p.get(detail_fee_field))
     at = _time(p.get("changeTime"))
     return StatusSnapshot(
         status=codes.status_of(code, overrides),
         raw_status=code,
-        carrier_order_id=str(p.get("orderCode") or ""),
-        idempotency_key=str(p.get("originId") or ""),
+        carrier_order_id=str(pick(p, "orderCode") or ""),
+        idempotency_key=str(pick(p, "originId") or ""),
         rider=Rider(name=name, phone=phone, at=at) if (name or phone) else None,
         at=at,
         reassignment=code in codes.REASSIGNMENT_CODES,
-        actual_fee_fen=_fee(p, fee_field),
+        actual_fee_fen=price if price is not None else _fee(p, fee_field),
         tip_fen=kit.fen_from_fen(p.get(tip_field)),
         cancel_fee_fen=kit.fen_from_fen(p.get(cancel_field)),
         cancel_reason=str(p.get("cancelReason") or ""),
@@ -218,18 +271,25 @@ def parse_status(
     )
 
 
-def parse_track(data: Mapping[str, Any], key: str) -> RiderPosition | None:
+def parse_track(data: Mapping[str, Any], key: str, coords: str = "bd09") -> RiderPosition | None:
+    """``driverLastLoc`` "lng,lat" (CRMEB, BD-09) or ``longitude``/``latitude`` (UU's own
+    api-reference, F7; system ``coords``, ASSUMED BD-09); GCJ-02 out."""
     loc = str(data.get("driverLastLoc") or "")
-    if "," not in loc:
-        return None
-    lng, lat = (float(x) for x in loc.split(",", 1))
-    g_lat, g_lng = bd09_to_gcj02(lat, lng)
+    lng_v, lat_v = data.get("longitude"), data.get("latitude")
+    if "," in loc:
+        lng, lat = (float(x) for x in loc.split(",", 1))
+        g_lat, g_lng = bd09_to_gcj02(lat, lng)
+    elif lng_v not in (None, "", 0, "0") and lat_v not in (None, "", 0, "0"):
+        lat, lng = float(lat_v), float(lng_v)
+        g_lat, g_lng = bd09_to_gcj02(lat, lng) if coords == "bd09" else (lat, lng)
+    else:
+        return None  # no position (or 0,0: no fix yet)
     return RiderPosition(
         key,
         g_lat,
         g_lng,
-        name=str(data.get("driverName") or ""),
-        phone=str(data.get("driverMobile") or ""),
+        name=str(pick(data, "driverName") or ""),
+        phone=str(pick(data, "driverMobile") or ""),
     )
 
 
@@ -243,6 +303,7 @@ def parse_callback(
     fields: Mapping[str, str],
     overrides: Mapping[str, str] | None = None,
 ) -> CallbackResult:
+    """``fields``: ``fee``, ``tip``, ``cancel``, ``detail_fee`` answer field names."""
     env, biz_s, biz = kit.open_callback(body, "biz", "UU v3")
     signed = None
     if verify == "md5":
@@ -255,6 +316,7 @@ def parse_callback(
         tip_field=fields["tip"],
         cancel_field=fields["cancel"],
         overrides=overrides,
+        detail_fee_field=fields["detail_fee"],
     )
     event_id = f"{snap.carrier_order_id}:{snap.raw_status}:{biz.get('changeTime', '')}"
     return CallbackResult((CallbackEvent(snap, event_id),), reply_body=reply.encode("utf-8"))

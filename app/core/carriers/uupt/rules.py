@@ -21,13 +21,20 @@ PRICE_TOKEN_TTL_S = 120
 class Options:
     """Every [?] knob with its most likely default; ``ctx.options`` may override each."""
 
-    # UU's skill and CRMEB send seconds; an official example reportedly uses ms: "s" | "ms"
+    # settled (audit §6): seconds, as all three UU-org tools and CRMEB send; "ms" kept
     timestamp_unit: str = "s"
-    # skill: 0, CRMEB 2026: 1. Every documented UU error code is negative, so accepting both
-    # cannot swallow a known error; a false "success" still fails on the missing body fields.
+    # settled (audit §6): both occur (UU skill 0 for cancelOrder, 1 for sendSmsCode; CRMEB 1).
+    # Every documented UU error code is negative, so accepting both swallows no known error.
     success_codes: tuple[object, ...] = (0, 1)
+    # ASSUMED (F2): request field names. "snake" = what UU's own tools send (uupt-open-cli:
+    # receiver_phone to addOrder, order_code to orderDetail/cancelOrder/driverTrack);
+    # "camel" = receiverPhone/orderCode (CRMEB, the MCP README). originId is camel in both
+    # (no UU tool sends it). Answers are read in either style.
+    field_style: str = "snake"
     price_token_ttl_s: int = PRICE_TOKEN_TTL_S  # "有时效性", TTL unpublished
-    fee_field: str = "needPayMoney"  # quote/detail: what the merchant pays (fen); else totalMoney
+    fee_field: str = "needPayMoney"  # quote: what the merchant pays (fen); else totalMoney
+    # orderDetail's price (fen), UU api-reference ``body.orderPrice`` (F6); else fee_field
+    detail_fee_field: str = "orderPrice"
     # {"code": "unified status"} e.g. if 11/20 differ in callbacks
     status_overrides: Mapping[str, str] = field(default_factory=dict)
     # {"auth"|"rate_limit"|"balance"|"not_found"|"duplicate": [...]}
@@ -42,7 +49,15 @@ class Options:
     special_type: str = "NOT_NEED_WARM"
     ad_code: str = ""  # takes precedence over cityName/countyName when set
     county_name: str = ""  # override when store.city does not carry the district
-    cancel_fee_field: str = "cancelFee"  # cancelFee / cancelOrder / orderDetail answer field
+    cancel_fee_field: str = "cancelFee"  # cancelFee preview / orderDetail answer field
+    # the fee cancelOrder charged (fen): UU's MCP README ``deductFee`` (F5); else cancel_fee_field
+    charged_fee_field: str = "deductFee"
+    # ASSUMED (F7): driverTrack longitude/latitude use BD-09 like UU's other coordinates
+    track_coords: str = "bd09"  # "bd09" | "gcj02"
+    # F3: addOrder answered orderCode + orderUrl = the order waits for payment (balance too
+    # low). Cancel that unpaid order (default) so paying the link later cannot bring a rider
+    # to an order we already gave to someone else; the manager is shown the link either way.
+    cancel_unpaid: bool = True
     tip_amount_field: str = "gratuityFee"  # addGratuity request field (fen)
     callback_verify: str = "md5"  # same MD5(biz + secret + timestamp) as requests; or "none"
     callback_reply: str = '{"code":0,"msg":"success"}'
@@ -89,8 +104,10 @@ RULES = CarrierRules(
         "open_id": "rehearsal-open-id",
     },
     unverified=(
-        "timestamp_unit: request timestamp in seconds (default) or milliseconds",
-        "success_codes: response code(s) meaning success (default 0 and 1)",
+        "field_style: snake (receiver_phone/order_code, UU's own tools) or camel (F2)",
+        "originId: sent camelCase in both styles; no UU tool sends it",
+        "track_coords: coordinate system of driverTrack longitude/latitude (default BD-09, F7)",
+        "cancel_unpaid: cancel an order UU holds for payment (orderUrl) before failing over",
         "price_token_ttl_s: priceToken lifetime (default 120 s)",
         "fee_field: needPayMoney vs totalMoney as the merchant's fee (default needPayMoney)",
         "status_overrides: orderDetail 11/20 vs callback 2/6/-1..-3 state tables",
@@ -100,7 +117,7 @@ RULES = CarrierRules(
         "goods_types: UU's goodsType list is unpublished; every category goes as OTHER "
         "unless mapped (goods_types.cake = ...)",
         "ad_code/county_name: city resolution from store.city",
-        "cancel_fee_field: cancelFee response field name and unit (fen)",
+        "cancel_fee_field: cancelFee (preview) response field name and unit (fen)",
         "tip_amount_field: addGratuity field (gratuityFee, fen) and limits",
         "callback_verify: callback signed like requests (md5) [M]",
         "callback_reply: reply body UU expects (default {code:0,msg:success})",
