@@ -402,14 +402,22 @@ def _check_fields(run: _Run, opts: Any) -> None:
 
 
 def _check_style(run: _Run) -> None:
-    """UU's field style: snake_case (UU's own tools) or camelCase answers."""
+    """Tell which field style UU answers in (snake_case like UU's own tools, or
+    camelCase): the adapter reads either, the merchant's first day settles the fact;
+    which style UU *accepts* in requests is what a refusal's probe finds."""
     keys = answer_keys(run.http.answers[-1][1]) if run.http.answers else set()
-    snake = {k for k in keys if "_" in k and k.lower() == k}
-    if snake:
-        rep_opt = option_line(run.cid, "field_style", "snake")
+    fields_ = keys - {"code", "msg", "body", "biz"}
+    snake = sorted(k for k in fields_ if "_" in k and k.lower() == k)
+    camel = sorted(k for k in fields_ if k != k.lower() and "_" not in k)
+    styles = [
+        f"{name} ({', '.join(ks[:3])})"
+        for name, ks in (("snake_case", snake), ("camelCase", camel))
+        if ks
+    ]
+    if styles:
         run.report.add(
-            "field style", None, "答复含 snake_case 字段：" + ", ".join(sorted(snake)[:4]),
-            "answer has snake_case fields: " + ", ".join(sorted(snake)[:4]), rep_opt,
+            "field style", None, "答复用 " + "；".join(styles),
+            "the answer uses " + "; ".join(styles),
         )  # fmt: skip
 
 

@@ -167,6 +167,15 @@ async def test_dada_empty_body_signing_variant_is_named(sandbox: SandboxServer) 
 
 
 @pytest.mark.asyncio
+async def test_uu_answer_field_style_is_told(sandbox: SandboxServer) -> None:
+    report = await check(sandbox, "uupt")
+    told = [line for line in report.lines if line.step == "field style"]
+    assert len(told) == 1 and told[0].ok is None and not told[0].option
+    assert told[0].en.startswith("the answer uses ")
+    assert "needPayMoney" in told[0].en or "need_pay_money" in told[0].en
+
+
+@pytest.mark.asyncio
 async def test_live_without_credentials_says_which_are_missing() -> None:
     report = await run_check("uupt", settings(), MemorySecretStore(), live=True)
     assert not report.matched
