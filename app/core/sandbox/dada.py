@@ -334,7 +334,8 @@ def _sim_cancel(engine: SandboxEngine, body: dict[str, Any]) -> None:
     engine.cancel(_order(engine, body), by="carrier_system")
 
 
-# a few of the cities ``/api/cityCode/list`` names (dada.md §4: 上海 -> "021")
+# a few of the cities ``/api/cityCode/list`` names (dada.md §4: 上海 -> "021"; the others
+# ASSUMED to follow the same telephone area codes)
 CITY_CODES: tuple[tuple[str, str], ...] = (
     ("上海", "021"), ("北京", "010"), ("广州", "020"), ("深圳", "0755"),
     ("杭州", "0571"), ("成都", "028"), ("郑州", "0371"), ("武汉", "027"),

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from app.__main__ import main
 from app.core.carriers.check import CheckReport, run_check
-from app.core.carriers.registry import CARRIER_IDS
+from app.core.carriers.registry import CARRIER_IDS, rules
 from app.core.config import Settings
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
@@ -183,6 +183,39 @@ async def test_live_without_credentials_says_which_are_missing() -> None:
         ("credentials", "missing credentials: app_id, app_secret, open_id")
     ]
     assert report.base_url == "https://api-open.uupt.com/openapi/v3"
+
+
+@pytest.mark.asyncio
+async def test_live_reads_the_merchant_credentials_and_never_creates_off_the_test_host(
+    sandbox: SandboxServer,
+) -> None:
+    """Live against a host that is not UU's test host (here the sandbox standing in for
+    production): the credentials come from settings + secret store, the quote runs, and
+    --create-test-order is refused."""
+    creds = dict(rules("uupt").rehearsal_credentials)
+    s = Settings.model_validate(
+        {
+            "carriers": {
+                "uupt": {
+                    "enabled": True,
+                    "base_url": f"{sandbox.base_url}/uupt",
+                    "app_id": creds["app_id"],
+                    "open_id": creds["open_id"],
+                }
+            }
+        }
+    )
+    secrets = MemorySecretStore()
+    secrets.set("carriers.uupt.app_secret", creds["app_secret"])
+    report = await run_check("uupt", s, secrets, live=True, create_test_order=True)
+    steps = {line.step: line for line in report.lines}
+    assert steps["credentials"].ok and steps["quote"].ok
+    assert steps["create"].ok is None
+    assert steps["create"].en.startswith("refused to create: the base URL is not the test host")
+    assert report.matched and "uupt" not in sandbox.engine.orders
+    assert (
+        report.render("en").split("\n")[0].startswith("UU Paotui (uupt) — live http://127.0.0.1:")
+    )
 
 
 def test_cli_unknown_carrier(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
