@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -45,6 +45,13 @@ class StoreSettings(BaseModel):
     default_category: Literal[
         "food", "fresh", "market", "flowers", "cake", "documents", "medicine"
     ] = "food"
+    currency: str = "CNY"  # ISO 4217: the unit of every carrier fee (integer minor units)
+    country: str = "CN"  # ISO 3166-1 alpha-2: outside CN overseas carriers are on by default
+
+    @field_validator("currency", "country")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.strip().upper()
 
 
 class DatabaseSettings(BaseModel):

@@ -11,7 +11,7 @@ from app.core.carriers.http import CarrierHttp
 from app.core.carriers.registry import CARRIER_IDS, build_adapter, rules
 from app.core.carriers.rules import CarrierRules
 from app.core.clock import Clock
-from app.core.config import Settings
+from app.core.config import CarrierSettings, Settings
 from app.core.domain import Store
 from app.core.logs import REDACTOR
 from app.core.secrets import SecretStore, SecretStoreUnavailable
@@ -21,7 +21,18 @@ log = logging.getLogger(__name__)
 
 def store_from_settings(settings: Settings) -> Store:
     s = settings.store
-    return Store(s.name, s.address, s.phone, s.city, s.city_code, s.lat, s.lng, s.default_category)
+    return Store(
+        s.name,
+        s.address,
+        s.phone,
+        s.city,
+        s.city_code,
+        s.lat,
+        s.lng,
+        s.default_category,
+        currency=s.currency,
+        country=s.country,
+    )
 
 
 def credentials_for(carrier_id: str, settings: Settings, secrets: SecretStore) -> dict[str, str]:
@@ -45,6 +56,14 @@ def credentials_for(carrier_id: str, settings: Settings, secrets: SecretStore) -
             if key in r.secret_keys:
                 REDACTOR.register(value)  # an env override never reaches a log line either
     return out
+
+
+def carrier_visible(r: CarrierRules, cs: CarrierSettings, store: Store) -> bool:
+    """Enabled, and an overseas carrier (DoorDash ...) in a store in China only when its
+    section says ``enabled = true`` explicitly (elsewhere it is on by default)."""
+    if not cs.enabled:
+        return False
+    return not (r.overseas and store.country == "CN" and "enabled" not in cs.model_fields_set)
 
 
 def has_real_credentials(carrier_id: str, settings: Settings, secrets: SecretStore) -> bool:
@@ -87,9 +106,9 @@ class CarrierGateway:
         self.entries.clear()
         for cid in CARRIER_IDS:
             cs = self.settings.carriers.get(cid)
-            if not cs.enabled:
-                continue
             r = rules(cid)
+            if not carrier_visible(r, cs, store):
+                continue
             if sandbox_url:
                 base, creds = f"{sandbox_url}/{cid}", dict(r.rehearsal_credentials)
             else:

@@ -62,5 +62,31 @@ class CarrierHttp:
             timeout_s=timeout_s,
         )
 
+    async def call(
+        self,
+        carrier: str,
+        method: str,
+        url: str,
+        *,
+        content: bytes | None,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        mutating: bool,
+    ) -> HttpResponse:
+        """Any verb (REST gateways: GET/PATCH/PUT as well as POST), same error mapping."""
+        self.request_count += 1
+        return await send(
+            self._client,
+            CARRIER_ERRORS,
+            carrier,
+            method,
+            url,
+            content=content,
+            headers={"Content-Type": content_type, **(headers or {})},
+            params=None,
+            mutating=mutating,
+            timeout_s=None,
+        )
+
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -8,7 +8,7 @@ Adding a carrier: a folder ``carriers/<id>/`` with ``META``, a sandbox, one line
 
 from __future__ import annotations
 
-from app.core.carriers import dada, fengniao, meituan, sf, shansong, uupt
+from app.core.carriers import dada, doordash, fengniao, meituan, sf, shansong, uupt
 from app.core.carriers.base import CarrierAdapter, CarrierContext
 from app.core.carriers.meta import CarrierMeta
 from app.core.carriers.rules import CarrierRules
@@ -20,6 +20,7 @@ CARRIERS: tuple[CarrierMeta, ...] = (
     meituan.META,
     fengniao.META,
     uupt.META,
+    doordash.META,
 )
 
 CARRIER_IDS: tuple[str, ...] = tuple(m.id for m in CARRIERS)

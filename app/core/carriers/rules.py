@@ -69,7 +69,7 @@ class CarrierRules:
     position_batch: int  # attempts per rider-position request
     rate_limit_per_s: float  # requests per second we allow ourselves per carrier
     coord_system: str  # what goes on the wire: "gcj02", "bd09", "gcj02_e6"
-    money_unit: str  # "fen" or "yuan"
+    money_unit: str  # "fen" or "yuan"; "cents": minor units of [store] currency
     accept_timeout_s: int  # default wait for a rider before failing over
     poll_interval_s: int = 30  # base tracking interval for a live attempt
     capabilities: frozenset[str] = field(default_factory=frozenset)
@@ -77,6 +77,9 @@ class CarrierRules:
     secret_keys: tuple[str, ...] = ()  # those of them kept in the secret store
     rehearsal_credentials: dict[str, str] = field(default_factory=dict)  # sandbox values
     unverified: tuple[str, ...] = ()  # facts tagged [?] upstream, made configurable
+    # an international carrier (DoorDash ...): money in the store's currency minor units;
+    # a store in China only sees it when its [carriers.<id>] says enabled = true
+    overseas: bool = False
 
     def has(self, capability: str) -> bool:
         return capability in self.capabilities

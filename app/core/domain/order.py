@@ -101,3 +101,5 @@ class Store:
     lat: float
     lng: float
     default_category: str = ""  # [store] default_category (domain.category)
+    currency: str = "CNY"  # ISO 4217; money is integer minor units (fen, cents) of it
+    country: str = "CN"  # ISO 3166-1 alpha-2

@@ -78,6 +78,7 @@ STORES: dict[str, Store] = {
     "uupt": Store(*_ZHENGZHOU, 34.7725, 113.6645),
     "sf": Store(*_BEIJING_EAST, 39.9087, 116.3975),
     "meituan": Store(*_BEIJING_EAST, 39.9087, 116.3975),
+    "doordash": Store("Golden Dragon", "901 Market St, San Francisco, CA 94103", "+14155550100", "San Francisco", "", 37.7838, -122.4090, currency="USD", country="US"),
 }  # fmt: skip
 _ZZ_CUSTOMER = customer("张三", "13800000000", "郑州市金水区经三路10号", 34.7800, 113.6800)
 _BJ_CUSTOMER = customer("张三", "13800000000", "北京市朝阳区建国路88号", 39.9075, 116.4600)
@@ -107,6 +108,21 @@ ORDERS: dict[str, Order] = {
     "uupt": make_order("不要辣", pos_order_id="POS-1001", customer=_ZZ_CUSTOMER, pickup_no="A12"),
     "sf": make_order("少辣", **_BJ_ORDER),
     "meituan": make_order("少辣", channel=Channel.MEITUAN, **_BJ_ORDER),
+    "doordash": make_order(
+        "Ring the bell",
+        pos_order_id="POS-1001",
+        customer=customer(
+            "Ada Lovelace",
+            "4155550123",
+            "1 Dr Carlton B Goodlett Pl, San Francisco, CA 94102",
+            37.7793,
+            -122.4193,
+        ),
+        items=(Item("Kung Pao Chicken", 2, 1450),),
+        total_fen=2900,
+        goods_value_fen=2900,
+        pickup_no="A12",
+    ),
 }
 
 

@@ -134,6 +134,7 @@ BAD_SIGNATURE_CODE = {
     "meituan": "7",
     "fengniao": "40002",
     "uupt": "-104",
+    "doordash": "secret",  # "wrong" is not base64url: refused before any request
 }
 
 

@@ -55,6 +55,11 @@ ENVELOPES = {
         lambda mapping, raw: mapping.unwrap(raw, (0, 1)),
         str,
     ),
+    # Drive answers errors by HTTP status (the case's code) with {code, message}
+    "doordash": Envelope(
+        lambda c, m: {"code": c, "message": m, "field_errors": []},
+        lambda mapping, raw: mapping.read_answer(json.loads(raw)["code"], raw, mutating=False),
+    ),
 }
 
 CASES: dict[str, list[tuple[int, str, type[base.CarrierError]]]] = {
@@ -107,6 +112,15 @@ CASES: dict[str, list[tuple[int, str, type[base.CarrierError]]]] = {
         (-4002, "订单编号无效", base.NotFoundError),
         (-2002, "price_token无效", base.RejectedError),
     ],
+    "doordash": [
+        (401, "Invalid JWT signature", base.AuthError),
+        (403, "Forbidden", base.AuthError),
+        (429, "Too many requests", base.RateLimitedError),
+        (400, "failed_to_process_payment", base.InsufficientBalanceError),
+        (404, "Delivery not found", base.NotFoundError),
+        (409, "Duplicate delivery ID", base.RejectedError),
+        (400, "Delivery cannot be cancelled", base.RejectedError),
+    ],
 }
 
 
@@ -139,6 +153,18 @@ MALFORMED: list[tuple[str, bytes, bool, type[base.CarrierError]]] = [
     ("sf", b"<html>", False, base.UnavailableError),
     ("sf", b'{"error_code":0,"result":{', True, base.OutcomeUnknownError),
 ]
+
+
+@pytest.mark.parametrize(("raw", "mutating", "kind"), [
+    (b"<html>", False, base.UnavailableError),
+    (b'{"fee":', True, base.OutcomeUnknownError),
+    (b'{"fee": 975}', True, base.OutcomeUnknownError),  # 200 without external_delivery_id
+])  # fmt: skip
+def test_doordash_unreadable_2xx(raw, mutating, kind):
+    from app.core.carriers.doordash import mapping
+
+    with pytest.raises(kind):
+        mapping.read_answer(200, raw, mutating=mutating)
 
 
 @pytest.mark.parametrize(("cid", "raw", "mutating", "kind"), MALFORMED)
