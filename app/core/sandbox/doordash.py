@@ -6,7 +6,8 @@ doordash, ``iss``/``kid`` = the rehearsal developer and key ids, unexpired, HMAC
 the base64url-decoded signing secret). Errors are HTTP statuses with
 ``{code, message, field_errors}``. Money is integer cents, coordinates WGS-84.
 
-The disputed facts can be played either way (``POST /__variant``):
+The disputed facts can be played either way (``POST /__sandbox/variant``
+``{carrier: doordash, name, value}``):
 ``secret_decoding`` "base64url" | "raw"; ``cancel_fee_field`` — the cancel answer's
 field carrying the charged fee ("fee", or e.g. "cancellation_fee"); ``currency`` of
 the answers ("" = CNY inside China, USD elsewhere).
@@ -56,6 +57,8 @@ EVENT = {
     "cancelled": "DELIVERY_CANCELLED",
 }
 P = "/drive/v2"
+# the disputed facts this sandbox can play (POST /__sandbox/variant), and their defaults
+VARIANTS = {"secret_decoding": "base64url", "cancel_fee_field": "fee", "currency": ""}
 
 
 def _unb64(text: str) -> bytes:
@@ -110,12 +113,10 @@ class DoorDashFront(Front):
 
     def __init__(self, engine: SandboxEngine) -> None:
         super().__init__(engine)
-        self.variant: dict[str, str] = {
-            "secret_decoding": "base64url",
-            "cancel_fee_field": "fee",
-            "currency": "",
-        }
         self.quoted: dict[str, str] = {}  # external_delivery_id -> engine quote token
+
+    def variant(self, name: str) -> str:
+        return self.engine.variant(CARRIER, name, VARIANTS[name])
 
     # ------------------------------------------------------------ protocol
     def routes(self) -> dict[str, tuple[str, Op]]:
@@ -134,16 +135,10 @@ class DoorDashFront(Front):
         for verb, path, op, fn in table:
             h: Handler = self.handler(op, fn)
             app.router.add_route(verb, path, h)
-        app.router.add_post("/__variant", self._set_variant)
         return app
 
-    async def _set_variant(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.variant.update({k: str(v) for k, v in body.items() if k in self.variant})
-        return web.json_response(self.variant)
-
     async def verify(self, request: web.Request) -> Any:
-        verify_jwt(request.headers.get("Authorization", ""), self.variant["secret_decoding"])
+        verify_jwt(request.headers.get("Authorization", ""), self.variant("secret_decoding"))
         raw = await request.read()
         doc: dict[str, Any] = {}
         if raw:
@@ -168,8 +163,8 @@ class DoorDashFront(Front):
     def _currency(self, point: tuple[float, float]) -> str:
         """The business's currency: the variant, else by place (CNY inside China, so a
         rehearsal store in China that enabled DoorDash still runs; USD elsewhere)."""
-        if self.variant["currency"]:
-            return self.variant["currency"]
+        if self.variant("currency"):
+            return self.variant("currency")
         return "USD" if wgs84_to_gcj02(*point) == point else "CNY"
 
     def _order(self, request: web.Request) -> SimOrder:
@@ -203,7 +198,7 @@ class DoorDashFront(Front):
         if snap.state is SimState.CANCELLED:
             reason = "cancelled_by_creator" if snap.cancelled_by == "merchant" else ""
             d["cancellation_reason"] = reason or "failed_to_assign_and_refunded"
-            field = self.variant["cancel_fee_field"]
+            field = self.variant("cancel_fee_field")
             if field == "fee":
                 d["fee"] = snap.cancel_fee_fen
             elif field:
@@ -294,21 +289,15 @@ class DoorDashFront(Front):
         return self.delivery(o, self.engine.snapshot(o))
 
 
-_FRONTS: dict[int, DoorDashFront] = {}
-
-
 def make_app(engine: SandboxEngine) -> web.Application:
-    front = DoorDashFront(engine)
-    _FRONTS[id(engine)] = front
-    return front.make_app()
+    return DoorDashFront(engine).make_app()
 
 
 def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot) -> Push | None:
     """A Drive webhook: the delivery object plus ``event_name``, plain JSON."""
-    front = _FRONTS.get(id(engine))
-    if not order.callback_url or front is None:
+    if not order.callback_url:
         return None
-    d = front.delivery(order, snap)
+    d = DoorDashFront(engine).delivery(order, snap)
     event = EVENT.get(d["delivery_status"])
     if event is None:
         return None

@@ -128,8 +128,10 @@ async def _world(sandbox_world, **options):
 
 async def _variant(world, **kv):
     async with httpx.AsyncClient() as c:
-        r = await c.post(world.server.carrier_url("doordash") + "/__variant", json=kv)
-        r.raise_for_status()
+        for name, value in kv.items():
+            body = {"carrier": "doordash", "name": name, "value": value}
+            r = await c.post(world.server.base_url + "/__sandbox/variant", json=body)
+            r.raise_for_status()
 
 
 async def _accepted(world, key):
