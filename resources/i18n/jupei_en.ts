@@ -1973,6 +1973,102 @@
         <source>恢复后重派</source>
         <translation>Retry when online</translation>
     </message>
+    <message>
+        <source>未知</source>
+        <translation>unknown</translation>
+    </message>
+    <message>
+        <source>平台已退款</source>
+        <translation>Platform refunded</translation>
+    </message>
+    <message>
+        <source>平台已取消</source>
+        <translation>Platform cancelled</translation>
+    </message>
+    <message>
+        <source>平台已取消订单（配送已结束：%1）</source>
+        <translation>Platform cancelled the order (delivery already over: %1)</translation>
+    </message>
+    <message>
+        <source>%1 %2，正在取消配送（预计取消费 %3）</source>
+        <translation>%1 %2, cancelling the delivery (expected fee %3)</translation>
+    </message>
+    <message>
+        <source>%1 %2，配送已取消（取消费 %3）</source>
+        <translation>%1 %2, delivery cancelled (cancel fee %3)</translation>
+    </message>
+    <message>
+        <source>%1 %2，订单已取消</source>
+        <translation>%1 %2, order cancelled</translation>
+    </message>
+    <message>
+        <source>%1 %2，但配送取消未成功，请手动处理：%3</source>
+        <translation>%1 %2, but the delivery cancel failed; handle it by hand: %3</translation>
+    </message>
+    <message>
+        <source>%1 顾客申请退款，请在平台处理</source>
+        <translation>%1 Customer asks for a refund: handle it on the platform</translation>
+    </message>
+    <message>
+        <source>%1 顾客申请取消，请在平台处理</source>
+        <translation>%1 Customer asks to cancel: handle it on the platform</translation>
+    </message>
+    <message>
+        <source>平台配送</source>
+        <translation>Platform delivery</translation>
+    </message>
+    <message>
+        <source>到店自取</source>
+        <translation>Pickup</translation>
+    </message>
+    <message>
+        <source>商家自配送</source>
+        <translation>Shop delivery</translation>
+    </message>
+    <message>
+        <source>%1 平台报告配送方式 %2（已转自配送，按自配送处理）</source>
+        <translation>%1 The platform reports %2 (already switched to own delivery; kept as own delivery)</translation>
+    </message>
+    <message>
+        <source>%1 平台改为商家自配送，由聚配呼叫骑手</source>
+        <translation>%1 The platform switched to shop delivery; JuPei calls a rider</translation>
+    </message>
+    <message>
+        <source>%1 平台改为%2，聚配不再派单</source>
+        <translation>%1 The platform switched to %2; JuPei no longer dispatches</translation>
+    </message>
+    <message>
+        <source>；聚配的配送仍在进行，请确认是否取消</source>
+        <translation>; JuPei's delivery is still running: decide whether to cancel it</translation>
+    </message>
+    <message>
+        <source>%1 平台订单已完成</source>
+        <translation>%1 Platform order completed</translation>
+    </message>
+    <message>
+        <source>%1 平台配送：%2</source>
+        <translation>%1 Platform delivery: %2</translation>
+    </message>
+    <message>
+        <source>%1 已接单</source>
+        <translation>%1 Accepted on the platform</translation>
+    </message>
+    <message>
+        <source>%1 已拒单：%2</source>
+        <translation>%1 Rejected on the platform: %2</translation>
+    </message>
+    <message>
+        <source>%1 已转自配送，由聚配呼叫骑手</source>
+        <translation>%1 Switched to own delivery; JuPei calls a rider</translation>
+    </message>
+    <message>
+        <source>%1 自动接单失败，请手动接单</source>
+        <translation>%1 Auto-accept failed; accept the order by hand</translation>
+    </message>
+    <message>
+        <source>%1 平台配送超时未接单，可转自配送</source>
+        <translation>%1 Platform delivery found no rider in time: you can deliver it yourself</translation>
+    </message>
 </context>
 <context>
     <name>HqWindow</name>

@@ -85,3 +85,44 @@ async def test_dispatcher_events_read_in_chinese_without_fen(tmp_path):
     assert "平台已取消订单，取消费 ¥0.00" in lines
     assert any(x.startswith("已派单给 闪送（运费 ¥") for x in lines)
     assert any(x.startswith("闪送 取消配送（改为自配送）：已取消，取消费 ¥") for x in lines)
+
+
+# (kind, data, the desk's stored Chinese message): the Chinese line is the desk's words
+SOURCE_EVENTS = [
+    ("source_cancel_requested", {"code": "refund", "label": "美团 #1"}, "美团 #1 顾客申请退款，请在平台处理"),
+    ("source_cancel_requested", {"code": "cancel", "label": "美团 #1"}, "美团 #1 顾客申请取消，请在平台处理"),
+    ("platform_cancelled", {"label": "美团 #2", "refunded": False, "code": "order_cancelled", "fee_fen": 0}, "美团 #2 平台已取消，订单已取消"),
+    ("platform_cancelled", {"label": "美团 #2", "refunded": True, "code": "delivery_cancelled", "fee_fen": 300}, "美团 #2 平台已退款，配送已取消（取消费 ¥3.00）"),
+    ("platform_cancelled", {"label": "美团 #2", "refunded": False, "code": "cancelling", "fee_preview_fen": None}, "美团 #2 平台已取消，正在取消配送（预计取消费 未知）"),
+    ("platform_completed", {"label": "饿了么 #3"}, "饿了么 #3 平台订单已完成"),
+    ("source_fulfilment", {"label": "饿了么 #3", "fulfilment": "pickup", "code": "to_platform", "live_attempt": True}, "饿了么 #3 平台改为到店自取，聚配不再派单；聚配的配送仍在进行，请确认是否取消"),
+    ("source_confirmed", {"label": "美团 #4"}, "美团 #4 已接单"),
+    ("source_rejected", {"label": "美团 #4", "reject_reason": "已售完"}, "美团 #4 已拒单：已售完"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "data", "stored"), SOURCE_EVENTS)
+def test_source_events_read_as_the_desk_wrote_them(kind, data, stored):
+    assert event_text(kind, "platform", stored, data) == stored
+
+
+def test_source_events_read_english_in_the_english_ui(qapp):
+    from app.ui.i18n import install_translators, remove_translators
+
+    ts = install_translators(qapp, "en")
+    try:
+        lines = [event_text(k, "platform", m, d) for k, d, m in SOURCE_EVENTS]
+    finally:
+        remove_translators(qapp, ts)
+        install_translators(qapp, "zh_CN")
+    assert lines[0] == "美团 #1 Customer asks for a refund: handle it on the platform"
+    assert lines[2] == "美团 #2 Platform cancelled, order cancelled"
+    assert lines[3] == "美团 #2 Platform refunded, delivery cancelled (cancel fee ¥3.00)"
+    assert lines[4] == "美团 #2 Platform cancelled, cancelling the delivery (expected fee unknown)"
+    assert lines[6] == (
+        "饿了么 #3 The platform switched to Pickup; JuPei no longer dispatches"
+        "; JuPei's delivery is still running: decide whether to cancel it"
+    )
+    # only the platform's names and the shop's own words stay Chinese
+    stripped = [re.sub(r"(美团|饿了么) #\d|已售完", "", x) for x in lines]
+    assert not any(re.search(r"[\u4e00-\u9fff]", x) for x in stripped), stripped

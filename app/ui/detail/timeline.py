@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 from app.core.clock import local_str
 from app.core.privacy import mask_phones_in
+from app.ui.detail.timeline_source import source_text
 from app.ui.detail.timeline_text import dispatch_text, fen_as_yuan
 from app.ui.labels import carrier_facts, status_label
 
@@ -60,6 +61,8 @@ def event_text(kind: str, actor: str, message: str, data: dict) -> str:
     if kind == "sync_back":
         return sync_back_text(data, message)
     text = dispatch_text(kind, actor, message, data)
+    if text is None:
+        text = source_text(kind, data)
     return text if text is not None else fen_as_yuan(message)
 
 
