@@ -2,6 +2,12 @@
 envelope (``{code, msg, business_data}``), checking the SHA-256 signature against
 ``RULES.rehearsal_credentials``. Error codes are the v2 ones the adapter assumes for v3;
 rate-limit and balance errors, which have no known code, carry code 40000 and a message.
+
+Disputed facts it can play (``engine.variant("fengniao", name, default)``, control API
+``POST /__sandbox/variant``): ``callback_fields`` (audit F9) — a status callback carries
+``app_id``, ``timestamp``, ``business_data`` signed over those three (``three``, default,
+as varys verifies), also ``merchant_id``/``version`` outside the signature
+(``extra_unsigned``) or inside it (``extra_signed``).
 """
 
 from __future__ import annotations
@@ -280,5 +286,11 @@ def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot) -> 
         "timestamp": str(int(time.time() * 1000)),
         "business_data": dumps({"callback_business_type": "orderStatusNotify", "param": param}),
     }
+    variant = engine.variant(CARRIER, "callback_fields", "three")
+    extra = {"merchant_id": CREDS["merchant_id"], "version": "1.0"}
+    if variant == "extra_signed":
+        env.update(extra)
     env["signature"] = sign(CREDS["app_secret"], env)
+    if variant == "extra_unsigned":
+        env.update(extra)  # carried, but outside the signature
     return order.callback_url, {"Content-Type": "application/json"}, dumps(env).encode()

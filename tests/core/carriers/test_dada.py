@@ -199,6 +199,29 @@ def test_callback_repeat_and_message_push():
     assert res.reply_body == b'{"status":"ok"}'
 
 
+def test_status_7_expired_is_a_carrier_cancel():
+    """F10: 7 已过期 (older doc copies) ends the order: the carrier's system cancelled it
+    (no rider took it), so the dispatcher fails over instead of keeping it as UNKNOWN."""
+    doc = {
+        "client_id": "9",
+        "order_id": "K7",
+        "order_status": 7,
+        "cancel_from": 0,
+        "update_time": 1700000100,
+        "signature": mapping.callback_signature("9", "K7", 1700000100),
+    }
+    ev = mapping.parse_callback(json.dumps(doc).encode()).events[0].snapshot
+    assert ev.status is DeliveryStatus.CANCELLED and ev.raw_status == "7"
+    assert ev.cancelled_by is CancelledBy.CARRIER_SYSTEM and "过期" in ev.cancel_reason
+    q = mapping.parse_status(
+        {"orderId": "K7", "statusCode": 7, "statusMsg": "已过期", "deductFee": 0},
+        origin_id="K7",
+        time_format="%Y-%m-%d %H:%M:%S",
+    )
+    assert q.status is DeliveryStatus.CANCELLED and q.cancel_fee_fen == 0
+    assert q.cancelled_by is CancelledBy.CARRIER_SYSTEM
+
+
 # ------------------------------------------------------------------ against the sandbox
 class EngineClock:
     """The adapter's clock follows the sandbox's simulated wall time."""

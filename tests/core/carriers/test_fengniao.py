@@ -245,3 +245,68 @@ async def test_sandbox_callback_roundtrip(world):
     assert tampered != body
     with pytest.raises(CallbackRejected):
         adapter.parse_callback(CallbackRequest("POST", "/cb/secret", {}, headers, tampered))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize("variant", ["three", "extra_unsigned", "extra_signed"])
+async def test_sandbox_callback_field_variants_accepted(world, variant):
+    """F9: varys (the one independent verifier) signs exactly app_id, business_data and
+    timestamp; real callbacks may carry more keys. The default (callback_sign_keys =
+    either) accepts a callback signed either way, and a tampered one never."""
+    engine, adapter = world
+    engine.set_variant(CID, "callback_fields", variant)
+    await _dispatch(adapter, f"KV-{variant}")
+    engine.advance(40)
+    o = engine.find(CID, f"KV-{variant}")
+    o.callback_url = "http://127.0.0.1:9/cb/secret"
+    _url, headers, body = fn_sandbox.callback_payload(engine, o, engine.snapshot(o))
+    env = json.loads(body)
+    assert ("merchant_id" in env) is (variant != "three")
+    [ev] = adapter.parse_callback(CallbackRequest("POST", "/cb/secret", {}, headers, body)).events
+    assert ev.snapshot.status is DeliveryStatus.ACCEPTED
+    tampered = body.replace(b'\\"order_status\\":20', b'\\"order_status\\":3')
+    with pytest.raises(CallbackRejected):
+        adapter.parse_callback(CallbackRequest("POST", "/cb/secret", {}, headers, tampered))
+
+
+@pytest.mark.parametrize(
+    ("keys", "variant", "accepted"),
+    [
+        ("varys", "extra_unsigned", True),
+        ("varys", "extra_signed", False),
+        ("all", "extra_signed", True),
+        ("all", "extra_unsigned", False),
+    ],
+)
+def test_callback_sign_keys_option(keys, variant, accepted):
+    creds = RULES.rehearsal_credentials
+    business = mapping.dumps(
+        {"callback_business_type": "orderStatusNotify", "param": {"order_status": 1}}
+    )
+    env = {"app_id": creds["app_id"], "timestamp": "1764000000000", "business_data": business}
+    extra = {"merchant_id": creds["merchant_id"], "version": "1.0"}
+    if variant == "extra_signed":
+        env.update(extra)
+        env["signature"] = mapping.sign(creds["app_secret"], env)
+    else:
+        env["signature"] = mapping.sign(creds["app_secret"], env)
+        env.update(extra)
+    body = mapping.dumps(env).encode()
+    parse = lambda: mapping.parse_callback(  # noqa: E731
+        body, creds, verify="sha256", reply="{}", sign_keys=keys
+    )
+    if accepted:
+        parse()
+    else:
+        with pytest.raises(CallbackRejected):
+            parse()
+
+
+def test_token_refresh_posts_to_refresh_token_path():
+    """F10: varys and MQEnergy's router name /openapi/refreshToken for a refresh."""
+    creds = RULES.rehearsal_credentials
+    assert mapping.token_request(creds, 1, refresh="R1").path == "/openapi/refreshToken"
+    assert mapping.token_request(creds, 1, code="C1").path == "/openapi/token"
+    legacy = mapping.token_request(creds, 1, refresh="R1", refresh_path="/openapi/token")
+    assert legacy.path == "/openapi/token"

@@ -10,6 +10,9 @@ from app.core.domain import CancelledBy, DeliveryStatus
 
 CARRIER = "dada"
 
+EXPIRED = 7  # 已过期
+EXPIRED_REASON = "已过期"
+
 STATUS: dict[int, DeliveryStatus] = {
     1: DeliveryStatus.PENDING_ACCEPT,
     8: DeliveryStatus.PENDING_ACCEPT,  # appended, waiting for the same rider
@@ -18,6 +21,9 @@ STATUS: dict[int, DeliveryStatus] = {
     3: DeliveryStatus.PICKED_UP,
     4: DeliveryStatus.DELIVERED,
     5: DeliveryStatus.CANCELLED,
+    # 7 已过期 (older doc copies: Digiwin, Kotlin and PHP SDKs; audit F10): nobody took it
+    # in time and Dada closed it, i.e. a cancel by the carrier's system
+    7: DeliveryStatus.CANCELLED,
     9: DeliveryStatus.RETURNING,
     10: DeliveryStatus.RETURNED,
     1000: DeliveryStatus.CREATE_FAILED,
@@ -51,6 +57,10 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "not_found": ("不存在",),
     "duplicate": ("已存在", "重复"),
 }
+
+
+def expired(code: object) -> bool:
+    return to_int(code) == EXPIRED
 
 
 def status_of(code: object) -> DeliveryStatus:

@@ -25,7 +25,15 @@ from app.core.carriers.base import (
 from app.core.carriers.dada import codes
 from app.core.carriers.dada.rules import CARGO_TYPES, Options
 from app.core.clock import from_unix, parse_local
-from app.core.domain import DeliveryStatus, Order, Quote, Rider, Store, goods_category
+from app.core.domain import (
+    CancelledBy,
+    DeliveryStatus,
+    Order,
+    Quote,
+    Rider,
+    Store,
+    goods_category,
+)
 from app.core.domain.category import category_code
 from app.core.money import fen_to_yuan, yuan_to_fen
 
@@ -225,6 +233,7 @@ def parse_status(
     status = codes.status_of(result.get("statusCode"))
     delivered = status is DeliveryStatus.DELIVERED
     cancelled = status is DeliveryStatus.CANCELLED
+    expired = codes.expired(result.get("statusCode"))
     tip = kit.fen_from_yuan(result.get("tips"))
     actual = kit.fen_from_yuan(result.get("actualFee")) if delivered else None
     if actual is not None and tip and fee_includes_tips:
@@ -240,6 +249,8 @@ def parse_status(
         tip_fen=tip,
         insurance_fee_fen=kit.fen_from_yuan(result.get("insuranceFee")),
         cancel_fee_fen=kit.fen_from_yuan(result.get("deductFee")) if cancelled else None,
+        cancelled_by=CancelledBy.CARRIER_SYSTEM if expired else None,
+        cancel_reason=codes.EXPIRED_REASON if expired else "",
         raw=dict(result),
     )
 
@@ -273,6 +284,12 @@ def callback_signature(client_id: object, order_id: object, update_time: object)
     return hashlib.md5(joined.encode("utf-8")).hexdigest()
 
 
+def _cancelled_by(doc: Mapping[str, Any]) -> CancelledBy | None:
+    if codes.expired(doc.get("order_status")):
+        return CancelledBy.CARRIER_SYSTEM  # 已过期: Dada closed it, whatever cancel_from says
+    return codes.CANCEL_FROM.get(int(doc.get("cancel_from") or 0))
+
+
 def _callback_snapshot(doc: Mapping[str, Any]) -> StatusSnapshot:
     status = codes.status_of(doc.get("order_status"))
     ut = int(doc.get("update_time") or 0)
@@ -290,8 +307,9 @@ def _callback_snapshot(doc: Mapping[str, Any]) -> StatusSnapshot:
         rider=rider,
         at=at,
         reassignment=repeat in codes.REPEAT_REASON,
-        cancelled_by=codes.CANCEL_FROM.get(int(doc.get("cancel_from") or 0)) if cancelled else None,
-        cancel_reason=str(doc.get("cancel_reason") or ""),
+        cancelled_by=_cancelled_by(doc) if cancelled else None,
+        cancel_reason=str(doc.get("cancel_reason") or "")
+        or (codes.EXPIRED_REASON if codes.expired(doc.get("order_status")) else ""),
         raw=dict(doc),
     )
 

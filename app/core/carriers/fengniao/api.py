@@ -164,5 +164,6 @@ class Adapter(AdapterBase[Options]):
             self.ctx.credentials,
             verify=self.opts.callback_verify,
             reply=self.opts.callback_reply,
+            sign_keys=self.opts.callback_sign_keys,
             overrides=self.opts.status_overrides,
         )

@@ -11,6 +11,7 @@ GCJ-02 with ``position_source`` 3 (高德).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 from collections.abc import Mapping
@@ -66,10 +67,22 @@ def envelope(
     return kit.Wire(API_PREFIX + api, dumps(params).encode("utf-8"), CONTENT_TYPE)
 
 
+TOKEN_PATH = "/openapi/token"
+# ASSUMED (audit F10, leaning): varys load.go and MQEnergy's router name
+# /openapi/refreshToken for a refresh; MQEnergy's own code posts it to /openapi/token
+REFRESH_PATH = "/openapi/refreshToken"
+
+
 def token_request(
-    creds: Mapping[str, str], ts_ms: int, *, code: str = "", refresh: str = ""
+    creds: Mapping[str, str],
+    ts_ms: int,
+    *,
+    code: str = "",
+    refresh: str = "",
+    refresh_path: str = REFRESH_PATH,
 ) -> kit.Wire:
-    """``/openapi/token``: exchange an authorisation code (or a refresh token)."""
+    """``/openapi/token`` exchanges an authorisation code; a refresh token goes to
+    ``refresh_path`` (default ``/openapi/refreshToken``)."""
     params = {
         "grant_type": "refresh_token" if refresh else "authorization_code",
         "code": code,
@@ -80,7 +93,8 @@ def token_request(
     }
     params = {k: v for k, v in params.items() if v}
     params["signature"] = sign(creds["app_secret"], params)
-    return kit.Wire("/openapi/token", dumps(params).encode("utf-8"), CONTENT_TYPE)
+    path = refresh_path if refresh else TOKEN_PATH
+    return kit.Wire(path, dumps(params).encode("utf-8"), CONTENT_TYPE)
 
 
 # ---------------------------------------------------------------------------- bodies
@@ -358,6 +372,30 @@ def parse_knight(data: Mapping[str, Any], key: str, coord_system: str) -> RiderP
 
 
 # ---------------------------------------------------------------------------- callbacks
+# audit F9: the one independent verifier (varys handle.go) signs exactly these three keys
+CALLBACK_SIGNED_KEYS = ("app_id", "business_data", "timestamp")
+
+
+def callback_signed(env: Mapping[str, Any], secret: str, sign_keys: str) -> tuple[str, str]:
+    """(expected, received) signature of a v3 callback. ``sign_keys`` (ASSUMED, F9):
+    ``varys`` signs app_id/business_data/timestamp only, ``all`` every request key present
+    (merchant_id, version, access_token too), ``either`` accepts a match of either (both
+    need the app secret; they agree while a callback carries only the three keys)."""
+    received = str(env.get("signature", ""))
+    candidates = {
+        "varys": [k for k in CALLBACK_SIGNED_KEYS],
+        "all": [k for k in SIGNED_KEYS],
+    }
+    names = ["varys", "all"] if sign_keys == "either" else [sign_keys]
+    expected = ""
+    for name in names:
+        keys = candidates.get(name, candidates["varys"])
+        expected = sign(secret, {k: v for k, v in env.items() if k in keys})
+        if hmac.compare_digest(expected, received):
+            break
+    return expected, received
+
+
 def parse_callback(
     body: bytes,
     creds: Mapping[str, str],
@@ -365,12 +403,12 @@ def parse_callback(
     verify: str,
     reply: str,
     overrides: Mapping[str, str] | None = None,
+    sign_keys: str = "either",
 ) -> CallbackResult:
     env, _, data = kit.open_callback(body, "business_data", "fengniao v3")
     signed = None
     if verify == "sha256":
-        expected = sign(creds["app_secret"], {k: v for k, v in env.items() if k in SIGNED_KEYS})
-        signed = (expected, str(env.get("signature", "")))
+        signed = callback_signed(env, creds["app_secret"], sign_keys)
     kit.check_callback(env, "app_id", creds.get("app_id"), signed=signed)
     reply_bytes = reply.encode("utf-8")
     if data.get("callback_business_type") != "orderStatusNotify":

@@ -1,6 +1,8 @@
 """蜂鸟即配 (Ele.me anubis v3 openapi) rules as data, plus the [?] knobs.
 
-The public v3 spec is thin (shared/carriers/fengniao.md): everything tagged [?] there is
+The request signer (SHA-256 of ``secret + k=v&…``) is verified by three independent
+implementations and success is code 200 (audit §5). The public v3 spec is thin
+(shared/carriers/fengniao.md): everything tagged [?] there is
 a field of ``Options`` that ``CarrierContext.options`` may override, and is
 listed in ``RULES.unverified`` so the first run against exam-anubis can confirm it.
 """
@@ -20,7 +22,7 @@ class Options:
     """Every knob with its most likely default; ``ctx.options`` may override each."""
 
     # envelope / responses
-    success_code: int = 200  # [M] one integrator treats code == 200 as success
+    success_code: int = 200  # verified (audit §5): meiquan and FengniaoService check 200
     version: str = "1.0"
     # v3 status table assumed = v2 (1/20/80/2/3/4/5, 0 = 订单生成); overrides: {"code": "status"}
     status_overrides: Mapping[str, str] = field(default_factory=dict)
@@ -52,6 +54,11 @@ class Options:
     rider_coord_system: str = "gcj02"
     # callbacks: verification ("sha256" = same signer as requests, "none" = syntax only)
     callback_verify: str = "sha256"
+    # ASSUMED (F9): which keys a callback signature covers: "varys" (app_id, business_data,
+    # timestamp, the one independent verifier), "all" (every request key present) or
+    # "either" (default: a match of either is accepted)
+    callback_sign_keys: str = "either"
+    # ASSUMED (F9): what Fengniao requires was not found; varys answers {"result":"OK"}
     callback_reply: str = '{"code":200,"msg":"success"}'
 
 
@@ -102,7 +109,6 @@ RULES = CarrierRules(
     unverified=(
         "category_field: no v3 field for the goods category is known; none sent unless "
         "named (with categories per category)",
-        "success_code: response code meaning success (default 200) [M]",
         "status_overrides: v3 order_status codes assumed = v2 1/20/80/2/3/4/5, 0 = 订单生成",
         "extra_error_codes: v3 error codes assumed = v2 (40002 签名失败, 50011 重复提交, ...);"
         " rate-limit and balance codes unknown (matched by message text)",
@@ -113,11 +119,16 @@ RULES = CarrierRules(
         "tip_amount_field/tip_serial_field: addTip field names (add_tip_amount_cent,"
         " third_index_id) and limits",
         "rider_coord_system: getKnightInfo coordinates (default gcj02)",
-        "callback_verify: v3 callback signed with the request signer (sha256) [?]",
-        "callback_reply: reply body a v3 callback expects (default {code:200,msg:success})",
+        "callback_verify: v3 callback signed with the request signer (sha256); varys "
+        "verifies the same way",
+        "callback_sign_keys: keys a v3 callback signature covers (ASSUMED, default either: "
+        "varys' app_id/business_data/timestamp or every request key present)",
+        "callback_reply: reply body a v3 callback expects (ASSUMED, default "
+        '{code:200,msg:success}; varys answers {"result":"OK"})',
         "send_transport_point: transport_* pickup fields sent alongside the store id",
         "callback_url_field: per-order callback URL field (default none: console-configured)",
-        "access_token refresh endpoint (/openapi/token vs /openapi/refreshToken)",
+        "access_token refresh endpoint: /openapi/refreshToken (ASSUMED, leaning: varys and "
+        "MQEnergy's router; MQEnergy's code posts to /openapi/token); no refresh flow yet",
         "rate limit (default 5 req/s)",
     ),
 )
