@@ -154,6 +154,26 @@
         <translation>Checking: %1</translation>
     </message>
     <message>
+        <location filename="../../app/ui/settings/carriers.py" line="127" />
+        <source>城市列表</source>
+        <translation>city list</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="128" />
+        <source>询价</source>
+        <translation>quote</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="129" />
+        <source>测试下单</source>
+        <translation>test order</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/carriers.py" line="130" />
+        <source>取消测试单</source>
+        <translation>cancelling the test order</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/settings/carriers.py" line="119" />
         <source>成功：报价 %1</source>
         <translation>OK: quote %1</translation>

@@ -81,7 +81,16 @@ async def test_first_day_check_button_reports_against_the_rehearsal_sandbox(
         dlg = SettingsDialog(core.service)
         qtbot.addWidget(dlg)
         page = dlg.carrier_pages["uupt"]
+        seen: list[str] = []  # every text the label showed: the steps, then the report
+        show = page.check_result.setText
+
+        def record(text: str) -> None:
+            seen.append(text)
+            show(text)
+
+        page.check_result.setText = record
         assert await page.run_check(), page.check_result.text()
+        assert seen[:2] == ["检查中…", "检查中：询价"] and "结果：全部一致" in seen[-1]
         text = page.check_result.text()
         assert "UU跑腿 (uupt)" in text and "结果：全部一致" in text
         assert page.check_button.isEnabled()

@@ -123,8 +123,15 @@ class CarrierPage(QWidget):
         self.check_button.setEnabled(False)
         self.check_result.setText(self.tr("检查中…"))
 
-        def step(name: str) -> None:
-            self.check_result.setText(self.tr("检查中：%1").replace("%1", name))
+        steps = {
+            "cities": self.tr("城市列表"),
+            "quote": self.tr("询价"),
+            "create": self.tr("测试下单"),
+            "cancel": self.tr("取消测试单"),
+        }
+
+        def step(name: str) -> None:  # "probe <option>=<value>" is shown as it is
+            self.check_result.setText(self.tr("检查中：%1").replace("%1", steps.get(name, name)))
 
         try:
             report = await self.service.check_carrier(self.cid, progress=step)
