@@ -8,7 +8,7 @@ Adding a carrier: a folder ``carriers/<id>/`` with ``META``, a sandbox, one line
 
 from __future__ import annotations
 
-from app.core.carriers import dada, doordash, fengniao, meituan, sf, shansong, uupt
+from app.core.carriers import dada, doordash, fengniao, meituan, sf, shansong, uber_direct, uupt
 from app.core.carriers.base import CarrierAdapter, CarrierContext
 from app.core.carriers.meta import CarrierMeta
 from app.core.carriers.rules import CarrierRules
@@ -21,6 +21,7 @@ CARRIERS: tuple[CarrierMeta, ...] = (
     fengniao.META,
     uupt.META,
     doordash.META,
+    uber_direct.META,
 )
 
 CARRIER_IDS: tuple[str, ...] = tuple(m.id for m in CARRIERS)

@@ -14,7 +14,7 @@ import httpx
 from aiohttp import web
 
 from app.core.carriers.registry import CARRIER_IDS
-from app.core.sandbox import dada, doordash, fengniao, meituan, sf, shansong, uupt
+from app.core.sandbox import dada, doordash, fengniao, meituan, sf, shansong, uber_direct, uupt
 from app.core.sandbox.engine import Faults, SandboxEngine, Scenario
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ ENGINE_KEY = web.AppKey("engine", SandboxEngine)
 
 # every carrier's sandbox, by direct import (ids from the carrier registry)
 SANDBOXES: dict[str, ModuleType] = {
-    m.CARRIER: m for m in (dada, shansong, sf, meituan, fengniao, uupt, doordash)
+    m.CARRIER: m for m in (dada, shansong, sf, meituan, fengniao, uupt, doordash, uber_direct)
 }
 
 

@@ -71,7 +71,15 @@ async def _run_create(a: CarrierAdapter, cid: str) -> None:
 
 
 def _adapter_on(cid: str, handler) -> CarrierAdapter:
-    return make_adapter(cid, mock_http(handler))
+    """The adapter on ``handler``; an OAuth token endpoint (Uber Direct) answers a
+    token, so the fault hits the operation itself, not the token fetch before it."""
+
+    def with_token(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth/v2/token"):
+            return httpx.Response(200, json={"access_token": "T", "expires_in": 2592000})
+        return handler(request)
+
+    return make_adapter(cid, mock_http(with_token))
 
 
 @pytest.mark.asyncio
@@ -135,6 +143,7 @@ BAD_SIGNATURE_CODE = {
     "fengniao": "40002",
     "uupt": "-104",
     "doordash": "secret",  # "wrong" is not base64url: refused before any request
+    "uber_direct": "invalid_client",  # the OAuth token endpoint refuses the secret
 }
 
 

@@ -60,9 +60,15 @@ ENVELOPES = {
         lambda c, m: {"code": c, "message": m, "field_errors": []},
         lambda mapping, raw: mapping.read_answer(json.loads(raw)["code"], raw, mutating=False),
     ),
+    # REST: an HTTP error status with {code, message} (codes are words)
+    "uber_direct": Envelope(
+        lambda c, m: {"code": c, "message": m, "metadata": {}},
+        lambda mapping, raw: mapping.unwrap(raw, mutating=False, status=400),
+        str,
+    ),
 }
 
-CASES: dict[str, list[tuple[int, str, type[base.CarrierError]]]] = {
+CASES: dict[str, list[tuple[int | str, str, type[base.CarrierError]]]] = {
     "dada": [
         (2003, "签名错误", base.AuthError),
         (9999, "app_key无效", base.AuthError),
@@ -121,6 +127,13 @@ CASES: dict[str, list[tuple[int, str, type[base.CarrierError]]]] = {
         (409, "Duplicate delivery ID", base.RejectedError),
         (400, "Delivery cannot be cancelled", base.RejectedError),
     ],
+    "uber_direct": [
+        ("unauthorized", "The supplied bearer token is invalid.", base.AuthError),
+        ("customer_limited", "Too many requests.", base.RateLimitedError),
+        ("customer_suspended", "cannot be charged", base.InsufficientBalanceError),
+        ("delivery_not_found", "The delivery does not exist.", base.NotFoundError),
+        ("non_cancelable_delivery", "Delivery cannot be cancelled.", base.RejectedError),
+    ],
 }
 
 
@@ -152,6 +165,8 @@ MALFORMED: list[tuple[str, bytes, bool, type[base.CarrierError]]] = [
     ("meituan", b'{"code":0,"result":{', True, base.OutcomeUnknownError),
     ("sf", b"<html>", False, base.UnavailableError),
     ("sf", b'{"error_code":0,"result":{', True, base.OutcomeUnknownError),
+    ("uber_direct", b"<html>", False, base.UnavailableError),
+    ("uber_direct", b'{"kind":"delivery",', True, base.OutcomeUnknownError),
 ]
 
 

@@ -119,9 +119,11 @@ async def test_every_carrier_end_to_end_through_the_gateway():
 
 
 @pytest.mark.asyncio
-async def test_overseas_store_rehearses_doordash_through_the_gateway():
-    """[store] country US / currency USD: rehearsal runs DoorDash against its sandbox,
-    JWT-verified, in cents; quote -> accept -> delivered, and a cancel with a fee."""
+@pytest.mark.parametrize("cid", [c for c in CARRIER_IDS if rules(c).overseas])
+async def test_overseas_store_rehearses_overseas_carriers_through_the_gateway(cid):
+    """[store] country US / currency USD: rehearsal runs DoorDash (JWT-verified) and Uber
+    Direct (OAuth bearer tokens) against their sandboxes, in cents; quote -> create ->
+    delivered, and a cancel with a fee."""
     engine = SandboxEngine(seed=3, speed=0)
     server = SandboxServer(engine, push_callbacks=False)
     await server.start()
@@ -132,22 +134,23 @@ async def test_overseas_store_rehearses_doordash_through_the_gateway():
         assert (settings.store.country, settings.store.currency) == ("US", "USD")
         gw = CarrierGateway(settings, MemorySecretStore(), http, SystemClock())
         gw.build(sandbox_url=server.base_url)
-        assert "doordash" in gw.ids()
-        await _deliver_then_cancel(gw.get("doordash"), engine, 9)
-        assert engine.live_count("doordash") == 0
+        assert cid in gw.ids()
+        await _deliver_then_cancel(gw.get(cid), engine, 9)
+        assert engine.live_count(cid) == 0
     finally:
         await http.aclose()
         await server.stop()
 
 
-def test_china_store_sees_doordash_only_when_enabled():
+@pytest.mark.parametrize("cid", ["doordash", "uber_direct"])
+def test_china_store_sees_overseas_carriers_only_when_enabled(cid):
     china = CarrierGateway(Settings(), MemorySecretStore(), CarrierHttp(), SystemClock())
     china.build(sandbox_url="http://127.0.0.1:9")
-    assert "doordash" not in china.ids()
-    enabled = Settings(carriers={"doordash": {"enabled": True}})  # type: ignore[arg-type]
+    assert cid not in china.ids() and "dada" in china.ids()
+    enabled = Settings(carriers={cid: {"enabled": True}})  # type: ignore[arg-type]
     on = CarrierGateway(enabled, MemorySecretStore(), CarrierHttp(), SystemClock())
     on.build(sandbox_url="http://127.0.0.1:9")
-    assert "doordash" in on.ids()
+    assert cid in on.ids()
 
 
 def test_cli_sandbox_serves_all_six(tmp_path):
