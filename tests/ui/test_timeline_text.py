@@ -47,7 +47,7 @@ def test_platform_cancel_reads_english_in_the_english_ui(qapp):
             "Platform cancelled the order, cancel fee ¥0.00"
         )
         line = event_text("dispatched", "auto", "x", {"carrier": "shansong", "fee_fen": 1234})
-        assert line == "Dispatched to 闪送 (fee ¥12.34)"
+        assert line == "Dispatched to Shansong (fee ¥12.34)"
     finally:
         remove_translators(qapp, ts)
         install_translators(qapp, "zh_CN")

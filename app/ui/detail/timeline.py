@@ -12,7 +12,7 @@ from app.core.clock import local_str
 from app.core.privacy import mask_phones_in
 from app.ui.detail.timeline_source import source_text
 from app.ui.detail.timeline_text import dispatch_text, fen_as_yuan
-from app.ui.labels import carrier_facts, status_label
+from app.ui.labels import carrier_facts, carrier_label, status_label
 
 
 def _tr(text: str) -> str:
@@ -20,9 +20,8 @@ def _tr(text: str) -> str:
 
 
 def _actor(actor: str) -> str:
-    facts = carrier_facts().get(actor)
-    if facts is not None:
-        return facts.name_zh
+    if actor in carrier_facts():
+        return carrier_label(actor)  # in the UI language, as on the board
     return {
         "pos": _tr("收银机"),
         "manual": _tr("电话下单"),

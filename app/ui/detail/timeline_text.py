@@ -17,7 +17,7 @@ from PySide6.QtCore import QCoreApplication
 from app.core.clock import local_str
 from app.core.money import fmt_yuan
 from app.core.privacy import mask_phones_in
-from app.ui.labels import carrier_facts, status_label
+from app.ui.labels import carrier_label, status_label
 
 _FEN = re.compile(r"(-?\d+) fen\b")
 # the core's log line for an order cancel, as stored before its reason was a field
@@ -35,8 +35,8 @@ def _fill(text: str, *args: str) -> str:
 
 
 def carrier_name(cid: object) -> str:
-    facts = carrier_facts().get(str(cid))
-    return facts.name_zh if facts is not None else str(cid or "")
+    """闪送 / SF Express Same-City: the carrier's name in the UI language."""
+    return carrier_label(str(cid or ""))
 
 
 def fen_as_yuan(message: str) -> str:
