@@ -167,6 +167,33 @@ async def test_dada_empty_body_signing_variant_is_named(sandbox: SandboxServer) 
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("played", ["camel", "snake"])
+async def test_uu_request_field_style_is_named_by_the_test_create(
+    sandbox: SandboxServer, played: str
+) -> None:
+    """UU reads only one style of request names (c1's sandbox variant): the quote passes,
+    the test create is refused, the probe names field_style, and the order it then made
+    is cancelled."""
+    sandbox.engine.set_variant("uupt", "field_style", played)
+    other = "snake" if played == "camel" else "camel"
+    configured = settings("uupt", field_style=other)
+    report = await check(sandbox, "uupt", settings=configured, create_test_order=True)
+    assert report.options_to_change == [f'[carriers.uupt.options] field_style = "{played}"']
+    steps = [(line.step, line.ok) for line in report.lines]
+    i = steps.index(("create", False))
+    assert steps[i + 1 :] == [
+        ("option field_style", False),
+        ("create", True),
+        ("status", True),
+        ("cancel", True),
+    ]
+    same = await check(
+        sandbox, "uupt", settings=settings("uupt", field_style=played), create_test_order=True
+    )
+    assert same.matched, same.render("en")
+
+
+@pytest.mark.asyncio
 async def test_uu_answer_field_style_is_told(sandbox: SandboxServer) -> None:
     report = await check(sandbox, "uupt")
     told = [line for line in report.lines if line.step == "field style"]
