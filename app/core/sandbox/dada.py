@@ -8,7 +8,10 @@ adapter, so the sandbox can disagree with a wrong adapter.
 
 Disputed facts it can play (``engine.variant("dada", name, default)``, control API
 ``POST /__sandbox/variant``): ``sign_empty_body`` — an empty ``body`` (the city list)
-keeps its key in the signed plaintext (``keep``, default) or is left out (``drop``).
+keeps its key in the signed plaintext (``keep``, default) or is left out (``drop``);
+``expire_after_s`` — an order nobody accepted within that many seconds is closed by Dada
+as 7 已过期 (older doc copies, audit F10; ``0``, default: never, as the newer docs list
+no 7).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ STATUS_MSG = {
     3: "配送中",
     4: "已完成",
     5: "已取消",
+    7: "已过期",
     9: "妥投异常之物品返回中",
     10: "妥投异常之物品返回完成",
 }
@@ -242,9 +246,30 @@ def _times(engine: SandboxEngine, snap: Snapshot) -> dict[str, Any]:
     }
 
 
-def status_result(engine: SandboxEngine, o: SimOrder) -> dict[str, Any]:
+EXPIRED = 7
+
+
+def _expire(engine: SandboxEngine, o: SimOrder) -> Snapshot:
+    """Variant ``expire_after_s``: still waiting that long -> Dada closes it (7)."""
     snap = engine.snapshot(o)
-    code = dada_code(snap.state)
+    after = float(engine.variant(CARRIER, "expire_after_s", "0"))
+    waited = engine.now() - o.created_at
+    if after > 0 and snap.state is SimState.PENDING and waited >= after and not o.cancelled:
+        engine.cancel(o, by="carrier_system")
+        o.extra["expired"] = True
+        snap = engine.snapshot(o)
+    return snap
+
+
+def _code(o: SimOrder, snap: Snapshot) -> int:
+    if snap.state is SimState.CANCELLED and o.extra.get("expired"):
+        return EXPIRED
+    return dada_code(snap.state)
+
+
+def status_result(engine: SandboxEngine, o: SimOrder) -> dict[str, Any]:
+    snap = _expire(engine, o)
+    code = _code(o, snap)
     r = {
         "orderId": o.key,
         "statusCode": code,
@@ -391,7 +416,7 @@ def callback_payload(engine: SandboxEngine, order: SimOrder, snap: Snapshot) -> 
     """Dada's status callback for ``order`` in state ``snap`` -> (url, headers, body)."""
     if not order.callback_url:
         return None
-    code = dada_code(snap.state)
+    code = _code(order, snap)
     t = snap.times.get(snap.state, engine.now())
     ts = engine.wall(t).timestamp()
     update_time = int(ts * 1000) if code == 1000 else int(ts)

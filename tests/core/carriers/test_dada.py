@@ -21,7 +21,7 @@ from app.core.carriers.base import (
 from app.core.carriers.dada import RULES, Adapter, mapping
 from app.core.domain import CancelledBy, DeliveryAttempt, DeliveryStatus, Order
 from app.core.sandbox import dada as dada_sandbox
-from app.core.sandbox.engine import SandboxEngine, SimState
+from app.core.sandbox.engine import SandboxEngine, Scenario, SimState
 from tests.core.carriers.kit import ORDERS, STORES, Golden, MockHttp, golden_adapter
 from tests.core.carriers.kit import attempt as kit_attempt
 from tests.core.carriers.kit import canned as kit_canned
@@ -354,3 +354,23 @@ async def test_sandbox_return_trip_and_confirm(world):
     await adapter.confirm_return(att)
     assert (await adapter.query(att)).status is DeliveryStatus.RETURNED
     assert engine.snapshot(engine.find("dada", att.idempotency_key)).state is SimState.RETURNED
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+@pytest.mark.parametrize("expire_after_s", ["0", "600"])
+async def test_sandbox_unaccepted_order_expires_as_7(world, expire_after_s):
+    """F10 against the sandbox: with the older docs' 7 已过期 played, an order nobody
+    took is closed by Dada and read as a carrier cancel; without it, it keeps waiting."""
+    engine, adapter, _ = world
+    engine.set_scenario("dada", Scenario.NO_RIDER)
+    engine.set_variant("dada", "expire_after_s", expire_after_s)
+    _, att, _ = await _dispatch(adapter, f"JP-EXP-{expire_after_s}")
+    engine.advance(700)
+    s = await adapter.query(att)
+    if expire_after_s == "0":
+        assert s.status is DeliveryStatus.PENDING_ACCEPT and engine.live_count("dada") == 1
+        return
+    assert (s.status, s.raw_status) == (DeliveryStatus.CANCELLED, "7")
+    assert s.cancelled_by is CancelledBy.CARRIER_SYSTEM and s.cancel_fee_fen == 0
+    assert engine.live_count("dada") == 0
