@@ -47,3 +47,30 @@ def fmt_yuan(fen: int | None) -> str:
         return "—"
     sign = "-" if fen < 0 else ""
     return f"{sign}¥{yuan_str(abs(fen))}"
+
+
+# symbol and minor-unit places per ISO 4217 code ([store] currency); others show the code
+_CURRENCIES: dict[str, tuple[str, int]] = {
+    "CNY": ("¥", 2),
+    "USD": ("$", 2),
+    "CAD": ("CA$", 2),
+    "AUD": ("A$", 2),
+    "NZD": ("NZ$", 2),
+    "EUR": ("€", 2),
+    "GBP": ("£", 2),
+    "HKD": ("HK$", 2),
+    "SGD": ("S$", 2),
+    "JPY": ("JP¥", 0),
+}
+
+
+def fmt_money(minor: int | None, currency: str = "CNY") -> str:
+    """For people, in the store's currency: ``¥12.35``, ``$9.75``, ``JP¥975``,
+    ``CHF 9.75``; ``—`` for unknown. ``minor`` is integer minor units (fen, cents)."""
+    if minor is None:
+        return "—"
+    code = (currency or "CNY").upper()
+    symbol, places = _CURRENCIES.get(code, (code + " ", 2))
+    sign = "-" if minor < 0 else ""
+    amount = str(abs(minor)) if places == 0 else yuan_str(abs(minor), places)
+    return f"{sign}{symbol}{amount}"

@@ -1216,6 +1216,16 @@
         <translation>Default goods category</translation>
     </message>
     <message>
+        <location filename="../../app/ui/settings/labels.py" line="12" />
+        <source>币种 (ISO 4217，如 CNY、USD)</source>
+        <translation>Currency (ISO 4217, e.g. CNY, USD)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings/labels.py" line="13" />
+        <source>国家/地区 (ISO 3166，如 CN、US)</source>
+        <translation>Country/region (ISO 3166, e.g. CN, US)</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/settings/labels.py" line="9" />
         <source>纬度 (GCJ-02)</source>
         <translation>Latitude (GCJ-02)</translation>

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.board import Lane
-from app.core.money import fmt_yuan
+from app.core.money import fmt_money
 from app.core.operations import NO_ACTIONS, Action
 from app.core.privacy import mask_name, mask_phone
 from app.ui import labels
@@ -44,7 +44,7 @@ class OrderDetailPanel(QWidget):
         self.info = QLabel(self)
         self.info.setWordWrap(True)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.quotes = QuoteTable(service.clock.now, self)
+        self.quotes = QuoteTable(service.clock.now, self, currency=self._currency)
         self.quotes.dispatch_requested.connect(lambda cid: self.run(self.dispatch(cid)))
         self.timeline = Timeline(self)
         self.source_box = SourceBox(service, self)  # 美团/饿了么: platform state and actions
@@ -164,26 +164,34 @@ class OrderDetailPanel(QWidget):
         return (f"<span style='font-size:16pt;font-weight:bold'>{html.escape(no)}</span>"
                 f"&nbsp;&nbsp;<span style='color:{color};font-weight:bold'>{html.escape(status)}</span>{extra}")  # fmt: skip
 
+    def _currency(self) -> str:
+        """The store's currency ([store] currency; CNY for a service without settings)."""
+        store = getattr(getattr(self.service, "settings", None), "store", None)
+        return str(getattr(store, "currency", "CNY"))
+
     def _info_html(self, d) -> str:
         o = d.order
         c = o.customer
+        cur = self._currency()
         items = "、".join(f"{html.escape(i.name)}×{i.qty}" for i in o.items)
         t_customer, t_addr, t_items = self.tr("顾客"), self.tr("地址"), self.tr("商品")
         t_total, t_note = self.tr("合计"), self.tr("备注")
         parts = [
             f"<b>{t_customer}</b>: {html.escape(mask_name(c.name))} {mask_phone(c.phone)}",
             f"<b>{t_addr}</b>: {html.escape(c.address.text)}",
-            f"<b>{t_items}</b>: {items} &nbsp; <b>{t_total}</b> {fmt_yuan(o.total_fen)}",
+            f"<b>{t_items}</b>: {items} &nbsp; <b>{t_total}</b> {fmt_money(o.total_fen, cur)}",
         ]
         if o.note:
             parts.append(f"<b>{t_note}</b>: {html.escape(o.note)}")
         a = d.attempt
         if a is not None:
             rider = f"{html.escape(a.rider.name)} {mask_phone(a.rider.phone)}".strip() or "—"
-            fee = fmt_yuan(a.actual_fee_fen if a.actual_fee_fen is not None else a.quoted_fee_fen)
+            fee = fmt_money(
+                a.actual_fee_fen if a.actual_fee_fen is not None else a.quoted_fee_fen, cur
+            )
             t_carrier, t_tip, t_rider = self.tr("运力"), self.tr("小费"), self.tr("骑手")
             parts.append(f"<b>{t_carrier}</b>: {labels.carrier_label(a.carrier)} {fee}"
-                         f" + {t_tip} {fmt_yuan(a.tip_fen)} &nbsp; <b>{t_rider}</b>: {rider}")  # fmt: skip
+                         f" + {t_tip} {fmt_money(a.tip_fen, cur)} &nbsp; <b>{t_rider}</b>: {rider}")  # fmt: skip
         return "<br>".join(parts)
 
     @staticmethod

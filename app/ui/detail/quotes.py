@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.domain import Quote
-from app.core.money import fmt_yuan
+from app.core.money import fmt_money
 from app.ui import labels
 
 _COLS = (
@@ -35,10 +35,11 @@ def _mins(seconds: int | None) -> str:
 class QuoteTable(QTableWidget):
     dispatch_requested = Signal(str)  # carrier id
 
-    def __init__(self, now, parent=None) -> None:
+    def __init__(self, now, parent=None, currency=lambda: "CNY") -> None:
         super().__init__(0, len(_COLS), parent)
         self.setObjectName("quoteTable")
         self._now = now
+        self._currency = currency  # the store's ([store] currency); a quote may name its own
         self.quotes: list[Quote] = []
         self.setHorizontalHeaderLabels([self.tr(c) if c else "" for c in _COLS])
         self.verticalHeader().setVisible(False)
@@ -54,7 +55,8 @@ class QuoteTable(QTableWidget):
         self.quotes = sorted(quotes, key=lambda q: q.fee_fen)
         self.setRowCount(len(self.quotes))
         for r, q in enumerate(self.quotes):
-            cells = (labels.carrier_label(q.carrier), fmt_yuan(q.fee_fen), _mins(q.accept_eta_s),
+            fee = fmt_money(q.fee_fen, str(q.raw.get("currency") or self._currency()))
+            cells = (labels.carrier_label(q.carrier), fee, _mins(q.accept_eta_s),
                      _mins(q.pickup_eta_s), self.tr("锁定价") if q.binding else self.tr("预估"), "")  # fmt: skip
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.config import CarrierSettings
-from app.core.money import fmt_yuan
+from app.core.money import fmt_money
 from app.ui.bridge import spawn
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ class CarrierPage(QWidget):
         lay.addRow(self.tr("接口地址"), self._url_row())
         self.plain: dict[str, QLineEdit] = {}
         self.secret: dict[str, QLineEdit] = {}
-        for key in self.rules.credential_keys:
+        optional = tuple(k for k in self.rules.secret_keys if k not in self.rules.credential_keys)
+        for key in self.rules.credential_keys + optional:  # DoorDash webhook_auth is optional
             self._credential_row(lay, key)
         self.result = QLabel(self)
         self.result.setObjectName(f"carriers.{carrier_id}.test_result")
@@ -114,7 +115,9 @@ class CarrierPage(QWidget):
             log.info("test quote via %s failed: %s", self.cid, e)
             self.result.setText(self.tr("失败：%1").replace("%1", str(e)[:120]))
             return False
-        self.result.setText(self.tr("成功：报价 %1").replace("%1", fmt_yuan(q.fee_fen)))
+        store = getattr(getattr(self.service, "settings", None), "store", None)
+        cur = str(q.raw.get("currency") or getattr(store, "currency", "CNY"))
+        self.result.setText(self.tr("成功：报价 %1").replace("%1", fmt_money(q.fee_fen, cur)))
         return True
 
     async def run_check(self) -> bool:

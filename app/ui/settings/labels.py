@@ -9,6 +9,8 @@ _LABELS = {
     "store.city": QT_TRANSLATE_NOOP("settings", "城市"), "store.city_code": QT_TRANSLATE_NOOP("settings", "城市区号"), "store.lat": QT_TRANSLATE_NOOP("settings", "纬度 (GCJ-02)"),
     "store.lng": QT_TRANSLATE_NOOP("settings", "经度 (GCJ-02)"),
     "store.default_category": QT_TRANSLATE_NOOP("settings", "默认货品类别"),
+    "store.currency": QT_TRANSLATE_NOOP("settings", "币种 (ISO 4217，如 CNY、USD)"),
+    "store.country": QT_TRANSLATE_NOOP("settings", "国家/地区 (ISO 3166，如 CN、US)"),
     "dispatch.mode": QT_TRANSLATE_NOOP("settings", "派单模式"), "dispatch.strategy": QT_TRANSLATE_NOOP("settings", "派单策略"),
     "dispatch.quote_deadline_s": QT_TRANSLATE_NOOP("settings", "询价总时限 (秒)"), "dispatch.quote_timeout_s": QT_TRANSLATE_NOOP("settings", "单个运力询价超时 (秒)"),
     "dispatch.accept_timeout_s": QT_TRANSLATE_NOOP("settings", "接单超时 (秒)"), "dispatch.race": QT_TRANSLATE_NOOP("settings", "同时呼叫多家"),

@@ -72,3 +72,14 @@ def test_known_offsets_and_distance():
     assert geo.to_gcj02("gcj02", 1.0, 2.0) == (1.0, 2.0)
     with pytest.raises(ValueError):
         geo.to_gcj02("mercator", 1.0, 2.0)
+
+
+def test_fmt_money_per_store_currency():
+    from app.core.money import fmt_money
+
+    assert fmt_money(975, "USD") == "$9.75"
+    assert fmt_money(1235) == fmt_yuan(1235) == "¥12.35"
+    assert fmt_money(-250, "cad") == "-CA$2.50"
+    assert fmt_money(975, "JPY") == "JP¥975"  # no minor unit
+    assert fmt_money(975, "CHF") == "CHF 9.75"
+    assert fmt_money(None, "USD") == "—"
