@@ -20,7 +20,7 @@ STATUS: dict[int, DeliveryStatus] = {
 }
 RIDER_STATES = frozenset({20, 30})  # a repeat with another courier is a reassignment
 
-RATE_LIMITED = 11  # documented for order/status/query
+RATE_LIMITED = 11  # verified (audit §4, legacy doc copy): 接口流控, >10 calls/s per appkey
 PARAM_ERROR = 5
 SIGN_ERROR = 7
 APPKEY_ERROR = 8
