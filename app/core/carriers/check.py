@@ -64,6 +64,11 @@ QUOTE_FIELDS: Mapping[str, Callable[[Any], tuple[Expect, ...]]] = {
         ("fee", (o.fee_field,)),
         ("distance", ("distance",)),
     ),
+    "doordash": lambda o: (
+        ("fee", ("fee",)),
+        ("currency", ("currency",)),
+        ("external_delivery_id", ("external_delivery_id",)),
+    ),
 }
 
 # A missing field that another option value would read: carrier -> option -> the field
@@ -78,6 +83,7 @@ FIELD_OPTIONS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
 PROBES: Mapping[str, Mapping[str, tuple[object, ...]]] = {
     "uupt": {"timestamp_unit": ("s", "ms"), "field_style": ("snake", "camel")},
     "dada": {"sign_empty_body": (True, False)},
+    "doordash": {"secret_decoding": ("base64url", "raw")},  # HMAC key [L]
 }
 
 
@@ -161,6 +167,11 @@ class RecordingHttp(CarrierHttp):
 
     async def post(self, carrier: str, url: str, **kw: Any) -> HttpResponse:
         resp = await super().post(carrier, url, **kw)
+        self.answers.append((url, resp))
+        return resp
+
+    async def call(self, carrier: str, method: str, url: str, **kw: Any) -> HttpResponse:
+        resp = await super().call(carrier, method, url, **kw)  # REST gateways (DoorDash)
         self.answers.append((url, resp))
         return resp
 

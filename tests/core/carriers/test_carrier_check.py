@@ -257,3 +257,20 @@ def test_cli_against_its_own_sandbox(capsys: pytest.CaptureFixture[str], tmp_pat
     assert rc == 0, out
     assert out.startswith("Dada (dada) — sandbox http://127.0.0.1:")
     assert "Result: all matched" in out
+
+
+@pytest.mark.asyncio
+async def test_doordash_answer_fields_are_read(sandbox: SandboxServer) -> None:
+    report = await check(sandbox, "doordash")
+    steps = {line.step: line.ok for line in report.lines}
+    assert steps["field fee"] is steps["field currency"] is True, report.render("en")
+    assert steps["field external_delivery_id"] is True
+
+
+@pytest.mark.asyncio
+async def test_doordash_raw_secret_variant_is_named(sandbox: SandboxServer) -> None:
+    sandbox.engine.set_variant("doordash", "secret_decoding", "raw")
+    report = await check(sandbox, "doordash")
+    assert not report.matched
+    assert report.options_to_change == ['[carriers.doordash.options] secret_decoding = "raw"']
+    assert "the quote works with secret_decoding = 'raw'" in report.render("en")
