@@ -1956,6 +1956,10 @@
         <translation>%1 never got the order, re-sent with the same key</translation>
     </message>
     <message>
+        <source>%1 下单结果未知，用同一单号重发（该运力视为同一配送）</source>
+        <translation>%1 create outcome unknown: re-sent with the same key (the same delivery for this carrier)</translation>
+    </message>
+    <message>
         <source>%1 下单结果未知，为免重复配送未重发，请向运力确认或取消</source>
         <translation>%1 create outcome unknown; not re-sent to avoid two riders: check with the carrier, or cancel</translation>
     </message>

@@ -126,3 +126,19 @@ def test_source_events_read_english_in_the_english_ui(qapp):
     # only the platform's names and the shop's own words stay Chinese
     stripped = [re.sub(r"(美团|饿了么) #\d|已售完", "", x) for x in lines]
     assert not any(re.search(r"[\u4e00-\u9fff]", x) for x in stripped), stripped
+
+
+def test_meituan_resend_reads_in_both_languages(qapp):
+    """Issue 18 item 1: the resend that settles an unknown 美团配送 create has its line."""
+    from app.ui.i18n import install_translators, remove_translators
+
+    data = {"key": "JP1", "carrier": "meituan"}
+    zh = event_text("resent", "engine", "meituan: create re-sent", data)
+    assert zh is not None and "用同一单号重发" in zh and "美团" in zh
+    ts = install_translators(qapp, "en")
+    try:
+        en = event_text("resent", "engine", "meituan: create re-sent", data)
+        assert en is not None and "re-sent with the same key" in en and "Meituan" in en
+    finally:
+        remove_translators(qapp, ts)
+        install_translators(qapp, "zh_CN")

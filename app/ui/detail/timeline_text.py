@@ -187,6 +187,7 @@ _RENDER: dict[str, Callable[[dict[str, Any], str], str | None]] = {
     "outcome_unknown": _carrier_line("%1 下单结果未知，正在查询"),
     "resolved": _carrier_line("%1 已收到此单（%2），不再重发"),
     "recreate": _carrier_line("%1 未收到下单，用同一单号重发"),
+    "resent": _carrier_line("%1 下单结果未知，用同一单号重发（该运力视为同一配送）"),
     "outcome_unresolved": _carrier_line("%1 下单结果未知，为免重复配送未重发，请向运力确认或取消"),
     "auto_scheduled": _auto_scheduled,
     "queued_offline": _fixed("暂时连不上运力，订单排队，恢复后自动派单"),
