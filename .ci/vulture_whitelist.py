@@ -236,4 +236,3 @@ douyin  # unused variable (app/core/config.py)
 _.expire_tokens  # unused method (app/core/sandbox/sources/youzan.py, douyin.py)
 # Uber Direct (issue 18): the sandbox's proof-of-delivery handler is dispatched by name
 _._proof  # unused method (app/core/sandbox/uber_direct.py)
-_.proof_of_delivery  # unused method (app/core/carriers/uber_direct/api.py): Uber-only capability

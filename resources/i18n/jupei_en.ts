@@ -566,6 +566,10 @@
         <source>骑手</source>
         <translation>Rider</translation>
     </message>
+    <message>
+        <source>送达凭证</source>
+        <translation>Proof of delivery</translation>
+    </message>
 </context>
 <context>
     <name>HubPage</name>
@@ -2102,6 +2106,22 @@
     <message>
         <source>%1 平台配送超时未接单，可转自配送</source>
         <translation>%1 Platform delivery found no rider in time: you can deliver it yourself</translation>
+    </message>
+    <message>
+        <source>照片</source>
+        <translation>Photo</translation>
+    </message>
+    <message>
+        <source>签名</source>
+        <translation>Signature</translation>
+    </message>
+    <message>
+        <source>收货码</source>
+        <translation>PIN</translation>
+    </message>
+    <message>
+        <source>%1 送达凭证：%2</source>
+        <translation>%1 proof of delivery: %2</translation>
     </message>
 </context>
 <context>

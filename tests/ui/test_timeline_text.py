@@ -142,3 +142,22 @@ def test_meituan_resend_reads_in_both_languages(qapp):
     finally:
         remove_translators(qapp, ts)
         install_translators(qapp, "zh_CN")
+
+
+def test_proof_of_delivery_reads_in_the_ui_language(qapp):
+    from app.ui.i18n import install_translators, remove_translators
+
+    data = {"attempt_id": 1, "carrier": "uber_direct", "type": "picture", "bytes": 70}
+    assert event_text("proof_of_delivery", "uber_direct", "x", data) == (
+        "Uber Direct 送达凭证：照片"
+    )
+    ts = install_translators(qapp, "en")
+    try:
+        assert event_text("proof_of_delivery", "uber_direct", "x", data) == (
+            "Uber Direct proof of delivery: Photo"
+        )
+        sig = {**data, "type": "signature"}
+        assert event_text("proof_of_delivery", "uber_direct", "x", sig).endswith("Signature")
+    finally:
+        remove_translators(qapp, ts)
+        install_translators(qapp, "zh_CN")

@@ -7,8 +7,11 @@ so reactions to one order apply in order and never interleave with an operator a
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
 from collections.abc import Callable
 
+from app.core.carriers.base import CarrierError
 from app.core.carriers.registry import SELF_DELIVERY
 from app.core.dispatch.accept import AcceptTimers
 from app.core.dispatch.cancel import Canceller
@@ -27,6 +30,8 @@ from app.core.domain.status import RIDER_ASSIGNED
 from app.core.events import AlertKind, AlertRaised, AttemptStatusChanged, Severity
 
 S = DeliveryStatus
+log = logging.getLogger(__name__)
+PROOF_KEY = "proof_of_delivery"  # attempt.extra: {"type", "document" (base64), "bytes", "at"}
 # a rider took the order: every status a racer can only reach after acceptance
 PAST_PENDING = RIDER_ASSIGNED | {S.DELIVERED, S.RETURNING, S.RETURNED}
 _SETTLE_ROUNDS = 5  # a reaction may publish another change of the same order
@@ -111,6 +116,7 @@ class Reactions:
             self.ctx.bus.publish(
                 AlertRaised(oid, AlertKind.DELIVERED, f"{att.carrier} delivered", Severity.INFO)
             )
+            await self._keep_proof_of_delivery(att)
         elif st in (S.RETURNING, S.RETURNED):
             returning = st is S.RETURNING
             why = "goods returning" if returning else "goods returned to the shop"
@@ -121,6 +127,34 @@ class Reactions:
             self.ctx.bus.publish(AlertRaised(oid, AlertKind.RETURNING, f"{att.carrier}: {why}"))
         elif st is S.CANCELLED:
             await self._cancelled(att)
+
+    async def _keep_proof_of_delivery(self, att: DeliveryAttempt) -> None:
+        """Carriers that hand out a proof of delivery (Uber Direct: photo, signature):
+        fetched once when the attempt is delivered and kept on the attempt; a refusal is
+        logged, the delivery stands."""
+        gw = self.ctx.gateway
+        if PROOF_KEY in att.extra or att.carrier not in gw.ids():
+            return
+        entry = gw.get(att.carrier)
+        fetch = getattr(entry.adapter, "proof_of_delivery", None)
+        if fetch is None or not entry.rules.has("proof_of_delivery"):
+            return
+        try:
+            kind, document = await fetch(att)
+        except CarrierError as e:
+            log.info("%s: no proof of delivery for attempt %s: %s", att.carrier, att.id, e)
+            return
+        proof = {
+            "type": kind,
+            "document": base64.b64encode(document).decode("ascii"),
+            "bytes": len(document),
+            "at": self.ctx.now().isoformat(),
+        }
+        await self.ctx.save(att.with_(extra={**att.extra, PROOF_KEY: proof}))
+        data = {"attempt_id": att.id, "carrier": att.carrier, "type": kind, "bytes": len(document)}
+        await self.ctx.log_event(
+            att.order_id, "proof_of_delivery", att.carrier, f"proof of delivery: {kind}", data
+        )
 
     async def _rider_withdrew(self, att: DeliveryAttempt) -> None:
         msg = f"{att.carrier}: rider withdrew, re-dispatching"

@@ -27,6 +27,7 @@ from app.ui.detail.actions import NotAvailable, OrderActions
 from app.ui.detail.quotes import QuoteTable
 from app.ui.detail.source_box import SourceBox
 from app.ui.detail.timeline import Timeline
+from app.ui.detail.timeline_text import proof_type
 
 
 class OrderDetailPanel(QWidget):
@@ -192,6 +193,11 @@ class OrderDetailPanel(QWidget):
             t_carrier, t_tip, t_rider = self.tr("运力"), self.tr("小费"), self.tr("骑手")
             parts.append(f"<b>{t_carrier}</b>: {labels.carrier_label(a.carrier)} {fee}"
                          f" + {t_tip} {fmt_money(a.tip_fen, cur)} &nbsp; <b>{t_rider}</b>: {rider}")  # fmt: skip
+            proof = a.extra.get("proof_of_delivery")
+            if isinstance(proof, dict):  # kept on the attempt when it was delivered
+                size = f"{max(int(proof.get('bytes') or 0) // 1024, 1)} KB"
+                kind = html.escape(proof_type(str(proof.get("type"))))
+                parts.append(f"<b>{self.tr('送达凭证')}</b>: {kind} ({size})")
         return "<br>".join(parts)
 
     @staticmethod

@@ -175,6 +175,18 @@ def _decision(d: dict[str, Any], m: str) -> str | None:
     )
 
 
+def proof_type(kind: str) -> str:
+    """A proof of delivery's type in the UI language (Uber Direct: picture, signature)."""
+    names = {"picture": "照片", "signature": "签名", "pincode": "收货码"}
+    return _tr(names[kind]) if kind in names else kind
+
+
+def _proof(d: dict[str, Any], m: str) -> str | None:
+    if "carrier" not in d:
+        return None
+    return _fill(_tr("%1 送达凭证：%2"), carrier_name(d["carrier"]), proof_type(str(d.get("type"))))
+
+
 # kind -> renderer; None from a renderer means "an old row: show its message"
 _RENDER: dict[str, Callable[[dict[str, Any], str], str | None]] = {
     "cancel": _carrier_cancel,
@@ -194,6 +206,7 @@ _RENDER: dict[str, Callable[[dict[str, Any], str], str | None]] = {
     "self_delivered": _fixed("自配送：由门店自己的骑手配送"),
     "cancelled": _pos_cancelled,
     "dispatch_decision": _decision,
+    "proof_of_delivery": _proof,
 }
 
 
