@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
             now=service.clock.now,
             show_full_phone=service.settings.ui.show_full_phone,
             store=(st.lat, st.lng),
+            currency=st.currency,
         )
         self.board = BoardView(self.model, self)
         self.controller = BoardController(service, self.bridge, self.model, self)

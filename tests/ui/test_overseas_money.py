@@ -54,3 +54,14 @@ def test_store_currency_and_country_labels_in_both_languages(qapp):
         remove_translators(qapp, ts)
         install_translators(qapp, "zh_CN")
     assert en == ("Currency (ISO 4217, e.g. CNY, USD)", "Country/region (ISO 3166, e.g. CN, US)")
+
+
+def test_board_fee_column_in_the_store_currency(qtbot):
+    from app.core.board import Lane
+    from app.ui.board.model import COLUMNS, BoardModel
+    from tests.ui.factories import T0, make_row
+
+    m = BoardModel(now=lambda: T0, currency="USD")
+    m.set_rows([make_row(7, Lane.DELIVERING)])
+    fee = m.index(0, COLUMNS.index("fee")).data()
+    assert fee == "$9.00"

@@ -29,7 +29,7 @@ from PySide6.QtGui import QColor, QFont
 from app.core.board import BoardRow, Lane
 from app.core.clock import local_str
 from app.core.geo import distance_m
-from app.core.money import fmt_yuan
+from app.core.money import fmt_money
 from app.core.privacy import mask_name, mask_phone
 from app.ui import labels
 from app.ui.board.badges import RED, PlatformFlags, fulfilment_label
@@ -97,7 +97,9 @@ class BoardModel(QAbstractTableModel):
     queryChanged = Signal()  # lane filter or search changed: the controller reloads
     countsChanged = Signal()
 
-    def __init__(self, now=None, show_full_phone: bool = False, store=None, parent=None) -> None:
+    def __init__(
+        self, now=None, show_full_phone: bool = False, store=None, parent=None, currency="CNY"
+    ) -> None:
         super().__init__(parent)
         self._rows = RowStore()
         self._keys: dict[int, str] = {}  # search text per order id
@@ -108,6 +110,7 @@ class BoardModel(QAbstractTableModel):
         self._now = now  # callable returning an aware datetime (the core clock)
         self.show_full_phone = show_full_phone
         self.store = store  # (lat, lng): straight-line distance before any quote
+        self.currency = currency  # [store] currency: fees are its minor units
         self.lane: Lane | None = None  # the query: one lane or all, and a search
         self.search = ""
         self.cursor: object | None = None  # the core's keyset cursor; None: all loaded
@@ -239,7 +242,7 @@ class BoardModel(QAbstractTableModel):
             return labels.carrier_label(a.carrier)
         if key == "fee":
             fee = a.actual_fee_fen if a.actual_fee_fen is not None else a.quoted_fee_fen
-            return fmt_yuan(fee + a.tip_fen) if fee else ""
+            return fmt_money(fee + a.tip_fen, self.currency) if fee else ""
         if key == "rider":
             r = a.rider
             return f"{r.name} {mask_phone(r.phone)}".strip()

@@ -8,7 +8,7 @@ import logging
 
 from PySide6.QtCore import QCoreApplication
 
-from app.core.money import fmt_yuan, yuan_to_fen
+from app.core.money import fmt_money, yuan_to_fen
 from app.ui.dialogs.ask import ask_amount, confirm
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,10 @@ class OrderActions:
     def __init__(self, service, parent=None) -> None:
         self.service = service
         self.parent = parent
+
+    def _currency(self) -> str:
+        store = getattr(getattr(self.service, "settings", None), "store", None)
+        return str(getattr(store, "currency", "CNY"))
 
     async def collect(self, order_id: int):
         return await self.service.collect_quotes(order_id)
@@ -57,7 +61,7 @@ class OrderActions:
         fee_text = (
             QCoreApplication.translate("OrderActions", "未知（运力未提供预估）")
             if fee is None
-            else fmt_yuan(fee)
+            else fmt_money(fee, self._currency())
         )
         text = QCoreApplication.translate("OrderActions", "取消配送？预计违约金：%1").replace(
             "%1", fee_text
@@ -73,7 +77,7 @@ class OrderActions:
         if tr is None:
             raise NotAvailable(QCoreApplication.translate("OrderActions", "当前不能加小费"))
         amount = await ask_amount(
-            self.parent, QCoreApplication.translate("OrderActions", "加小费"), QCoreApplication.translate("OrderActions", "金额（元），步长 %1").replace("%1", fmt_yuan(tr.step_fen)),
+            self.parent, QCoreApplication.translate("OrderActions", "加小费"), QCoreApplication.translate("OrderActions", "金额（元），步长 %1").replace("%1", fmt_money(tr.step_fen, self._currency())),
             value=max(tr.min_fen, tr.step_fen) / 100, minimum=tr.min_fen / 100,
             maximum=tr.max_fen / 100, step=tr.step_fen / 100,
         )  # fmt: skip
