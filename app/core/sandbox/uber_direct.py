@@ -3,8 +3,9 @@ issuing bearer tokens it then verifies, and the REST deliveries API under
 ``/v1/customers/{customer_id}`` over the shared engine. Errors are HTTP status +
 ``{"code", "message"}``; coordinates arrive WGS-84 and are kept GCJ-02 in the engine.
 
-``cancel_fee_field`` (sandbox control) plays the disputed variant: the field the cancel
-answer names its fee in ("" = no fee field at all).
+The disputed facts it can play (``POST /__sandbox/variant``, ``VARIANTS``):
+``cancel_fee_field``, the field the cancel answer names its fee in ("" = none at all).
+``POST /uber_direct/__control {"revoke_tokens": true}`` forgets every issued token.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ STATUS_OF: dict[SimState, tuple[str, bool]] = {
     SimState.RETURNING: ("canceled", False),
     SimState.RETURNED: ("returned", False),
 }
+# the disputed facts this sandbox can play (POST /__sandbox/variant), and their defaults
+VARIANTS = {"cancel_fee_field": "cancelation_fee"}
 # a 1x1 PNG: the "picture" proof of delivery
 PROOF_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -69,7 +72,6 @@ class UberDirect(Front):
     def __init__(self, engine: SandboxEngine) -> None:
         super().__init__(engine)
         self.tokens: set[str] = set()
-        self.cancel_fee_field = "cancelation_fee"
 
     # ------------------------------------------------------------ protocol
     def routes(self) -> Mapping[str, tuple[str, Op]]:
@@ -94,12 +96,9 @@ class UberDirect(Front):
 
         async def control(request: web.Request) -> web.Response:
             body = await request.json()
-            self.cancel_fee_field = str(body.get("cancel_fee_field", self.cancel_fee_field))
             if body.get("revoke_tokens"):
                 self.tokens.clear()
-            return web.json_response(
-                {"cancel_fee_field": self.cancel_fee_field, "tokens": len(self.tokens)}
-            )
+            return web.json_response({"tokens": len(self.tokens)})
 
         app.router.add_post("/__control", control)
 
@@ -274,8 +273,9 @@ class UberDirect(Front):
             }
             if snap.position:
                 d["courier"]["location"] = {"lat": snap.position[0], "lng": snap.position[1]}
-        if snap.state is SimState.CANCELLED and self.cancel_fee_field:
-            d[self.cancel_fee_field] = snap.cancel_fee_fen
+        field = self.engine.variant(CARRIER, "cancel_fee_field", VARIANTS["cancel_fee_field"])
+        if snap.state is SimState.CANCELLED and field:
+            d[field] = snap.cancel_fee_fen
         return d
 
 

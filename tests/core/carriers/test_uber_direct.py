@@ -207,18 +207,25 @@ async def test_revoked_token_is_renewed_once(sandbox_world):
     assert q.fee_fen > 0 and (await _control(world))["tokens"] == 1
 
 
+async def _cancel_fee(world, key: str) -> int:
+    a, engine = world.adapter, world.engine
+    q = await a.quote(SF_ORDER, key=key)
+    res = await a.create(SF_ORDER, q, attempt(CID, key, quote_token=q.token))
+    att = attempt(CID, key, carrier_order_id=res.carrier_order_id)
+    await _track(a, att, engine, DeliveryStatus.ACCEPTED)
+    engine.advance(90)
+    return await a.cancel(att, "x")
+
+
 @pytest.mark.asyncio
 @pytest.mark.integration
 async def test_cancel_fee_field_is_an_option_the_sandbox_can_dispute(sandbox_world):
+    world = await sandbox_world(CID, store=SF_STORE)
+    world.engine.set_variant(CID, "cancel_fee_field", "cancellation_fee")
+    assert await _cancel_fee(world, "UB-F1") == 0  # the default spelling reads no fee
     world = await sandbox_world(CID, store=SF_STORE, cancel_fee_field="cancellation_fee")
-    a, engine = world.adapter, world.engine
-    await _control(world, cancel_fee_field="cancellation_fee")
-    q = await a.quote(SF_ORDER, key="UB-F")
-    res = await a.create(SF_ORDER, q, attempt(CID, "UB-F", quote_token=q.token))
-    att = attempt(CID, "UB-F", carrier_order_id=res.carrier_order_id)
-    await _track(a, att, engine, DeliveryStatus.ACCEPTED)
-    engine.advance(90)
-    assert await a.cancel(att, "x") == 200  # the option follows the gateway's spelling
+    world.engine.set_variant(CID, "cancel_fee_field", "cancellation_fee")
+    assert await _cancel_fee(world, "UB-F2") == 200  # the option follows the gateway
 
 
 @pytest.mark.asyncio
