@@ -33,7 +33,11 @@ def test_rules_are_complete_data():
         assert r.id == cid and r.name_zh and r.production_base_url.startswith("https://")
         assert r.money_unit in ("fen", "yuan", "cents")
         assert r.coord_system in ("gcj02", "bd09", "gcj02_e6", "wgs84")
-        optional = {"access_token", "webhook_auth"}  # held, but not needed to send
+        optional = {
+            "access_token",
+            "webhook_auth",
+            "webhook_signing_key",
+        }  # held, but not needed to send
         assert set(r.credential_keys) >= set(r.secret_keys) - optional
         assert r.position_batch >= 1 and r.rate_limit_per_s > 0 and r.accept_timeout_s > 0
         assert all(k in r.rehearsal_credentials for k in r.credential_keys)

@@ -241,3 +241,19 @@ async def test_wrong_client_secret_is_an_auth_error(sandbox_world):
 def test_quote_is_binding_until_it_expires():
     q = mapping.parse_quote(canned(CID, "delivery_quotes"), T0, 900, 700)
     assert isinstance(q, Quote) and q.expired(T0.replace(hour=4, minute=10)) and not q.expired(T0)
+
+
+def test_webhook_key_is_optional_but_a_webhook_without_it_is_refused(monkeypatch):
+    from app.core.carriers.gateway import has_real_credentials
+    from app.core.config import Settings
+    from app.core.secrets import MemorySecretStore
+
+    for k, v in {"CLIENT_ID": "c", "CLIENT_SECRET": "s", "CUSTOMER_ID": "u"}.items():
+        monkeypatch.setenv(f"JUPEI_CARRIERS__UBER_DIRECT__{k}", v)
+    assert has_real_credentials(CID, Settings(), MemorySecretStore())
+    creds = {"client_id": "c", "client_secret": "s", "customer_id": "u"}
+    a = make_adapter(CID, mock_http(lambda r: httpx.Response(500)), credentials=creds)
+    body = b'{"kind":"event.delivery_status","status":"pickup"}'
+    sig = mapping.signature("", body)
+    with pytest.raises(CallbackRejected):
+        a.parse_callback(CallbackRequest("POST", "/cb", {}, {"x-uber-signature": sig}, body))

@@ -68,7 +68,8 @@ RULES = CarrierRules(
     accept_timeout_s=600,
     poll_interval_s=30,
     capabilities=frozenset({"quote", "rider_position", "callback", "proof_of_delivery"}),
-    credential_keys=("client_id", "client_secret", "customer_id", "webhook_signing_key"),
+    credential_keys=("client_id", "client_secret", "customer_id"),
+    # the webhook signing key is optional: without webhooks the desk polls
     secret_keys=("client_secret", "webhook_signing_key"),
     rehearsal_credentials={
         "client_id": "rehearsal-uber-client",
