@@ -161,12 +161,13 @@ def alert_text(
     """``新订单 #A008`` / ``需处理 #A002：骑手取消`` / ``需处理 美团 #1：顾客申请退款``;
     carrier and printer faults keep the core's words, which name the cause."""
     text = alert_kind_label(kind)
+    colon = QCoreApplication.translate("labels", "：")  # ": " in English
     if str(kind) in _OWN_WORDS_KINDS and message:
-        return f"{text}：{message}"
+        return f"{text}{colon}{message}"
     if order:  # a platform order's label carries its own number sign (美团 #1)
         text = f"{text} {order}" if "#" in order else f"{text} #{order}"
     if reason is not None:
-        text = f"{text}：{reason_label(reason)}"
+        text = f"{text}{colon}{reason_label(reason)}"
     elif str(kind) in _DETAIL_KINDS and message:
-        text = f"{text}：{message}"
+        text = f"{text}{colon}{message}"
     return text

@@ -1181,6 +1181,10 @@
         <source>顾客申请退款</source>
         <translation>Customer asks for a refund</translation>
     </message>
+    <message>
+        <source>：</source>
+        <translation>: </translation>
+    </message>
 </context>
 <context>
     <name>settings</name>

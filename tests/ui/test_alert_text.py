@@ -62,7 +62,7 @@ def test_the_source_desk_reasons_read_in_both_languages(qapp):
         remove_translators(qapp, ts)
         install_translators(qapp, "zh_CN")
     assert en[AttentionReason.SOURCE_CONFIRM_FAILED] == (
-        "Attention 美团 #12：Auto-accept failed; accept the order by hand"
+        "Attention 美团 #12: Auto-accept failed; accept the order by hand"
     )
     assert en[AttentionReason.CUSTOMER_REFUND_REQUESTED].endswith("Customer asks for a refund")
     assert en[AttentionReason.PLATFORM_TOOK_OVER].endswith("The platform took over the delivery")
