@@ -4,7 +4,8 @@ issuing bearer tokens it then verifies, and the REST deliveries API under
 ``{"code", "message"}``; coordinates arrive WGS-84 and are kept GCJ-02 in the engine.
 
 The disputed facts it can play (``POST /__sandbox/variant``, ``VARIANTS``):
-``cancel_fee_field``, the field the cancel answer names its fee in ("" = none at all).
+``cancel_fee_field``, the field the cancel answer names its fee in ("" = none at all);
+``currency``, the account's currency (default by place: cny inside China, usd elsewhere).
 ``POST /uber_direct/__control {"revoke_tokens": true}`` forgets every issued token.
 """
 
@@ -49,7 +50,7 @@ STATUS_OF: dict[SimState, tuple[str, bool]] = {
     SimState.RETURNED: ("returned", False),
 }
 # the disputed facts this sandbox can play (POST /__sandbox/variant), and their defaults
-VARIANTS = {"cancel_fee_field": "cancelation_fee"}
+VARIANTS = {"cancel_fee_field": "cancelation_fee", "currency": ""}
 # a 1x1 PNG: the "picture" proof of delivery
 PROOF_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -58,6 +59,13 @@ PROOF_PNG = base64.b64decode(
 
 def _iso(engine: SandboxEngine, t: float | None = None) -> str:
     return engine.wall(t).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _currency(engine: SandboxEngine, src: tuple[float, float]) -> str:
+    """The account's currency (lower case, as Uber's examples): the variant, else by
+    place, so a rehearsal store in China that enabled Uber Direct still runs."""
+    given = engine.variant(CARRIER, "currency", VARIANTS["currency"])
+    return given or ("usd" if wgs84_to_gcj02(*src) == src else "cny")
 
 
 class UberDirect(Front):
@@ -168,14 +176,15 @@ class UberDirect(Front):
     def _quote(self, doc: dict[str, Any], request: web.Request) -> dict[str, Any]:
         src, dst = self._points(doc)
         q = self.engine.quote(CARRIER, src, dst, 1000, ttl_s=900)
+        currency = _currency(self.engine, src)
         return {
             "kind": "delivery_quote",
             "id": "dqt_" + q.token.lower(),
             "created": _iso(self.engine),
             "expires": _iso(self.engine, q.expires_at),
             "fee": q.fee_fen,
-            "currency": "usd",
-            "currency_type": "USD",
+            "currency": currency,
+            "currency_type": currency.upper(),
             "dropoff_eta": _iso(self.engine, self.engine.now() + q.delivery_eta_s),
             "duration": q.delivery_eta_s // 60,
             "pickup_duration": q.pickup_eta_s // 60,
@@ -203,7 +212,11 @@ class UberDirect(Front):
             fee_fen=fee,
             distance_m=0,
             callback_url=request.headers.get("X-Sandbox-Callback-Url", ""),
-            extra={"tip": int(doc.get("tip") or 0), "quote_id": doc.get("quote_id", "")},
+            extra={
+                "tip": int(doc.get("tip") or 0),
+                "quote_id": doc.get("quote_id", ""),
+                "currency": _currency(self.engine, src),
+            },
         )
         o.carrier_order_id = (
             o.carrier_order_id
@@ -258,7 +271,7 @@ class UberDirect(Front):
             "courier_imminent": imminent,
             "fee": o.fee_fen,
             "tip": o.extra.get("tip", 0),
-            "currency": "usd",
+            "currency": o.extra.get("currency", "usd"),
             "created": _iso(self.engine, o.created_at),
             "updated": _iso(self.engine, max(snap.times.values())),
             "tracking_url": f"https://www.ubereats.com/orders/{o.carrier_order_id}",

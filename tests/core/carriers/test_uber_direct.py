@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from app.core.carriers.base import AuthError, CallbackRejected, CallbackRequest
+from app.core.carriers.base import AuthError, CallbackRejected, CallbackRequest, RejectedError
 from app.core.carriers.uber_direct import mapping
 from app.core.domain import Address, DeliveryStatus, Quote
 from app.core.geo import gcj02_to_wgs84
@@ -21,7 +21,8 @@ from tests.core.carriers.kit import adapter as make_adapter
 CID = "uber_direct"
 # an order abroad: San Francisco (outside China GCJ-02 and WGS-84 are the same)
 SF_STORE = replace(STORE, name="Golden Dragon", address="1 Market St, San Francisco, CA",
-                   phone="+14155550100", city="San Francisco", lat=37.7936, lng=-122.3950)  # fmt: skip
+                   phone="+14155550100", city="San Francisco", lat=37.7936, lng=-122.3950,
+                   currency="USD", country="US")  # fmt: skip
 SF_ORDER = make_order(
     "No spice",
     customer=replace(
@@ -257,3 +258,14 @@ def test_webhook_key_is_optional_but_a_webhook_without_it_is_refused(monkeypatch
     sig = mapping.signature("", body)
     with pytest.raises(CallbackRejected):
         a.parse_callback(CallbackRequest("POST", "/cb", {}, {"x-uber-signature": sig}, body))
+
+
+@pytest.mark.asyncio
+@pytest.mark.integration
+async def test_a_fee_in_another_currency_is_refused(sandbox_world):
+    world = await sandbox_world(CID, store=SF_STORE)
+    world.engine.set_variant(CID, "currency", "eur")
+    with pytest.raises(RejectedError, match="fee in EUR"):
+        await world.adapter.quote(SF_ORDER, key="UB-C")
+    world.engine.set_variant(CID, "currency", "usd")
+    assert (await world.adapter.quote(SF_ORDER, key="UB-C")).raw["currency"] == "usd"

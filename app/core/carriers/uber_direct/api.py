@@ -121,6 +121,10 @@ class Adapter(AdapterBase[Options]):
             country=self._country(),
         )
         doc = await self._call("POST", "/delivery_quotes", body, mutating=False)
+        got, want = str(doc.get("currency") or "").upper(), self.ctx.store.currency.upper()
+        if got and want and got != want:  # cents of another currency are not our money
+            msg = f"fee in {got}, [store] currency is {want}"
+            raise RejectedError(CARRIER, msg, code="currency")
         try:
             straight = mapping.straight_line_m(order, self.ctx.store)
             return mapping.parse_quote(doc, self._now(), self.opts.quote_validity_s, straight)
