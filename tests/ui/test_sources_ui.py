@@ -147,6 +147,7 @@ async def test_detail_box_shows_the_platform_side_and_confirms(qtbot):
     text = box.info.text()
     assert "美团 #12" in text and order.extra["source_order_id"] in text
     assert "待接单" in text and "顾客申请取消" in text
+    assert "美团 美团" not in text  # the label already names the platform
     assert not box.buttons["confirm"].isHidden() and box.buttons["self_delivery"].isHidden()
     assert await box.act("confirm") and svc.calls == [("confirm", 9)]
     svc.so, svc.stalled = _SourceOrder("confirmed"), True

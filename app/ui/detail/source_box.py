@@ -119,9 +119,10 @@ class SourceBox(QWidget):
         extra = order.extra or {}
         so = self.source_order
         src = source_of(order)
+        name, number = channel_label(src), order.pickup_no or ""
+        source = number if number.startswith(name) else f"{name} {number}"  # not 美团 美团 #1
         parts = [
-            f"<b>{_t('来源')}</b>: {html.escape(channel_label(src))} "
-            f"{html.escape(order.pickup_no or '')}",
+            f"<b>{_t('来源')}</b>: {html.escape(source.strip())}",
             f"<b>{_t('平台单号')}</b>: {html.escape(str(extra.get('source_order_id', '')))}",
         ]
         mode = fulfilment_label(order)
