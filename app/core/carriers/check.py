@@ -69,6 +69,12 @@ QUOTE_FIELDS: Mapping[str, Callable[[Any], tuple[Expect, ...]]] = {
         ("currency", ("currency",)),
         ("external_delivery_id", ("external_delivery_id",)),
     ),
+    "uber_direct": lambda o: (
+        ("quote id", ("id",)),
+        ("fee", ("fee",)),
+        ("currency", ("currency",)),
+        ("expires", ("expires",)),
+    ),
 }
 
 # A missing field that another option value would read: carrier -> option -> the field
@@ -84,6 +90,7 @@ PROBES: Mapping[str, Mapping[str, tuple[object, ...]]] = {
     "uupt": {"timestamp_unit": ("s", "ms"), "field_style": ("snake", "camel")},
     "dada": {"sign_empty_body": (True, False)},
     "doordash": {"secret_decoding": ("base64url", "raw")},  # HMAC key [L]
+    "uber_direct": {"address_format": ("line", "structured")},  # one-line accepted [?]
 }
 
 

@@ -5,7 +5,8 @@ issuing bearer tokens it then verifies, and the REST deliveries API under
 
 The disputed facts it can play (``POST /__sandbox/variant``, ``VARIANTS``):
 ``cancel_fee_field``, the field the cancel answer names its fee in ("" = none at all);
-``currency``, the account's currency (default by place: cny inside China, usd elsewhere).
+``currency``, the account's currency (default by place: cny inside China, usd elsewhere);
+``address_format``: "structured" refuses one-line addresses ("any" takes both).
 ``POST /uber_direct/__control {"revoke_tokens": true}`` forgets every issued token.
 """
 
@@ -50,7 +51,7 @@ STATUS_OF: dict[SimState, tuple[str, bool]] = {
     SimState.RETURNED: ("returned", False),
 }
 # the disputed facts this sandbox can play (POST /__sandbox/variant), and their defaults
-VARIANTS = {"cancel_fee_field": "cancelation_fee", "currency": ""}
+VARIANTS = {"cancel_fee_field": "cancelation_fee", "currency": "", "address_format": "any"}
 # a 1x1 PNG: the "picture" proof of delivery
 PROOF_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -160,8 +161,7 @@ class UberDirect(Front):
         }
 
     # ------------------------------------------------------------ deliveries
-    @staticmethod
-    def _points(doc: dict[str, Any]) -> tuple[tuple[float, float], tuple[float, float]]:
+    def _points(self, doc: dict[str, Any]) -> tuple[tuple[float, float], tuple[float, float]]:
         missing = [
             k
             for k in ("pickup_address", "dropoff_address", "dropoff_phone_number")
@@ -169,6 +169,11 @@ class UberDirect(Front):
         ]
         if missing:
             raise Fail("invalid_params", "missing: " + ",".join(missing))
+        if self.engine.variant(CARRIER, "address_format", "any") == "structured":
+            for k in ("pickup_address", "dropoff_address"):
+                if not str(doc[k]).lstrip().startswith("{"):
+                    raise Fail("invalid_params", f"{k} must be a structured address")
+                json.loads(doc[k])["street_address"]
         src = wgs84_to_gcj02(float(doc["pickup_latitude"]), float(doc["pickup_longitude"]))
         dst = wgs84_to_gcj02(float(doc["dropoff_latitude"]), float(doc["dropoff_longitude"]))
         return src, dst

@@ -274,3 +274,23 @@ async def test_doordash_raw_secret_variant_is_named(sandbox: SandboxServer) -> N
     assert not report.matched
     assert report.options_to_change == ['[carriers.doordash.options] secret_decoding = "raw"']
     assert "the quote works with secret_decoding = 'raw'" in report.render("en")
+
+
+@pytest.mark.asyncio
+async def test_uber_direct_answer_fields_are_read(sandbox: SandboxServer) -> None:
+    report = await check(sandbox, "uber_direct")
+    steps = {line.step: line.ok for line in report.lines}
+    assert report.matched, report.render("en")
+    assert steps["field quote id"] and steps["field fee"] and steps["field currency"]
+
+
+@pytest.mark.asyncio
+async def test_uber_direct_structured_address_variant_is_named(sandbox: SandboxServer) -> None:
+    sandbox.engine.set_variant("uber_direct", "address_format", "structured")
+    report = await check(sandbox, "uber_direct")
+    assert not report.matched
+    assert report.options_to_change == [
+        '[carriers.uber_direct.options] address_format = "structured"'
+    ]
+    fixed = settings("uber_direct", address_format="structured")
+    assert (await check(sandbox, "uber_direct", settings=fixed)).matched
