@@ -287,7 +287,10 @@ async def run_check(
 
 
 def _is_test(r: Any, base: str) -> bool:
-    return bool(r.sandbox_base_url) and base.rstrip("/") == r.sandbox_base_url.rstrip("/")
+    """The carrier's test host. A carrier whose test and production share one host
+    (DoorDash: the key decides) has none we can tell from the URL: never a test host."""
+    test, prod = r.sandbox_base_url.rstrip("/"), r.production_base_url.rstrip("/")
+    return bool(test) and test != prod and base.rstrip("/") == test
 
 
 async def _check(run: _Run, *, create_test_order: bool, test_host: bool) -> None:

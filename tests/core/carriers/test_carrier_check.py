@@ -294,3 +294,14 @@ async def test_uber_direct_structured_address_variant_is_named(sandbox: SandboxS
     ]
     fixed = settings("uber_direct", address_format="structured")
     assert (await check(sandbox, "uber_direct", settings=fixed)).matched
+
+
+def test_a_carrier_whose_test_and_production_share_a_host_has_no_test_host() -> None:
+    """DoorDash picks sandbox or production by the key, on one host: a live check must
+    never place a 'test' order there (it could be a real delivery)."""
+    from app.core.carriers.check import _is_test
+
+    dd = rules("doordash")
+    assert dd.sandbox_base_url == dd.production_base_url
+    assert not _is_test(dd, dd.sandbox_base_url)
+    assert _is_test(rules("uupt"), rules("uupt").sandbox_base_url)
