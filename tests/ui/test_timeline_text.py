@@ -161,3 +161,19 @@ def test_proof_of_delivery_reads_in_the_ui_language(qapp):
     finally:
         remove_translators(qapp, ts)
         install_translators(qapp, "zh_CN")
+
+
+def test_proof_of_delivery_is_drawn_in_the_detail(qapp):
+    import base64
+
+    from app.core.sandbox.uber_direct import PROOF_PNG
+    from app.ui.detail.panel import proof_html
+
+    png = base64.b64encode(PROOF_PNG).decode()
+    line = proof_html({"type": "picture", "document": png, "bytes": 70}, "送达凭证")
+    assert line.startswith("<b>送达凭证</b>: 照片 (1 KB)")
+    assert f"src='data:image/png;base64,{png}'" in line
+    pin = proof_html(
+        {"type": "pincode", "document": base64.b64encode(b"1234").decode(), "bytes": 4}, "x"
+    )
+    assert "<img" not in pin and "收货码" in pin

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 
 from PySide6.QtCore import Qt
@@ -28,6 +29,26 @@ from app.ui.detail.quotes import QuoteTable
 from app.ui.detail.source_box import SourceBox
 from app.ui.detail.timeline import Timeline
 from app.ui.detail.timeline_text import proof_type
+
+_IMAGE_MIME = ((b"\x89PNG", "image/png"), (b"\xff\xd8", "image/jpeg"), (b"GIF8", "image/gif"))
+_PROOF_MAX_BYTES = 2_000_000  # larger documents are named, not drawn
+
+
+def proof_html(proof: dict, label: str) -> str:
+    """A proof of delivery kept on the attempt (Uber Direct): its type and size, and the
+    picture or signature itself when it is an image (Qt draws ``data:`` URLs)."""
+    size = int(proof.get("bytes") or 0)
+    kind = html.escape(proof_type(str(proof.get("type"))))
+    line = f"<b>{html.escape(label)}</b>: {kind} ({max(size // 1024, 1)} KB)"
+    doc = str(proof.get("document") or "")
+    if not doc or size > _PROOF_MAX_BYTES:
+        return line
+    try:
+        head = base64.b64decode(doc[:16], validate=True)
+    except ValueError:
+        return line
+    mime = next((m for magic, m in _IMAGE_MIME if head.startswith(magic)), "")
+    return f"{line}<br><img src='data:{mime};base64,{doc}' height='120'>" if mime else line
 
 
 class OrderDetailPanel(QWidget):
@@ -195,9 +216,7 @@ class OrderDetailPanel(QWidget):
                          f" + {t_tip} {fmt_money(a.tip_fen, cur)} &nbsp; <b>{t_rider}</b>: {rider}")  # fmt: skip
             proof = a.extra.get("proof_of_delivery")
             if isinstance(proof, dict):  # kept on the attempt when it was delivered
-                size = f"{max(int(proof.get('bytes') or 0) // 1024, 1)} KB"
-                kind = html.escape(proof_type(str(proof.get("type"))))
-                parts.append(f"<b>{self.tr('送达凭证')}</b>: {kind} ({size})")
+                parts.append(proof_html(proof, self.tr("送达凭证")))
         return "<br>".join(parts)
 
     @staticmethod
