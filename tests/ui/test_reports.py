@@ -97,7 +97,10 @@ async def test_export_dialog_runs_off_thread_with_progress(qtbot, reports, tmp_p
     assert ws.max_row == 4
     entry = reports.db.audit_entries()[0]
     assert entry["action"] == "report_exported"
-    assert entry["detail"]["carriers"] == ["shansong", "sf", "meituan", "fengniao", "uupt"]
+    assert dlg.carrier_list.count() >= 6  # every carrier the app knows, in the registry's order
+    assert entry["detail"]["carriers"] == dlg.carriers()
+    assert entry["detail"]["carriers"][:5] == ["shansong", "sf", "meituan", "fengniao", "uupt"]
+    assert "dada" not in entry["detail"]["carriers"]
     dlg.format_combo.setCurrentIndex(1)
     assert dlg.path_edit.text().endswith(".csv")
 
