@@ -12,6 +12,8 @@ jupei hub [serve|migrate|store|secret|unmapped]  the chain hub server (app/hub, 
 jupei hub-join --url URL --code CODE  enrol this counter PC with a hub
 jupei carrier-check CARRIER [--live] [--create-test-order]
                                       first-day check: safe calls, compared with the adapter
+jupei diagnose [--zip PATH]          diagnostics for support: a summary, or one ZIP
+                                      (no secrets, no full phone numbers)
 jupei --version
 """
 
@@ -66,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     ps.add_argument("--concurrency", type=int, default=10)
     ps.add_argument("--dup-rate", type=float, default=0.0, help="share of repeated posts")
     ps.add_argument("--dispatch", choices=["auto", "manual"], default=None)
+    dg = sub.add_parser("diagnose", help="diagnostics for support: summary, or a ZIP")
+    dg.add_argument("--zip", type=Path, default=None, help="write the diagnostics ZIP here")
     from app.hub.cli import add_parsers
 
     add_parsers(sub)
@@ -86,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.cli import run_carrier_check
 
         return run_carrier_check(args)
+    if args.cmd == "diagnose":
+        from app.cli import run_diagnose
+
+        return run_diagnose(args)
     if args.cmd == "pos-sim":
         from app.cli import run_pos_sim
 

@@ -140,6 +140,22 @@ def run_carrier_check(args) -> int:
     return 0 if report.matched else 1
 
 
+def run_diagnose(args) -> int:
+    """Print a short summary, or with ``--zip PATH`` write the diagnostics ZIP for support
+    (config without secrets, redacted logs, database check, health, recent errors).
+    Exit 0, or 1 when the database check found a problem."""
+    from app.core.diagnostics import collect, default_zip_name, write_zip
+    from app.core.secrets import KeyringSecretStore
+
+    settings = load_settings(args.config)
+    diag = collect(settings, config_path=args.config, store=KeyringSecretStore())
+    print(diag.summary())
+    if args.zip is not None:
+        target = args.zip / default_zip_name() if args.zip.is_dir() else args.zip
+        print(f"diagnostics ZIP: {write_zip(diag, target)}")
+    return 0 if diag.database.get("ok", True) and "error" not in diag.database else 1
+
+
 def run_pos_sim(args) -> int:
     from app.core.pos.sim import main as sim_main
 
