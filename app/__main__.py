@@ -4,7 +4,8 @@ jupei [--config PATH]                 the counter GUI
 jupei --screenshot PNG [--demo S]     scripted offscreen demo, then a PNG of the window
 jupei --hq [--hub-url URL]            head office: every store's board, reports, export
 jupei --smoke                         bundle smoke test: one order through to delivered
-jupei serve                           the core headless (no Qt imported)
+jupei serve [--config PATH]           the core headless (no Qt imported); --config also
+                                      after any command; a broken config exits 2
 jupei sandbox [--carriers ..] [--port N] [--sources-port N]
                                       the six carrier sandboxes and the 美团/饿了么 simulators
 jupei pos-sim [--rate R] [--count N]  a sample POS posting signed orders
@@ -73,11 +74,29 @@ def _parser() -> argparse.ArgumentParser:
     from app.hub.cli import add_parsers
 
     add_parsers(sub)
+    _config_anywhere(sub)
     return p
+
+
+def _config_anywhere(sub: argparse._SubParsersAction) -> None:
+    """``--config PATH`` after the command too (``jupei serve --config PATH``): each
+    command takes it; SUPPRESS keeps a ``--config`` given before the command."""
+    for cmd in sub.choices.values():
+        cmd.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings TOML")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from app.core.config_errors import EXIT_CONFIG, ConfigError
+
+    try:
+        return _run(args)
+    except ConfigError as e:  # headless commands: one paragraph per language, no traceback
+        print(str(e), file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.cmd == "serve":
         from app.cli import run_serve
 

@@ -24,6 +24,7 @@ from pydantic_settings import (
 
 from app.core import paths
 from app.core.carriers.registry import CARRIER_IDS
+from app.core.config_errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,31 @@ class StoreSettings(BaseModel):
     @classmethod
     def _upper(cls, v: str) -> str:
         return v.strip().upper()
+
+    @model_validator(mode="after")
+    def _coordinates(self) -> StoreSettings:
+        """lat/lng on the globe (not swapped); in China within its extent, where the
+        carriers take GCJ-02."""
+        if not (-90.0 <= self.lat <= 90.0 and -180.0 <= self.lng <= 180.0):
+            raise ValueError(
+                f"@key=lat 坐标超出范围 lat={self.lat}, lng={self.lng}（纬度 -90..90，经度 -180..180；"
+                "是否把 lat 和 lng 写反了？）"
+                f" / coordinates out of range lat={self.lat}, lng={self.lng} (lat -90..90, "
+                "lng -180..180; are lat and lng swapped?)"
+            )
+        if self.country == "CN" and not (
+            _CN_LAT[0] <= self.lat <= _CN_LAT[1] and _CN_LNG[0] <= self.lng <= _CN_LNG[1]
+        ):
+            raise ValueError(
+                f"@key=lat 门店坐标 lat={self.lat}, lng={self.lng} 不在中国境内（GCJ-02 坐标，纬度在前）"
+                " / the store's coordinates are not in China (GCJ-02, lat first)"
+            )
+        return self
+
+
+# China's extent (lat, lng), generous: Hainan/南沙 to 漠河, 帕米尔 to 抚远
+_CN_LAT = (3.0, 54.0)
+_CN_LNG = (73.0, 136.0)
 
 
 class DatabaseSettings(BaseModel):
@@ -300,37 +326,112 @@ _CONFIG_PATH: dict[str, Path | None] = {"path": None}
 
 
 def load_settings(config_path: Path | None = None) -> Settings:
+    """The settings from env > file > defaults; any problem with the file (or the env) is
+    a ``ConfigError`` naming the file, line and key, in Chinese and English."""
+    from pydantic import ValidationError
+
+    from app.core.config_errors import ConfigError, from_validation_error
+
     path = config_path or paths.default_config_file()
-    _CONFIG_PATH["path"] = path if path.exists() else None
+    exists = path.is_file()
+    text = _read_checked(path) if exists else ""
+    _CONFIG_PATH["path"] = path if exists else None
     try:
         settings = Settings()
+    except ValidationError as e:
+        raise from_validation_error(path if exists else None, text, e.errors()) from None
+    except ConfigError:
+        raise
     finally:
         _CONFIG_PATH["path"] = None
-    if path.exists():
-        _refuse_file_secrets(path)
     return settings
 
 
-def _refuse_file_secrets(path: Path) -> None:
+def _read_checked(path: Path) -> str:
+    """The file's text, parsed once here so that syntax errors, unknown carriers/sources,
+    unsupported source modes and secrets are reported with their line before pydantic."""
     import tomllib
 
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    for cid, table in (data.get("carriers") or {}).items():
-        leaked = SECRET_KEYS & set(table or {})
-        if leaked:
-            raise ValueError(
-                f"{path}: [carriers.{cid}] holds {', '.join(sorted(leaked))}; secrets belong in "
-                "the OS keyring (settings dialog) or JUPEI_CARRIERS__<ID>__<KEY>, never in files"
-            )
-    for sid, table in (data.get("sources") or {}).items():
-        leaked = SOURCE_SECRET_KEYS & set(table or {})
-        if leaked:
-            raise ValueError(
-                f"{path}: [sources.{sid}] holds {', '.join(sorted(leaked))}; secrets belong in "
-                "the OS keyring or JUPEI_SOURCES__<ID>__<KEY>, never in files"
-            )
-    if "secret" in (data.get("pos") or {}):
-        raise ValueError(f"{path}: [pos] secret belongs in the keyring or JUPEI_POS__SECRET")
+    from app.core.config_errors import (
+        ConfigError,
+        check_names,
+        from_toml_error,
+        secret_in_file,
+    )
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(path, "", f"无法读取（{e}）", f"cannot be read ({e})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise from_toml_error(path, text, e) from None
+    for section, keys in (("sources", SOURCE_SECRET_KEYS), ("carriers", SECRET_KEYS)):
+        for sid, table in _tables(data.get(section)):
+            leaked = keys & set(table)
+            if leaked:
+                raise secret_in_file(path, text, (section, sid), sorted(leaked))
+    pos = data.get("pos")
+    if isinstance(pos, dict) and "secret" in pos:
+        raise secret_in_file(path, text, ("pos",), ["secret"])
+    problem = check_names(path, text, data)
+    if problem is not None:
+        raise problem
+    return text
+
+
+def _tables(section: Any) -> list[tuple[str, dict[str, Any]]]:
+    if not isinstance(section, dict):
+        return []
+    return [(k, v) for k, v in section.items() if isinstance(v, dict)]
+
+
+def load_settings_or_fallback(
+    config_path: Path | None = None,
+) -> tuple[Settings, ConfigError | None]:
+    """For the GUI: the settings, and ``None``, when the file loads (then it is also kept
+    as ``<name>.last-good.toml`` beside it); else the last good copy, or the defaults
+    when there is none (or it fails too), and the ``ConfigError`` to show."""
+    from app.core.config_errors import ConfigError, last_good_path
+
+    path = config_path or paths.default_config_file()
+    try:
+        settings = load_settings(path)
+    except ConfigError as problem:
+        good = last_good_path(path)
+        if good.is_file():
+            try:
+                settings = load_settings(good)
+                log.warning("config: %s; running on %s", problem.message("en"), good)
+                return settings, problem
+            except ConfigError:
+                log.warning("the last good config %s does not load either", good)
+        log.warning("config: %s; running on the defaults", problem.message("en"))
+        return load_settings(_NO_FILE), problem
+    keep_last_good(path)
+    return settings, None
+
+
+_NO_FILE = Path("\0jupei-no-config-file")  # never exists: the env and the defaults only
+
+
+def keep_last_good(path: Path) -> None:
+    """Copy a config that loaded fine beside it (only when it changed); best effort."""
+    from app.core.config_errors import last_good_path
+
+    if not path.is_file():
+        return
+    good = last_good_path(path)
+    try:
+        data = path.read_bytes()
+        if good.is_file() and good.read_bytes() == data:
+            return
+        tmp = good.with_name(good.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(good)
+    except OSError as e:
+        log.warning("could not keep the last good config at %s: %s", good, e)
 
 
 def file_data(settings: Settings) -> dict[str, Any]:
