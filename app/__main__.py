@@ -15,6 +15,7 @@ jupei carrier-check CARRIER [--live] [--create-test-order]
                                       first-day check: safe calls, compared with the adapter
 jupei diagnose [--zip PATH]          diagnostics for support: a summary, or one ZIP
                                       (no secrets, no full phone numbers)
+jupei backup PATH | restore PATH     online backup of the database / restore (app stopped)
 jupei --version
 """
 
@@ -74,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     from app.hub.cli import add_parsers
 
     add_parsers(sub)
+    from app import backup_cli
+
+    backup_cli.add_parsers(sub)
     _config_anywhere(sub)
     return p
 
@@ -117,6 +121,10 @@ def _run(args: argparse.Namespace) -> int:
         from app.cli import run_pos_sim
 
         return run_pos_sim(args)
+    if args.cmd in ("backup", "restore"):
+        from app import backup_cli
+
+        return backup_cli.run(args)
     if args.cmd in ("hub", "hub-join"):
         from app.hub.cli import run_hub, run_join
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.alerts import AlertRules
+from app.core.backup import BackupError, BackupScheduler, sqlite_path
 from app.core.carriers.gateway import CarrierGateway, rehearsal_wanted
 from app.core.carriers.http import CarrierHttp
 from app.core.clock import Clock, SystemClock
@@ -59,6 +60,7 @@ class Core:
     syncback_running: bool = False
     source_sims: RehearsalSources | None = None  # rehearsal: the platforms' simulators
     hub: HubLink | None = None  # the chain hub's inbox (runs once this PC joined a hub)
+    backups: BackupScheduler | None = None  # the daily online backup (SQLite, [backup])
     started: bool = False
     stopping: bool = False  # set first by ``stop``: nothing may start the worker after it
 
@@ -96,6 +98,8 @@ class Core:
         await self._follow_sources()
         if self.hub is not None:
             await self.hub.start()  # returns at once; long-polls in the background
+        if self.backups is not None:
+            self.backups.start()  # a worker thread copies; the loop only waits
         self.started = True
         log.info("JuPei core started%s", " in rehearsal mode (演练模式)" if svc.rehearsal else "")
 
@@ -114,6 +118,8 @@ class Core:
         """Stop taking work, finish or persist what is in flight, release resources."""
         svc = self.service
         self.stopping = True
+        if self.backups is not None:
+            await self.backups.stop()
         if self.hub is not None:
             await self.hub.stop()  # no relayed push enters while the desk stops
         if self.syncback is not None and self.syncback_running:
@@ -168,7 +174,23 @@ def build_core(
     )
     _note_secret_problem(service, secrets)
     service.start_headoffice()  # the last applied head-office settings, hub or no hub
-    return _wire(service, http, _sandbox(settings, rehearsal, sandbox_engine), secrets)
+    core = _wire(service, http, _sandbox(settings, rehearsal, sandbox_engine), secrets)
+    core.backups = _backups(settings, clock)
+    return core
+
+
+def _backups(settings: Settings, clock: Clock) -> BackupScheduler | None:
+    """The daily backup of a SQLite database, into ``[backup] folder`` or ``backups``
+    beside the database (the data dir for the default database)."""
+    b = settings.backup
+    if not b.enabled:
+        return None
+    try:
+        db = sqlite_path(settings.database_url())
+    except BackupError:
+        return None  # PostgreSQL: its own tools (pg_dump)
+    folder = Path(b.folder) if b.folder else db.parent / "backups"
+    return BackupScheduler(db, folder, clock.now, daily=b.keep_daily, weekly=b.keep_weekly)
 
 
 def _wire(

@@ -26,6 +26,9 @@ def _wait_for_signal() -> asyncio.Event:
 def run_serve(args) -> int:
     settings = load_settings(args.config)
     setup_logging(paths.log_dir(), settings.log_level)
+    from app.core.backup import hold_running_lock
+
+    hold_running_lock(paths.data_dir())  # `restore` refuses while it is held (our life)
 
     async def main() -> None:
         from app.bootstrap import build_core

@@ -24,6 +24,7 @@ def make_settings(tmp_path: Path, **overrides) -> Settings:
         "pos": {"port": 0, "secret": POS_SECRET},
         # the source simulators only where a test asks ("sources": True)
         "rehearsal": {"mode": "on", "speed": 0, "port": 0, "sources": False},
+        "backup": {"enabled": False},  # the daily backup only where a test asks
     }
     for k, v in overrides.items():
         base.setdefault(k, {}).update(v) if isinstance(v, dict) else base.__setitem__(k, v)

@@ -288,6 +288,16 @@ class HubLinkSettings(BaseModel):
     store_id: str = ""
 
 
+class BackupSettings(BaseModel):
+    """``[backup]``: the daily online backup into ``<data dir>/backups`` (kept: 7 daily,
+    4 weekly); README, Operations."""
+
+    enabled: bool = True
+    folder: str = ""  # empty: <data dir>/backups
+    keep_daily: int = Field(default=7, ge=1)
+    keep_weekly: int = Field(default=4, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JUPEI_", env_nested_delimiter="__", extra="ignore", toml_file=None
@@ -304,6 +314,7 @@ class Settings(BaseSettings):
     ui: UiSettings = Field(default_factory=UiSettings)
     callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
     hub: HubLinkSettings = Field(default_factory=HubLinkSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
     log_level: str = "INFO"
 
     @classmethod
