@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     ps.add_argument("--dispatch", choices=["auto", "manual"], default=None)
     dg = sub.add_parser("diagnose", help="diagnostics for support: summary, or a ZIP")
     dg.add_argument("--zip", type=Path, default=None, help="write the diagnostics ZIP here")
+    up = sub.add_parser("update", help="check the signed update feed ([updates] url)")
+    up.add_argument("--install", action="store_true", help="install a newer version")
+    up.add_argument("--yes", action="store_true", help="the manager's consent to install")
     from app.hub.cli import add_parsers
 
     add_parsers(sub)
@@ -125,6 +128,10 @@ def _run(args: argparse.Namespace) -> int:
         from app import backup_cli
 
         return backup_cli.run(args)
+    if args.cmd == "update":
+        from app.cli import run_update
+
+        return run_update(args)
     if args.cmd in ("hub", "hub-join"):
         from app.hub.cli import run_hub, run_join
 

@@ -163,3 +163,35 @@ def run_pos_sim(args) -> int:
     from app.core.pos.sim import main as sim_main
 
     return sim_main(args)
+
+
+def run_update(args) -> int:
+    """``update``: check the signed feed ([updates] url); ``--install --yes`` installs a
+    newer version (the --yes is the manager's consent) unless a delivery is live.
+    Exit 0: up to date or installed; 1: a newer version waits; 2: refused or failed."""
+    from app import __version__
+    from app.core.updates import UpdateError, Updater, bundle_dir, live_deliveries
+
+    settings = load_settings(args.config)
+    setup_logging(None, "WARNING")
+    up = Updater(
+        settings.updates,
+        current_version=__version__,
+        install_dir=bundle_dir(),
+        state_dir=paths.data_dir() / "updates",
+    )
+    try:
+        offer = up.check()
+        if offer is None:
+            print(f"JuPei {__version__}: up to date")
+            return 0
+        print(f"JuPei {offer.version} available (now {__version__}, {offer.size_bytes} bytes)")
+        if not args.install:
+            return 1
+        live = live_deliveries(settings.database_url())
+        version = up.install(consent=args.yes, live_deliveries=live)
+    except UpdateError as e:
+        print(f"update: {e} [{e.code}]")
+        return 2
+    print(f"JuPei {version} installed: restart the app")
+    return 0

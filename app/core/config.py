@@ -298,6 +298,16 @@ class BackupSettings(BaseModel):
     keep_weekly: int = Field(default=4, ge=0)
 
 
+class UpdateSettings(BaseModel):
+    """``[updates]``: the signed update feed (TUF metadata + archives made by
+    ``installer/update_repo.py``; checked with tufup). Empty ``url``: updates are off."""
+
+    url: str = ""  # base URL; metadata under <url>/metadata/, archives under <url>/targets/
+    channel: Literal["stable", "beta"] = "stable"  # beta: also b/rc pre-releases
+    # the trusted root.json shipped with the bundle; empty: <install dir>/update_root.json
+    root_file: str = ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JUPEI_", env_nested_delimiter="__", extra="ignore", toml_file=None
@@ -315,6 +325,7 @@ class Settings(BaseSettings):
     callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
     hub: HubLinkSettings = Field(default_factory=HubLinkSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
+    updates: UpdateSettings = Field(default_factory=UpdateSettings)
     log_level: str = "INFO"
 
     @classmethod

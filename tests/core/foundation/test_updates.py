@@ -1,0 +1,262 @@
+"""Signed updates end to end (issue 19, item 7): a feed made by installer/update_repo.py,
+served on loopback by http.server in a thread, checked and installed by app.core.updates
+(tufup). A newer version is installed into a temp install dir; an older one (and older
+metadata: rollback) is refused; a tampered archive is refused."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("tufup")
+
+from app.core.config import UpdateSettings
+from app.core.updates import ROOT_FILE_NAME, UpdateError, Updater
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("update_repo", ROOT / "installer/update_repo.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def feed(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """(base URL, the served repository dir) on 127.0.0.1, any free port."""
+    repo_dir = tmp_path / "pub" / "repository"
+    repo_dir.mkdir(parents=True)
+    handler = functools.partial(_Quiet, directory=str(repo_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", repo_dir
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _bundle(tmp_path: Path, version: str) -> Path:
+    b = tmp_path / f"bundle-{version}"
+    (b / "_internal").mkdir(parents=True, exist_ok=True)
+    (b / "JuPei.exe").write_text(f"jupei {version}\n", encoding="utf-8")
+    (b / "_internal" / "VERSION").write_text(version, encoding="utf-8")
+    return b
+
+
+def _publish(tmp_path: Path, served: Path, *versions: str) -> Path:
+    """Make the feed with the tool (work dir = keys + repository), copy it to the served
+    dir; returns the trusted root.json."""
+    tool = _tool()
+    work = tmp_path / "work"
+    root = tool.init(work)
+    for v in versions:
+        archive = tool.add(work, _bundle(tmp_path, v), v)
+        assert archive.is_file()
+    _sync(work, served)
+    return root
+
+
+def _sync(work: Path, served: Path) -> None:
+    shutil.copytree(work / "repository", served, dirs_exist_ok=True)
+
+
+def _installed(tmp_path: Path, version: str, root: Path) -> Path:
+    inst = tmp_path / "install"
+    shutil.copytree(_bundle(tmp_path, version), inst, dirs_exist_ok=True)
+    shutil.copyfile(root, inst / ROOT_FILE_NAME)  # as the build ships it
+    return inst
+
+
+def _updater(url: str, inst: Path, tmp_path: Path, current: str) -> Updater:
+    return Updater(
+        UpdateSettings(url=url),
+        current_version=current,
+        install_dir=inst,
+        state_dir=tmp_path / "state",
+    )
+
+
+def test_newer_version_found_and_installed(tmp_path: Path, feed) -> None:
+    url, served = feed
+    root = _publish(tmp_path, served, "0.1.0", "0.2.0")
+    inst = _installed(tmp_path, "0.1.0", root)
+    up = _updater(url, inst, tmp_path, "0.1.0")
+    offer = up.check()
+    assert offer is not None and offer.version == "0.2.0" and offer.size_bytes > 0
+    # consent and a quiet counter are required first
+    with pytest.raises(UpdateError) as e:
+        up.install(consent=False, live_deliveries=0)
+    assert e.value.code == "no_consent"
+    with pytest.raises(UpdateError) as e:
+        up.install(consent=True, live_deliveries=2)
+    assert e.value.code == "busy"
+    assert (inst / "_internal" / "VERSION").read_text() == "0.1.0"
+    assert up.install(consent=True, live_deliveries=0) == "0.2.0"
+    assert (inst / "_internal" / "VERSION").read_text() == "0.2.0"
+    assert (inst / "JuPei.exe").read_text() == "jupei 0.2.0\n"
+    # the next run (now 0.2.0) finds nothing newer
+    assert _updater(url, inst, tmp_path, "0.2.0").check() is None
+
+
+def test_older_version_on_the_feed_is_not_installed(tmp_path: Path, feed) -> None:
+    url, served = feed
+    root = _publish(tmp_path, served, "0.1.0")
+    inst = _installed(tmp_path, "0.3.0", root)
+    up = _updater(url, inst, tmp_path, "0.3.0")
+    assert up.check() is None
+    with pytest.raises(UpdateError) as e:
+        up.install(consent=True, live_deliveries=0)
+    assert e.value.code == "no_update"
+    assert (inst / "_internal" / "VERSION").read_text() == "0.3.0"
+
+
+def test_the_tool_refuses_to_publish_an_older_version(tmp_path: Path) -> None:
+    tool = _tool()
+    work = tmp_path / "work"
+    tool.init(work)
+    tool.add(work, _bundle(tmp_path, "0.2.0"), "0.2.0")
+    with pytest.raises(SystemExit, match="not newer"):
+        tool.add(work, _bundle(tmp_path, "0.1.0"), "0.1.0")
+
+
+def test_metadata_rollback_is_refused(tmp_path: Path, feed) -> None:
+    """The client saw timestamp version N; a feed (or a man in the middle) serving the
+    older, validly signed metadata again is refused (TUF rollback protection)."""
+    url, served = feed
+    root = _publish(tmp_path, served, "0.1.0")
+    old = tmp_path / "old-metadata"
+    shutil.copytree(served / "metadata", old)
+    tool = _tool()
+    tool.add(tmp_path / "work", _bundle(tmp_path, "0.2.0"), "0.2.0")
+    _sync(tmp_path / "work", served)
+    inst = _installed(tmp_path, "0.1.0", root)
+    assert _updater(url, inst, tmp_path, "0.1.0").check() is not None  # trusts the new one
+    shutil.rmtree(served / "metadata")
+    shutil.copytree(old, served / "metadata")
+    with pytest.raises(UpdateError) as e:
+        _updater(url, inst, tmp_path, "0.1.0").check()
+    assert e.value.code == "untrusted"
+    assert "version" in str(e.value).lower()
+
+
+def test_tampered_archive_is_refused(tmp_path: Path, feed) -> None:
+    url, served = feed
+    root = _publish(tmp_path, served, "0.1.0", "0.2.0")
+    archive = served / "targets" / "JuPei-0.2.0.tar.gz"
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same length, one byte flipped
+    archive.write_bytes(bytes(data))
+    inst = _installed(tmp_path, "0.1.0", root)
+    up = _updater(url, inst, tmp_path, "0.1.0")
+    assert up.check() is not None
+    with pytest.raises(UpdateError) as e:
+        up.install(consent=True, live_deliveries=0)
+    assert e.value.code == "tampered"
+    assert (inst / "_internal" / "VERSION").read_text() == "0.1.0"
+    assert not list((tmp_path / "state" / "targets").glob("JuPei-0.2.0*"))
+
+
+def test_metadata_signed_by_another_key_is_refused(tmp_path: Path, feed) -> None:
+    url, served = feed
+    root = _publish(tmp_path, served, "0.1.0")
+    inst = _installed(tmp_path, "0.1.0", root)
+    # a different publisher (other keys) replaces the feed
+    shutil.rmtree(served)
+    served.mkdir()
+    other = tmp_path / "other"
+    other.mkdir()
+    _publish(other, served, "0.1.0", "9.0.0")
+    with pytest.raises(UpdateError) as e:
+        _updater(url, inst, tmp_path, "0.1.0").check()
+    assert e.value.code == "untrusted"
+
+
+def test_off_not_bundle_no_root_bad_root_unreachable(tmp_path: Path) -> None:
+    inst = tmp_path / "install"
+    inst.mkdir()
+    off = Updater(UpdateSettings(), current_version="0.1.0", install_dir=inst, state_dir=tmp_path)
+    assert not off.enabled
+    codes = []
+    dead = "http://127.0.0.1:9"  # nothing listens on the discard port
+    not_bundle = Updater(
+        UpdateSettings(url=dead), current_version="0.1.0", install_dir=None, state_dir=tmp_path
+    )
+    for up in (off, not_bundle, _updater(dead, inst, tmp_path, "0.1.0")):
+        with pytest.raises(UpdateError) as e:
+            up.check()
+        codes.append(e.value.code)
+    assert codes == ["off", "not_bundle", "no_root"]
+    (inst / ROOT_FILE_NAME).write_text(json.dumps({"signed": {}}), encoding="utf-8")
+    with pytest.raises(UpdateError) as e:
+        _updater(dead, inst, tmp_path / "s1", "0.1.0").check()
+    assert e.value.code == "untrusted"
+    shutil.copyfile(_tool().init(tmp_path / "work"), inst / ROOT_FILE_NAME)
+    with pytest.raises(UpdateError) as e:
+        _updater(dead, inst, tmp_path / "s2", "0.1.0").check()
+    assert e.value.code == "unreachable"
+
+
+def test_cli_update_waits_for_the_rush_and_consent_then_installs(
+    tmp_path: Path, feed, tmp_data, monkeypatch, capsys
+) -> None:
+    """`python -m app update --install --yes`: refused while a delivery is live (counted
+    from the database, as a running `serve` would leave it), installed once it is done."""
+    from app.__main__ import main
+    from app.core import updates
+    from app.core.domain import DeliveryAttempt, DeliveryStatus
+    from app.core.storage.db import make_engine, migrate
+    from app.core.storage.repos import Database
+    from tests.fakes.clock import FakeClock
+    from tests.helpers import sample_order
+
+    url, served = feed
+    root = _publish(tmp_path, served, "0.1.0", "0.2.0")
+    inst = _installed(tmp_path, "0.1.0", root)
+    monkeypatch.setattr(updates, "bundle_dir", lambda: inst)
+    db_url = f"sqlite:///{tmp_path / 'jupei.db'}"
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "{db_url}"\n\n[updates]\nurl = "{url}"\n', encoding="utf-8")
+    engine = make_engine(db_url)
+    migrate(engine)
+    db = Database(engine)
+    clock = FakeClock()
+    oid = db.insert_orders([(sample_order(), "h1", "pos")], clock.now())[0].order.id
+    assert oid is not None
+    live = db.insert_attempt(
+        DeliveryAttempt(oid, 1, "dada", "JP-1-1", DeliveryStatus.PICKED_UP, created_at=clock.now())
+    )
+    assert updates.live_deliveries(db_url) == 1
+
+    assert main(["--config", str(cfg), "update"]) == 1
+    assert "0.2.0 available" in capsys.readouterr().out
+    assert main(["--config", str(cfg), "update", "--install"]) == 2
+    assert "[no_consent]" in capsys.readouterr().out
+    assert main(["--config", str(cfg), "update", "--install", "--yes"]) == 2
+    assert "[busy]" in capsys.readouterr().out
+    assert (inst / "_internal" / "VERSION").read_text() == "0.1.0"
+
+    db.save_attempt(live.with_(status=DeliveryStatus.DELIVERED), clock.now())
+    assert updates.live_deliveries(db_url) == 0
+    engine.dispose()
+    assert main(["--config", str(cfg), "update", "--install", "--yes"]) == 0
+    assert "0.2.0 installed" in capsys.readouterr().out
+    assert (inst / "_internal" / "VERSION").read_text() == "0.2.0"
