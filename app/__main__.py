@@ -16,6 +16,8 @@ jupei carrier-check CARRIER [--live] [--create-test-order]
 jupei diagnose [--zip PATH]          diagnostics for support: a summary, or one ZIP
                                       (no secrets, no full phone numbers)
 jupei backup PATH | restore PATH     online backup of the database / restore (app stopped)
+jupei update [--install --yes]        check the signed update feed; install a newer bundle
+                                      (--yes: the manager's consent; refused during deliveries)
 jupei --version
 """
 
