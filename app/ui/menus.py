@@ -95,6 +95,7 @@ def _tools_menu(win, acts: dict[str, QAction]) -> None:
     acts["import_bill"] = _action(win, t, tr("MainWindow", "导入运力账单…"), None, lambda: spawn(_gated(win, import_bill), "import bill"), "act_import_bill")  # fmt: skip
     acts["preview"] = _action(win, t, tr("MainWindow", "小票预览"), "Ctrl+Shift+P", lambda: open_preview(win), "act_preview")  # fmt: skip
     acts["held"] = _action(win, t, tr("MainWindow", "暂存的打印任务…"), None, lambda: spawn(held_prints(win), "held prints"), "act_held")  # fmt: skip
+    acts["diagnostics"] = _action(win, t, tr("MainWindow", "诊断包…"), None, lambda: open_diagnostics(win), "act_diagnostics")  # fmt: skip
     t.addSeparator()
     acts["autostart"] = _autostart_action(win, t)
     acts["about"] = _action(win, t, tr("MainWindow", "关于聚配"), None, lambda: _about(win), "actAbout")  # fmt: skip
@@ -132,6 +133,13 @@ def open_export(win):
     from app.ui.export_dialog import ExportDialog
 
     return _show(ExportDialog(win.service.export, win))
+
+
+def open_diagnostics(win):
+    """No PIN: the pack holds no secret, and support may need it when the PIN is lost."""
+    from app.ui.diagnostics_dialog import DiagnosticsDialog
+
+    return _show(DiagnosticsDialog(win.service, win))
 
 
 def open_preview(win):

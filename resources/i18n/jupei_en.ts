@@ -182,6 +182,10 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <source>诊断包…</source>
+        <translation>Diagnostics pack…</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/main_window.py" line="36" />
         <location filename="../../app/ui/main_window.py" line="166" />
         <source>聚配 JuPei — %1</source>
@@ -2253,6 +2257,81 @@
     <message>
         <source>门店看板（只读）</source>
         <translation>Store boards (read-only)</translation>
+    </message>
+</context>
+<context>
+    <name>DiagnosticsDialog</name>
+    <message>
+        <source>密钥（只用于脱敏）</source>
+        <translation>Secrets (used only to redact)</translation>
+    </message>
+    <message>
+        <source>版本和系统</source>
+        <translation>Version and system</translation>
+    </message>
+    <message>
+        <source>配置</source>
+        <translation>Configuration</translation>
+    </message>
+    <message>
+        <source>数据库检查</source>
+        <translation>Database check</translation>
+    </message>
+    <message>
+        <source>运力、订单来源和打印机</source>
+        <translation>Carriers, order sources and printers</translation>
+    </message>
+    <message>
+        <source>日志</source>
+        <translation>Logs</translation>
+    </message>
+    <message>
+        <source>打包</source>
+        <translation>Packing</translation>
+    </message>
+    <message>
+        <source>诊断包</source>
+        <translation>Diagnostics pack</translation>
+    </message>
+    <message>
+        <source>把版本、系统、配置（不含密钥）、最近的日志（已脱敏）、数据库检查和运行状况打包成一个 ZIP，发给客服。包里没有密钥，也没有完整的手机号。</source>
+        <translation>Packs the version, system, configuration (without secrets), recent logs (redacted), a database check and the health of the desk into one ZIP to send to support. It holds no secrets and no full phone numbers.</translation>
+    </message>
+    <message>
+        <source>浏览…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <source>生成诊断包</source>
+        <translation>Make diagnostics pack</translation>
+    </message>
+    <message>
+        <source>打开所在文件夹</source>
+        <translation>Open folder</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>保存到</source>
+        <translation>Save to</translation>
+    </message>
+    <message>
+        <source>保存诊断包</source>
+        <translation>Save diagnostics pack</translation>
+    </message>
+    <message>
+        <source>正在收集：%1</source>
+        <translation>Collecting: %1</translation>
+    </message>
+    <message>
+        <source>生成失败：%1</source>
+        <translation>Could not make the pack: %1</translation>
+    </message>
+    <message>
+        <source>已保存：%1</source>
+        <translation>Saved: %1</translation>
     </message>
 </context>
 </TS>
