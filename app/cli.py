@@ -145,18 +145,29 @@ def run_carrier_check(args) -> int:
 
 def run_diagnose(args) -> int:
     """Print a short summary, or with ``--zip PATH`` write the diagnostics ZIP for support
-    (config without secrets, redacted logs, database check, health, recent errors).
-    Exit 0, or 1 when the database check found a problem."""
+    (config without secrets, redacted logs, database check, health, recent errors). A
+    broken config does not stop it: the pack is made on the fallback settings and says
+    what is wrong. Exit 0, or 1 when the config or the database check found a problem."""
+    from app.core.config import load_settings_or_fallback
+    from app.core.config_errors import ConfigError
     from app.core.diagnostics import collect, default_zip_name, write_zip
     from app.core.secrets import KeyringSecretStore
 
-    settings = load_settings(args.config)
-    diag = collect(settings, config_path=args.config, store=KeyringSecretStore())
+    problem = ""
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as e:
+        settings = load_settings_or_fallback(args.config)[0]
+        problem = e.message("zh_CN") + "\n" + e.message("en")
+    diag = collect(
+        settings, config_path=args.config, store=KeyringSecretStore(), config_problem=problem
+    )
     print(diag.summary())
     if args.zip is not None:
         target = args.zip / default_zip_name() if args.zip.is_dir() else args.zip
         print(f"diagnostics ZIP: {write_zip(diag, target)}")
-    return 0 if diag.database.get("ok", True) and "error" not in diag.database else 1
+    db_ok = diag.database.get("ok", True) and "error" not in diag.database
+    return 0 if db_ok and not problem else 1
 
 
 def run_pos_sim(args) -> int:

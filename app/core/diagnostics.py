@@ -333,7 +333,11 @@ class Diagnostics:
         lines.append(
             f"logs: {len(self.logs)} file(s), {len(self.log_errors)} recent warnings/errors"
         )
-        lines += [f"could not collect: {p}" for p in self.problems]
+        if self.config.get("problem"):
+            lines.append(f"config problem: {self.config['problem']}")
+        lines += [
+            f"could not collect: {p}" for p in self.problems if p != self.config.get("problem")
+        ]
         return "\n".join(lines)
 
 
@@ -345,9 +349,11 @@ def collect(
     log_dir: Path | None = None,
     live: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    config_problem: str = "",
 ) -> Diagnostics:
     """Everything for the pack. ``live``: the running app's own view (printer states,
-    source health) when the GUI makes the pack; scrubbed like the rest."""
+    source health) when the GUI makes the pack; ``config_problem``: why the config file
+    did not load (the settings given are then the fallback); scrubbed like the rest."""
     step = progress or (lambda _p, _w: None)
     problems: list[str] = []
     step(5, "secrets")
@@ -360,6 +366,9 @@ def collect(
     except Exception as e:  # the pack says what failed and goes on
         problems.append(scrub(f"config: {type(e).__name__}: {e}"))
         config = {"path": str(config_path), "exists": False, "effective": {}, "file": ""}
+    if config_problem:
+        config["problem"] = scrub(config_problem)
+        problems.append(config["problem"])
     step(40, "database")
     database = database_info(settings.database_url())
     step(65, "health")
@@ -390,6 +399,8 @@ def write_zip(diag: Diagnostics, target: Path) -> Path:
         z.writestr("summary.txt", diag.summary() + "\n")
         z.writestr("system.json", js(diag.system))
         z.writestr("config.json", js(diag.config["effective"]))
+        if diag.config.get("problem"):
+            z.writestr("config_problem.txt", diag.config["problem"] + "\n")
         if diag.config["file"]:
             z.writestr("config.toml", diag.config["file"])
         z.writestr("database.json", js(diag.database))

@@ -166,3 +166,24 @@ def test_cli_diagnose_exits_1_on_a_corrupt_database(tmp_path, monkeypatch, capsy
     (data / "jupei.db").write_bytes(b"this is not a database" * 100)
     assert main(["diagnose"]) == 1
     assert "error:" in capsys.readouterr().out
+
+
+@pytest.mark.allow_warnings  # the fallback says "running on the defaults"
+def test_cli_diagnose_on_a_broken_config_still_makes_the_pack(tmp_path, monkeypatch, capsys):
+    """The pack is most wanted when the config is broken: it is made on the fallback
+    settings, says what is wrong, and a secret typed into the broken file is not in it."""
+    monkeypatch.setenv("JUPEI_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("app.core.secrets.KeyringSecretStore.get", lambda self, name: None)
+    conf = tmp_path / "broken.toml"
+    conf.write_text(
+        f'[carriers.dada]\napp_secret = "{KEYRING_SECRET}"\n[store\nname = "坏配置店"\n',
+        encoding="utf-8",
+    )
+    target = tmp_path / "d.zip"
+    assert main(["diagnose", "--config", str(conf), "--zip", str(target)]) == 1
+    out = capsys.readouterr().out
+    assert "config problem:" in out and str(conf) in out and KEYRING_SECRET not in out
+    texts = _zip_texts(target)
+    assert "broken.toml" in texts["config_problem.txt"]
+    assert "坏配置店" in texts["config.toml"] and 'app_secret = "***"' in texts["config.toml"]
+    assert not [n for n, t in texts.items() if KEYRING_SECRET in t]
