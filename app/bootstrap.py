@@ -32,6 +32,7 @@ from app.core.service import AppService
 from app.core.sources.desk import SourceDesk
 from app.core.sources.syncback import SyncBackWorker
 from app.core.storage.db import make_engine, migrate
+from app.core.storage.faults import StorageWatch
 from app.core.storage.hub_outbox_repo import HubOutboxRepo
 from app.core.storage.outbox_repo import OutboxRepo
 from app.core.storage.print_repo import PrintRepo
@@ -240,6 +241,7 @@ def _wire(
         clock=clock,
         webhook=WebhookSender(service),
         source_pushes=sources.pushes,
+        storage=StorageWatch(bus),  # disk full / read-only / locked: 503, banner, once
     )
     r = service.settings.rehearsal
     feed = None

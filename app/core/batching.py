@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
+from app.core.storage.faults import classify
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
@@ -91,7 +93,9 @@ class GroupCommit(Generic[T, R]):
                 items = [item for item, _ in batch]
                 results = await loop.run_in_executor(self._thread, self.commit, items)
             except Exception as e:  # every caller of the batch gets the failure
-                log.exception("%s: committing %d item(s) failed", self.name, len(batch))
+                if classify(e) is None:  # a storage fault is logged once a minute by its
+                    log.exception("%s: committing %d item(s) failed", self.name, len(batch))
+                # caller's StorageWatch (the POS API), not once per batch
                 for _, fut in batch:
                     if not fut.done():
                         fut.set_exception(e)

@@ -97,6 +97,8 @@ class AlertKind(StrEnum):
     # a platform refused an order's status sync-back for good; not cleared by the order
     # moving on (the platform still believes the old state): the cashier acknowledges
     SYNC_BACK = "sync_back"
+    # the database refused a write: disk full, read-only or locked (``storage.faults``)
+    STORAGE = "storage"
 
 
 class Severity(StrEnum):
@@ -193,6 +195,15 @@ class SourceHealthChanged(Event):
 
     source: str
     state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StorageStateChanged(Event):
+    """The database started refusing writes (``fault``: full | readonly | busy) or
+    accepts them again (``fault`` "")."""
+
+    fault: str
     detail: str = ""
 
 

@@ -26,6 +26,7 @@ from app.core.pos import openapi, views
 from app.core.pos.auth import AuthError, NonceBatcher, check_headers, replayed
 from app.core.pos.schema import OrderValidationError
 from app.core.pos.webhook import WebhookSender
+from app.core.storage.faults import StorageWatch, classify
 from app.core.storage.outbox_repo import OutboxRepo
 from app.core.storage.repos import InsertOutcome
 
@@ -81,18 +82,45 @@ def _http_error(e: web.HTTPException) -> web.Response:
     return error(e.status, code, e.reason or code)
 
 
-@web.middleware
-async def _errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """Every failure in the error shape; a bug is a logged 500, never a traceback page."""
-    try:
-        return await handler(request)
-    except web.HTTPException as e:
-        return _http_error(e)
-    except Exception:
-        log.exception("POS API %s %s failed", request.method, request.path)
-        return error(500, "internal_error", "internal error; the request was not applied")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SOURCE_PREFIX = f"{API}/sources/"
+
+
+def _errors(watch: StorageWatch) -> Any:
+    """Every failure in the error shape; a bug is a logged 500, never a traceback page. A
+    storage fault (disk full, read-only, locked) is a 503 with ``Retry-After``: nothing was
+    committed, so the POS (or the platform) sends it again; it is logged once a minute."""
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as e:
+            return _http_error(e)
+        except Exception as e:
+            fault = classify(e)
+            if fault is None:
+                log.exception("POS API %s %s failed", request.method, request.path)
+                return error(500, "internal_error", "internal error; the request was not applied")
+            watch.failed(fault, f"{request.method} {request.path}")
+            headers = {"Retry-After": str(fault.retry_after_s)}
+            if request.path.startswith(SOURCE_PREFIX):  # the platforms' retryable answer
+                return web.json_response({"error": "try again"}, status=503, headers=headers)
+            resp = error(503, fault.code, STORAGE_MESSAGES[fault.kind])
+            resp.headers.update(headers)
+            return resp
+        if request.method == "POST" and response.status in (200, 201):
+            watch.ok()  # an order (or push) was committed: writes work
+        return response
+
+    return errors
+
+
+STORAGE_MESSAGES = {
+    "full": "the counter PC's disk is full; nothing was stored, send the order again later",
+    "readonly": "the counter's database is read-only; nothing was stored, send it again later",
+    "busy": "the counter's database is busy; nothing was stored, send the order again",
+}
 
 
 class PosListener:
@@ -105,8 +133,10 @@ class PosListener:
         clock: Clock,
         webhook: WebhookSender | None = None,
         source_pushes: SourcePushes | None = None,
+        storage: StorageWatch | None = None,
     ) -> None:
         self.door = door
+        self.storage = storage or StorageWatch()  # storage faults: told once, logged 1/min
         self.source_pushes = source_pushes  # 美团/饿了么 pushes, when a source is in push mode
         self._settings = settings  # read live: tests and the settings dialog replace it
         cfg = settings().pos
@@ -172,7 +202,7 @@ class PosListener:
             self.webhook_running = False
 
     def _app(self, max_body: int) -> web.Application:
-        app = web.Application(client_max_size=max_body, middlewares=[_errors])
+        app = web.Application(client_max_size=max_body, middlewares=[_errors(self.storage)])
         app.router.add_get(f"{API}/health", self.health)
         app.router.add_get(f"{API}/openapi.json", self.spec)
         app.router.add_post(f"{API}/orders", self.create_order)

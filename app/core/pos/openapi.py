@@ -169,12 +169,29 @@ def _json(schema: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before sending the same request again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+# disk full, read-only or locked database (app/core/storage/faults.py): nothing was stored
+_STORAGE_503 = {
+    **_json(
+        "Error",
+        "storage fault, nothing was stored: code storage_full (disk full), storage_readonly "
+        "(database read-only) or storage_busy (database locked for more than 3 s); send the "
+        "same request again after Retry-After",
+    ),
+    "headers": _RETRY_AFTER,
+}
 _ERRORS = {
     "400": _json("Error", "malformed JSON"),
     "401": _json("Error", "missing header, clock skew, bad signature or replayed nonce"),
     "413": _json("Error", "body above [pos] max_body_bytes (256 KiB)"),
     "415": _json("Error", "body is not application/json"),
     "422": _json("Error", "a field is missing or invalid; nothing was stored"),
+    "503": _STORAGE_503,
 }
 _ID = [
     {
@@ -229,6 +246,7 @@ PATHS: dict[str, Any] = {
                 "200": _json("OrderDetail", "status, carrier, rider, fees, log"),
                 "404": _json("Error", "unknown pos_order_id"),
                 "401": _ERRORS["401"],
+                "503": _STORAGE_503,
             },
         }
     },
@@ -350,7 +368,13 @@ PATHS["/api/v1/sources/{source}/{kind}"] = {
             "400": _platform('美团外卖: bad sig, {"data":"ng","error":{"code":703}} (ASSUMED)'),
             "403": _platform('饿了么: bad signature, {"message":"invalid signature"} (ASSUMED)'),
             "404": _source_err("the source is off, or the kind is not one of its kinds"),
-            "503": _source_err("not stored (a needed read or the store failed): retry"),
+            "503": {
+                **_source_err(
+                    "not stored (a needed read failed, or disk full / database read-only or "
+                    "locked): the platform retries"
+                ),
+                "headers": _RETRY_AFTER,
+            },
         },
     }
 }

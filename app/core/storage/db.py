@@ -15,6 +15,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import CursorResult, Engine, create_engine, event
 
+from app.core.storage.faults import BUSY_TIMEOUT_S
+
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,7 +25,7 @@ def make_engine(url: str) -> Engine:
     is_sqlite = url.startswith("sqlite")
     kw: dict[str, Any] = {"future": True}
     if is_sqlite:
-        kw["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kw["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
         if url.rstrip("/") in ("sqlite:", "sqlite://", "sqlite:///:memory:"):
             from sqlalchemy.pool import StaticPool
 
@@ -39,7 +41,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            # a locked database is waited for 3 s, then the POS hears 503 storage_busy
+            # (a POS gives up after ~10 s and would retry into the same wait)
+            cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             cur.close()
 
     return engine

@@ -1,0 +1,201 @@
+"""Storage faults: a full disk, a read-only or a locked database.
+
+``classify`` names the fault behind a database exception (SQLite's ``SQLITE_FULL``,
+``SQLITE_READONLY``, ``SQLITE_BUSY``/``SQLITE_LOCKED``, ``SQLITE_IOERR``; PostgreSQL's
+SQLSTATE 53100 / 25006 / 55P03). ``StorageWatch`` keeps the current fault: it tells the
+counter once when trouble starts (an alert and a ``StorageStateChanged``) and once when
+a write succeeds again, and it logs a fault at most once a minute, never per request.
+
+The POS API answers such a request ``503`` with ``storage_full`` / ``storage_readonly`` /
+``storage_busy`` and ``Retry-After``: nothing of it was committed (an order is
+acknowledged only after its commit), so the POS sends the same order again later.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from app.core.events import (
+    AlertCleared,
+    AlertKind,
+    AlertRaised,
+    EventBus,
+    Severity,
+    StorageStateChanged,
+)
+
+log = logging.getLogger(__name__)
+
+FaultKind = Literal["full", "readonly", "busy"]
+
+#: SQLite waits this long for another writer's lock before it gives up (``busy_timeout``):
+#: well under a POS's usual 10 s timeout, so the POS hears 503 + Retry-After in time
+BUSY_TIMEOUT_S = 3.0
+#: how often a lasting fault is written to the log (the first time at once)
+LOG_EVERY_S = 60.0
+#: Retry-After (seconds) per fault: a lock passes quickly, disk space needs a human
+RETRY_AFTER_S: dict[FaultKind, int] = {"busy": 2, "full": 30, "readonly": 30}
+
+_SQLITE_NAMES: dict[str, FaultKind] = {
+    "SQLITE_FULL": "full",
+    "SQLITE_IOERR": "full",  # a write the OS refused; on a counter PC nearly always space
+    "SQLITE_READONLY": "readonly",
+    "SQLITE_CANTOPEN": "readonly",
+    "SQLITE_BUSY": "busy",
+    "SQLITE_LOCKED": "busy",
+}
+_SQLITE_WORDS: tuple[tuple[str, FaultKind], ...] = (
+    ("database or disk is full", "full"),
+    ("disk i/o error", "full"),
+    ("readonly database", "readonly"),
+    ("read-only", "readonly"),
+    ("unable to open database file", "readonly"),
+    ("database is locked", "busy"),
+    ("database table is locked", "busy"),
+)
+_PG_STATES: dict[str, FaultKind] = {
+    "53100": "full",  # disk_full
+    "53200": "full",  # out_of_memory
+    "25006": "readonly",  # read_only_sql_transaction
+    "55P03": "busy",  # lock_not_available
+    "40P01": "busy",  # deadlock_detected
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StorageFault:
+    kind: FaultKind
+    detail: str  # the driver's words, for the log
+
+    @property
+    def code(self) -> str:
+        """The POS API's error code."""
+        return f"storage_{self.kind}"
+
+    @property
+    def retry_after_s(self) -> int:
+        return RETRY_AFTER_S[self.kind]
+
+
+def classify(exc: BaseException) -> StorageFault | None:
+    """The storage fault behind ``exc`` (a SQLAlchemy or DB-API error, any depth of
+    ``__cause__`` / ``.orig``), or None when it is something else (a bug)."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        kind = _kind_of(e)
+        if kind is not None:
+            return StorageFault(kind, str(e).splitlines()[0][:200] if str(e) else kind)
+        orig = getattr(e, "orig", None)
+        e = orig if isinstance(orig, BaseException) else (e.__cause__ or e.__context__)
+    return None
+
+
+def _kind_of(e: BaseException) -> FaultKind | None:
+    if isinstance(e, sqlite3.Error):
+        name = str(getattr(e, "sqlite_errorname", "") or "")
+        for prefix, kind in _SQLITE_NAMES.items():
+            if name == prefix or name.startswith(prefix + "_"):
+                return kind
+        words = str(e).lower()
+        for text, kind in _SQLITE_WORDS:
+            if text in words:
+                return kind
+        return None
+    state = getattr(e, "sqlstate", None) or getattr(e, "pgcode", None)
+    if isinstance(state, str):
+        return _PG_STATES.get(state)
+    return None
+
+
+class RateLimitedLog:
+    """Logs one message per key at most once per ``every_s`` (and says how many it held
+    back); the first at once."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        *,
+        every_s: float = LOG_EVERY_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger, self.every_s, self.monotonic = logger, every_s, monotonic
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def log(self, key: str, level: int, msg: str, *args: object) -> bool:
+        """True when it was written."""
+        now = self.monotonic()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self.every_s:
+                self._held[key] = self._held.get(key, 0) + 1
+                return False
+            held = self._held.pop(key, 0)
+            self._last[key] = now
+        if held:
+            msg += " (%d more like it in the last %d s)"
+            args = (*args, held, int(self.every_s))
+        self.logger.log(level, msg, *args)
+        return True
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._last.pop(key, None)
+            self._held.pop(key, None)
+
+
+class StorageWatch:
+    """The database's current fault, told once per episode. Call ``failed`` and ``ok``
+    on the core's loop (they publish on the bus)."""
+
+    def __init__(
+        self,
+        bus: EventBus | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        log_every_s: float = LOG_EVERY_S,
+    ) -> None:
+        self.bus = bus
+        self.fault: StorageFault | None = None
+        self._log = RateLimitedLog(log, every_s=log_every_s, monotonic=monotonic)
+
+    def failed(self, fault: StorageFault, where: str) -> None:
+        self._log.log(
+            fault.kind,
+            logging.ERROR,
+            "storage fault (%s) at %s: %s; answering 503 %s until it passes",
+            fault.kind,
+            where,
+            fault.detail,
+            fault.code,
+        )
+        if self.fault is not None and self.fault.kind == fault.kind:
+            return
+        self.fault = fault
+        if self.bus is not None:
+            self.bus.publish(StorageStateChanged(fault.kind, fault.detail))
+            self.bus.publish(
+                AlertRaised(
+                    None, AlertKind.STORAGE, f"{fault.code}: {fault.detail}", Severity.CRITICAL
+                )
+            )
+
+    def ok(self) -> None:
+        """A write was committed: the fault (if any) has passed."""
+        if self.fault is None:
+            return
+        was, self.fault = self.fault, None
+        self._log.reset(was.kind)
+        log.info("storage fault (%s) has passed: writes succeed again", was.kind)
+        if self.bus is not None:
+            self.bus.publish(StorageStateChanged("", ""))
+            self.bus.publish(AlertCleared(None, AlertKind.STORAGE))
