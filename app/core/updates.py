@@ -52,9 +52,12 @@ class UpdateOffer:
 def bundle_dir() -> Path | None:
     """The PyInstaller bundle's folder, or None when running from source or a wheel
     (then updates come from pip, not from the feed)."""
-    if getattr(sys, "frozen", False):
-        return Path(sys.executable).resolve().parent
-    return None
+    if not getattr(sys, "frozen", False):
+        return None
+    exe = Path(sys.executable).resolve()
+    if sys.platform == "darwin" and exe.parents[2].suffix == ".app":  # pragma: no cover
+        return exe.parents[2]  # JuPei.app/Contents/MacOS/JuPei: the .app is archived whole
+    return exe.parent
 
 
 def live_deliveries(database_url: str) -> int:
@@ -122,6 +125,11 @@ class Updater:
             return Path(self.settings.root_file)
         if self.install_dir is None:
             raise UpdateError("not_bundle", "not running from the installed bundle")
+        # beside the executable, or in PyInstaller's contents folder (build.spec's datas)
+        inside = ("", "_internal", "Contents/Resources", "Contents/Frameworks")  # win/linux, mac
+        for folder in (self.install_dir / sub for sub in inside):
+            if (folder / ROOT_FILE_NAME).is_file():
+                return folder / ROOT_FILE_NAME
         return self.install_dir / ROOT_FILE_NAME
 
     def _new_client(self) -> Any:

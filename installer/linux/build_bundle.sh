@@ -15,7 +15,7 @@ fi
 [ -n "$PY" ] || { echo "need python3.12+ to build the bundle"; exit 2; }
 echo "building with $("$PY" --version)"
 [ -x .venv-build/bin/python ] || "$PY" -m venv .venv-build
-.venv-build/bin/python -m pip install -q --disable-pip-version-check ".[build]"
+.venv-build/bin/python -m pip install -q --disable-pip-version-check ".[build,updates]"
 .venv-build/bin/pyinstaller --noconfirm --clean --log-level WARN build.spec
 echo "== build took ${SECONDS}s"
 du -sh dist/JuPei
@@ -23,4 +23,10 @@ QT_QPA_PLATFORM=offscreen timeout 120 dist/JuPei/JuPei --smoke
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
 tar -C dist -czf "dist/JuPei-$VERSION-linux-x86_64.tar.gz" JuPei
 ls -lh "dist/JuPei-$VERSION-linux-x86_64.tar.gz"
+# signed update feed (README "Updates"): with JUPEI_UPDATE_WORK (the tool's work dir, keys
+# in it) the bundle is also archived, registered and signed as JuPei-$VERSION.tar.gz
+if [ -n "${JUPEI_UPDATE_WORK:-}" ]; then
+  .venv-build/bin/python installer/update_repo.py add --work "$JUPEI_UPDATE_WORK" \
+    --bundle dist/JuPei --version "$VERSION"
+fi
 echo "== total ${SECONDS}s"

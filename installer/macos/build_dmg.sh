@@ -15,7 +15,7 @@ VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
 /usr/libexec/PlistBuddy -c "Set :CFBundleShortVersionString $VERSION" installer/macos/Info.plist
 /usr/libexec/PlistBuddy -c "Set :CFBundleVersion $VERSION" installer/macos/Info.plist
 python3.12 -m venv .venv-build
-.venv-build/bin/pip install -q ".[build]"
+.venv-build/bin/pip install -q ".[build,updates]"
 .venv-build/bin/pyinstaller --noconfirm --clean build.spec
 QT_QPA_PLATFORM=offscreen dist/JuPei.app/Contents/MacOS/JuPei --smoke
 if [ -n "${SIGN_ID:-}" ]; then
@@ -30,3 +30,9 @@ if [ -n "${SIGN_ID:-}" ]; then
   xcrun stapler staple "$DMG"
 fi
 echo "built $DMG"
+# signed update feed (README "Updates"): with JUPEI_UPDATE_WORK the .app is also archived,
+# registered and signed as JuPei-$VERSION.tar.gz (the keys are in that work dir)
+if [ -n "${JUPEI_UPDATE_WORK:-}" ]; then
+  .venv-build/bin/python installer/update_repo.py add --work "$JUPEI_UPDATE_WORK" \
+    --bundle dist/JuPei.app --version "$VERSION"
+fi

@@ -82,7 +82,7 @@ def _sync(work: Path, served: Path) -> None:
 def _installed(tmp_path: Path, version: str, root: Path) -> Path:
     inst = tmp_path / "install"
     shutil.copytree(_bundle(tmp_path, version), inst, dirs_exist_ok=True)
-    shutil.copyfile(root, inst / ROOT_FILE_NAME)  # as the build ships it
+    shutil.copyfile(root, inst / "_internal" / ROOT_FILE_NAME)  # where build.spec puts it
     return inst
 
 
