@@ -25,6 +25,7 @@ from app.core.pos.webhook import WebhookSender
 from app.core.printing.service import PrintDeps, PrintService
 from app.core.reconciliation.service import ReportService
 from app.core.rehearsal import RehearsalDriver, RehearsalFeed, RehearsalSources, rehearsal_sources
+from app.core.retention import RetentionJob
 from app.core.sandbox.engine import SandboxEngine
 from app.core.sandbox.server import SandboxServer
 from app.core.secrets import KeyringSecretStore, SecretStore
@@ -38,6 +39,7 @@ from app.core.storage.outbox_repo import OutboxRepo
 from app.core.storage.print_repo import PrintRepo
 from app.core.storage.repos import Database
 from app.core.storage.syncback_repo import SyncBackRepo
+from app.core.storage.upgrade import sqlite_file, upgrade_file
 from app.hub.link import HubLink
 from app.hub.upload import HubUploader, health_doc
 
@@ -62,6 +64,7 @@ class Core:
     source_sims: RehearsalSources | None = None  # rehearsal: the platforms' simulators
     hub: HubLink | None = None  # the chain hub's inbox (runs once this PC joined a hub)
     backups: BackupScheduler | None = None  # the daily online backup (SQLite, [backup])
+    retention: RetentionJob | None = None  # [privacy] retain_days, nightly
     started: bool = False
     stopping: bool = False  # set first by ``stop``: nothing may start the worker after it
 
@@ -101,6 +104,8 @@ class Core:
             await self.hub.start()  # returns at once; long-polls in the background
         if self.backups is not None:
             self.backups.start()  # a worker thread copies; the loop only waits
+        if self.retention is not None:
+            self.retention.start()
         self.started = True
         log.info("JuPei core started%s", " in rehearsal mode (演练模式)" if svc.rehearsal else "")
 
@@ -123,6 +128,8 @@ class Core:
             await self.backups.stop()
         if self.hub is not None:
             await self.hub.stop()  # no relayed push enters while the desk stops
+        if self.retention is not None:
+            await self.retention.stop()
         if self.syncback is not None and self.syncback_running:
             await self.syncback.stop()  # before the sources close their HTTP client
             self.syncback_running = False
@@ -156,6 +163,9 @@ def build_core(
 ) -> Core:
     clock = clock or SystemClock()
     secrets = secrets or KeyringSecretStore()
+    db_file = sqlite_file(settings.database_url())
+    if db_file is not None:
+        upgrade_file(db_file)  # an older release's file: migrated on a copy, swapped in
     engine = make_engine(settings.database_url())
     migrate(engine)
     db = Database(engine)
@@ -272,6 +282,7 @@ def _wire(
         syncback,
         source_sims=sims,
         hub=hub,
+        retention=RetentionJob(db.engine, clock, lambda: live().privacy.retain_days),
     )
 
 

@@ -308,6 +308,14 @@ class UpdateSettings(BaseModel):
     root_file: str = ""
 
 
+class PrivacySettings(BaseModel):
+    """``[privacy]``: customers' full phone numbers and addresses are kept ``retain_days``
+    (PIPL: only as long as the business needs); a nightly job then masks them, keeping the
+    masked phone, the district and the amounts for reports (app/core/retention.py)."""
+
+    retain_days: int = Field(default=90, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JUPEI_", env_nested_delimiter="__", extra="ignore", toml_file=None
@@ -326,6 +334,7 @@ class Settings(BaseSettings):
     hub: HubLinkSettings = Field(default_factory=HubLinkSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
     updates: UpdateSettings = Field(default_factory=UpdateSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     log_level: str = "INFO"
 
     @classmethod

@@ -1,0 +1,190 @@
+"""Issue 19 item 4: a database made by an older release opens in this one.
+
+- every committed release fixture (``tests/data/upgrade/jupei_<rev>.db``) is migrated to
+  head on a copy and every row compared with ``make_fixture.rows()``;
+- a database built at the first revision with those rows is upgraded to head, every row
+  checked, and the app's own repos read it;
+- a migration that fails leaves the old file byte for byte as it was, and says so."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, select
+
+from app.core.storage.db import MIGRATIONS, make_engine, migrate
+from app.core.storage.repos import Database
+from app.core.storage.upgrade import (
+    SUFFIX,
+    UpgradeFailed,
+    file_revision,
+    head_revision,
+    sqlite_file,
+    upgrade_file,
+)
+from tests.core.upgrade.make_fixture import FIXTURES, make, rows
+
+FIXTURE_FILES = sorted(FIXTURES.glob("jupei_*.db"))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _check_every_row(path: Path, written: dict[str, list[str]] | None = None) -> int:
+    """Every expected row is there with every column it was written with; returns the
+    number of rows checked."""
+    expected = rows()
+    engine = make_engine(f"sqlite:///{path}")
+    checked = 0
+    try:
+        md = MetaData()
+        md.reflect(engine)
+        with engine.connect() as c:
+            for name, want_rows in expected.items():
+                cols = (written or {}).get(name) if written is not None else list(want_rows[0])
+                if cols is None:
+                    continue  # the older schema had no such table: nothing was written
+                table = md.tables[name]
+                keys = [k.name for k in table.primary_key.columns]
+                got = {
+                    tuple(r._mapping[k] for k in keys): r._mapping for r in c.execute(select(table))
+                }
+                assert len(got) == len(want_rows), name
+                for want in want_rows:
+                    pk = tuple(want[k] for k in keys)
+                    row = got[pk]
+                    for col in cols:
+                        assert _same(row[col], want[col]), (name, pk, col)
+                    checked += 1
+    finally:
+        engine.dispose()
+    return checked
+
+
+def _same(got: Any, want: Any) -> bool:
+    if isinstance(want, float):
+        return isinstance(got, float) and abs(got - want) < 1e-12
+    if isinstance(want, bool):
+        return bool(got) is want
+    return bool(got == want)
+
+
+def test_this_release_has_a_fixture() -> None:
+    assert FIXTURES / f"jupei_{head_revision()}.db" in FIXTURE_FILES, (
+        "run: python -m tests.core.upgrade.make_fixture (and commit the file)"
+    )
+    for f in FIXTURE_FILES:
+        assert f.stat().st_size < 600_000, f"{f.name} is too big for the repo"
+
+
+@pytest.mark.parametrize("fixture", FIXTURE_FILES, ids=lambda p: p.name)
+def test_release_fixture_migrates_to_head_every_row_kept(fixture: Path, tmp_path: Path) -> None:
+    db = tmp_path / "jupei.db"
+    shutil.copyfile(fixture, db)
+    upgrade_file(db)
+    assert file_revision(db) == head_revision()
+    assert _check_every_row(db) == sum(len(v) for v in rows().values())
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        migrate(engine)  # what the app does next: nothing left to do
+        with engine.connect() as c:
+            assert c.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        detail = Database(engine).get_order_by_pos_id("POS-2026-00003")
+        assert detail is not None and detail.customer.phone.startswith("1")
+    finally:
+        engine.dispose()
+
+
+def test_first_revision_upgrades_to_head_every_row_checked(tmp_path: Path) -> None:
+    from tests.core.upgrade.make_fixture import insert_rows, schema_at
+
+    db = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        schema_at(engine, "0001")
+        written = insert_rows(engine, rows())
+    finally:
+        engine.dispose()
+    assert "source_orders" not in written and "orders" in written  # 0001 predates sources
+    before = _check_every_row(db, written)
+    assert before > 200
+
+    assert upgrade_file(db) == "0001"
+    assert file_revision(db) == head_revision()
+    assert not Path(f"{db}{SUFFIX}").exists()
+    assert _check_every_row(db, written) == before
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        got = Database(engine).get_order_by_pos_id("POS-2026-00010")
+        assert got is not None and got.total_fen == rows()["orders"][9]["total_fen"]
+    finally:
+        engine.dispose()
+
+
+def _broken_migrations(tmp_path: Path) -> Path:
+    """This release's migrations plus one after head that changes the schema and fails."""
+    mig = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, mig, ignore=shutil.ignore_patterns("__pycache__"))
+    head = head_revision()
+    (mig / "versions" / "9999_broken.py").write_text(
+        f'''"""a migration that fails half-way"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("orders", sa.Column("half_done", sa.Integer(), nullable=True))
+    op.execute("UPDATE orders SET customer_phone = 'gone'")
+    raise RuntimeError("injected failure")
+
+
+def downgrade() -> None:
+    pass
+''',
+        encoding="utf-8",
+    )
+    return mig
+
+
+@pytest.mark.allow_warnings  # the failure is logged as an error, on purpose
+def test_failed_migration_leaves_old_file_untouched(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "jupei.db"
+    make(db)  # this release's database, WAL mode, as the app leaves it
+    digest = _digest(db)
+    mig = _broken_migrations(tmp_path)
+    assert head_revision(mig) == "9999"
+
+    with pytest.raises(UpgradeFailed) as err:
+        upgrade_file(db, mig)
+    msg = str(err.value)
+    assert str(db) in msg and "left untouched" in msg and "injected failure" in msg
+    assert head_revision() in msg  # the revision the file stays at
+    assert any("left untouched" in r.getMessage() for r in caplog.records)
+    assert _digest(db) == digest
+    assert file_revision(db) == head_revision()
+    assert not Path(f"{db}{SUFFIX}").exists()
+    assert _check_every_row(db) == sum(len(v) for v in rows().values())
+
+
+def test_nothing_to_do_at_head_or_for_a_new_file(tmp_path: Path) -> None:
+    db = tmp_path / "jupei.db"
+    assert upgrade_file(db) is None  # no file yet: migrate() makes it
+    make(db)
+    digest = _digest(db)
+    assert upgrade_file(db) is None
+    assert _digest(db) == digest
+    assert sqlite_file(f"sqlite:///{db}") == db
+    assert sqlite_file("sqlite:///:memory:") is None
+    assert sqlite_file("postgresql://x/y") is None
