@@ -82,6 +82,7 @@ _.resizeEvent  # unused method (app/ui/map/view.py:255)
 _._every_carrier  # unused method (app/core/config.py:119)
 _._supported_modes  # pydantic model_validator (app/core/config.py SourcesSettings)
 _._upper  # pydantic field_validator (app/core/config.py StoreSettings currency/country)
+_._coordinates  # pydantic model_validator (app/core/config.py StoreSettings lat/lng)
 
 # 2. test hooks
 _.set_rows  # tests fill the board model directly (tests/ui/test_board_model.py, test_map.py)

@@ -434,6 +434,7 @@ def load_settings_or_fallback(
         if good.is_file():
             try:
                 settings = load_settings(good)
+                problem.running_on = good
                 log.warning("config: %s; running on %s", problem.message("en"), good)
                 return settings, problem
             except ConfigError:

@@ -36,6 +36,7 @@ class ConfigError(ValueError):
         self.zh = zh
         self.en = en
         self.more = more  # further problems in the same file, not spelled out
+        self.running_on: Path | None = None  # the GUI's fallback: the last good copy used
         super().__init__(f"{self.message('zh_CN')}\n{self.message('en')}")
 
     def message(self, lang: str) -> str:

@@ -59,6 +59,12 @@ def _file_data(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # missing or broken: the full load reports it
+        pass
+    # broken: the GUI runs on the last good copy beside it (app.core.config), if any
+    good = path.with_name(path.stem + ".last-good.toml")
+    try:
+        return tomllib.loads(good.read_text(encoding="utf-8")) if good.is_file() else {}
+    except (OSError, ValueError):
         return {}
 
 

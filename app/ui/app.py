@@ -125,11 +125,12 @@ def _run_loop(app, args, single, window: MainWindow) -> int:
 
     import qasync
 
-    from app.core.config import load_settings
+    from app.core.config import load_settings_or_fallback
     from app.core.runtime import RESPONSIVE_SWITCH_INTERVAL_S, CoreRuntime
     from app.ui.garbage import GuiThreadCollector
 
-    settings = load_settings(getattr(args, "config", None))
+    # a broken file: the last good copy or the defaults, and a banner (issue 19 item 2)
+    settings, problem = load_settings_or_fallback(getattr(args, "config", None))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     # the core's own thread and loop; the GUI keeps qasync
@@ -137,7 +138,7 @@ def _run_loop(app, args, single, window: MainWindow) -> int:
     collector = GuiThreadCollector(app)  # Qt objects are freed on the GUI thread only
     runtime.start()
     try:
-        return loop.run_until_complete(_main(app, args, settings, single, runtime, window))
+        return loop.run_until_complete(_main(app, args, settings, single, runtime, window, problem))
     finally:
         if single is not None:
             single.close()
@@ -165,7 +166,7 @@ async def start_core(settings, *, config_path=None, **build):
     return core
 
 
-async def _main(app, args, settings, single, runtime, window: MainWindow) -> int:
+async def _main(app, args, settings, single, runtime, window: MainWindow, problem=None) -> int:
     """Window first: it is already shown (saying 正在启动…); the core is built on its own
     thread while this thread builds the board, detail, map and menus."""
     import asyncio
@@ -188,6 +189,11 @@ async def _main(app, args, settings, single, runtime, window: MainWindow) -> int
     core = None
     try:
         window.attach(proxy, tile_source=tile_source())
+        if problem is not None:
+            lang = getattr(args, "lang", None) or settings.ui.language
+            window.show_config_problem(
+                problem.message(lang), on_last_good=problem.running_on is not None
+            )
         core = await building
         proxy.attach(core.service)
         await window.start()  # the board's newest page, before carriers and the POS start

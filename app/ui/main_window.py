@@ -187,6 +187,17 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.conn_label)
         self._show_secret_problem()
 
+    def show_config_problem(self, problem: str, *, on_last_good: bool) -> None:
+        """The settings file could not be used: a red banner on top, with a button to
+        the settings; it goes once the settings are saved (issue 19 item 2)."""
+        from app.ui.banners import ConfigProblemBanner
+
+        banner = ConfigProblemBanner(problem, on_last_good=on_last_good, parent=self)
+        banner.open_settings.connect(self.open_settings)
+        self.centralWidget().layout().insertWidget(0, banner)  # type: ignore[attr-defined]
+        if self.service is not None:
+            self.bridge.settings_changed.connect(lambda _e: banner.hide())
+
     def _show_secret_problem(self) -> None:
         if self.service.secret_problem:
             self.statusBar().showMessage(

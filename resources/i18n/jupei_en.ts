@@ -180,6 +180,25 @@
     </message>
 </context>
 <context>
+    <name>ConfigProblemBanner</name>
+    <message>
+        <source>配置文件有问题，已按上次可用的配置启动。</source>
+        <translation>The settings file has a problem; JuPei started on the last good settings.</translation>
+    </message>
+    <message>
+        <source>配置文件有问题，已按默认配置启动。</source>
+        <translation>The settings file has a problem; JuPei started on the default settings.</translation>
+    </message>
+    <message>
+        <source>打开设置…</source>
+        <translation>Open settings…</translation>
+    </message>
+    <message>
+        <source>隐藏</source>
+        <translation>Hide</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>诊断包…</source>
