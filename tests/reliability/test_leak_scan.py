@@ -1,7 +1,9 @@
 """Leak scan (issue 10): after a full rehearsal flow (POS -> signed HTTP API -> carrier
 sandboxes -> dispatch -> delivered -> printing -> xlsx/csv export -> settings saved), no
-secret appears in the database, config, logs, tickets or exports, and no full mobile
-number appears in logs, tickets or exports.
+secret appears in the database, config, logs, tickets, exports or the diagnostics ZIP
+(issue 19: made in-process with the secret store, and by ``python -m app diagnose --zip``
+in a fresh process that knows only the env), and no full mobile number appears in logs,
+tickets, exports or any file of the diagnostics ZIP.
 
 The database may keep the customer's phone (delivery needs it); it must not keep secrets.
 PDF tickets are raster images (``render.save_pdf``), so their text is checked on the
@@ -9,18 +11,23 @@ PDF tickets are raster images (``render.save_pdf``), so their text is checked on
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
+import os
 import random
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from app.core.carriers.gateway import credentials_for
+from app.core.diagnostics import collect, write_zip
 from app.core.domain import DeliveryStatus
 from app.core.logs import setup_logging
 from app.core.pos.sim import make_order_payload, post_orders
@@ -167,6 +174,13 @@ async def test_no_secret_or_full_phone_leaks_after_full_rehearsal_flow(tmp_path,
             svc.config_path = config_path
             await svc.save_settings(svc.settings)
             logging.getLogger("tests.leak").info("%s: flow done", RUN_MARKER)
+            # the diagnostics pack as the GUI makes it: the running app's store and view
+            live = {"printers": [dataclasses.asdict(p) for p in svc.printer_status()]}
+            diag = collect(
+                svc.settings, config_path=config_path, store=svc.secrets, log_dir=log_dir,
+                live=live,
+            )  # fmt: skip
+            zip_in_process = write_zip(diag, out_dir / "diag-gui.zip")
     finally:
         for h in list(root.handlers):
             if getattr(h, "_jupei", False):
@@ -175,6 +189,20 @@ async def test_no_secret_or_full_phone_leaks_after_full_rehearsal_flow(tmp_path,
         root.setLevel(prev_level)
         for name, level in noisy.items():
             logging.getLogger(name).setLevel(level)
+
+    # the pack from the command line: a fresh process, no keyring, the dada secret in env
+    zip_cli = out_dir / "diag-cli.zip"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPEI_")}
+    env |= {"JUPEI_HOME": str(tmp_path), "JUPEI_CARRIERS__DADA__APP_SECRET": DADA_SECRET}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"  # never this PC's keyring
+    root_dir = Path(__file__).resolve().parents[2]
+    cli = subprocess.run(
+        [sys.executable, "-m", "app", "diagnose", "--config", str(config_path),
+         "--zip", str(zip_cli)],
+        cwd=root_dir, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert "integrity: ok" in cli.stdout and DADA_SECRET not in cli.stdout + cli.stderr
 
     # ------------------------------------------------------------------ gather
     db = tmp_path / "test.db"
@@ -202,7 +230,18 @@ async def test_no_secret_or_full_phone_leaks_after_full_rehearsal_flow(tmp_path,
         f.name: f.read_bytes().decode("utf-8-sig") for f in csv_files
     }
 
+    diag_texts = {}
+    for which, zpath in (("gui", zip_in_process), ("cli", zip_cli)):
+        with zipfile.ZipFile(zpath) as z:
+            for name in z.namelist():
+                diag_texts[f"diagnostics {which} {name}"] = z.read(name).decode("utf-8")
+    for which in ("gui", "cli"):  # the packs really hold the flow's logs and orders
+        assert f"{RUN_MARKER}: flow done" in diag_texts[f"diagnostics {which} logs/jupei.log"]
+        counts = json.loads(diag_texts[f"diagnostics {which} database.json"])["row_counts"]
+        assert counts["orders"] == 2, counts
+
     texts = {
+        **diag_texts,
         "config": config_text,
         "logs": logs,
         "ticket escpos (dummy)": dummy_text,
@@ -210,7 +249,12 @@ async def test_no_secret_or_full_phone_leaks_after_full_rehearsal_flow(tmp_path,
         "pdf text (pdftotext)": pdf_text,
         **{f"export {k}": v for k, v in exports.items()},
     }
-    raw = {"database": db_bytes, **{f"pdf {p.name}": p.read_bytes() for p in pdfs}}
+    raw = {
+        "diagnostics zip gui": zip_in_process.read_bytes(),
+        "diagnostics zip cli": zip_cli.read_bytes(),
+        "database": db_bytes,
+        **{f"pdf {p.name}": p.read_bytes() for p in pdfs},
+    }
 
     # ------------------------------------------------------------------ secrets
     secrets = SECRETS | {"manager PIN": PIN}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import uuid
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -18,12 +19,15 @@ from app.core.diagnostics import collect, scrub, write_zip
 from app.core.secrets import MemorySecretStore
 from tests.helpers import POS_SECRET, sample_order, started_core
 
-KEYRING_SECRET = "DIAGCANARY-keyring-dada-4e1f"
-ENV_SECRET = "DIAGCANARY-env-sf-devkey-77a0"
-SOURCE_TOKEN = "DIAGCANARY-meituan-token-5b9c"
-HUB_TOKEN = "DIAGCANARY-hub-device-3d2e"
-PG_PASSWORD = "DIAGCANARY-pgpass-81"
-PIN = "86420975"
+# fresh per run: the log REDACTOR is process-wide, so a value some other test registered
+# would be masked without the pack's own doing; these only the pack can learn
+_RUN = uuid.uuid4().hex[:8]
+KEYRING_SECRET = f"DIAGCANARY-keyring-dada-{_RUN}"
+ENV_SECRET = f"DIAGCANARY-env-sf-devkey-{_RUN}"
+SOURCE_TOKEN = f"DIAGCANARY-meituan-token-{_RUN}"
+HUB_TOKEN = f"DIAGCANARY-hub-device-{_RUN}"
+PG_PASSWORD = f"DIAGCANARY-pgpass-{_RUN}"
+PIN = str(10_000_000 + int(_RUN, 16) % 89_999_999)  # 8 digits
 PHONES = ["13912345678", "15087654321"]
 LOG_PHONE = "18611223344"
 MOBILE = re.compile(r"(?<![\d.])1[3-9]\d{9}(?!\d)")
@@ -34,7 +38,7 @@ def _zip_texts(path: Path) -> dict[str, str]:
         return {n: z.read(n).decode("utf-8") for n in z.namelist()}
 
 
-async def _seed(tmp_path: Path, store: MemorySecretStore) -> Settings:
+async def _seed(tmp_path: Path) -> tuple[Settings, MemorySecretStore]:
     """A data dir as a real counter leaves it: orders with full phones, an attempt error
     and a print error quoting a phone, a log written before redaction existed."""
     async with started_core(tmp_path) as core:
@@ -53,13 +57,14 @@ async def _seed(tmp_path: Path, store: MemorySecretStore) -> Settings:
             (f"printer offline while printing for {PHONES[0]} secret={KEYRING_SECRET}",),
         )
     con.close()
-    for name, value in {
-        "carriers.dada.app_secret": KEYRING_SECRET,
-        "sources.meituan.app_auth_token": SOURCE_TOKEN,
-        "hub.device_token": HUB_TOKEN,
-        "manager.pin": PIN,
-    }.items():
-        store.set(name, value)
+    store = MemorySecretStore(  # the keyring: not read (nor registered) until the pack does
+        {
+            "carriers.dada.app_secret": KEYRING_SECRET,
+            "sources.meituan.app_auth_token": SOURCE_TOKEN,
+            "hub.device_token": HUB_TOKEN,
+            "manager.pin": PIN,
+        }
+    )
     log_dir = tmp_path / "log"
     log_dir.mkdir()
     (log_dir / "jupei.log.1").write_text(
@@ -80,16 +85,15 @@ async def _seed(tmp_path: Path, store: MemorySecretStore) -> Settings:
         "[carriers.sf]\nenabled = true\n",
         encoding="utf-8",
     )
-    return settings
+    return settings, store
 
 
 @pytest.mark.asyncio
 async def test_diagnostics_zip_has_what_support_needs_and_no_secret_or_full_phone(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setenv("JUPEI_CARRIERS__SF__DEV_KEY", ENV_SECRET)
-    store = MemorySecretStore()
-    settings = await _seed(tmp_path, store)
+    settings, store = await _seed(tmp_path)
+    monkeypatch.setenv("JUPEI_CARRIERS__SF__DEV_KEY", ENV_SECRET)  # after the core ran
     live = {"printers": [{"name": "p1", "error": f"paper out, call {PHONES[0]}"}]}
     seen: list[int] = []
     diag = collect(
