@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.core import paths
-from app.core.backup import BackupError, backup_to, restore_from, sqlite_path
+from app.core.backup import BackupError, backup_to, migrate_file, restore_from, sqlite_path
 from app.core.config import load_settings
 
 
@@ -28,16 +28,6 @@ def _progress(done: int, total: int) -> None:
         print(f"\r{100 * done // total:3d}%", end="", file=sys.stderr, flush=True)
 
 
-def _migrate_file(db: Path) -> None:
-    from app.core.storage.db import make_engine, migrate
-
-    engine = make_engine(f"sqlite:///{db}")
-    try:
-        migrate(engine)
-    finally:
-        engine.dispose()
-
-
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(getattr(args, "config", None))
     try:
@@ -51,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                 args.path,
                 db,
                 paths.data_dir(),
-                migrate=_migrate_file,
+                migrate=migrate_file,
                 now=datetime.now(UTC),
                 progress=_progress,
             )

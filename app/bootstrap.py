@@ -7,12 +7,19 @@ A broken import fails here, loudly, instead of starting the app without a part."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.alerts import AlertRules
-from app.core.backup import BackupError, BackupScheduler, sqlite_path
+from app.core.backup import (
+    BackupError,
+    BackupScheduler,
+    apply_pending_restore,
+    locations,
+    sqlite_path,
+)
 from app.core.carriers.gateway import CarrierGateway, rehearsal_wanted
 from app.core.carriers.http import CarrierHttp
 from app.core.clock import Clock, SystemClock
@@ -163,6 +170,8 @@ def build_core(
 ) -> Core:
     clock = clock or SystemClock()
     secrets = secrets or KeyringSecretStore()
+    with contextlib.suppress(BackupError):  # SQLite only: a restore the menu prepared
+        apply_pending_restore(sqlite_path(settings.database_url()), clock.now())
     db_file = sqlite_file(settings.database_url())
     if db_file is not None:
         upgrade_file(db_file)  # an older release's file: migrated on a copy, swapped in
@@ -197,10 +206,9 @@ def _backups(settings: Settings, clock: Clock) -> BackupScheduler | None:
     if not b.enabled:
         return None
     try:
-        db = sqlite_path(settings.database_url())
+        db, folder = locations(settings.database_url(), b.folder)
     except BackupError:
         return None  # PostgreSQL: its own tools (pg_dump)
-    folder = Path(b.folder) if b.folder else db.parent / "backups"
     return BackupScheduler(db, folder, clock.now, daily=b.keep_daily, weekly=b.keep_weekly)
 
 

@@ -36,6 +36,7 @@ SUFFIX = ".db"
 STAMP = "%Y%m%d-%H%M%S"
 # the OS file locks a running JuPei holds on its data dir: the GUI's and ``serve``'s
 RUNNING_LOCKS = ("gui.lock", "serve.lock")
+PENDING = ".restore-pending"  # a restore the manager menu prepared, done at next start
 PAGES_PER_STEP = 256  # backup API step: progress is reported between steps
 
 Progress = Callable[[int, int], None]  # (pages done, pages total)
@@ -242,7 +243,7 @@ class Restored:
 def restore_from(
     backup: Path,
     db: Path,
-    data_dir: Path,
+    data_dir: Path | None,
     *,
     migrate: Callable[[Path], None],
     now: datetime,
@@ -250,8 +251,9 @@ def restore_from(
 ) -> Restored:
     """Replace ``db`` with ``backup``: refused while JuPei runs, the backup checked, then
     copied beside the database, migrated (``migrate`` brings a file to head) and
-    checked again before it replaces the database; the old one is kept aside."""
-    held = running_lock_held(data_dir)
+    checked again before it replaces the database; the old one is kept aside.
+    ``data_dir`` None: no lock check (``apply_pending_restore``, at this process's start)."""
+    held = running_lock_held(data_dir) if data_dir is not None else None
     if held is not None:
         raise BackupError(f"JuPei is running on {data_dir} ({held}); quit it, then restore")
     check_database(backup)
@@ -283,6 +285,57 @@ def restore_from(
             incoming.with_name(incoming.name + extra).unlink(missing_ok=True)
     log.info("restored %s from %s (the old one kept as %s)", db, backup, aside)
     return Restored(db, aside)
+
+
+def migrate_file(db: Path) -> None:
+    """Bring a SQLite database file to this release's schema."""
+    from app.core.storage.db import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
+def pending_path(db: Path) -> Path:
+    return db.with_name(db.name + PENDING)
+
+
+def request_restore(backup: Path, db: Path, progress: Progress | None = None) -> Path:
+    """The manager menu's restore (the app runs, so it cannot replace its own database):
+    the backup is checked and copied beside the database; ``apply_pending_restore``
+    restores it at the next start, before the database opens."""
+    check_database(backup)
+    pending = pending_path(db)
+    with contextlib.closing(_connect_ro(backup)) as src:
+        _copy(src, pending, progress)
+    check_database(pending)
+    log.info("restore from %s prepared: it is done at the next start", backup)
+    return pending
+
+
+def apply_pending_restore(db: Path, now: datetime) -> Restored | None:
+    """At start, before the database opens: a restore the menu prepared. On failure the
+    database stays as it was and the prepared copy is renamed ``.restore-failed``."""
+    pending = pending_path(db)
+    if not pending.exists():
+        return None
+    try:
+        done = restore_from(pending, db, None, migrate=migrate_file, now=now)
+    except (BackupError, OSError, sqlite3.Error) as e:
+        log.error("the prepared restore failed, the database is unchanged: %s", e)
+        os.replace(pending, db.with_name(db.name + ".restore-failed"))
+        return None
+    pending.unlink(missing_ok=True)
+    return done
+
+
+def locations(database_url: str, folder: str) -> tuple[Path, Path]:
+    """The SQLite database file and its backup folder (``[backup] folder`` or
+    ``backups`` beside the database); BackupError for a non-SQLite database."""
+    db = sqlite_path(database_url)
+    return db, Path(folder) if folder else db.parent / "backups"
 
 
 class BackupScheduler:

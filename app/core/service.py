@@ -548,7 +548,41 @@ class AppService:
         """Front ends add transports the core cannot build (the GUI's ``system``)."""
         self.printing.register_transport(kind, transport)
 
-    # ------------------------------------------------------------------ reports
+    # ------------------------------------------------------------------ backups
+    def _backup_locations(self) -> tuple[Path, Path]:
+        from app.core.backup import locations
+
+        return locations(self.settings.database_url(), self.settings.backup.folder)
+
+    async def backups(self) -> tuple[Path, list[tuple[datetime, Path]]]:
+        """The backup folder and its dated backups, newest first (BackupError: no SQLite)."""
+        from app.core.backup import list_backups
+
+        _db, folder = self._backup_locations()
+        return folder, await asyncio.to_thread(list_backups, folder)
+
+    async def backup_now(
+        self, dest: str | Path | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> Path:
+        """An online backup (a worker thread) to ``dest`` (file or folder; default: the
+        backup folder); ``progress(done, total)`` is called from that thread."""
+        from app.core.backup import backup_to
+
+        db, folder = self._backup_locations()
+        target = Path(dest) if dest else folder
+        if not dest:
+            folder.mkdir(parents=True, exist_ok=True)
+        return await asyncio.to_thread(backup_to, db, target, progress)
+
+    async def prepare_restore(
+        self, backup: str | Path, progress: Callable[[int, int], None] | None = None
+    ) -> Path:
+        """Check ``backup`` and stage it; the restore happens at the next start."""
+        from app.core.backup import request_restore
+
+        db, _folder = self._backup_locations()
+        return await asyncio.to_thread(request_restore, Path(backup), db, progress)
+
     async def export(self, path: str | Path, **options: Any) -> ExportResult:
         """``ReportService.export``'s keyword options (date_from, date_to, carriers,
         fmt, progress, cancel, actor, lang)."""

@@ -96,6 +96,7 @@ def _tools_menu(win, acts: dict[str, QAction]) -> None:
     acts["preview"] = _action(win, t, tr("MainWindow", "小票预览"), "Ctrl+Shift+P", lambda: open_preview(win), "act_preview")  # fmt: skip
     acts["held"] = _action(win, t, tr("MainWindow", "暂存的打印任务…"), None, lambda: spawn(held_prints(win), "held prints"), "act_held")  # fmt: skip
     acts["diagnostics"] = _action(win, t, tr("MainWindow", "诊断包…"), None, lambda: open_diagnostics(win), "act_diagnostics")  # fmt: skip
+    acts["backup"] = _action(win, t, tr("MainWindow", "备份/恢复…"), None, lambda: spawn(_gated(win, open_backup), "open backup"), "act_backup")  # fmt: skip
     t.addSeparator()
     acts["autostart"] = _autostart_action(win, t)
     acts["about"] = _action(win, t, tr("MainWindow", "关于聚配"), None, lambda: _about(win), "actAbout")  # fmt: skip
@@ -140,6 +141,14 @@ def open_diagnostics(win):
     from app.ui.diagnostics_dialog import DiagnosticsDialog
 
     return _show(DiagnosticsDialog(win.service, win))
+
+
+async def open_backup(win):
+    from app.ui.backup_dialog import BackupDialog
+
+    w = BackupDialog(win.service, win)
+    await w.refresh()
+    return _show(w)
 
 
 def open_preview(win):

@@ -357,6 +357,10 @@
         <source>您有新的%1订单</source>
         <translation>New %1 order</translation>
     </message>
+    <message>
+        <source>备份/恢复…</source>
+        <translation>Backup/Restore…</translation>
+    </message>
 </context>
 <context>
     <name>ManualOrderDialog</name>
@@ -2351,6 +2355,73 @@
     <message>
         <source>已保存：%1</source>
         <translation>Saved: %1</translation>
+    </message>
+</context>
+<context>
+    <name>BackupDialog</name>
+    <message>
+        <source>备份/恢复</source>
+        <translation>Backup/Restore</translation>
+    </message>
+    <message>
+        <source>每天自动备份一次（保留 7 天 + 4 周）。密钥（运力密钥、POS 密钥、店长 PIN）不在备份中。</source>
+        <translation>A backup is made automatically every day (7 days + 4 weeks kept). Secrets (carrier keys, POS secret, manager PIN) are not in a backup.</translation>
+    </message>
+    <message>
+        <source>立即备份</source>
+        <translation>Back up now</translation>
+    </message>
+    <message>
+        <source>备份到…</source>
+        <translation>Back up to…</translation>
+    </message>
+    <message>
+        <source>从备份恢复…</source>
+        <translation>Restore from backup…</translation>
+    </message>
+    <message>
+        <source>备份文件夹：%1</source>
+        <translation>Backup folder: %1</translation>
+    </message>
+    <message>
+        <source>正在备份…</source>
+        <translation>Backing up…</translation>
+    </message>
+    <message>
+        <source>备份失败：%1</source>
+        <translation>Backup failed: %1</translation>
+    </message>
+    <message>
+        <source>已备份：%1</source>
+        <translation>Backed up: %1</translation>
+    </message>
+    <message>
+        <source>选择备份位置</source>
+        <translation>Choose where to back up</translation>
+    </message>
+    <message>
+        <source>选择备份文件</source>
+        <translation>Choose a backup file</translation>
+    </message>
+    <message>
+        <source>用这个备份替换当前数据库？当前数据库会保留一份。恢复在重新启动聚配时进行。</source>
+        <translation>Replace the current database with this backup? A copy of the current database is kept. The restore happens when JuPei starts again.</translation>
+    </message>
+    <message>
+        <source>从备份恢复</source>
+        <translation>Restore from backup</translation>
+    </message>
+    <message>
+        <source>正在检查备份…</source>
+        <translation>Checking the backup…</translation>
+    </message>
+    <message>
+        <source>不能恢复：%1</source>
+        <translation>Cannot restore: %1</translation>
+    </message>
+    <message>
+        <source>备份已检查无误。请退出并重新启动聚配，启动时完成恢复。</source>
+        <translation>The backup checked out. Quit and start JuPei again: the restore is done at start.</translation>
     </message>
 </context>
 </TS>

@@ -218,3 +218,35 @@ async def test_the_core_makes_the_daily_backup_in_the_background(tmp_path):
         made = await wait_until(lambda: list_backups(tmp_path / "backups"))
         assert await core.backups.run_once() is None  # today's exists
         check_database(made[0][1])
+
+
+@pytest.mark.asyncio
+async def test_menu_restore_is_staged_and_done_at_the_next_start(tmp_path):
+    async with started_core(tmp_path) as core:
+        svc = core.service
+        _fill(svc.db, 3)
+        made = await svc.backup_now(progress=lambda d, t: None)
+        assert made.parent == tmp_path / "backups"
+        folder, listed = await svc.backups()
+        assert folder == tmp_path / "backups" and [p for _t, p in listed] == [made]
+        _fill(svc.db, 5)  # two more after the backup
+        with pytest.raises(BackupError):
+            await svc.prepare_restore(tmp_path / "missing.db")
+        staged = await svc.prepare_restore(made)
+        assert staged.exists() and svc.db.count_orders() == 5  # nothing replaced while running
+    async with started_core(tmp_path) as core:  # the next start restores, then opens
+        assert core.service.db.count_orders() == 3
+    assert not staged.exists()
+    assert [p.name for p in tmp_path.glob("test.db.before-restore-*")] != []
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings  # the failed restore is logged as an error
+async def test_a_failed_staged_restore_leaves_the_database_as_it_was(tmp_path):
+    async with started_core(tmp_path) as core:
+        _fill(core.service.db, 2)
+    (tmp_path / "test.db.restore-pending").write_bytes(b"broken" * 100)
+    async with started_core(tmp_path) as core:
+        assert core.service.db.count_orders() == 2
+    assert (tmp_path / "test.db.restore-failed").exists()
+    assert not (tmp_path / "test.db.restore-pending").exists()
