@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 CATEGORY = {"new_order": "new_order", "delivered": "delivered"}  # everything else: attention
 REPEATING = {"new_order", "attention"}
+# chimed once, never repeated nor kept unread: the storage fault has its own red banner,
+# which stays while the fault lasts (issue 19: "alerts once")
+ONCE = {"storage"}
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ class AlertCenter(QObject):
         key = (alert.order_id, alert.kind)
         if key in self.unacked:
             return
-        if alert.category in REPEATING:
+        if alert.category in REPEATING and alert.kind not in ONCE:
             self.unacked[key] = alert
             self._arm()
         self._play(alert.category, alert)

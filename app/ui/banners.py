@@ -1,4 +1,5 @@
-"""Non-blocking banners: the rehearsal banner (演练模式) and the unread-alert bar."""
+"""Non-blocking banners: the rehearsal banner (演练模式), the storage-fault banner (disk
+full, read-only or locked database) and the unread-alert bar."""
 
 from __future__ import annotations
 
@@ -15,6 +16,45 @@ class RehearsalBanner(QLabel):
             "background:#fff8c5; color:#7d4e00; font-weight:bold; padding:4px 8px;"
             "border-bottom:1px solid #d4a72c;"
         )
+
+
+class StorageBanner(QLabel):
+    """Red, above the board, while the database refuses writes (``StorageStateChanged``):
+    what happened and what to do. Hidden again by the first write that succeeds."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("storageBanner")
+        self.setWordWrap(True)
+        self.setStyleSheet(
+            "background:#cf222e; color:white; font-weight:bold; padding:6px 8px;"
+            "border-bottom:1px solid #82071e;"
+        )
+        self.fault = ""
+        self.hide()
+
+    def show_fault(self, fault: str) -> None:
+        """``fault``: full | readonly | busy, or "" when writes succeed again."""
+        self.fault = fault
+        texts = {
+            "full": self.tr(
+                "磁盘已满，新订单无法保存（POS 收到 503，会自动重试）— 请立即释放磁盘空间："
+                "清空回收站、删除不用的大文件；空间恢复后自动恢复，此提示自动消失"
+            ),
+            "readonly": self.tr(
+                "数据库只读，新订单无法保存（POS 收到 503，会自动重试）— 请检查数据文件夹的"
+                "权限、磁盘是否被设为只读或已拔出；恢复后此提示自动消失"
+            ),
+            "busy": self.tr(
+                "数据库被其他程序锁住，新订单暂时无法保存（POS 收到 503，会自动重试）— 请关闭"
+                "正在打开聚配数据库的程序（备份、同步盘、杀毒软件）"
+            ),
+        }
+        if fault not in texts:
+            self.hide()
+            return
+        self.setText(texts[fault])
+        self.show()
 
 
 class AlertBar(QWidget):

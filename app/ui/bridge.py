@@ -78,6 +78,7 @@ class EventBridge(QObject):
     source_order_updated = Signal(object)
     source_health_changed = Signal(object)
     sync_back_changed = Signal(object)
+    storage_state_changed = Signal(object)
     any_event = Signal(object)
     _relay = Signal(object)
 
@@ -99,6 +100,7 @@ class EventBridge(QObject):
         ev.SourceOrderUpdated: "source_order_updated",
         ev.SourceHealthChanged: "source_health_changed",
         ev.SyncBackChanged: "sync_back_changed",
+        ev.StorageStateChanged: "storage_state_changed",
     }
 
     def __init__(

@@ -152,6 +152,7 @@ def alert_kind_label(kind: str) -> str:
         "carrier_error": t("labels", "运力平台出错"),
         "printer": t("labels", "打印机故障"),
         "sync_back": t("labels", "平台状态同步被拒"),
+        "storage": t("labels", "数据库无法写入（磁盘满、只读或被占用）"),
     }.get(str(kind), str(kind))
 
 

@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         """Imports and builds the board, detail, map, alerts, tray and menus for
         ``service`` (the real ``AppService`` or the GUI's ``ServiceProxy``)."""
         from app.ui.alerts import AlertCenter
-        from app.ui.banners import AlertBar
+        from app.ui.banners import AlertBar, StorageBanner
         from app.ui.board.controller import BoardController
         from app.ui.board.model import BoardModel
         from app.ui.board.view import BoardView
@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         self._build_map(tile_source)
         self.alerts = AlertCenter(lambda: self.service.settings.alerts, parent=self)
         self.alert_bar = AlertBar(self)
+        self.storage_banner = StorageBanner(self)  # disk full / read-only / locked
         self.tray = Tray(self)
         # per-event GUI work is coalesced: a burst of events costs one detail reload, one
         # tray balloon and one alert-bar/tray/title update (P3: 100 orders/s)
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
             self._banner = RehearsalBanner(self)
         if self._banner is not None:
             lay.addWidget(self._banner)
+        lay.addWidget(self.storage_banner)
         lay.addWidget(self.alert_bar)
         lay.addWidget(split, 1)
         self.setCentralWidget(central)
@@ -227,6 +229,7 @@ class MainWindow(QMainWindow):
         self.detail.source_box.platform_read.connect(self.model.platform_updated)
         self.bridge.source_health_changed.connect(self.source_health.on_event)
         self.bridge.sync_back_changed.connect(self._maybe_reload_detail)
+        self.bridge.storage_state_changed.connect(lambda e: self.storage_banner.show_fault(e.fault))
         self.bridge.sync_back_changed.connect(self.source_health.on_sync_back)
         self.detail.source_box.changed.connect(self.source_health.on_sync_back)  # 重新同步
 

@@ -782,6 +782,21 @@
     </message>
 </context>
 <context>
+    <name>StorageBanner</name>
+    <message>
+        <source>磁盘已满，新订单无法保存（POS 收到 503，会自动重试）— 请立即释放磁盘空间：清空回收站、删除不用的大文件；空间恢复后自动恢复，此提示自动消失</source>
+        <translation>DISK FULL — new orders cannot be saved (the POS gets 503 and retries by itself). Free disk space now: empty the Recycle Bin, delete large files you do not need; JuPei recovers by itself and this message goes away</translation>
+    </message>
+    <message>
+        <source>数据库只读，新订单无法保存（POS 收到 503，会自动重试）— 请检查数据文件夹的权限、磁盘是否被设为只读或已拔出；恢复后此提示自动消失</source>
+        <translation>DATABASE READ-ONLY — new orders cannot be saved (the POS gets 503 and retries by itself). Check the data folder&apos;s permissions and whether the disk is read-only or was unplugged; this message goes away once it is fixed</translation>
+    </message>
+    <message>
+        <source>数据库被其他程序锁住，新订单暂时无法保存（POS 收到 503，会自动重试）— 请关闭正在打开聚配数据库的程序（备份、同步盘、杀毒软件）</source>
+        <translation>DATABASE LOCKED by another program — new orders cannot be saved for now (the POS gets 503 and retries by itself). Close the program holding JuPei&apos;s database (a backup, a sync folder, antivirus)</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
         <source>总部</source>
@@ -1142,6 +1157,10 @@
     <message>
         <source>平台状态同步被拒</source>
         <translation>Platform refused a status sync</translation>
+    </message>
+    <message>
+        <source>数据库无法写入（磁盘满、只读或被占用）</source>
+        <translation>Database cannot be written (disk full, read-only or locked)</translation>
     </message>
     <message>
         <location filename="../../app/ui/labels.py" line="100" />
