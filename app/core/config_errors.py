@@ -102,6 +102,13 @@ def find_line(text: str, loc: Sequence[str | int]) -> int | None:
     """The 1-based line of ``loc`` (e.g. ``("store", "lat")``, ``("printing", "printers",
     0, "port")``) in a TOML text: the assignment if there is one, else the table header
     of the longest prefix found. Inline and dotted keys are matched by their path."""
+    at = next((i for i, p in enumerate(loc) if isinstance(p, int)), None)
+    if at is not None:  # the n-th [[array.of.tables]]: search only its segment
+        segment = _array_segment(text, [str(p) for p in loc[:at]], int(loc[at]))
+        if segment is not None:
+            start, part = segment
+            found = find_line(part, (*loc[:at], *loc[at + 1 :]))
+            return start + found - 1 if found is not None else start
     want = [str(p) for p in loc if not isinstance(p, int)]
     table: list[str] = []
     best: tuple[int, int] | None = None  # (matched depth, line)
@@ -121,6 +128,28 @@ def find_line(text: str, loc: Sequence[str | int]) -> int | None:
         if depth == len(full) and (best is None or depth > best[0]):
             best = (depth, no)
     return best[1] if best is not None else None
+
+
+def _array_segment(text: str, table: list[str], index: int) -> tuple[int, str] | None:
+    """(first line, text) of the ``index``-th ``[[table]]`` up to the next header that is
+    not one of its sub-tables."""
+    lines = text.splitlines()
+    seen = -1
+    start: int | None = None
+    for no, raw in enumerate(lines, start=1):
+        h = _HEADER.match(raw)
+        if h is None:
+            continue
+        name = _parts(h.group(2))
+        if start is not None and (name == table or name[: len(table)] != table):
+            return start, "\n".join(lines[start - 1 : no - 1])
+        if h.group(1) == "[[" and name == table:
+            seen += 1
+            if seen == index:
+                start = no
+    if start is not None:
+        return start, "\n".join(lines[start - 1 :])
+    return None
 
 
 def _prefix(have: list[str], want: list[str]) -> int:

@@ -90,6 +90,15 @@ BROKEN = [
         "keyring",
     ),
     (
+        "second_printer",
+        '[[printing.printers]]\nname = "前台"\nport = 9100\n\n[[printing.printers]]\nname = "后厨"\n'
+        'port = "9100a"\n',
+        7,
+        "printing.printers.1.port",
+        "应为整数",
+        "valid integer",
+    ),
+    (
         "table_is_a_value",
         "store = 5\n",
         1,
@@ -145,6 +154,12 @@ def test_find_line_prefers_the_assignment_then_the_table():
     assert find_line(text, ("carriers", "dada", "base_url")) == 3
     assert find_line(text, ("printing", "printers", 0, "port")) == 5
     assert find_line('dispatch.mode = "x"\n', ("dispatch", "mode")) == 1
+    printers = '[[printing.printers]]\nname = "a"\nport = 1\n\n[[printing.printers]]\nname = "b"\n'
+    printers += 'port = "x"\n[ui]\nport = 3\n'
+    assert find_line(printers, ("printing", "printers", 1, "port")) == 7
+    assert find_line(printers, ("printing", "printers", 0, "port")) == 3
+    assert find_line(printers, ("printing", "printers", 1, "copies")) == 5
+    assert find_line(printers, ("printing", "printers", 2, "port")) == 3  # no such: the first
     assert find_line(text, ("ui", "language")) is None
 
 
@@ -212,7 +227,17 @@ def test_config_before_or_after_the_command(argv, tmp_path):
     assert (args.cmd, args.config) == ("serve", Path(cfg))
 
 
-def test_every_command_takes_config_after_it(tmp_path):
+def test_every_command_takes_config_after_it_and_keeps_it_before(tmp_path):
+    import argparse
+
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, cmd in sub.choices.items():
+        assert any("--config" in a.option_strings for a in cmd._actions), name
+    assert parser.parse_args(["--config", "a.toml", "serve"]).config == Path("a.toml")
+
+
+def test_some_commands_parse_config_after_their_own_options(tmp_path):
     cfg = tmp_path / "c.toml"
     for argv in (
         ["sandbox", "--config", str(cfg)],
