@@ -97,12 +97,16 @@ def _config_anywhere(sub: argparse._SubParsersAction) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from app.core.config_errors import EXIT_CONFIG, ConfigError
+    from app.core.upgrade_errors import EXIT_UPGRADE, UpgradeFailed
 
     try:
         return _run(args)
     except ConfigError as e:  # headless commands: one paragraph per language, no traceback
         print(str(e), file=sys.stderr)
         return EXIT_CONFIG
+    except UpgradeFailed as e:  # an older release's database: untouched, and said so
+        print(str(e), file=sys.stderr)
+        return EXIT_UPGRADE
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -171,8 +171,10 @@ async def _main(app, args, settings, single, runtime, window: MainWindow, proble
     thread while this thread builds the board, detail, map and menus."""
     import asyncio
 
+    from app.core.upgrade_errors import EXIT_UPGRADE, UpgradeFailed
     from app.ui.bridge import ServiceProxy
     from app.ui.prefs import tile_source
+    from app.ui.upgrade_failed import upgrade_failed_box
 
     proxy = ServiceProxy(runtime, settings=settings)
     closed = asyncio.get_running_loop().create_future()
@@ -202,6 +204,10 @@ async def _main(app, args, settings, single, runtime, window: MainWindow, proble
         if getattr(args, "screenshot", None):
             return await _screenshot(core, proxy, window, args)
         return await closed
+    except UpgradeFailed as e:  # the old database is untouched: say so, no traceback
+        proxy.fail(e)
+        upgrade_failed_box(window, e).exec()
+        return EXIT_UPGRADE
     except BaseException as e:
         proxy.fail(e)
         if core is None:

@@ -2443,4 +2443,19 @@
         <translation>The backup checked out. Quit and start JuPei again: the restore is done at start.</translation>
     </message>
 </context>
+<context>
+    <name>UpgradeFailed</name>
+    <message>
+        <source>数据库升级失败</source>
+        <translation>Database upgrade failed</translation>
+    </message>
+    <message>
+        <source>新版本无法升级这个数据库。原数据库文件没有改动，订单一条不少。</source>
+        <translation>This version could not upgrade the database. The database file was left untouched; no order is lost.</translation>
+    </message>
+    <message>
+        <source>请重新安装上一个版本继续营业（它仍能打开这个数据库），并把「详细信息」或诊断包（python -m app diagnose --zip）发给客服。</source>
+        <translation>Reinstall the previous version to keep trading (it still opens this database), and send the details or a diagnostics pack (python -m app diagnose --zip) to support.</translation>
+    </message>
+</context>
 </TS>

@@ -23,14 +23,13 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from app.core.storage.db import MIGRATIONS, make_engine
+from app.core.upgrade_errors import UpgradeFailed
+
+__all__ = ["UpgradeFailed", "file_revision", "head_revision", "sqlite_file", "upgrade_file"]
 
 log = logging.getLogger(__name__)
 
 SUFFIX = ".upgrading"
-
-
-class UpgradeFailed(RuntimeError):
-    """The database could not be upgraded; the old file is untouched."""
 
 
 def _config(migrations: Path) -> Config:

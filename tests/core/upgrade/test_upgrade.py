@@ -188,3 +188,55 @@ def test_nothing_to_do_at_head_or_for_a_new_file(tmp_path: Path) -> None:
     assert sqlite_file(f"sqlite:///{db}") == db
     assert sqlite_file("sqlite:///:memory:") is None
     assert sqlite_file("postgresql://x/y") is None
+
+
+def _db_failing_at_0007(db: Path) -> None:
+    """A database at revision 0006 on which the real migration 0007 fails: a leftover
+    ``hub_outbox`` table (as a hand-made repair might leave) makes its CREATE TABLE fail."""
+    from tests.core.upgrade.make_fixture import insert_rows, schema_at
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        schema_at(engine, "0006")
+        insert_rows(engine, rows())
+        with engine.begin() as c:
+            c.exec_driver_sql("CREATE TABLE hub_outbox (id INTEGER PRIMARY KEY)")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.allow_warnings
+def test_real_migration_failing_leaves_file_and_rows(tmp_path: Path) -> None:
+    db = tmp_path / "jupei.db"
+    _db_failing_at_0007(db)
+    digest = _digest(db)
+    with pytest.raises(UpgradeFailed, match="0006"):
+        upgrade_file(db)
+    assert _digest(db) == digest and file_revision(db) == "0006"
+
+
+def test_serve_exits_3_with_the_message_and_no_traceback(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    db = home / "data" / "jupei.db"
+    _db_failing_at_0007(db)
+    digest = _digest(db)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPEI_")}
+    env |= {"JUPEI_HOME": str(home), "PYTHONPATH": str(Path.cwd())}
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "数据库升级失败，原文件未改动" in done.stderr and "left untouched" in done.stderr
+    assert str(db) in done.stderr
+    assert _digest(db) == digest and file_revision(db) == "0006"
