@@ -274,3 +274,16 @@ def test_carrier_check_exits_2_on_a_broken_config(tmp_path, monkeypatch, capsys)
     cfg.write_text("[carriers.dadaa]\n", encoding="utf-8")
     assert main(["carrier-check", "dada", "--config", str(cfg)]) == 2
     assert "carriers.dadaa" in capsys.readouterr().err
+
+
+def test_the_first_frame_reads_the_last_good_copy_of_a_broken_file(tmp_path):
+    from app.core.quick_settings import read_first_frame
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[ui]\nlanguage = "en"\n[store]\nname = "川味小馆"\n', encoding="utf-8")
+    keep_last_good(cfg)
+    cfg.write_text('[ui]\nlanguage = "en"\n[store\nname = "坏"\n', encoding="utf-8")
+    quick = read_first_frame(cfg, environ={})
+    assert (quick.language, quick.store_name) == ("en", "川味小馆")
+    last_good_path(cfg).unlink()
+    assert read_first_frame(cfg, environ={}).store_name == "聚配演示店（人民广场店）"
