@@ -35,14 +35,21 @@ from app.core.secrets import SecretStore, env_name
 LOG_TAIL_BYTES = 1_000_000  # per log file: the newest lines are what support reads
 LOG_FILES = 3  # jupei.log, jupei.log.1, jupei.log.2
 RECENT_ERRORS = 100
-# a key that names a secret, in a TOML line, a dict or a URL query
-_SECRETISH = re.compile(r"(?i)(secret|token|password|passwd|pin|sign|dev_?key|credential)")
-_TOML_SECRET_LINE = re.compile(
-    r"(?im)^(\s*\"?[\w.-]*(?:secret|token|password|passwd|pin|sign|dev_?key)[\w.-]*\"?\s*=\s*).+$"
-)
+# a key that names a secret: a word of it (``pin``, not ``shipping``) or a telling part
+_SECRET_WORDS = frozenset({"pin", "sign", "signature", "password", "passwd", "pwd"})
+_SECRET_PARTS = ("secret", "token", "password", "dev_key", "devkey", "sign_key", "credential")
+_TOML_KEY_LINE = re.compile(r'(?m)^(\s*"?([\w.-]+)"?\s*=\s*)(.+)$')
 _URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)([^@\s]+)(@)")
 
 Progress = Callable[[int, str], None]  # percent, what is being collected
+
+
+def secret_key(key: str) -> bool:
+    """Does this config key / env name name a secret?"""
+    k = key.lower()
+    return any(w in _SECRET_WORDS for w in re.split(r"[_.\-\s]+", k)) or any(
+        p in k for p in _SECRET_PARTS
+    )
 
 
 def _known_secret_names(settings: Settings) -> list[str]:
@@ -61,7 +68,7 @@ def register_known_secrets(settings: Settings, store: SecretStore | None) -> Non
     ``JUPEI_*`` env values whose name looks secret, env values of every known secret
     name and, when a store is given, the values in the OS keyring."""
     for name, value in os.environ.items():
-        if name.startswith("JUPEI_") and _SECRETISH.search(name):
+        if name.startswith("JUPEI_") and secret_key(name):
             REDACTOR.register(value)
     for name in _known_secret_names(settings):
         env = os.environ.get(env_name(name))
@@ -77,7 +84,9 @@ def register_known_secrets(settings: Settings, store: SecretStore | None) -> Non
 
 def scrub(text: str) -> str:
     """Known secrets, ``secret=...`` fields, TOML secret lines, URL passwords, phones."""
-    text = _TOML_SECRET_LINE.sub(r'\1"***"', text)
+    text = _TOML_KEY_LINE.sub(
+        lambda m: m.group(1) + '"***"' if secret_key(m.group(2)) else m.group(0), text
+    )
     text = _URL_PASSWORD.sub(r"\1***\3", text)
     return mask_phones_in(REDACTOR.redact(text))
 
@@ -85,7 +94,7 @@ def scrub(text: str) -> str:
 def _scrub_tree(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: ("***" if _SECRETISH.search(str(k)) and v not in (None, "") else _scrub_tree(v))
+            k: ("***" if secret_key(str(k)) and v not in (None, "") else _scrub_tree(v))
             for k, v in value.items()
         }
     if isinstance(value, list):

@@ -56,8 +56,13 @@ class DiagnosticsDialog(QDialog):
     progressed = Signal(int, str)  # emitted from the worker thread; queued to the bar
 
     def __init__(self, service: Any, parent: QWidget | None = None, *,
-                 folder: Path | None = None) -> None:  # fmt: skip
+                 folder: Path | None = None, alerts: list[Any] | None = None,
+                 config_problem: str = "") -> None:  # fmt: skip
+        """``alerts``: the counter's unacknowledged alerts; ``config_problem``: why the
+        settings file was not used (the window's red banner), both into the pack."""
         super().__init__(parent)
+        self.alerts = [_plain(a) for a in alerts or []]
+        self.config_problem = config_problem
         self.setObjectName("DiagnosticsDialog")
         self.setWindowTitle(_tr("诊断包"))
         self.service = service
@@ -132,6 +137,7 @@ class DiagnosticsDialog(QDialog):
         """The worker thread: the service's sync calls are marshalled to the core thread."""
         svc = self.service
         live: dict[str, Any] = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        live["alerts"] = self.alerts
         try:
             live["printers"] = [_plain(p) for p in svc.printer_status()]
             live["sources"] = [_plain(h) for h in svc.source_health()]
@@ -143,6 +149,7 @@ class DiagnosticsDialog(QDialog):
             store=getattr(svc, "secrets", None),
             live=live,
             progress=self.progressed.emit,
+            config_problem=self.config_problem,
         )
         return write_zip(diag, target), diag.summary()
 

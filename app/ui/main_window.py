@@ -194,11 +194,16 @@ class MainWindow(QMainWindow):
         the settings; it goes once the settings are saved (issue 19 item 2)."""
         from app.ui.banners import ConfigProblemBanner
 
+        self.config_problem = problem  # for the diagnostics pack (menus.open_diagnostics)
         banner = ConfigProblemBanner(problem, on_last_good=on_last_good, parent=self)
         banner.open_settings.connect(self.open_settings)
         self.centralWidget().layout().insertWidget(0, banner)  # type: ignore[attr-defined]
         if self.service is not None:
-            self.bridge.settings_changed.connect(lambda _e: banner.hide())
+            self.bridge.settings_changed.connect(lambda _e: self._config_fixed(banner))
+
+    def _config_fixed(self, banner: QWidget) -> None:
+        banner.hide()
+        self.config_problem = ""
 
     def _show_secret_problem(self) -> None:
         if self.service.secret_problem:

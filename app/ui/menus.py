@@ -140,7 +140,10 @@ def open_diagnostics(win):
     """No PIN: the pack holds no secret, and support may need it when the PIN is lost."""
     from app.ui.diagnostics_dialog import DiagnosticsDialog
 
-    return _show(DiagnosticsDialog(win.service, win))
+    center = getattr(win, "alerts", None)
+    alerts = list(center.unacked.values()) if center is not None else []
+    problem = getattr(win, "config_problem", "")
+    return _show(DiagnosticsDialog(win.service, win, alerts=alerts, config_problem=problem))
 
 
 async def open_backup(win):

@@ -29,6 +29,10 @@ async def test_menu_opens_diagnostics_and_the_pack_is_made_off_thread(qtbot, tmp
         win.attach(svc, tile_source="offline")
         await win.start()
         win.core_ready()
+        from app.ui.alerts import Alert
+
+        win.alerts.unacked[(7, "stalled")] = Alert(7, "stalled", "无人接单，顾客 13912345678")
+        win.show_config_problem("配置文件有误：config.toml，第 3 行", on_last_good=True)
         act = win.actions_by_name["diagnostics"]
         assert act.objectName() == "act_diagnostics" and act.text() == "诊断包…"
         act.trigger()
@@ -51,6 +55,9 @@ async def test_menu_opens_diagnostics_and_the_pack_is_made_off_thread(qtbot, tmp
             texts = {n: z.read(n).decode("utf-8") for n in z.namelist()}
         health = json.loads(texts["health.json"])
         assert "printers" in health["live"] and "sources" in health["live"]
+        (alert,) = health["live"]["alerts"]  # the counter's unacknowledged alerts, masked
+        assert alert["kind"] == "stalled" and alert["message"] == "无人接单，顾客 139****5678"
+        assert "第 3 行" in texts["config_problem.txt"]  # the window's red banner
         assert json.loads(texts["database.json"])["row_counts"]["orders"] == 1
         assert not [n for n, t in texts.items() if POS_SECRET in t]
         assert not [n for n, t in texts.items() if "13812345678" in t]
@@ -90,3 +97,51 @@ async def test_english_catalogue_has_the_diagnostics_strings():
     assert len(zh) >= 18
     missing = [s for s in zh if not t.translate("DiagnosticsDialog", s)]
     assert missing == []
+
+
+async def test_the_pack_through_the_real_service_proxy(qtbot, tmp_path, tmp_data):
+    """As in the app: the service lives on the core thread behind ``ServiceProxy``; the
+    dialog's worker thread reaches printer states, source health and the secret store."""
+    from app.bootstrap import build_core
+    from app.core.runtime import CoreRuntime
+    from app.core.sandbox.engine import SandboxEngine
+    from app.core.secrets import MemorySecretStore
+    from app.ui.bridge import ServiceProxy
+    from tests.helpers import make_settings
+
+    token = "PROXYCANARY-hub-token-0c7d"
+    settings = make_settings(tmp_path)
+    rt = CoreRuntime(name="test-core")
+    rt.start()
+    core = None
+    try:
+        proxy = ServiceProxy(rt, settings=settings)
+
+        async def start():
+            core = build_core(
+                settings,
+                secrets=MemorySecretStore({"hub.device_token": token}),
+                sandbox_engine=SandboxEngine(seed=1, speed=0),
+            )
+            await core.start(pos=False)
+            return core
+
+        core = await rt.run(start())
+        proxy.attach(core.service)
+        log_dir = tmp_data / "log"
+        log_dir.mkdir(exist_ok=True)
+        (log_dir / "jupei.log").write_text(f"x WARNING y: token {token}\n", encoding="utf-8")
+        dlg = DiagnosticsDialog(proxy, folder=tmp_path)
+        qtbot.addWidget(dlg)
+        path = await dlg.run()
+        assert path is not None, dlg.status.text()
+        with zipfile.ZipFile(path) as z:
+            texts = {n: z.read(n).decode("utf-8") for n in z.namelist()}
+        live = json.loads(texts["health.json"])["live"]
+        assert "error" not in live and isinstance(live["printers"], list)
+        assert "y: token ***" in texts["errors.txt"]  # the store's value, learnt and masked
+        assert not [n for n, t in texts.items() if token in t]
+    finally:
+        if core is not None:
+            await rt.run(core.stop())
+        rt.stop()
