@@ -27,6 +27,7 @@ from app.core.config import Settings
 from app.core.dispatch.engine import DispatchContext, DispatchEngine
 from app.core.events import AttemptStatusChanged, EventBus, OrderChanged, OrderReceived
 from app.core.intake import IntakeBatcher
+from app.core.litestream import LitestreamReplicator
 from app.core.pos.listener import PosListener
 from app.core.pos.webhook import WebhookSender
 from app.core.printing.service import PrintDeps, PrintService
@@ -71,6 +72,7 @@ class Core:
     source_sims: RehearsalSources | None = None  # rehearsal: the platforms' simulators
     hub: HubLink | None = None  # the chain hub's inbox (runs once this PC joined a hub)
     backups: BackupScheduler | None = None  # the daily online backup (SQLite, [backup])
+    litestream: LitestreamReplicator | None = None  # [backup] litestream_target
     retention: RetentionJob | None = None  # [privacy] retain_days, nightly
     started: bool = False
     stopping: bool = False  # set first by ``stop``: nothing may start the worker after it
@@ -111,6 +113,8 @@ class Core:
             await self.hub.start()  # returns at once; long-polls in the background
         if self.backups is not None:
             self.backups.start()  # a worker thread copies; the loop only waits
+        if self.litestream is not None:
+            await self.litestream.start()  # a child process; logged once when missing
         if self.retention is not None:
             self.retention.start()
         self.started = True
@@ -133,6 +137,8 @@ class Core:
         self.stopping = True
         if self.backups is not None:
             await self.backups.stop()
+        if self.litestream is not None:
+            await self.litestream.stop()
         if self.hub is not None:
             await self.hub.stop()  # no relayed push enters while the desk stops
         if self.retention is not None:
@@ -196,6 +202,10 @@ def build_core(
     service.start_headoffice()  # the last applied head-office settings, hub or no hub
     core = _wire(service, http, _sandbox(settings, rehearsal, sandbox_engine), secrets)
     core.backups = _backups(settings, clock)
+    with contextlib.suppress(BackupError):  # SQLite only
+        if settings.backup.litestream_target:
+            db_path = sqlite_path(settings.database_url())
+            core.litestream = LitestreamReplicator(db_path, settings.backup.litestream_target)
     return core
 
 

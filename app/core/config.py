@@ -296,6 +296,9 @@ class BackupSettings(BaseModel):
     folder: str = ""  # empty: <data dir>/backups
     keep_daily: int = Field(default=7, ge=1)
     keep_weekly: int = Field(default=4, ge=0)
+    # continuous replication with Litestream (optional extra ``litestream``): a folder or
+    # a replica URL (file://, s3://, sftp://…); empty: off
+    litestream_target: str = ""
 
 
 class UpdateSettings(BaseModel):
