@@ -534,6 +534,10 @@ class AppService:
     def printer_status(self) -> list[PrinterState]:
         return self.printing.printer_status()
 
+    async def live_delivery_count(self) -> int:
+        """Deliveries a carrier is working on now: a signed update waits until it is 0."""
+        return len(await self.db.run(self.db.live_attempts))
+
     async def held_prints(self) -> list[PrintJob]:
         return await self.printing.held_jobs()
 

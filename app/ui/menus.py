@@ -95,6 +95,7 @@ def _tools_menu(win, acts: dict[str, QAction]) -> None:
     acts["import_bill"] = _action(win, t, tr("MainWindow", "导入运力账单…"), None, lambda: spawn(_gated(win, import_bill), "import bill"), "act_import_bill")  # fmt: skip
     acts["preview"] = _action(win, t, tr("MainWindow", "小票预览"), "Ctrl+Shift+P", lambda: open_preview(win), "act_preview")  # fmt: skip
     acts["held"] = _action(win, t, tr("MainWindow", "暂存的打印任务…"), None, lambda: spawn(held_prints(win), "held prints"), "act_held")  # fmt: skip
+    acts["updates"] = _action(win, t, tr("MainWindow", "检查更新…"), None, lambda: spawn(_gated(win, open_updates), "open updates"), "act_updates")  # fmt: skip
     acts["diagnostics"] = _action(win, t, tr("MainWindow", "诊断包…"), None, lambda: open_diagnostics(win), "act_diagnostics")  # fmt: skip
     acts["backup"] = _action(win, t, tr("MainWindow", "备份/恢复…"), None, lambda: spawn(_gated(win, open_backup), "open backup"), "act_backup")  # fmt: skip
     t.addSeparator()
@@ -152,6 +153,13 @@ async def open_backup(win):
     w = BackupDialog(win.service, win)
     await w.refresh()
     return _show(w)
+
+
+def open_updates(win):
+    """Behind the manager PIN: installing is the manager's decision."""
+    from app.ui.update_dialog import UpdateDialog, make_updater
+
+    return _show(UpdateDialog(win.service, make_updater(win.service), win))
 
 
 def open_preview(win):

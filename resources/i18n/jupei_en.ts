@@ -205,6 +205,10 @@
         <translation>Diagnostics pack…</translation>
     </message>
     <message>
+        <source>检查更新…</source>
+        <translation>Check for updates…</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/main_window.py" line="36" />
         <location filename="../../app/ui/main_window.py" line="166" />
         <source>聚配 JuPei — %1</source>
@@ -2456,6 +2460,101 @@
     <message>
         <source>请重新安装上一个版本继续营业（它仍能打开这个数据库），并把「详细信息」或诊断包（python -m app diagnose --zip）发给客服。</source>
         <translation>Reinstall the previous version to keep trading (it still opens this database), and send the details or a diagnostics pack (python -m app diagnose --zip) to support.</translation>
+    </message>
+</context>
+<context>
+    <name>UpdateDialog</name>
+    <message>
+        <source>更新未开启：请在配置文件的 [updates] 中填写 url。</source>
+        <translation>Updates are off: set url under [updates] in the config file.</translation>
+    </message>
+    <message>
+        <source>这个安装没有更新组件（tufup）。</source>
+        <translation>This installation has no update component (tufup).</translation>
+    </message>
+    <message>
+        <source>聚配不是从安装包运行的（源码或 pip 安装）：请用 pip 更新。</source>
+        <translation>JuPei is not running from the installed bundle (source or pip install): update with pip.</translation>
+    </message>
+    <message>
+        <source>安装包里缺少更新签名的信任根（update_root.json）。</source>
+        <translation>The bundle lacks the trusted root for update signatures (update_root.json).</translation>
+    </message>
+    <message>
+        <source>连不上更新服务器，请检查网络后再试。</source>
+        <translation>Cannot reach the update server; check the network and try again.</translation>
+    </message>
+    <message>
+        <source>更新信息的签名校验失败，已拒绝（可能被篡改或是旧版本）。</source>
+        <translation>The update information failed signature checks and was refused (tampered with, or older).</translation>
+    </message>
+    <message>
+        <source>下载的安装包校验失败，已拒绝，没有安装任何文件。</source>
+        <translation>The downloaded package failed verification and was refused; nothing was installed.</translation>
+    </message>
+    <message>
+        <source>需要店长同意才能安装。</source>
+        <translation>The manager must agree before installing.</translation>
+    </message>
+    <message>
+        <source>还有配送进行中：请在高峰过后再安装更新。</source>
+        <translation>Deliveries are still under way: install the update after the rush.</translation>
+    </message>
+    <message>
+        <source>没有可安装的新版本。</source>
+        <translation>No newer version to install.</translation>
+    </message>
+    <message>
+        <source>更新失败，详见日志。</source>
+        <translation>The update failed; see the log.</translation>
+    </message>
+    <message>
+        <source>检查更新</source>
+        <translation>Check for updates</translation>
+    </message>
+    <message>
+        <source>当前版本：%1</source>
+        <translation>Current version: %1</translation>
+    </message>
+    <message>
+        <source>我是店长，同意现在安装（安装后需重启聚配）</source>
+        <translation>I am the manager and agree to install now (JuPei must be restarted afterwards)</translation>
+    </message>
+    <message>
+        <source>安装</source>
+        <translation>Install</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>更新包由聚配签名发布；签名、版本和文件校验不通过的更新一律拒绝。有配送进行中时不会安装。</source>
+        <translation>Updates are signed by JuPei; any update that fails the signature, version or file checks is refused. Nothing is installed while deliveries are under way.</translation>
+    </message>
+    <message>
+        <source>正在检查…</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <source>已是最新版本。</source>
+        <translation>You have the latest version.</translation>
+    </message>
+    <message>
+        <source>新版本 %1 可用（%2 MB）。</source>
+        <translation>Version %1 is available (%2 MB).</translation>
+    </message>
+    <message>
+        <source>还有 %1 单配送进行中：请在高峰过后再安装更新。</source>
+        <translation>%1 deliveries are still under way: install the update after the rush.</translation>
+    </message>
+    <message>
+        <source>正在下载并校验…</source>
+        <translation>Downloading and verifying…</translation>
+    </message>
+    <message>
+        <source>已安装 %1：请关闭并重新打开聚配。</source>
+        <translation>%1 installed: close and reopen JuPei.</translation>
     </message>
 </context>
 </TS>

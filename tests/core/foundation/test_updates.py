@@ -5,12 +5,8 @@ metadata: rollback) is refused; a tampered archive is refused."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import importlib.util
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,70 +16,13 @@ pytest.importorskip("tufup")
 
 from app.core.config import UpdateSettings
 from app.core.updates import ROOT_FILE_NAME, UpdateError, Updater
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location("update_repo", ROOT / "installer/update_repo.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
+from tests.fakes.update_feed import bundle, installed, publish, serve, sync, tool
 
 
 @pytest.fixture
 def feed(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """(base URL, the served repository dir) on 127.0.0.1, any free port."""
-    repo_dir = tmp_path / "pub" / "repository"
-    repo_dir.mkdir(parents=True)
-    handler = functools.partial(_Quiet, directory=str(repo_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", repo_dir
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def _bundle(tmp_path: Path, version: str) -> Path:
-    b = tmp_path / f"bundle-{version}"
-    (b / "_internal").mkdir(parents=True, exist_ok=True)
-    (b / "JuPei.exe").write_text(f"jupei {version}\n", encoding="utf-8")
-    (b / "_internal" / "VERSION").write_text(version, encoding="utf-8")
-    return b
-
-
-def _publish(tmp_path: Path, served: Path, *versions: str) -> Path:
-    """Make the feed with the tool (work dir = keys + repository), copy it to the served
-    dir; returns the trusted root.json."""
-    tool = _tool()
-    work = tmp_path / "work"
-    root = tool.init(work)
-    for v in versions:
-        archive = tool.add(work, _bundle(tmp_path, v), v)
-        assert archive.is_file()
-    _sync(work, served)
-    return root
-
-
-def _sync(work: Path, served: Path) -> None:
-    shutil.copytree(work / "repository", served, dirs_exist_ok=True)
-
-
-def _installed(tmp_path: Path, version: str, root: Path) -> Path:
-    inst = tmp_path / "install"
-    shutil.copytree(_bundle(tmp_path, version), inst, dirs_exist_ok=True)
-    shutil.copyfile(root, inst / "_internal" / ROOT_FILE_NAME)  # where build.spec puts it
-    return inst
+    with serve(tmp_path) as f:
+        yield f
 
 
 def _updater(url: str, inst: Path, tmp_path: Path, current: str) -> Updater:
@@ -97,8 +36,8 @@ def _updater(url: str, inst: Path, tmp_path: Path, current: str) -> Updater:
 
 def test_newer_version_found_and_installed(tmp_path: Path, feed) -> None:
     url, served = feed
-    root = _publish(tmp_path, served, "0.1.0", "0.2.0")
-    inst = _installed(tmp_path, "0.1.0", root)
+    root = publish(tmp_path, served, "0.1.0", "0.2.0")
+    inst = installed(tmp_path, "0.1.0", root)
     up = _updater(url, inst, tmp_path, "0.1.0")
     offer = up.check()
     assert offer is not None and offer.version == "0.2.0" and offer.size_bytes > 0
@@ -117,10 +56,10 @@ def test_newer_version_found_and_installed(tmp_path: Path, feed) -> None:
     assert _updater(url, inst, tmp_path, "0.2.0").check() is None
 
 
-def test_older_version_on_the_feed_is_not_installed(tmp_path: Path, feed) -> None:
+def test_older_version_on_the_feed_is_notinstalled(tmp_path: Path, feed) -> None:
     url, served = feed
-    root = _publish(tmp_path, served, "0.1.0")
-    inst = _installed(tmp_path, "0.3.0", root)
+    root = publish(tmp_path, served, "0.1.0")
+    inst = installed(tmp_path, "0.3.0", root)
     up = _updater(url, inst, tmp_path, "0.3.0")
     assert up.check() is None
     with pytest.raises(UpdateError) as e:
@@ -130,25 +69,25 @@ def test_older_version_on_the_feed_is_not_installed(tmp_path: Path, feed) -> Non
 
 
 def test_the_tool_refuses_to_publish_an_older_version(tmp_path: Path) -> None:
-    tool = _tool()
+    repo_tool = tool()
     work = tmp_path / "work"
-    tool.init(work)
-    tool.add(work, _bundle(tmp_path, "0.2.0"), "0.2.0")
+    repo_tool.init(work)
+    repo_tool.add(work, bundle(tmp_path, "0.2.0"), "0.2.0")
     with pytest.raises(SystemExit, match="not newer"):
-        tool.add(work, _bundle(tmp_path, "0.1.0"), "0.1.0")
+        repo_tool.add(work, bundle(tmp_path, "0.1.0"), "0.1.0")
 
 
 def test_metadata_rollback_is_refused(tmp_path: Path, feed) -> None:
     """The client saw timestamp version N; a feed (or a man in the middle) serving the
     older, validly signed metadata again is refused (TUF rollback protection)."""
     url, served = feed
-    root = _publish(tmp_path, served, "0.1.0")
+    root = publish(tmp_path, served, "0.1.0")
     old = tmp_path / "old-metadata"
     shutil.copytree(served / "metadata", old)
-    tool = _tool()
-    tool.add(tmp_path / "work", _bundle(tmp_path, "0.2.0"), "0.2.0")
-    _sync(tmp_path / "work", served)
-    inst = _installed(tmp_path, "0.1.0", root)
+    repo_tool = tool()
+    repo_tool.add(tmp_path / "work", bundle(tmp_path, "0.2.0"), "0.2.0")
+    sync(tmp_path / "work", served)
+    inst = installed(tmp_path, "0.1.0", root)
     assert _updater(url, inst, tmp_path, "0.1.0").check() is not None  # trusts the new one
     shutil.rmtree(served / "metadata")
     shutil.copytree(old, served / "metadata")
@@ -160,12 +99,12 @@ def test_metadata_rollback_is_refused(tmp_path: Path, feed) -> None:
 
 def test_tampered_archive_is_refused(tmp_path: Path, feed) -> None:
     url, served = feed
-    root = _publish(tmp_path, served, "0.1.0", "0.2.0")
+    root = publish(tmp_path, served, "0.1.0", "0.2.0")
     archive = served / "targets" / "JuPei-0.2.0.tar.gz"
     data = bytearray(archive.read_bytes())
     data[len(data) // 2] ^= 0xFF  # same length, one byte flipped
     archive.write_bytes(bytes(data))
-    inst = _installed(tmp_path, "0.1.0", root)
+    inst = installed(tmp_path, "0.1.0", root)
     up = _updater(url, inst, tmp_path, "0.1.0")
     assert up.check() is not None
     with pytest.raises(UpdateError) as e:
@@ -177,14 +116,14 @@ def test_tampered_archive_is_refused(tmp_path: Path, feed) -> None:
 
 def test_metadata_signed_by_another_key_is_refused(tmp_path: Path, feed) -> None:
     url, served = feed
-    root = _publish(tmp_path, served, "0.1.0")
-    inst = _installed(tmp_path, "0.1.0", root)
+    root = publish(tmp_path, served, "0.1.0")
+    inst = installed(tmp_path, "0.1.0", root)
     # a different publisher (other keys) replaces the feed
     shutil.rmtree(served)
     served.mkdir()
     other = tmp_path / "other"
     other.mkdir()
-    _publish(other, served, "0.1.0", "9.0.0")
+    publish(other, served, "0.1.0", "9.0.0")
     with pytest.raises(UpdateError) as e:
         _updater(url, inst, tmp_path, "0.1.0").check()
     assert e.value.code == "untrusted"
@@ -209,7 +148,7 @@ def test_off_not_bundle_no_root_bad_root_unreachable(tmp_path: Path) -> None:
     with pytest.raises(UpdateError) as e:
         _updater(dead, inst, tmp_path / "s1", "0.1.0").check()
     assert e.value.code == "untrusted"
-    shutil.copyfile(_tool().init(tmp_path / "work"), inst / ROOT_FILE_NAME)
+    shutil.copyfile(tool().init(tmp_path / "work"), inst / ROOT_FILE_NAME)
     with pytest.raises(UpdateError) as e:
         _updater(dead, inst, tmp_path / "s2", "0.1.0").check()
     assert e.value.code == "unreachable"
@@ -229,8 +168,8 @@ def test_cli_update_waits_for_the_rush_and_consent_then_installs(
     from tests.helpers import sample_order
 
     url, served = feed
-    root = _publish(tmp_path, served, "0.1.0", "0.2.0")
-    inst = _installed(tmp_path, "0.1.0", root)
+    root = publish(tmp_path, served, "0.1.0", "0.2.0")
+    inst = installed(tmp_path, "0.1.0", root)
     monkeypatch.setattr(updates, "bundle_dir", lambda: inst)
     db_url = f"sqlite:///{tmp_path / 'jupei.db'}"
     cfg = tmp_path / "config.toml"
