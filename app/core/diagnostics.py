@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import sqlite3
 import sys
 import zipfile
@@ -202,6 +203,31 @@ def database_info(url: str) -> dict[str, Any]:
     return info
 
 
+def storage_info(settings: Settings) -> dict[str, Any]:
+    """Free space where the database lives (a full disk stops intake) and the backups:
+    how many, the newest ones with size, the folder."""
+    from app.core.backup import BackupError, list_backups, locations
+
+    try:
+        db, folder = locations(settings.database_url(), settings.backup.folder)
+    except BackupError:
+        return {"note": "not a SQLite database: backups are the server's"}
+    out: dict[str, Any] = {"backups_enabled": settings.backup.enabled, "folder": str(folder)}
+    try:
+        usage = shutil.disk_usage(db.parent if db.parent.exists() else paths.data_dir())
+        out["disk_free_bytes"], out["disk_total_bytes"] = usage.free, usage.total
+    except OSError as e:
+        out["disk_error"] = scrub(str(e))
+    found = list_backups(folder)
+    out["backup_count"] = len(found)
+    out["backups"] = [
+        {"name": p.name, "made_at": t.isoformat(), "size_bytes": p.stat().st_size}
+        for t, p in found[:10]
+        if p.exists()
+    ]
+    return out
+
+
 _ERROR_QUERIES = {
     "attempts": "SELECT order_id, carrier, status, error, updated_at FROM attempts "
     "WHERE error != '' ORDER BY updated_at DESC LIMIT ?",
@@ -328,6 +354,13 @@ class Diagnostics:
                 f"  orders {rows.get('orders', 0)} · attempts {rows.get('attempts', 0)} · "
                 f"print jobs {rows.get('print_jobs', 0)} · rows with an error {errs}"
             )
+        st = db.get("storage") or {}
+        if "disk_free_bytes" in st:
+            newest = st["backups"][0]["made_at"] if st.get("backups") else "none"
+            lines.append(
+                f"  disk free {st['disk_free_bytes'] / 1e9:.1f} GB · backups {st['backup_count']}"
+                f" (newest {newest})"
+            )
         if "error" in db:
             lines.append(f"  error: {db['error']}")
         if "note" in db:
@@ -380,6 +413,10 @@ def collect(
         problems.append(config["problem"])
     step(40, "database")
     database = database_info(settings.database_url())
+    try:
+        database["storage"] = storage_info(settings)
+    except Exception as e:  # the pack says what failed and goes on
+        problems.append(scrub(f"storage: {type(e).__name__}: {e}"))
     step(65, "health")
     health = health_info(settings, store)
     if live:

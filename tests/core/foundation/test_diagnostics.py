@@ -9,11 +9,13 @@ import sqlite3
 import uuid
 import zipfile
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from app.__main__ import main
+from app.core.backup import backup_name, backup_to
 from app.core.config import Settings
 from app.core.diagnostics import collect, scrub, write_zip
 from app.core.secrets import MemorySecretStore
@@ -30,6 +32,7 @@ PG_PASSWORD = f"DIAGCANARY-pgpass-{_RUN}"
 PIN = str(10_000_000 + int(_RUN, 16) % 89_999_999)  # 8 digits
 PHONES = ["13912345678", "15087654321"]
 LOG_PHONE = "18611223344"
+BACKUP_NAME = backup_name(datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
 MOBILE = re.compile(r"(?<![\d.])1[3-9]\d{9}(?!\d)")
 
 
@@ -78,6 +81,8 @@ async def _seed(tmp_path: Path) -> tuple[Settings, MemorySecretStore]:
         f"2026-12-01 10:00:02 INFO    jupei: env secret was {ENV_SECRET}, pin {PIN}\n",
         encoding="utf-8",
     )
+    (tmp_path / "backups").mkdir()
+    backup_to(tmp_path / "test.db", tmp_path / "backups" / BACKUP_NAME)
     conf = tmp_path / "config.toml"
     conf.write_text(
         '[store]\nname = "测试店"\nphone = "13700001111"\n'
@@ -115,6 +120,9 @@ async def test_diagnostics_zip_has_what_support_needs_and_no_secret_or_full_phon
     assert db["row_counts"]["orders"] == 2 and db["migration"]
     assert db["size_bytes"]["test.db"] > 0
     assert db["recent_errors"]["print_jobs"][0]["printer"] == "p1"
+    storage = db["storage"]
+    assert storage["disk_free_bytes"] > 0 and storage["folder"] == str(tmp_path / "backups")
+    assert [b["name"] for b in storage["backups"]] == [BACKUP_NAME]
     system = json.loads(texts["system.json"])
     assert system["python"] and system["jupei"]
     health = json.loads(texts["health.json"])
@@ -125,7 +133,10 @@ async def test_diagnostics_zip_has_what_support_needs_and_no_secret_or_full_phon
     assert effective["database"]["url"].endswith("test.db") and "pos" in effective
     assert "dada refused" in texts["errors.txt"] and "customer 186****3344" in texts["errors.txt"]
     assert "started" in texts["logs/jupei.log"]
-    assert "integrity: ok" in texts["summary.txt"]
+    assert (
+        "integrity: ok" in texts["summary.txt"]
+        and "backups 1 (newest 2026-12-01" in texts["summary.txt"]
+    )
     assert seen == sorted(seen) and seen[-1] == 90
 
     # nothing secret, no full mobile number, in any file of the ZIP
