@@ -9,7 +9,7 @@ import pytest
 
 from app.core.pos.schema import payload_hash
 from app.ui.backup_dialog import BackupDialog
-from tests.helpers import sample_order, started_core
+from tests.helpers import sample_order, started_core, wait_until
 
 pytestmark = [pytest.mark.gui, pytest.mark.asyncio]
 
@@ -38,3 +38,63 @@ async def test_backup_dialog_backs_up_and_stages_a_restore(qtbot, tmp_path):
         shots = Path("/tmp/shots")
         shots.mkdir(exist_ok=True)
         assert dlg.grab().save(str(shots / "o3_backup_dialog.png"))
+
+
+async def test_english_catalogue_has_the_backup_strings():
+    import re
+
+    from PySide6.QtCore import QTranslator
+
+    import app.ui.backup_dialog as mod
+
+    root = Path(__file__).resolve().parents[2]
+    t = QTranslator()
+    assert t.load(str(root / "resources" / "i18n" / "jupei_en.qm"))
+    assert t.translate("MainWindow", "备份/恢复…") == "Backup/Restore…"
+    source = Path(mod.__file__).read_text(encoding="utf-8")
+    zh = set(re.findall(r'_tr\(\s*"([^"]+)"', source))
+    assert len(zh) >= 15
+    assert [s for s in zh if not t.translate("BackupDialog", s)] == []
+
+
+async def test_backup_through_the_real_service_proxy(qtbot, tmp_path):
+    """As in the app: the service on the core thread behind ``ServiceProxy``; the copy in
+    a worker thread, its progress reaching the bar through the queued signal."""
+    from app.bootstrap import build_core
+    from app.core.runtime import CoreRuntime
+    from app.core.sandbox.engine import SandboxEngine
+    from app.core.secrets import MemorySecretStore
+    from app.ui.bridge import ServiceProxy
+    from tests.helpers import make_settings
+
+    settings = make_settings(tmp_path)
+    rt = CoreRuntime(name="test-core")
+    rt.start()
+    core = None
+    try:
+
+        async def start():
+            c = build_core(
+                settings,
+                secrets=MemorySecretStore(),
+                sandbox_engine=SandboxEngine(seed=1, speed=0),
+            )
+            await c.start(pos=False)
+            return c
+
+        core = await rt.run(start())
+        proxy = ServiceProxy(rt, settings=settings)
+        proxy.attach(core.service)
+        seen: list[tuple[int, int]] = []
+        dlg = BackupDialog(proxy)
+        qtbot.addWidget(dlg)
+        dlg.progressed.connect(lambda d, t: seen.append((d, t)))
+        await dlg.refresh()
+        made = await dlg.run_backup()
+        assert made is not None and made.parent == tmp_path / "backups"
+        await wait_until(lambda: bool(seen) and seen[-1][0] == seen[-1][1])
+        assert dlg.list.count() == 1
+    finally:
+        if core is not None:
+            await rt.run(core.stop())
+        rt.stop()

@@ -39,6 +39,9 @@ def test_serve_starts_and_stops_on_sigterm(tmp_path):
         else:
             pytest.fail("serve did not start:\n" + "".join(lines))
         assert "rehearsal" in "".join(lines)
+        from app.core.backup import running_lock_held
+
+        assert running_lock_held(tmp_path / "data") == "serve.lock"  # `restore` refuses
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=10)
