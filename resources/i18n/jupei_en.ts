@@ -915,6 +915,14 @@
         <source>订单来源</source>
         <translation>Order sources</translation>
     </message>
+    <message>
+        <source>隐私</source>
+        <translation>Privacy</translation>
+    </message>
+    <message>
+        <source>超过保留天数的订单，每晚把顾客完整手机号、姓名和详细地址脱敏：只留掩码手机号（138****5678）、所在区和金额，报表和对账不受影响。</source>
+        <translation>Every night, orders older than the retention period lose the customer's full phone number, name and street address: only the masked phone (138****5678), the district and the amounts stay, so reports and reconciliation are unaffected.</translation>
+    </message>
 </context>
 <context>
     <name>TicketPreview</name>
@@ -1537,6 +1545,10 @@
         <location filename="../../app/ui/settings/labels.py" line="30" />
         <source>显示完整手机号</source>
         <translation>Show full phone numbers</translation>
+    </message>
+    <message>
+        <source>顾客电话和地址保留天数</source>
+        <translation>Keep customers' phones and addresses (days)</translation>
     </message>
 </context>
 <context>

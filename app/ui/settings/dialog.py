@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
 )
@@ -26,7 +27,7 @@ from app.ui.settings.sources_page import SourcesPage
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("store", "dispatch", "printing", "alerts", "rehearsal", "ui")
+SECTIONS = ("store", "dispatch", "printing", "alerts", "rehearsal", "ui", "privacy")
 
 
 class SettingsDialog(QDialog):
@@ -47,7 +48,8 @@ class SettingsDialog(QDialog):
         self.hub_page = HubPage(service, self)  # joins/leaves at once, not on 保存
         titles = {"store": self.tr("门店"), "dispatch": self.tr("派单规则"),
                   "printing": self.tr("打印"), "alerts": self.tr("提醒"),
-                  "rehearsal": self.tr("演练模式"), "ui": self.tr("界面")}  # fmt: skip
+                  "rehearsal": self.tr("演练模式"), "ui": self.tr("界面"),
+                  "privacy": self.tr("隐私")}  # fmt: skip
         self.tabs.addTab(self.forms["store"], titles["store"])
         self.tabs.addTab(self._carrier_tabs(), self.tr("运力"))
         for sec in SECTIONS[1:]:
@@ -56,6 +58,7 @@ class SettingsDialog(QDialog):
         self.tabs.insertTab(4, self.sources_page, self.tr("订单来源"))
         self.tabs.addTab(self.hub_page, self.tr("总部"))
         self.tiles = self._tiles_row()
+        self._privacy_note()
         self.status = QLabel(self)
         self.status.setObjectName("settingsStatus")
         if service.secret_problem:
@@ -72,6 +75,23 @@ class SettingsDialog(QDialog):
         lay.addWidget(self.tabs)
         lay.addWidget(self.status)
         lay.addWidget(buttons)
+
+    def _privacy_note(self) -> None:
+        """[privacy] retain_days: at least 1 day, and what the nightly job does."""
+        form = self.forms["privacy"]
+        days = form.findChild(QSpinBox, "privacy.retain_days")
+        if days is not None:
+            days.setRange(1, 3650)
+        note = QLabel(
+            self.tr(
+                "超过保留天数的订单，每晚把顾客完整手机号、姓名和详细地址脱敏："
+                "只留掩码手机号（138****5678）、所在区和金额，报表和对账不受影响。"
+            ),
+            form,
+        )
+        note.setObjectName("privacyNote")
+        note.setWordWrap(True)
+        form.layout().addRow(note)
 
     def _tiles_row(self) -> QComboBox:
         from app.ui.prefs import tile_source

@@ -31,6 +31,7 @@ _LABELS = {
     "rehearsal.mode": QT_TRANSLATE_NOOP("settings", "演练模式"), "rehearsal.speed": QT_TRANSLATE_NOOP("settings", "演练时钟倍速"), "rehearsal.port": QT_TRANSLATE_NOOP("settings", "沙箱端口"),
     "rehearsal.seed": QT_TRANSLATE_NOOP("settings", "随机种子"), "rehearsal.sandbox_url": QT_TRANSLATE_NOOP("settings", "外部沙箱地址"), "rehearsal.sample_orders_every_s": QT_TRANSLATE_NOOP("settings", "模拟收银订单间隔 (秒)"), "rehearsal.sample_orders_max": QT_TRANSLATE_NOOP("settings", "模拟收银订单上限"), "rehearsal.sources": QT_TRANSLATE_NOOP("settings", "模拟美团/饿了么订单"), "rehearsal.sources_url": QT_TRANSLATE_NOOP("settings", "外部平台模拟器地址"), "rehearsal.source_orders_every_s": QT_TRANSLATE_NOOP("settings", "平台模拟订单间隔 (秒)"), "rehearsal.source_orders_max": QT_TRANSLATE_NOOP("settings", "平台模拟订单上限"),
     "ui.language": QT_TRANSLATE_NOOP("settings", "界面语言"), "ui.board_days": QT_TRANSLATE_NOOP("settings", "看板显示天数"), "ui.show_full_phone": QT_TRANSLATE_NOOP("settings", "显示完整手机号"),
+    "privacy.retain_days": QT_TRANSLATE_NOOP("settings", "顾客电话和地址保留天数"),
 }  # fmt: skip
 
 
