@@ -41,7 +41,7 @@ from app.core.service import AppService
 from app.core.sources.desk import SourceDesk
 from app.core.sources.syncback import SyncBackWorker
 from app.core.storage.db import make_engine, migrate
-from app.core.storage.faults import StorageWatch
+from app.core.storage.faults import StorageWatch, sqlite_probe
 from app.core.storage.hub_outbox_repo import HubOutboxRepo
 from app.core.storage.outbox_repo import OutboxRepo
 from app.core.storage.print_repo import PrintRepo
@@ -269,7 +269,8 @@ def _wire(
         clock=clock,
         webhook=WebhookSender(service),
         source_pushes=sources.pushes,
-        storage=StorageWatch(bus),  # disk full / read-only / locked: 503, banner, once
+        # disk full / read-only / locked: 503, banner, once; probed back to health
+        storage=StorageWatch(bus, probe=sqlite_probe(db.engine) if _is_sqlite(db) else None),
     )
     r = service.settings.rehearsal
     feed = None
@@ -319,3 +320,7 @@ def _note_secret_problem(service: AppService, secrets: SecretStore) -> None:
     if problem:
         service.secret_problem = problem
         log.warning("secret store: %s — secrets set now last for this session only", problem)
+
+
+def _is_sqlite(db: Database) -> bool:
+    return db.engine.dialect.name == "sqlite"

@@ -197,6 +197,7 @@ class PosListener:
             await self._runner.cleanup()
             self._runner = None
         await self._nonces.stop()
+        await self.storage.stop()
         if self.webhook is not None and self.webhook_running:
             await self.webhook.stop()
             self.webhook_running = False

@@ -13,13 +13,16 @@ acknowledged only after its commit), so the POS sends the same order again later
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import shutil
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from app.core.events import (
     AlertCleared,
@@ -30,6 +33,9 @@ from app.core.events import (
     StorageStateChanged,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 log = logging.getLogger(__name__)
 
 FaultKind = Literal["full", "readonly", "busy"]
@@ -39,6 +45,11 @@ FaultKind = Literal["full", "readonly", "busy"]
 BUSY_TIMEOUT_S = 3.0
 #: how often a lasting fault is written to the log (the first time at once)
 LOG_EVERY_S = 60.0
+#: while a fault lasts, this often the database is probed (without POS traffic the
+#: banner would otherwise stay until the next order)
+PROBE_EVERY_S = 10.0
+#: a full disk counts as freed once the database's folder has this much free space
+PROBE_FREE_BYTES = 16 * 1024 * 1024
 #: Retry-After (seconds) per fault: a lock passes quickly, disk space needs a human
 RETRY_AFTER_S: dict[FaultKind, int] = {"busy": 2, "full": 30, "readonly": 30}
 
@@ -153,20 +164,103 @@ class RateLimitedLog:
             self._held.pop(key, None)
 
 
+Probe = Callable[[FaultKind], bool]
+
+
+def sqlite_probe(
+    engine: Engine,
+    *,
+    free_bytes: int = PROBE_FREE_BYTES,
+    disk_free: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free,
+) -> Probe:
+    """``probe(kind) -> True`` when a SQLite database takes writes again: the folder has
+    ``free_bytes`` free (after a full disk), and a write transaction can be begun and a
+    table created, then rolled back (nothing is stored; a lock or a read-only file fails
+    it). Runs on a worker thread; waits at most the busy timeout."""
+
+    def probe(kind: FaultKind) -> bool:
+        path = engine.url.database or ""
+        if kind == "full" and path and path != ":memory:":
+            folder = Path(path.removeprefix("file:").split("?", 1)[0]).resolve().parent
+            if disk_free(folder) < free_bytes:
+                return False
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                cur.execute("CREATE TABLE _jupei_write_probe (x)")
+            finally:
+                raw.rollback()
+                cur.close()
+        except Exception as e:
+            if classify(e) is None:
+                raise
+            return False
+        finally:
+            raw.close()
+        return True
+
+    return probe
+
+
 class StorageWatch:
     """The database's current fault, told once per episode. Call ``failed`` and ``ok``
-    on the core's loop (they publish on the bus)."""
+    on the core's loop (they publish on the bus). With a ``probe``, a lasting fault is
+    re-checked every ``probe_every_s`` so the counter recovers without POS traffic."""
 
     def __init__(
         self,
         bus: EventBus | None = None,
         *,
+        probe: Probe | None = None,
+        probe_every_s: float = PROBE_EVERY_S,
         monotonic: Callable[[], float] = time.monotonic,
         log_every_s: float = LOG_EVERY_S,
     ) -> None:
         self.bus = bus
         self.fault: StorageFault | None = None
+        self.probe, self.probe_every_s = probe, probe_every_s
+        self._probing: asyncio.Task[None] | None = None
         self._log = RateLimitedLog(log, every_s=log_every_s, monotonic=monotonic)
+
+    async def probe_once(self) -> bool:
+        """Check the current fault with the probe; ``ok`` when it has passed."""
+        fault = self.fault
+        if fault is None or self.probe is None:
+            return fault is None
+        if not await asyncio.to_thread(self.probe, fault.kind):
+            return False
+        if self.fault is fault:  # not replaced by another fault meanwhile
+            self.ok()
+        return self.fault is None
+
+    async def _probe_loop(self) -> None:
+        while self.fault is not None:
+            await asyncio.sleep(self.probe_every_s)
+            try:
+                await self.probe_once()
+            except Exception:  # a bug in the probe: the next write still clears the fault
+                log.exception("storage probe failed")
+                return
+
+    def _start_probing(self) -> None:
+        if self.probe is None or (self._probing is not None and not self._probing.done()):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a sync caller): the next write clears the fault
+            return
+        self._probing = loop.create_task(self._probe_loop(), name="storage-probe")
+
+    async def stop(self) -> None:
+        task, self._probing = self._probing, None
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
 
     def failed(self, fault: StorageFault, where: str) -> None:
         self._log.log(
@@ -181,6 +275,7 @@ class StorageWatch:
         if self.fault is not None and self.fault.kind == fault.kind:
             return
         self.fault = fault
+        self._start_probing()
         if self.bus is not None:
             self.bus.publish(StorageStateChanged(fault.kind, fault.detail))
             self.bus.publish(

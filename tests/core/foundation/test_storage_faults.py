@@ -258,3 +258,52 @@ def test_openapi_documents_the_storage_503():
         assert "Retry-After" in resp["headers"], path
     text = doc["paths"]["/api/v1/orders"]["post"]["responses"]["503"]["description"]
     assert all(c in text for c in ("storage_full", "storage_readonly", "storage_busy"))
+
+
+# ---------------------------------------------------------------- recovery without traffic
+def test_probe_sees_each_fault_pass(tmp_path):
+    from app.core.storage.faults import sqlite_probe
+
+    path = tmp_path / "p.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE t (x)"))
+    free = [0]
+    probe = sqlite_probe(engine, free_bytes=1000, disk_free=lambda _p: free[0])
+    assert not probe("full")  # the folder still has no room
+    free[0] = 10_000
+    assert probe("full")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert not probe("busy")  # still locked (after the busy timeout)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert probe("busy")
+    with engine.connect() as c:  # the probe stored nothing
+        names = c.execute(text("SELECT name FROM sqlite_master")).scalars().all()
+    assert names == ["t"]
+    ro = make_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert not sqlite_probe(ro)("readonly")
+    engine.dispose()
+    ro.dispose()
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings
+async def test_watch_recovers_by_probing_without_traffic():
+    from tests.helpers import wait_until
+
+    bus = EventBus()
+    seen: list[StorageStateChanged] = []
+    bus.subscribe(StorageStateChanged, seen.append)
+    gone = [False]
+    watch = StorageWatch(bus, probe=lambda kind: gone[0], probe_every_s=0.01)
+    watch.failed(StorageFault("full", "database or disk is full"), "POST /x")
+    assert not await watch.probe_once()  # still full: the banner stays
+    assert watch.fault is not None
+    gone[0] = True  # space freed; no POS request comes
+    await wait_until(lambda: watch.fault is None)
+    assert [e.fault for e in seen] == ["full", ""]
+    await watch.stop()
