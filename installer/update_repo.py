@@ -65,13 +65,13 @@ def add(work: Path, bundle: Path, version: str, *, required: bool = False) -> Pa
     return work / "repository" / "targets" / f"{APP_NAME}-{version}.tar.gz"
 
 
-def refresh(work: Path) -> None:
-    """Re-sign the timestamp (and what depends on it) with a new expiry date."""
+def refresh(work: Path, days: int | None = None) -> None:
+    """Re-sign the timestamp with a new expiry date (default: tufup's 1 day from now)."""
     from tufup.repo import Repository
 
     with contextlib.chdir(work):
         repo = Repository.from_config()
-        repo.refresh_expiration_date("timestamp")
+        repo.refresh_expiration_date("timestamp", days=days)
         repo.publish_changes(private_key_dirs=[work / "keystore"])
 
 

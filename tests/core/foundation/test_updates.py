@@ -97,6 +97,24 @@ def test_metadata_rollback_is_refused(tmp_path: Path, feed) -> None:
     assert "version" in str(e.value).lower()
 
 
+def test_expired_timestamp_is_refused_until_the_feed_is_refreshed(tmp_path: Path, feed) -> None:
+    """Freeze protection: a feed whose signed timestamp has expired (nobody re-signed it,
+    or an attacker replays a stale one) is refused; `update_repo.py refresh` revives it."""
+    url, served = feed
+    root = publish(tmp_path, served, "0.1.0", "0.2.0")
+    work = tmp_path / "work"
+    tool().refresh(work, days=-1)  # signed, but expired yesterday
+    sync(work, served)
+    inst = installed(tmp_path, "0.1.0", root)
+    with pytest.raises(UpdateError) as e:
+        _updater(url, inst, tmp_path, "0.1.0").check()
+    assert e.value.code == "untrusted" and "expired" in str(e.value).lower()
+    tool().refresh(work)
+    sync(work, served)
+    offer = _updater(url, inst, tmp_path, "0.1.0").check()
+    assert offer is not None and offer.version == "0.2.0"
+
+
 def test_tampered_archive_is_refused(tmp_path: Path, feed) -> None:
     url, served = feed
     root = publish(tmp_path, served, "0.1.0", "0.2.0")
@@ -199,3 +217,23 @@ def test_cli_update_waits_for_the_rush_and_consent_then_installs(
     assert main(["--config", str(cfg), "update", "--install", "--yes"]) == 0
     assert "0.2.0 installed" in capsys.readouterr().out
     assert (inst / "_internal" / "VERSION").read_text() == "0.2.0"
+
+
+def test_tool_command_line(tmp_path: Path, capsys) -> None:
+    repo_tool = tool()
+    work = tmp_path / "w"
+    assert repo_tool.main(["init", "--work", str(work)]) == 0
+    assert "update_root.json" in capsys.readouterr().out
+    b = bundle(tmp_path, "1.0.0")
+    assert (
+        repo_tool.main(["add", "--work", str(work), "--bundle", str(b), "--version", "1.0.0"]) == 0
+    )
+    assert (work / "repository" / "targets" / "JuPei-1.0.0.tar.gz").is_file()
+    assert repo_tool.main(["refresh", "--work", str(work)]) == 0
+    assert "re-signed" in capsys.readouterr().out
+    # the private keys stay in keystore/, never in what is uploaded
+    published = {p.name for p in (work / "repository").rglob("*") if p.is_file()}
+    assert not [n for n in published if n in {"root", "targets", "snapshot", "timestamp"}]
+    assert (work / "keystore" / "root").is_file()
+    with pytest.raises(SystemExit, match="no bundle"):
+        repo_tool.main(["add", "--work", str(work), "--bundle", str(tmp_path / "nope"), "--version", "2.0.0"])  # fmt: skip
