@@ -37,7 +37,7 @@ STAMP = "%Y%m%d-%H%M%S"
 # the OS file locks a running JuPei holds on its data dir: the GUI's and ``serve``'s
 RUNNING_LOCKS = ("gui.lock", "serve.lock")
 PENDING = ".restore-pending"  # a restore the manager menu prepared, done at next start
-PAGES_PER_STEP = 256  # backup API step: progress is reported between steps
+PAGES_PER_STEP = 1024  # backup API step: progress is reported between steps
 
 Progress = Callable[[int, int], None]  # (pages done, pages total)
 
@@ -88,7 +88,11 @@ def _copy(src: sqlite3.Connection, dest: Path, progress: Progress | None) -> Non
                 if progress is not None:
                     progress(total - remaining, total)
 
-            src.backup(out, pages=PAGES_PER_STEP, progress=step)
+            # one step (one read transaction: WAL writers go on) unless progress is
+            # wanted; steps without a pause, so a write between steps (which restarts
+            # the copy) has little chance on a counter's load
+            pages = PAGES_PER_STEP if progress is not None else -1
+            src.backup(out, pages=pages, progress=step, sleep=0)
             out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         os.replace(tmp, dest)
     finally:
