@@ -174,7 +174,7 @@ async def _main(app, args, settings, single, runtime, window: MainWindow, proble
     from app.core.upgrade_errors import EXIT_UPGRADE, UpgradeFailed
     from app.ui.bridge import ServiceProxy
     from app.ui.prefs import tile_source
-    from app.ui.upgrade_failed import upgrade_failed_box
+    from app.ui.upgrade_failed import show_upgrade_failed
 
     proxy = ServiceProxy(runtime, settings=settings)
     closed = asyncio.get_running_loop().create_future()
@@ -206,7 +206,7 @@ async def _main(app, args, settings, single, runtime, window: MainWindow, proble
         return await closed
     except UpgradeFailed as e:  # the old database is untouched: say so, no traceback
         proxy.fail(e)
-        upgrade_failed_box(window, e).exec()
+        await show_upgrade_failed(window, e)
         return EXIT_UPGRADE
     except BaseException as e:
         proxy.fail(e)

@@ -4,6 +4,8 @@ opens it; the technical reason is in the details."""
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -29,3 +31,13 @@ def upgrade_failed_box(parent: QWidget | None, exc: UpgradeFailed) -> QMessageBo
     box.setDetailedText(str(exc))
     box.setStandardButtons(QMessageBox.StandardButton.Close)
     return box
+
+
+async def show_upgrade_failed(parent: QWidget | None, exc: UpgradeFailed) -> None:
+    """The box, opened with ``open()`` (never ``exec()``: the qasync loop keeps running),
+    until the cashier closes it."""
+    box = upgrade_failed_box(parent, exc)
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    box.finished.connect(lambda _r: done.done() or done.set_result(None))
+    box.open()
+    await done

@@ -49,3 +49,26 @@ def test_box_says_the_file_is_untouched_in_both_languages(qtbot, qapp):
     finally:
         remove_translators(qapp, ts)
         install_translators(qapp, "zh_CN")
+
+
+@pytest.mark.asyncio
+async def test_shown_without_a_nested_loop_until_closed(qtbot):
+    import asyncio
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from app.ui.upgrade_failed import show_upgrade_failed
+
+    shown = asyncio.ensure_future(show_upgrade_failed(None, UpgradeFailed(REASON)))
+    box = None
+    while box is None:  # the loop keeps running while the box is up
+        await asyncio.sleep(0.01)
+        box = next(
+            (w for w in QApplication.topLevelWidgets()
+             if w.objectName() == "UpgradeFailedBox" and w.isVisible()),
+            None,
+        )  # fmt: skip
+    qtbot.addWidget(box)
+    assert not shown.done()
+    box.button(QMessageBox.StandardButton.Close).click()
+    await shown
