@@ -307,3 +307,42 @@ async def test_watch_recovers_by_probing_without_traffic():
     await wait_until(lambda: watch.fault is None)
     assert [e.fault for e in seen] == ["full", ""]
     await watch.stop()
+
+
+@pytest.mark.integration
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings
+async def test_real_disk_full_at_the_pos_api_loses_nothing(pos):
+    """A real SQLITE_FULL through the whole stack: the database may not grow (``PRAGMA
+    max_page_count`` on every connection), orders are posted until the disk is "full".
+    Every order answered 201 is stored; none answered 503 is (nothing half-written);
+    when the limit is lifted the POS's retries are stored, each once."""
+    engine = pos.core.service.db.engine
+    with engine.connect() as c:
+        pages = c.execute(text("PRAGMA page_count")).scalar()
+
+    def cap(dbapi_conn, _record):
+        dbapi_conn.execute(f"PRAGMA max_page_count={pages + 2}")
+
+    event.listen(engine, "connect", cap)
+    engine.dispose()  # every new connection has the cap
+    answers: dict[str, int] = {}
+    try:
+        for i in range(400):
+            pid = f"F{i:04d}"
+            r = await pos.post("/orders", payload(pos_order_id=pid))
+            answers[pid] = r.status_code
+            if r.status_code == 503:
+                assert r.json()["error"]["code"] == "storage_full"
+                break
+    finally:
+        event.remove(engine, "connect", cap)
+        engine.dispose()  # space is back
+    refused = [p for p, s in answers.items() if s == 503]
+    stored = [p for p, s in answers.items() if s == 201]
+    assert refused and set(answers.values()) == {201, 503}, answers
+    assert await pos.count_orders() == len(stored)
+    for pid in refused:  # the POS retries: stored now, exactly once
+        assert (await pos.post("/orders", payload(pos_order_id=pid))).status_code == 201
+    assert await pos.count_orders() == len(stored) + len(refused)
+    assert pos.core.pos_listener.storage.fault is None
