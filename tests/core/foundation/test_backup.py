@@ -250,3 +250,21 @@ async def test_a_failed_staged_restore_leaves_the_database_as_it_was(tmp_path):
         assert core.service.db.count_orders() == 2
     assert (tmp_path / "test.db.restore-failed").exists()
     assert not (tmp_path / "test.db.restore-pending").exists()
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings  # the failing backup is logged as an error, once
+async def test_a_failing_daily_backup_is_logged_once_and_recovers(tmp_path, caplog):
+    from app.core.backup import BackupScheduler
+
+    live = tmp_path / "jupei.db"
+    sched = BackupScheduler(live, tmp_path / "backups", lambda: NOW)
+    assert await sched.run_once() is None and sched.last_error  # no database yet
+    assert await sched.run_once() is None
+    failed = [r for r in caplog.records if "daily backup failed" in r.getMessage()]
+    assert len(failed) == 1
+    db = _db(live)
+    _fill(db, 1)
+    made = await sched.run_once()
+    assert made is not None and sched.last_error is None
+    db.engine.dispose()
