@@ -240,3 +240,19 @@ def test_serve_exits_3_with_the_message_and_no_traceback(tmp_path: Path) -> None
     assert "数据库升级失败，原文件未改动" in done.stderr and "left untouched" in done.stderr
     assert str(db) in done.stderr
     assert _digest(db) == digest and file_revision(db) == "0006"
+
+
+@pytest.mark.allow_warnings
+def test_database_from_a_newer_release_is_refused_untouched(tmp_path: Path) -> None:
+    db = tmp_path / "jupei.db"
+    make(db)
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with engine.begin() as c:
+            c.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+    finally:
+        engine.dispose()
+    digest = _digest(db)
+    with pytest.raises(UpgradeFailed, match="0099"):
+        upgrade_file(db)
+    assert _digest(db) == digest and not Path(f"{db}{SUFFIX}").exists()
