@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from app.core.privacy import mask_phones_in
+from app.core.storage.faults import StorageLogFilter
 
 _SECRET_FIELD = re.compile(
     r"(?i)((?:app_?secret|dev_?key|secret|signature|sign|access_token|password|pin)"
@@ -48,6 +49,8 @@ class Redactor(logging.Filter):
 
 
 REDACTOR = Redactor()
+# a full disk must not fill the log: storage-fault tracebacks once a minute per logger
+STORAGE_LOG_FILTER = StorageLogFilter()
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
@@ -67,6 +70,7 @@ def setup_logging(log_dir: Path | None, level: str = "INFO", *, stderr: bool = T
         handlers.append(logging.StreamHandler(sys.stderr))
     for h in handlers:
         h.setFormatter(logging.Formatter(_FORMAT))
+        h.addFilter(STORAGE_LOG_FILTER)
         h.addFilter(REDACTOR)
         h._jupei = True  # type: ignore[attr-defined]
         root.addHandler(h)

@@ -142,16 +142,22 @@ class RateLimitedLog:
         self._held: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def log(self, key: str, level: int, msg: str, *args: object) -> bool:
-        """True when it was written."""
+    def allow(self, key: str) -> tuple[bool, int]:
+        """(may it be written now, how many were held back since the last one)."""
         now = self.monotonic()
         with self._lock:
             last = self._last.get(key)
             if last is not None and now - last < self.every_s:
                 self._held[key] = self._held.get(key, 0) + 1
-                return False
-            held = self._held.pop(key, 0)
+                return False, 0
             self._last[key] = now
+            return True, self._held.pop(key, 0)
+
+    def log(self, key: str, level: int, msg: str, *args: object) -> bool:
+        """True when it was written."""
+        ok, held = self.allow(key)
+        if not ok:
+            return False
         if held:
             msg += " (%d more like it in the last %d s)"
             args = (*args, held, int(self.every_s))
@@ -162,6 +168,33 @@ class RateLimitedLog:
         with self._lock:
             self._last.pop(key, None)
             self._held.pop(key, None)
+
+
+class StorageLogFilter(logging.Filter):
+    """On the log handlers: a record whose exception is a storage fault (any logger, any
+    background loop that logs its failures) passes once a minute per logger and fault,
+    the next one saying how many were held back. The same decision for every handler."""
+
+    def __init__(
+        self, *, every_s: float = LOG_EVERY_S, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self._limit = RateLimitedLog(log, every_s=every_s, monotonic=monotonic)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        decided = getattr(record, "_jupei_storage_pass", None)
+        if isinstance(decided, bool):
+            return decided
+        passed = True
+        exc = record.exc_info[1] if record.exc_info else None
+        fault = classify(exc) if exc is not None else None
+        if fault is not None:
+            passed, held = self._limit.allow(f"{record.name}:{fault.kind}")
+            if passed and held:
+                record.msg = f"{record.getMessage()} ({held} more like it in the last {int(self._limit.every_s)} s)"
+                record.args = None
+        record._jupei_storage_pass = passed
+        return passed
 
 
 Probe = Callable[[FaultKind], bool]

@@ -346,3 +346,61 @@ async def test_real_disk_full_at_the_pos_api_loses_nothing(pos):
         assert (await pos.post("/orders", payload(pos_order_id=pid))).status_code == 201
     assert await pos.count_orders() == len(stored) + len(refused)
     assert pos.core.pos_listener.storage.fault is None
+
+
+def test_log_handlers_keep_one_storage_traceback_a_minute():
+    """Any loop that logs its failures (``log.exception``) during a full disk: its handler
+    writes the storage fault once a minute, both handlers alike; other errors all pass."""
+    import io
+
+    from app.core.storage.faults import StorageLogFilter
+
+    now = [0.0]
+    flt = StorageLogFilter(every_s=60, monotonic=lambda: now[0])
+    outs = [io.StringIO(), io.StringIO()]
+    logger = logging.getLogger("t.storage.spam")
+    logger.propagate = False
+    handlers = [logging.StreamHandler(o) for o in outs]
+    for h in handlers:
+        h.addFilter(flt)
+        logger.addHandler(h)
+    try:
+        for _ in range(300):
+            try:
+                raise sqlite3.OperationalError("database or disk is full")
+            except sqlite3.Error:
+                logger.exception("dispatcher: saving failed")
+        try:
+            raise ValueError("a bug")
+        except ValueError:
+            logger.exception("a bug, always logged")
+        now[0] = 61.0
+        try:
+            raise sqlite3.OperationalError("database or disk is full")
+        except sqlite3.Error:
+            logger.exception("dispatcher: saving failed")
+    finally:
+        for h in handlers:
+            logger.removeHandler(h)
+    for out in outs:
+        text = out.getvalue()
+        assert text.count("dispatcher: saving failed") == 2
+        assert "(299 more like it in the last 60 s)" in text
+        assert text.count("a bug, always logged") == 1
+
+
+def test_setup_logging_installs_the_storage_filter(tmp_path):
+    from app.core.logs import STORAGE_LOG_FILTER, setup_logging
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    setup_logging(tmp_path, stderr=False)
+    try:
+        ours = [h for h in root.handlers if getattr(h, "_jupei", False)]
+        assert ours and all(STORAGE_LOG_FILTER in h.filters for h in ours)
+    finally:
+        for h in root.handlers[:]:
+            if h not in before:
+                root.removeHandler(h)
+                h.close()
+        root.setLevel(level)
