@@ -267,6 +267,9 @@ class MainWindow(QMainWindow):
             layout.insertWidget(0, self._banner)  # type: ignore[attr-defined]
         self.statusBar().clearMessage()
         self._show_secret_problem()
+        from app.ui.update_dialog import startup_check
+
+        br.spawn(startup_check(self), "update check")  # [updates] url set: one look per start
 
     def closeEvent(self, event) -> None:
         if self.service is not None:  # a shell that never got its service has no bridge

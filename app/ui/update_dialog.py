@@ -8,6 +8,7 @@ the disk, so they run in a worker thread; the install needs the manager's explic
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from typing import Any
 
@@ -26,6 +27,8 @@ from app import __version__
 from app.core import paths
 from app.core.updates import UpdateError, UpdateOffer, Updater, bundle_dir
 from app.ui.bridge import spawn
+
+log = logging.getLogger(__name__)
 
 
 def _tr(text: str) -> str:
@@ -54,6 +57,25 @@ def make_updater(service: Any) -> Updater:
         install_dir=bundle_dir(),
         state_dir=paths.data_dir() / "updates",
     )
+
+
+async def startup_check(win: Any) -> UpdateOffer | None:
+    """Once per start, when ``[updates] url`` is set and this is the bundle: look at the
+    feed and, when a newer version waits, say so in the status bar (installing stays the
+    manager's decision, in the dialog). Quiet when the feed is off, unreachable or bad."""
+    if not win.service.settings.updates.url.strip() or bundle_dir() is None:
+        return None  # off, or from source: nothing to look at (and no state dir made)
+    updater = make_updater(win.service)
+    try:
+        offer = await asyncio.to_thread(updater.check)
+    except UpdateError as e:
+        log.info("update check at start: %s [%s]", e, e.code)
+        return None
+    if offer is not None:
+        win.statusBar().showMessage(
+            _tr("新版本 %1 可用：店长可在 工具 → 检查更新… 安装").replace("%1", offer.version)
+        )
+    return offer
 
 
 class UpdateDialog(QDialog):

@@ -2568,5 +2568,9 @@
         <source>已安装 %1：请关闭并重新打开聚配。</source>
         <translation>%1 installed: close and reopen JuPei.</translation>
     </message>
+    <message>
+        <source>新版本 %1 可用：店长可在 工具 → 检查更新… 安装</source>
+        <translation>Version %1 is available: the manager can install it from Tools → Check for updates…</translation>
+    </message>
 </context>
 </TS>

@@ -4,11 +4,14 @@ installs into a temp install dir; a tampered archive is said and nothing is inst
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from PySide6.QtWidgets import QMainWindow
 
 pytest.importorskip("tufup")
 
@@ -16,7 +19,7 @@ from app.core.config import UpdateSettings
 from app.core.domain import DeliveryAttempt, DeliveryStatus
 from app.core.updates import Updater
 from app.ui.main_window import MainWindow
-from app.ui.update_dialog import UpdateDialog
+from app.ui.update_dialog import UpdateDialog, startup_check
 from tests.fakes.update_feed import installed, publish, serve
 from tests.helpers import sample_order, started_core
 
@@ -96,14 +99,46 @@ async def test_off_without_url(qtbot, tmp_path):
     assert not dlg.check_button.isEnabled() and "[updates]" in dlg.status.text()
 
 
-async def test_menu_action_and_live_count_from_the_core(qtbot, tmp_path, tmp_data):
+async def test_startup_check_says_so_in_the_status_bar(qtbot, tmp_path, tmp_data, monkeypatch):
+    import app.ui.update_dialog as mod
+
+    with serve(tmp_path) as (url, served):
+        root = publish(tmp_path, served, "0.1.0", "0.2.0")
+        inst = installed(tmp_path, "0.1.0", root)
+        monkeypatch.setattr(mod, "__version__", "0.1.0")
+        win = QMainWindow()
+        qtbot.addWidget(win)
+        win.service = SimpleNamespace(settings=SimpleNamespace(updates=UpdateSettings(url=url)))
+        monkeypatch.setattr(mod, "bundle_dir", lambda: None)  # from source: no look at all
+        assert await startup_check(win) is None and win.statusBar().currentMessage() == ""
+        monkeypatch.setattr(mod, "bundle_dir", lambda: inst)
+        offer = await startup_check(win)
+        assert offer is not None and offer.version == "0.2.0"
+        assert "新版本 0.2.0 可用" in win.statusBar().currentMessage()
+        assert (inst / "_internal" / "VERSION").read_text() == "0.1.0"  # nothing installed
+        served_meta = served / "metadata" / "timestamp.json"
+        served_meta.write_text("{}", encoding="utf-8")  # a broken feed: quiet, no message
+        win.statusBar().clearMessage()
+        assert await startup_check(win) is None and win.statusBar().currentMessage() == ""
+
+
+async def test_menu_action_and_live_count_from_the_core(qtbot, tmp_path, tmp_data, monkeypatch):
     win = MainWindow.shell(store_name="更新店", rehearsal=True)
     qtbot.addWidget(win)
     async with started_core(tmp_path) as core:
         svc = core.service
         win.attach(svc, tile_source="offline")
         await win.start()
+        looked: list[object] = []
+
+        async def fake_check(w):
+            looked.append(w)
+
+        monkeypatch.setattr("app.ui.update_dialog.startup_check", fake_check)
         win.core_ready()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert looked == [win]  # core_ready starts the one look per start
         act = win.actions_by_name["updates"]
         assert act.objectName() == "act_updates" and act.text() == "检查更新…"
         out = await svc.receive_order(sample_order("U1"), "h1", "pos")
