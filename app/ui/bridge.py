@@ -25,6 +25,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from app.core import events as ev
+from app.core.storage.faults import classify
 from app.ui.proxy import THREADS, ServiceProxy, ThreadCheck
 
 __all__ = ["THREADS", "EventBridge", "ServiceProxy", "ThreadCheck"]
@@ -198,6 +199,12 @@ def _done(what: str, task: asyncio.Task[Any]) -> None:
     if exc is None:
         return
     log.error("UI action %s failed: %s", what, exc, exc_info=exc)
+    fault = classify(exc)
+    if fault is not None:  # the cashier's words, not the driver's SQL
+        from app.ui.labels import storage_fault_text
+
+        report_error(storage_fault_text(fault.kind))
+        return
     report_error(f"{what}: {exc}")
 
 

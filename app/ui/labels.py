@@ -156,6 +156,16 @@ def alert_kind_label(kind: str) -> str:
     }.get(str(kind), str(kind))
 
 
+def storage_fault_text(kind: str) -> str:
+    """A cashier's action that the database refused (disk full, read-only, locked)."""
+    t = QCoreApplication.translate
+    return {
+        "full": t("labels", "磁盘已满，操作未保存 — 请释放磁盘空间后重试"),
+        "readonly": t("labels", "数据库只读，操作未保存 — 请检查数据文件夹的权限后重试"),
+        "busy": t("labels", "数据库被其他程序占用，操作未保存 — 请稍后重试"),
+    }.get(kind, kind)
+
+
 def alert_text(
     kind: str, message: str, *, order: str = "", reason: AttentionReason | None = None
 ) -> str:

@@ -1175,6 +1175,18 @@
         <translation>Database cannot be written (disk full, read-only or locked)</translation>
     </message>
     <message>
+        <source>磁盘已满，操作未保存 — 请释放磁盘空间后重试</source>
+        <translation>Disk full, not saved — free disk space, then try again</translation>
+    </message>
+    <message>
+        <source>数据库只读，操作未保存 — 请检查数据文件夹的权限后重试</source>
+        <translation>Database is read-only, not saved — check the data folder's permissions, then try again</translation>
+    </message>
+    <message>
+        <source>数据库被其他程序占用，操作未保存 — 请稍后重试</source>
+        <translation>Database is locked by another program, not saved — try again shortly</translation>
+    </message>
+    <message>
         <location filename="../../app/ui/labels.py" line="100" />
         <source>zh</source>
         <translation>en</translation>

@@ -76,3 +76,37 @@ def test_banner_words_per_fault_in_english(qtbot, qapp):
     finally:
         remove_translators(qapp, ts)
         install_translators(qapp, "zh_CN")
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings  # the failed action is logged
+async def test_a_cashier_action_refused_by_storage_reads_as_words(qapp):
+    import asyncio
+    import sqlite3
+
+    from app.ui import bridge
+
+    said: list[str] = []
+    bridge.set_error_sink(said.append)
+    try:
+
+        async def save():
+            raise sqlite3.OperationalError("database or disk is full")
+
+        task = bridge.spawn(save(), "manual order")
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0)  # the done callback
+        ts = install_translators(qapp, "en")
+        try:
+            task = bridge.spawn(save(), "manual order")
+            await asyncio.gather(task, return_exceptions=True)
+            await asyncio.sleep(0)
+        finally:
+            remove_translators(qapp, ts)
+            install_translators(qapp, "zh_CN")
+    finally:
+        bridge.set_error_sink(None)
+    assert said == [
+        "磁盘已满，操作未保存 — 请释放磁盘空间后重试",
+        "Disk full, not saved — free disk space, then try again",
+    ]
