@@ -237,5 +237,3 @@ douyin  # unused variable (app/core/config.py)
 _.expire_tokens  # unused method (app/core/sandbox/sources/youzan.py, douyin.py)
 # Uber Direct (issue 18): the sandbox's proof-of-delivery handler is dispatched by name
 _._proof  # unused method (app/core/sandbox/uber_direct.py)
-# privacy retention (issue 19 item 5): the synchronous whole run is the tests' and CLI's door
-_.run_once  # unused method (app/core/retention.py)

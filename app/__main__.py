@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("update", help="check the signed update feed ([updates] url)")
     up.add_argument("--install", action="store_true", help="install a newer version")
     up.add_argument("--yes", action="store_true", help="the manager's consent to install")
+    rt = sub.add_parser(
+        "retention", help="mask customers' data older than [privacy] retain_days now"
+    )
+    rt.add_argument("--days", type=int, default=None, help="this once instead of retain_days")
     from app.hub.cli import add_parsers
 
     add_parsers(sub)
@@ -122,6 +126,10 @@ def _run(args: argparse.Namespace) -> int:
         from app.cli import run_carrier_check
 
         return run_carrier_check(args)
+    if args.cmd == "retention":
+        from app.cli import run_retention
+
+        return run_retention(args)
     if args.cmd == "diagnose":
         from app.cli import run_diagnose
 

@@ -143,6 +143,37 @@ def run_carrier_check(args) -> int:
     return 0 if report.matched else 1
 
 
+def run_retention(args) -> int:
+    """Run the nightly privacy retention now (app/core/retention.py): safe while JuPei runs
+    (short batches). Prints what was masked; exit 0."""
+    import sys
+
+    from app.core.clock import SystemClock
+    from app.core.retention import RetentionJob
+    from app.core.storage.db import make_engine, migrate
+    from app.core.storage.upgrade import sqlite_file, upgrade_file
+
+    settings = load_settings(args.config)
+    days = args.days if args.days is not None else settings.privacy.retain_days
+    if days < 1:
+        print("--days must be 1 or more", file=sys.stderr)
+        return 2
+    url = settings.database_url()
+    if (db_file := sqlite_file(url)) is not None:
+        upgrade_file(db_file)
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        res = RetentionJob(engine, SystemClock(), lambda: days).run_once()
+    finally:
+        engine.dispose()
+    print(
+        f"隐私保留 {days} 天 / privacy retention {days} days: masked {res.orders} orders, "
+        f"{res.source_orders} source orders; dropped {res.print_jobs} ticket images"
+    )
+    return 0
+
+
 def run_diagnose(args) -> int:
     """Print a short summary, or with ``--zip PATH`` write the diagnostics ZIP for support
     (config without secrets, redacted logs, database check, health, recent errors). A

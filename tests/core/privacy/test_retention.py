@@ -185,3 +185,54 @@ def test_settings_default_and_bound() -> None:
     assert Settings().privacy.retain_days == 90
     with pytest.raises(ValueError):
         Settings(privacy={"retain_days": 0})
+
+
+def test_started_job_runs_then_waits_for_the_night(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.core.retention as retention
+
+    monkeypatch.setattr(retention, "FIRST_RUN_DELAY_S", 0.0)
+    waits: list[float] = []
+
+    async def scenario() -> None:
+        job = _job(engine)
+        real_sleep = asyncio.sleep
+
+        async def sleep(s: float) -> None:
+            waits.append(s)
+            await real_sleep(0 if s == 0 else 3600)  # the night never comes in the test
+
+        monkeypatch.setattr(retention.asyncio, "sleep", sleep)
+        job.start()
+        while len(waits) < 2:  # the first run finished, the loop waits for 03:30
+            await real_sleep(0.01)
+        monkeypatch.setattr(retention.asyncio, "sleep", real_sleep)
+        assert job.last is not None and job.last.orders > 10
+        assert waits[1] == seconds_until_nightly(NOW)
+        await job.stop()
+        assert job._task is None
+
+    asyncio.run(scenario())
+
+
+def test_cli_runs_it_now(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    from app.__main__ import main
+
+    monkeypatch.setenv("JUPEI_HOME", str(tmp_path / "home"))
+    db = make(tmp_path / "jupei.db")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{db.as_posix()}"\n', encoding="utf-8")
+    # the fixture's orders are from June 2026; 3650 days keeps them all
+    assert main(["retention", "--config", str(cfg), "--days", "3650"]) == 0
+    assert "masked 0 orders" in capsys.readouterr().out
+    old = rows()["orders"][0]["received_at"].replace(tzinfo=UTC)
+    days = max(1, (datetime.now(UTC) - old).days - 1)  # just after the first order
+    assert main(["retention", "--days", str(days), "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "masked 0 orders" not in out and f"privacy retention {days} days" in out
+    eng = make_engine(f"sqlite:///{db}")
+    try:
+        assert MARKER in _orders(eng)[1]["extra"]
+    finally:
+        eng.dispose()
