@@ -122,6 +122,25 @@ def test_first_revision_upgrades_to_head_every_row_checked(tmp_path: Path) -> No
     try:
         got = Database(engine).get_order_by_pos_id("POS-2026-00010")
         assert got is not None and got.total_fen == rows()["orders"][9]["total_fen"]
+        # columns added later got their values: the search text (0004, back-filled from
+        # the old columns, as the app writes it) and its trigram index (0006)
+        with engine.connect() as c:
+            for r in rows()["orders"]:
+                fields = (r["pos_order_id"], r["pickup_no"], r["customer_name"],
+                          r["customer_phone"], r["address"], r["note"])  # fmt: skip
+                text = c.exec_driver_sql(
+                    "SELECT search_text FROM orders WHERE id = ?", (r["id"],)
+                ).scalar()
+                assert text == " ".join(fields).lower()[:800]
+                hits = c.exec_driver_sql(
+                    "SELECT rowid FROM orders_search WHERE orders_search MATCH ?",
+                    (f'"{r["customer_phone"]}"',),
+                ).all()
+                assert [h[0] for h in hits] == [r["id"]]
+            attempts = c.exec_driver_sql(
+                "SELECT race_group, ladder_step, recreates, failover_pending FROM attempts"
+            ).all()
+            assert attempts and all(tuple(a) == ("", 0, 0, 0) for a in attempts)  # 0002
     finally:
         engine.dispose()
 
