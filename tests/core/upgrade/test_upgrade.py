@@ -275,3 +275,43 @@ def test_database_from_a_newer_release_is_refused_untouched(tmp_path: Path) -> N
     with pytest.raises(UpgradeFailed, match="0099"):
         upgrade_file(db)
     assert _digest(db) == digest and not Path(f"{db}{SUFFIX}").exists()
+
+
+@pytest.mark.allow_warnings
+def test_disk_full_during_the_copy_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import app.core.storage.upgrade as upgrade
+
+    db = tmp_path / "jupei.db"
+    _db_failing_at_0007(db)
+    with sqlite3.connect(db) as con:  # an upgradable 0006 file this time
+        con.execute("DROP TABLE hub_outbox")
+    con.close()
+    digest = _digest(db)
+    real_connect = sqlite3.connect
+
+    class FullDisk:
+        def __init__(self, con: sqlite3.Connection) -> None:
+            self.con = con
+
+        def backup(self, _dst: object) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def close(self) -> None:
+            self.con.close()
+
+    def connect(path: Any, *a: Any, **kw: Any) -> Any:
+        con = real_connect(path, *a, **kw)
+        return FullDisk(con) if Path(str(path)) == db else con
+
+    monkeypatch.setattr(upgrade.sqlite3, "connect", connect)
+    with pytest.raises(UpgradeFailed, match="disk is full"):
+        upgrade_file(db)
+    monkeypatch.setattr(upgrade.sqlite3, "connect", real_connect)
+    assert _digest(db) == digest and file_revision(db) == "0006"
+    assert not Path(f"{db}{SUFFIX}").exists()
+    assert upgrade_file(db) == "0006"  # space back: the upgrade goes through
+    assert file_revision(db) == head_revision()
