@@ -97,6 +97,24 @@ def _default_installer() -> Installer:
     return copy_install
 
 
+def _tufup_client() -> Any:
+    """tufup's ``Client``. tufup's package imports its publishing side, which imports
+    ``setuptools.config.expand`` (only to read a version attribute when publishing); the
+    PyInstaller bundle leaves setuptools out (build.spec, for size), so there an empty
+    stand-in module is registered for that one import. The client never uses it."""
+    try:
+        from tufup.client import Client
+    except ModuleNotFoundError as e:
+        if not (e.name or "").startswith("setuptools"):
+            raise
+        import types
+
+        for name in ("setuptools", "setuptools.config", "setuptools.config.expand"):
+            sys.modules[name] = types.ModuleType(name)
+        from tufup.client import Client
+    return Client
+
+
 class Updater:
     """One check-then-install session against the feed (a tufup client refreshes the
     metadata once in its lifetime, so a new check makes a new client)."""
@@ -138,7 +156,7 @@ class Updater:
         if self.install_dir is None:
             raise UpdateError("not_bundle", "not running from the installed bundle")
         try:
-            from tufup.client import Client
+            client_class = _tufup_client()
         except ImportError as e:  # the optional extra `updates` is not installed
             raise UpdateError("unavailable", f"tufup is not installed ({e})") from e
         meta_dir = self.state_dir / "metadata"
@@ -155,7 +173,7 @@ class Updater:
             shutil.copyfile(shipped, trusted)
         base = self.settings.url.rstrip("/")
         try:
-            return Client(
+            return client_class(
                 app_name=APP_NAME,
                 app_install_dir=self.install_dir,
                 current_version=self.current_version,

@@ -237,3 +237,25 @@ def test_tool_command_line(tmp_path: Path, capsys) -> None:
     assert (work / "keystore" / "root").is_file()
     with pytest.raises(SystemExit, match="no bundle"):
         repo_tool.main(["add", "--work", str(work), "--bundle", str(tmp_path / "nope"), "--version", "2.0.0"])  # fmt: skip
+
+
+def test_the_client_works_where_setuptools_is_left_out(tmp_path: Path, feed, monkeypatch) -> None:
+    """The bundle excludes setuptools (build.spec); tufup's package imports it for its
+    publishing side only: the client must still load and install there."""
+    import sys
+
+    url, served = feed
+    root = publish(tmp_path, served, "0.1.0", "0.2.0")  # publishing has the real setuptools
+    for name in [n for n in sys.modules if n == "tufup" or n.startswith("tufup.")]:
+        monkeypatch.delitem(sys.modules, name)  # restored after the test
+    for name in ("setuptools", "setuptools.config", "setuptools.config.expand"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing it raises ModuleNotFoundError
+    with pytest.raises(ModuleNotFoundError):
+        import setuptools.config.expand  # noqa: F401
+    inst = installed(tmp_path, "0.1.0", root)
+    up = _updater(url, inst, tmp_path, "0.1.0")
+    assert up.check() is not None
+    stand_in = sys.modules["setuptools"]
+    assert stand_in is not None and not hasattr(stand_in, "setup")  # the empty stand-in
+    assert up.install(consent=True, live_deliveries=0) == "0.2.0"
+    assert (inst / "_internal" / "VERSION").read_text() == "0.2.0"
