@@ -272,6 +272,7 @@ def _wire(
         # disk full / read-only / locked: 503, banner, once; probed back to health
         storage=StorageWatch(bus, probe=sqlite_probe(db.engine) if _is_sqlite(db) else None),
     )
+    listener.storage.watch_engine(db.engine)  # a refused write anywhere raises the banner
     r = service.settings.rehearsal
     feed = None
     if service.rehearsal and r.sample_orders_every_s > 0:

@@ -156,6 +156,7 @@ class PosListener:
     async def start(self) -> None:
         cfg = self._settings().pos
         self._check_host(cfg.host, cfg.allow_remote)
+        self.storage.start()  # faults seen on the engine (watch_engine) come to this loop
         app = self._app(cfg.max_body_bytes)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
         await runner.setup()

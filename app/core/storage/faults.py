@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.core.events import (
     AlertCleared,
@@ -256,6 +256,30 @@ class StorageWatch:
         self.probe, self.probe_every_s = probe, probe_every_s
         self._probing: asyncio.Task[None] | None = None
         self._log = RateLimitedLog(log, every_s=log_every_s, monotonic=monotonic)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._watched: list[Engine] = []
+
+    def watch_engine(self, engine: Engine) -> None:
+        """Every storage fault on ``engine`` (a cashier's action, a background loop), not
+        only the POS API's, raises the banner: SQLAlchemy's ``handle_error`` hands it to
+        the loop given to ``start``. Idempotent."""
+        if engine in self._watched:
+            return
+        from sqlalchemy import event
+
+        event.listen(engine, "handle_error", self._on_engine_error)
+        self._watched.append(engine)
+
+    def start(self) -> None:
+        """Take faults from any thread onto the running loop (see ``watch_engine``)."""
+        self._loop = asyncio.get_running_loop()
+
+    def _on_engine_error(self, ctx: Any) -> None:  # any thread
+        fault = classify(ctx.original_exception)
+        loop = self._loop
+        if fault is None or loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self.failed, fault, "database")
 
     async def probe_once(self) -> bool:
         """Check the current fault with the probe; ``ok`` when it has passed."""
@@ -287,6 +311,7 @@ class StorageWatch:
         self._probing = loop.create_task(self._probe_loop(), name="storage-probe")
 
     async def stop(self) -> None:
+        self._loop = None
         task, self._probing = self._probing, None
         if task is not None and not task.done():
             task.cancel()

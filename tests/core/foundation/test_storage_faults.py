@@ -404,3 +404,33 @@ def test_setup_logging_installs_the_storage_filter(tmp_path):
                 root.removeHandler(h)
                 h.close()
         root.setLevel(level)
+
+
+@pytest.mark.integration
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings
+async def test_a_refused_write_outside_the_pos_api_raises_the_banner_too(pos):
+    """A cashier's action or a background loop hits the full disk: the engine's
+    ``handle_error`` tells the watch (from the worker thread, onto the loop)."""
+    import asyncio
+
+    from tests.helpers import wait_until
+
+    core = pos.core
+    engine = core.service.db.engine
+    seen: list[StorageStateChanged] = []
+    core.service.bus.subscribe(StorageStateChanged, seen.append)
+
+    def save():
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO orders_note_probe VALUES (1)"))
+
+    with write_fault(engine, "database or disk is full"):
+        with pytest.raises(Exception) as e:
+            await asyncio.to_thread(save)
+        assert classify(e.value).kind == "full"
+        watch = core.pos_listener.storage
+        await wait_until(lambda: watch.fault is not None)
+    assert [s.fault for s in seen] == ["full"]
+    assert await watch.probe_once()  # the disk takes writes again: the banner goes
+    assert [s.fault for s in seen] == ["full", ""]
