@@ -45,7 +45,7 @@ async def test_disk_full_banner_alerts_once_and_recovers(qtbot, tmp_path):
         assert banner.text().startswith("磁盘已满") and "释放磁盘空间" in banner.text()
         assert win.alerts.player.played[len(before) :] == ["attention"]  # one chime
         assert not [k for k in win.alerts.unacked if k[1] == "storage"]  # no repeating ring
-        shots = Path(os.environ.get("JUPEI_SHOTS", tmp_path))  # JUPEI_SHOTS=/tmp/shots
+        shots = Path(os.environ.get("JUPEI_TEST_SHOTS", tmp_path))  # e.g. /tmp/shots
         shots.mkdir(parents=True, exist_ok=True)
         assert win.grab().save(str(shots / "o1_disk_full.png"))
 
