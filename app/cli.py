@@ -235,5 +235,8 @@ def run_update(args) -> int:
     except UpdateError as e:
         print(f"update: {e} [{e.code}]")
         return 2
-    print(f"JuPei {version} installed: restart the app")
+    if up.deferred:
+        print(f"JuPei {version} verified: it is moved into place once JuPei has exited")
+    else:
+        print(f"JuPei {version} installed: restart the app")
     return 0

@@ -30,7 +30,8 @@ APP_NAME = "JuPei"  # the archive name on the feed: JuPei-<version>.tar.gz
 ROOT_FILE_NAME = "update_root.json"  # the trusted root metadata shipped in the bundle
 _PRE = {"stable": None, "beta": "b"}  # channel -> tufup's pre-release level
 
-Installer = Callable[[Path, Path], None]  # (unpacked new bundle, install dir)
+# (unpacked new bundle, install dir) -> True when the files move only after JuPei exits
+Installer = Callable[[Path, Path], bool]
 
 
 class UpdateError(Exception):
@@ -77,24 +78,30 @@ def live_deliveries(database_url: str) -> int:
         engine.dispose()
 
 
-def copy_install(src_dir: Path, dst_dir: Path) -> None:
-    """Copy the unpacked bundle over the install dir (files replaced, none removed).
-    Linux and tests; on Windows and macOS tufup's own installer moves files after exit."""
+def copy_install(src_dir: Path, dst_dir: Path) -> bool:
+    """Copy the unpacked bundle over the install dir (files replaced, none removed), as
+    tufup's macOS installer does; Linux, macOS and tests. Returns False: done now."""
     dst_dir.mkdir(parents=True, exist_ok=True)
     shutil.copytree(src_dir, dst_dir, dirs_exist_ok=True)
+    return False
+
+
+def _windows_install(src: Path, dst: Path) -> bool:
+    """tufup's Windows installer: a batch script (robocopy /move, retrying) that moves the
+    files once JuPei has exited — running files are locked on Windows. tufup then calls
+    ``sys.exit``; here that would end a worker thread or unwind the caller, so it is
+    caught: the caller tells the user to close JuPei. Returns True: deferred."""
+    from tufup.utils.platform_specific import install_update
+
+    try:
+        install_update(src_dir=src, dst_dir=dst, purge_dst_dir=False)
+    except SystemExit:
+        pass
+    return True
 
 
 def _default_installer() -> Installer:
-    if sys.platform in ("win32", "darwin"):  # pragma: no cover - not testable on Linux
-        from tufup.utils.platform_specific import install_update
-
-        def tufup_install(src: Path, dst: Path) -> None:
-            # starts a script that moves the files once this process has exited, then
-            # exits the app (tufup's documented behaviour)
-            install_update(src_dir=src, dst_dir=dst, purge_dst_dir=False)
-
-        return tufup_install
-    return copy_install
+    return _windows_install if sys.platform == "win32" else copy_install
 
 
 def _tufup_client() -> Any:
@@ -133,6 +140,7 @@ class Updater:
         self.state_dir = state_dir
         self._client: Any = None
         self._offer: UpdateOffer | None = None
+        self.deferred = False  # the last install finishes when JuPei exits (Windows)
 
     @property
     def enabled(self) -> bool:
@@ -236,11 +244,10 @@ class Updater:
         shutil.rmtree(extract, ignore_errors=True)  # only this download gets installed
         extract.mkdir(parents=True)
         run = installer or _default_installer()
-        done: list[Path] = []
+        done: list[bool] = []
 
         def install(src_dir: Path, dst_dir: Path, **_: Any) -> None:
-            run(Path(src_dir), Path(dst_dir))
-            done.append(Path(dst_dir))
+            done.append(run(Path(src_dir), Path(dst_dir)))
 
         try:
             self._client.download_and_apply_update(skip_confirmation=True, install=install)
@@ -249,11 +256,18 @@ class Updater:
         except DownloadError as e:
             raise UpdateError("unreachable", f"update download failed: {e}") from e
         finally:
-            shutil.rmtree(extract, ignore_errors=True)
+            if not any(done):  # a deferred install moves the files from there later
+                shutil.rmtree(extract, ignore_errors=True)
         if not done:  # tufup logged why (e.g. a patch that did not verify)
             raise UpdateError("failed", "the update was not installed (see the log)")
         version = self._offer.version
-        log.info("update %s installed into %s", version, self.install_dir)
+        self.deferred = done[0]
+        log.info(
+            "update %s %s %s",
+            version,
+            "moves when JuPei exits, into" if self.deferred else "installed into",
+            self.install_dir,
+        )
         self._client = None
         self._offer = None
         return version

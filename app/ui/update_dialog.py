@@ -181,5 +181,9 @@ class UpdateDialog(QDialog):
         self.offer = None
         self.consent.setChecked(False)
         self._busy(False)
-        self.status.setText(_tr("已安装 %1：请关闭并重新打开聚配。").replace("%1", version))
+        if self.updater.deferred:  # Windows: the files move once JuPei has exited
+            text = _tr("%1 已下载并校验：请关闭聚配，更新会在关闭后完成，然后重新打开。")
+        else:
+            text = _tr("已安装 %1：请关闭并重新打开聚配。")
+        self.status.setText(text.replace("%1", version))
         return version

@@ -2581,6 +2581,10 @@
         <translation>%1 installed: close and reopen JuPei.</translation>
     </message>
     <message>
+        <source>%1 已下载并校验：请关闭聚配，更新会在关闭后完成，然后重新打开。</source>
+        <translation>%1 is downloaded and verified: close JuPei, the update completes after it has closed, then open it again.</translation>
+    </message>
+    <message>
         <source>新版本 %1 可用：店长可在 工具 → 检查更新… 安装</source>
         <translation>Version %1 is available: the manager can install it from Tools → Check for updates…</translation>
     </message>

@@ -75,6 +75,22 @@ async def test_offer_consent_rush_then_install(qtbot, tmp_path):
         dlg.close()
 
 
+async def test_deferred_install_says_to_close_jupei(qtbot, tmp_path, monkeypatch):
+    """Windows: the files move after JuPei exits; the dialog says so."""
+    from app.core import updates
+
+    monkeypatch.setattr(updates, "_default_installer", lambda: lambda src, dst: True)
+    with serve(tmp_path) as (url, served):
+        root = publish(tmp_path, served, "0.1.0", "0.2.0")
+        inst = installed(tmp_path, "0.1.0", root)
+        dlg = UpdateDialog(_Service(), _updater(url, inst, tmp_path))
+        qtbot.addWidget(dlg)
+        assert await dlg.check() is not None
+        dlg.consent.setChecked(True)
+        assert await dlg.install() == "0.2.0"
+        assert dlg.status.text().startswith("0.2.0 已下载并校验：请关闭聚配")
+
+
 async def test_tampered_archive_is_said_and_not_installed(qtbot, tmp_path):
     with serve(tmp_path) as (url, served):
         root = publish(tmp_path, served, "0.1.0", "0.2.0")

@@ -259,3 +259,34 @@ def test_the_client_works_where_setuptools_is_left_out(tmp_path: Path, feed, mon
     assert stand_in is not None and not hasattr(stand_in, "setup")  # the empty stand-in
     assert up.install(consent=True, live_deliveries=0) == "0.2.0"
     assert (inst / "_internal" / "VERSION").read_text() == "0.2.0"
+
+
+def test_windows_install_is_deferred_to_exit_and_does_not_end_the_app(
+    tmp_path: Path, feed, monkeypatch
+) -> None:
+    """On Windows tufup starts a batch script that moves the files after JuPei exits, then
+    calls sys.exit: that is caught (no SystemExit out of install), the unpacked files stay
+    for the script, and the caller is told the install finishes at exit."""
+    import tufup.utils.platform_specific as tufup_platform
+
+    from app.core import updates
+
+    calls: list[tuple[Path, Path, bool]] = []
+
+    def fake_install_update(src_dir, dst_dir, purge_dst_dir=False, **_):
+        calls.append((Path(src_dir), Path(dst_dir), purge_dst_dir))
+        raise SystemExit(0)  # what tufup does after starting the script
+
+    monkeypatch.setattr(tufup_platform, "install_update", fake_install_update)
+    monkeypatch.setattr(updates, "_default_installer", lambda: updates._windows_install)
+    url, served = feed
+    root = publish(tmp_path, served, "0.1.0", "0.2.0")
+    inst = installed(tmp_path, "0.1.0", root)
+    up = _updater(url, inst, tmp_path, "0.1.0")
+    assert up.check() is not None
+    assert up.install(consent=True, live_deliveries=0) == "0.2.0"
+    assert up.deferred
+    ((src, dst, purge),) = calls
+    assert dst == inst and not purge  # never purges the install dir
+    assert (src / "_internal" / "VERSION").read_text() == "0.2.0"  # left for the script
+    assert (inst / "_internal" / "VERSION").read_text() == "0.1.0"  # moved only at exit
