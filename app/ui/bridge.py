@@ -25,7 +25,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from app.core import events as ev
-from app.core.storage.faults import classify
+from app.core.faults import classify
 from app.ui.proxy import THREADS, ServiceProxy, ThreadCheck
 
 __all__ = ["THREADS", "EventBridge", "ServiceProxy", "ThreadCheck"]
