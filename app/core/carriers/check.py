@@ -101,6 +101,15 @@ SPELLINGS: Mapping[str, tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]] = {
 }
 
 
+# Disputed facts only a carrier-initiated callback shows (no safe call can ask): the
+# report says so instead of skipping silently. carrier -> the option concerned.
+CALLBACK_ONLY: Mapping[str, str] = {"fengniao": "callback_sign_keys"}
+
+# Carriers whose status query may also work without the carrier's order id, by our own
+# ids (美团配送 ``order/status/query`` by ``delivery_id`` + ``order_id``): the option.
+QUERY_WITHOUT_ID: Mapping[str, str] = {"meituan": "query_by_delivery_id"}
+
+
 @runtime_checkable
 class CityList(Protocol):
     """An adapter with a city list (Dada ``/api/cityCode/list``): a safe first call."""
@@ -308,6 +317,11 @@ async def _check(run: _Run, *, create_test_order: bool, test_host: bool) -> None
         await _check_cities(run)
     run.progress("quote")
     quote = await _check_quote(run)
+    if run.cid in CALLBACK_ONLY:
+        run.report.add(
+            "callback", None, "回调签名无法在柜台检查（" + CALLBACK_ONLY[run.cid] + "）",
+            "callback signing cannot be checked from the counter (" + CALLBACK_ONLY[run.cid] + ")",
+        )  # fmt: skip
     if quote is None:
         return
     if not create_test_order:
@@ -520,6 +534,8 @@ async def _check_create(run: _Run) -> None:
         _spelling(run)
     except CarrierError as e:
         rep.add("status", False, f"查询失败：{e.message}", f"query failed: {e.message}")
+    if run.cid in QUERY_WITHOUT_ID:
+        await _check_query_without_id(run, attempt, QUERY_WITHOUT_ID[run.cid])
     run.progress("cancel")
     try:
         fee = await adapter.cancel(attempt, "测试单")
@@ -530,4 +546,42 @@ async def _check_create(run: _Run) -> None:
         rep.add(
             "cancel", False, f"取消失败，请到商家后台取消：{e.message}",
             f"cancel failed, cancel it in the carrier's portal: {e.message}",
+        )  # fmt: skip
+
+
+async def _check_query_without_id(run: _Run, attempt: DeliveryAttempt, name: str) -> None:
+    """Ask the status of the test order by our own ids only (no carrier order id, as
+    after a create whose answer was lost). Answered: the option ``name`` = true would
+    work (informational: the default re-sends the create instead). Refused: the default
+    (false) matches — unless the settings turned it on."""
+    rep, cid = run.report, run.cid
+    on = bool(getattr(run.options(), name))
+    line = option_line(cid, name, True)
+    run.progress(f"probe {name}")
+    try:
+        await run.adapter(**{name: True}).query(attempt.with_(carrier_order_id=""))
+    except CarrierError as e:
+        if on:
+            rep.add(
+                f"option {name}", False, f"不带配送单号的查询被拒：{e.message}",
+                f"the query without the carrier order id is refused: {e.message}",
+                option_line(cid, name, False),
+            )  # fmt: skip
+        else:
+            rep.add(
+                f"option {name}", True, f"不带配送单号的查询被拒，与默认 {name} = false 一致",
+                f"the query without the carrier order id is refused: matches the default "
+                f"{name} = false",
+            )  # fmt: skip
+        return
+    if on:
+        rep.add(
+            f"option {name}", True, f"不带配送单号的查询可用，与 {name} = true 一致",
+            f"the query without the carrier order id is answered: matches {name} = true",
+        )  # fmt: skip
+    else:
+        rep.add(
+            f"option {name}", None, f"不带配送单号的查询也有答复：可改 {line}（非必须）",
+            f"the query without the carrier order id is answered too: {line} would work "
+            "(optional)",
         )  # fmt: skip

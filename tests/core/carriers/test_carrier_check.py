@@ -305,3 +305,63 @@ def test_a_carrier_whose_test_and_production_share_a_host_has_no_test_host() -> 
     assert dd.sandbox_base_url == dd.production_base_url
     assert not _is_test(dd, dd.sandbox_base_url)
     assert _is_test(rules("uupt"), rules("uupt").sandbox_base_url)
+
+
+def _line(report: CheckReport, step: str) -> tuple[bool | None, str, str]:
+    (line,) = [x for x in report.lines if x.step == step]
+    return line.ok, line.text("zh_CN"), line.text("en")
+
+
+@pytest.mark.asyncio
+async def test_meituan_query_by_delivery_id_refused_matches_the_default(
+    sandbox: SandboxServer,
+) -> None:
+    report = await check(sandbox, "meituan", create_test_order=True)
+    ok, zh, en = _line(report, "option query_by_delivery_id")
+    assert ok is True, report.render("en")
+    assert "matches the default query_by_delivery_id = false" in en
+    assert "与默认 query_by_delivery_id = false 一致" in zh
+    assert report.matched and report.options_to_change == []
+
+
+@pytest.mark.asyncio
+async def test_meituan_query_by_delivery_id_answered_is_told(sandbox: SandboxServer) -> None:
+    sandbox.engine.set_variant("meituan", "peisong_id", "optional")
+    report = await check(sandbox, "meituan", create_test_order=True)
+    ok, zh, en = _line(report, "option query_by_delivery_id")
+    assert ok is None  # informational, not a mismatch
+    assert "[carriers.meituan.options] query_by_delivery_id = true would work" in en
+    assert "可改 [carriers.meituan.options] query_by_delivery_id = true" in zh
+    assert report.matched and report.options_to_change == []
+    assert _line(report, "cancel")[0] is True
+
+
+@pytest.mark.asyncio
+async def test_meituan_query_by_delivery_id_on_but_refused_is_named(
+    sandbox: SandboxServer,
+) -> None:
+    s = settings("meituan", query_by_delivery_id=True)
+    report = await check(sandbox, "meituan", create_test_order=True, settings=s)
+    assert not report.matched
+    assert report.options_to_change == ["[carriers.meituan.options] query_by_delivery_id = false"]
+
+
+@pytest.mark.asyncio
+async def test_meituan_query_by_delivery_id_on_and_answered_matches(
+    sandbox: SandboxServer,
+) -> None:
+    sandbox.engine.set_variant("meituan", "peisong_id", "optional")
+    s = settings("meituan", query_by_delivery_id=True)
+    report = await check(sandbox, "meituan", create_test_order=True, settings=s)
+    assert _line(report, "option query_by_delivery_id")[0] is True
+    assert report.matched, report.render("en")
+
+
+@pytest.mark.asyncio
+async def test_fengniao_callback_signing_is_said_not_checkable(sandbox: SandboxServer) -> None:
+    report = await check(sandbox, "fengniao")
+    ok, zh, en = _line(report, "callback")
+    assert ok is None
+    assert "回调签名无法在柜台检查" in zh and "callback_sign_keys" in zh
+    assert "callback signing cannot be checked from the counter" in en
+    assert report.matched
