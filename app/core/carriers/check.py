@@ -8,7 +8,9 @@ answer's code was one the adapter knows as success. When a call is refused or a 
 missing it retries with the other value of each disputed option (the ``[~]/[?]`` facts,
 ``Options`` of the carrier) and names the one that works. A create happens only with
 ``create_test_order`` and only against the carrier's test host (or the sandbox); it is
-queried and cancelled at once.
+queried and cancelled at once (美团配送: also queried by ``delivery_id`` alone, which
+settles ``query_by_delivery_id``). A fact only a callback shows (蜂鸟's callback signing)
+gets a line saying it cannot be checked from the counter.
 
 Without ``live`` it runs against the built-in sandbox, which can play the disputed
 variant of a fact (``SandboxEngine.set_variants``), so tests prove the check notices.
